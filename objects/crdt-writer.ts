@@ -1,0 +1,101 @@
+import { encodeValue } from "../core/codec.ts";
+import type { HLC } from "../core/hlc.ts";
+import { MAX_VALUE_BYTES } from "../core/limits.ts";
+import type { LwwStore, LwwWrite } from "./lww-store.ts";
+import type { MerkleStore } from "./merkle-store.ts";
+import type { OwnerOp, OwnerOpOutcome } from "./owner-api.ts";
+import type { OrStore } from "./or-store.ts";
+import type { SqlPort } from "./sql-port.ts";
+
+/** The SERVER_EVENTs a write produced, per map and tree, for the fan-out. */
+export interface MapEvents {
+  map: string;
+  tree: "lww" | "or";
+  messages: unknown[];
+}
+
+/**
+ * Owner role, write path: merges a batch of ops into SQLite in one transaction (records, Merkle sums) and
+ * returns per-op outcomes and the events to fan out. The client's timestamps are kept (never restamped).
+ */
+export class CrdtWriter {
+  readonly #sql: SqlPort;
+  readonly #lww: LwwStore;
+  readonly #or: OrStore;
+  readonly #merkle: MerkleStore;
+  readonly #hlc: HLC;
+
+  constructor(deps: { sql: SqlPort; lww: LwwStore; or: OrStore; merkle: MerkleStore; hlc: HLC }) {
+    this.#sql = deps.sql;
+    this.#lww = deps.lww;
+    this.#or = deps.or;
+    this.#merkle = deps.merkle;
+    this.#hlc = deps.hlc;
+  }
+
+  apply(ops: readonly OwnerOp[]): { outcomes: OwnerOpOutcome[]; events: MapEvents[] } {
+    const outcomes: OwnerOpOutcome[] = [];
+    const lwwWrites: LwwWrite[] = [];
+    const lwwOps: Extract<OwnerOp, { type: "PUT" | "REMOVE" }>[] = [];
+    const orOps: Exclude<OwnerOp, { type: "PUT" | "REMOVE" }>[] = [];
+    for (const op of ops) {
+      if (op.type === "PUT" || op.type === "REMOVE") {
+        const encoded = op.record.value === null ? null : encodeValue(op.record.value);
+        if (encoded && encoded.byteLength > MAX_VALUE_BYTES) {
+          outcomes.push({ index: op.index, ok: false, kind: "TOO_LARGE", message: `value exceeds ${MAX_VALUE_BYTES} bytes` });
+          continue;
+        }
+        lwwOps.push(op);
+        lwwWrites.push({ map: op.map, key: op.key, record: op.record, encoded });
+      } else {
+        if (op.type === "OR_ADD" && encodeValue(op.record.value).byteLength > MAX_VALUE_BYTES) {
+          outcomes.push({ index: op.index, ok: false, kind: "TOO_LARGE", message: `value exceeds ${MAX_VALUE_BYTES} bytes` });
+          continue;
+        }
+        orOps.push(op);
+      }
+    }
+    const events = new Map<string, MapEvents>();
+    const eventsOf = (map: string, tree: "lww" | "or") => {
+      const id = `${tree}\u0000${map}`;
+      let entry = events.get(id);
+      if (!entry) events.set(id, (entry = { map, tree, messages: [] }));
+      return entry.messages;
+    };
+    try {
+      this.#sql.transaction(() => {
+        const won = this.#lww.apply(lwwWrites);
+        lwwOps.forEach((op, i) => {
+          outcomes.push({ index: op.index, ok: true });
+          if (!won[i]) return;
+          this.#hlc.update(op.record.timestamp);
+          eventsOf(op.map, "lww").push({
+            type: "SERVER_EVENT",
+            payload: { mapName: op.map, eventType: op.type, key: op.key, record: op.record },
+          });
+        });
+        for (const op of orOps) {
+          outcomes.push({ index: op.index, ok: true });
+          if (op.type === "OR_ADD") {
+            if (!this.#or.add(op.map, op.key, op.record)) continue;
+            this.#hlc.update(op.record.timestamp);
+            eventsOf(op.map, "or").push({
+              type: "SERVER_EVENT",
+              payload: { mapName: op.map, eventType: "OR_ADD", key: op.key, orRecord: op.record, orTag: op.record.tag },
+            });
+          } else if (this.#or.removeTag(op.map, op.key, op.tag)) {
+            eventsOf(op.map, "or").push({
+              type: "SERVER_EVENT",
+              payload: { mapName: op.map, eventType: "OR_REMOVE", key: op.key, orTag: op.tag },
+            });
+          }
+        }
+      });
+    } catch (err) {
+      // The transaction rolled back: the in-memory leaf sums may hold changes SQLite did not keep.
+      this.#merkle.forget();
+      throw err;
+    }
+    return { outcomes, events: [...events.values()] };
+  }
+}

@@ -1,0 +1,88 @@
+import { ProtocolError } from "../core/errors.ts";
+import type { ClientMessage } from "../core/protocol/message.ts";
+import type { SyncCoordinator } from "./sync-coordinator.ts";
+import type { WriteCoordinator } from "./write-coordinator.ts";
+
+/** The services a home dispatches to. */
+export interface Handlers {
+  writes: WriteCoordinator;
+  sync: SyncCoordinator;
+  connectionClosed(conn: string): Promise<void>;
+}
+
+export interface DispatchContext {
+  conn: string;
+  reply: (message: unknown) => void;
+}
+
+const RESOLVERS_UNSUPPORTED = "conflict resolvers are not supported on the edge (no sandbox for custom code)";
+
+/** Routes one authenticated message to its handler. AUTH, PING and BATCH are handled by the session itself. */
+export async function dispatch(message: ClientMessage, h: Handlers, ctx: DispatchContext): Promise<void> {
+  const { conn, reply } = ctx;
+  switch (message.type) {
+    case "AUTH":
+    case "PING":
+    case "BATCH":
+      return;
+    case "CLIENT_OP":
+      return h.writes.write(conn, [message.payload], { writeConcern: message.payload.writeConcern ?? undefined }, { send: reply });
+    case "OP_BATCH":
+      return h.writes.write(conn, message.payload.ops, { writeConcern: message.payload.writeConcern ?? undefined }, { send: reply });
+    case "SYNC_INIT":
+      return h.sync.init(conn, "lww", message.mapName, reply);
+    case "ORMAP_SYNC_INIT":
+      return h.sync.init(conn, "or", message.mapName, reply);
+    case "MERKLE_REQ_BUCKET":
+      return bucket(h, conn, "lww", message.payload, reply);
+    case "ORMAP_MERKLE_REQ_BUCKET":
+      return bucket(h, conn, "or", message.payload, reply);
+    case "ORMAP_DIFF_REQUEST":
+      return h.sync.orDiff(message.payload.mapName, message.payload.keys, reply);
+    case "ORMAP_PUSH_DIFF":
+      return h.sync.pushDiff(conn, message.payload.mapName, message.payload.entries);
+    case "PARTITION_MAP_REQUEST":
+      return; // The edge routes keys itself: clients stay in single-server mode (PROTOCOL.md Part A 13).
+    case "REGISTER_RESOLVER":
+      return reply({ type: "REGISTER_RESOLVER_RESPONSE", requestId: message.requestId, success: false, error: RESOLVERS_UNSUPPORTED });
+    case "UNREGISTER_RESOLVER":
+      return reply({ type: "UNREGISTER_RESOLVER_RESPONSE", requestId: message.requestId, success: false, error: RESOLVERS_UNSUPPORTED });
+    case "LIST_RESOLVERS":
+      return reply({ type: "LIST_RESOLVERS_RESPONSE", requestId: message.requestId, resolvers: [] });
+    case "QUERY_SUB":
+    case "QUERY_UNSUB":
+    case "SEARCH":
+    case "SEARCH_SUB":
+    case "SEARCH_UNSUB":
+    case "TOPIC_SUB":
+    case "TOPIC_UNSUB":
+    case "TOPIC_PUB":
+    case "LOCK_REQUEST":
+    case "LOCK_RELEASE":
+    case "COUNTER_REQUEST":
+    case "COUNTER_SYNC":
+    case "ENTRY_PROCESS":
+    case "ENTRY_PROCESS_BATCH":
+    case "JOURNAL_SUBSCRIBE":
+    case "JOURNAL_UNSUBSCRIBE":
+    case "JOURNAL_READ":
+      throw new ProtocolError("NOT_SUPPORTED", `${message.type} is not available on this server yet`);
+    default:
+      return assertNever(message);
+  }
+}
+
+async function bucket(
+  h: Handlers,
+  conn: string,
+  kind: "lww" | "or",
+  payload: { mapName: string; path: string },
+  reply: (message: unknown) => void,
+): Promise<void> {
+  const handled = await h.sync.bucket(conn, kind, payload.mapName, payload.path, reply);
+  if (!handled) throw new ProtocolError("INVALID_MESSAGE", "path must be lowercase hex digits");
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled message ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,12 @@
+import type { Partition } from "./partition.ts";
+
+/** Bindings and variables of the Worker and its Partition objects (wrangler.toml). */
+export interface Env {
+  PARTITION: DurableObjectNamespace<Partition>;
+  /** HS256 secret for client JWTs (a Worker secret). */
+  JWT_SECRET?: string;
+  /** "1" or "true" turns authentication off: local development only. */
+  TOPGUN_NO_AUTH?: string;
+  /** Maps spread over several partitions: "name:shards,name2:shards". */
+  TOPGUN_SHARDED_MAPS?: string;
+}

@@ -1,0 +1,130 @@
+import { decodeValue, encodeValue } from "../core/codec.ts";
+import type { Timestamp } from "../core/hlc.ts";
+import { isNewerRecord, type LWWRecord } from "../core/lww-map.ts";
+import { leafIndexOf, lwwEntryHash } from "../core/merkle-tree.ts";
+import type { LeafChange, MerkleStore } from "./merkle-store.ts";
+import { insertRows, selectIn, type SqlPort, type SqlRow, type SqlValue } from "./sql-port.ts";
+
+/** One LWW write: a value, or a tombstone when `record.value` is null. */
+export interface LwwWrite {
+  map: string;
+  key: string;
+  record: LWWRecord;
+  /** The record value, msgpack-encoded (null for a tombstone): encoded once by the caller, which checked its size. */
+  encoded: Uint8Array | null;
+}
+
+interface StoredHead {
+  timestamp: Timestamp;
+  hash: number;
+}
+
+/** LWW records of the maps this partition owns: merge by HLC (strictly newer wins), tombstones, Merkle sums. */
+export class LwwStore {
+  readonly #sql: SqlPort;
+  readonly #merkle: MerkleStore;
+
+  constructor(sql: SqlPort, merkle: MerkleStore) {
+    this.#sql = sql;
+    this.#merkle = merkle;
+  }
+
+  /** Merges `writes` (call inside a transaction); returns, per write, whether it won. */
+  apply(writes: readonly LwwWrite[]): boolean[] {
+    const won = new Array<boolean>(writes.length).fill(false);
+    const byMap = new Map<string, number[]>();
+    writes.forEach((write, index) => {
+      const list = byMap.get(write.map);
+      if (list) list.push(index);
+      else byMap.set(write.map, [index]);
+    });
+    for (const [map, indexes] of byMap) {
+      const heads = this.#readHeads(map, [...new Set(indexes.map((i) => writes[i]!.key))]);
+      const winners = new Map<string, { write: LwwWrite; hash: number }>();
+      for (const index of indexes) {
+        const write = writes[index]!;
+        const current = winners.get(write.key)?.write.record ?? this.#headRecord(heads.get(write.key));
+        if (!isNewerRecord(current, write.record)) continue;
+        won[index] = true;
+        winners.set(write.key, { write, hash: lwwEntryHash(write.key, write.record.timestamp) });
+      }
+      this.#store(map, winners, heads);
+    }
+    return won;
+  }
+
+  /** Records of one leaf (tombstones included), for a SYNC_RESP_LEAF. */
+  readLeaf(map: string, leaf: number): { key: string; record: LWWRecord }[] {
+    return this.#sql
+      .exec(
+        "SELECT key, value, millis, counter, node, ttl_ms FROM lww_record WHERE map = ? AND leaf = ?",
+        map,
+        leaf,
+      )
+      .map((row) => ({ key: String(row.key), record: toRecord(row) }));
+  }
+
+  /** The stored record of each key that has one. */
+  readKeys(map: string, keys: readonly string[]): Map<string, LWWRecord> {
+    const rows = selectIn(
+      this.#sql,
+      (marks) => `SELECT key, value, millis, counter, node, ttl_ms FROM lww_record WHERE map = ? AND key IN (${marks})`,
+      [map],
+      keys,
+    );
+    return new Map(rows.map((row) => [String(row.key), toRecord(row)]));
+  }
+
+  #readHeads(map: string, keys: readonly string[]): Map<string, StoredHead> {
+    const rows = selectIn(
+      this.#sql,
+      (marks) => `SELECT key, millis, counter, node, hash FROM lww_record WHERE map = ? AND key IN (${marks})`,
+      [map],
+      keys,
+    );
+    return new Map(
+      rows.map((row) => [
+        String(row.key),
+        {
+          timestamp: { millis: Number(row.millis), counter: Number(row.counter), nodeId: String(row.node) },
+          hash: Number(row.hash),
+        },
+      ]),
+    );
+  }
+
+  #headRecord(head: StoredHead | undefined): LWWRecord | undefined {
+    return head ? { value: null, timestamp: head.timestamp } : undefined;
+  }
+
+  #store(map: string, winners: Map<string, { write: LwwWrite; hash: number }>, heads: Map<string, StoredHead>): void {
+    if (winners.size === 0) return;
+    const rows: SqlValue[][] = [];
+    const changes: LeafChange[] = [];
+    for (const [key, { write, hash }] of winners) {
+      const { timestamp, ttlMs } = write.record;
+      const leaf = leafIndexOf(key);
+      rows.push([map, key, write.encoded, timestamp.millis, timestamp.counter, timestamp.nodeId, ttlMs ?? null, leaf, hash]);
+      changes.push({ leaf, oldHash: heads.get(key)?.hash, newHash: hash });
+    }
+    insertRows(
+      this.#sql,
+      "INSERT INTO lww_record (map, key, value, millis, counter, node, ttl_ms, leaf, hash)",
+      rows,
+      `ON CONFLICT (map, key) DO UPDATE SET value = excluded.value, millis = excluded.millis,
+       counter = excluded.counter, node = excluded.node, ttl_ms = excluded.ttl_ms, hash = excluded.hash`,
+    );
+    this.#merkle.apply("lww", map, changes);
+  }
+}
+
+function toRecord(row: SqlRow): LWWRecord {
+  const value = row.value instanceof Uint8Array ? decodeValue(row.value) : null;
+  const record: LWWRecord = {
+    value,
+    timestamp: { millis: Number(row.millis), counter: Number(row.counter), nodeId: String(row.node) },
+  };
+  if (typeof row.ttl_ms === "number") record.ttlMs = row.ttl_ms;
+  return record;
+}
+

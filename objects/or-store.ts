@@ -1,0 +1,168 @@
+import { decodeValue, encodeValue } from "../core/codec.ts";
+import { compareTimestamps } from "../core/hlc.ts";
+import { leafIndexOf } from "../core/merkle-tree.ts";
+import { orEntryHash } from "../core/or-entry-hash.ts";
+import type { ORMapEntry, ORMapRecord } from "../core/or-map.ts";
+import type { MerkleStore } from "./merkle-store.ts";
+import { selectIn, type SqlPort, type SqlRow } from "./sql-port.ts";
+
+/** What an OR-Map change did, for events: records now present and tags now removed. */
+export interface OrChange {
+  key: string;
+  added: ORMapRecord[];
+  removedTags: string[];
+}
+
+/**
+ * OR-Map state of the maps this partition owns: records per (key, tag), tombstoned tags, and per-key entry
+ * hashes (the TS client's hashORMapEntry) in the map's Merkle sums. Call the mutators inside a transaction.
+ */
+export class OrStore {
+  readonly #sql: SqlPort;
+  readonly #merkle: MerkleStore;
+
+  constructor(sql: SqlPort, merkle: MerkleStore) {
+    this.#sql = sql;
+    this.#merkle = merkle;
+  }
+
+  /** Adds a record unless its tag is tombstoned or a record with that tag is as new; true when stored. */
+  add(map: string, key: string, record: ORMapRecord): boolean {
+    if (!this.#storeRecord(map, key, record)) return false;
+    this.#rehash(map, [key]);
+    return true;
+  }
+
+  /** Tombstones `tag` (whichever key holds it); true when it removed a record or the tombstone is new. */
+  removeTag(map: string, key: string, tag: string): boolean {
+    const holders = this.#tombstone(map, tag, key);
+    if (holders === undefined) return false;
+    this.#rehash(map, [...new Set([key, ...holders])]);
+    return true;
+  }
+
+  /** mergeKey for one pushed entry: remote tombstones first, then every record whose tag survives. */
+  mergeEntry(map: string, entry: ORMapEntry): OrChange {
+    const change: OrChange = { key: entry.key, added: [], removedTags: [] };
+    const touched = new Set<string>([entry.key]);
+    for (const tag of entry.tombstones) {
+      const holders = this.#tombstone(map, tag, undefined);
+      if (holders === undefined) continue;
+      if (holders.length > 0) change.removedTags.push(tag);
+      for (const holder of holders) touched.add(holder);
+    }
+    for (const record of entry.records) {
+      if (this.#storeRecord(map, entry.key, record)) change.added.push(record);
+    }
+    this.#rehash(map, [...touched]);
+    return change;
+  }
+
+  /** Entries (records and the key's tombstones) of one leaf, for an ORMAP_SYNC_RESP_LEAF. */
+  readLeaf(map: string, leaf: number): ORMapEntry[] {
+    const keys = this.#sql
+      .exec("SELECT key FROM or_key WHERE map = ? AND leaf = ?", map, leaf)
+      .map((row) => String(row.key));
+    return this.readKeys(map, keys);
+  }
+
+  /** One entry per key, in order; an unknown key gives empty records and tombstones. */
+  readKeys(map: string, keys: readonly string[]): ORMapEntry[] {
+    const records = new Map<string, ORMapRecord[]>();
+    const tombstones = new Map<string, string[]>();
+    for (const row of selectIn(
+      this.#sql,
+      (marks) => `SELECT key, tag, value, millis, counter, node, ttl_ms FROM or_record WHERE map = ? AND key IN (${marks})`,
+      [map],
+      keys,
+    )) {
+      push(records, String(row.key), toRecord(row));
+    }
+    for (const row of selectIn(
+      this.#sql,
+      (marks) => `SELECT key, tag FROM or_tombstone WHERE map = ? AND key IN (${marks})`,
+      [map],
+      keys,
+    )) {
+      push(tombstones, String(row.key), String(row.tag));
+    }
+    return keys.map((key) => ({ key, records: records.get(key) ?? [], tombstones: tombstones.get(key) ?? [] }));
+  }
+
+  #storeRecord(map: string, key: string, record: ORMapRecord): boolean {
+    if (this.#sql.exec("SELECT 1 FROM or_tombstone WHERE map = ? AND tag = ?", map, record.tag).length > 0) return false;
+    const existing = this.#sql.exec(
+      "SELECT millis, counter, node FROM or_record WHERE map = ? AND key = ? AND tag = ?",
+      map,
+      key,
+      record.tag,
+    )[0];
+    if (existing) {
+      const stored = { millis: Number(existing.millis), counter: Number(existing.counter), nodeId: String(existing.node) };
+      if (compareTimestamps(record.timestamp, stored) <= 0) return false;
+    }
+    const { timestamp, ttlMs } = record;
+    this.#sql.exec(
+      `INSERT INTO or_record (map, key, tag, value, millis, counter, node, ttl_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (map, key, tag) DO UPDATE SET value = excluded.value, millis = excluded.millis,
+       counter = excluded.counter, node = excluded.node, ttl_ms = excluded.ttl_ms`,
+      map, key, record.tag, encodeValue(record.value), timestamp.millis, timestamp.counter, timestamp.nodeId, ttlMs ?? null,
+    );
+    return true;
+  }
+
+  /** Records the tombstone; returns the keys whose record it removed, or undefined when it was already known. */
+  #tombstone(map: string, tag: string, key: string | undefined): string[] | undefined {
+    if (this.#sql.exec("SELECT 1 FROM or_tombstone WHERE map = ? AND tag = ?", map, tag).length > 0) return undefined;
+    const holders = this.#sql
+      .exec("SELECT key FROM or_record WHERE map = ? AND tag = ?", map, tag)
+      .map((row) => String(row.key));
+    this.#sql.exec("DELETE FROM or_record WHERE map = ? AND tag = ?", map, tag);
+    this.#sql.exec("INSERT INTO or_tombstone (map, tag, key) VALUES (?, ?, ?)", map, tag, holders[0] ?? key ?? null);
+    return holders;
+  }
+
+  #rehash(map: string, keys: readonly string[]): void {
+    const entries = this.readKeys(map, keys);
+    const old = new Map(
+      selectIn(this.#sql, (marks) => `SELECT key, hash FROM or_key WHERE map = ? AND key IN (${marks})`, [map], keys).map(
+        (row) => [String(row.key), Number(row.hash)],
+      ),
+    );
+    const changes = [];
+    for (const entry of entries) {
+      const leaf = leafIndexOf(entry.key);
+      const oldHash = old.get(entry.key);
+      if (entry.records.length === 0) {
+        if (oldHash === undefined) continue;
+        this.#sql.exec("DELETE FROM or_key WHERE map = ? AND key = ?", map, entry.key);
+        changes.push({ leaf, oldHash });
+        continue;
+      }
+      const newHash = orEntryHash(entry.key, entry.records);
+      if (newHash === oldHash) continue;
+      this.#sql.exec(
+        "INSERT INTO or_key (map, key, leaf, hash) VALUES (?, ?, ?, ?) ON CONFLICT (map, key) DO UPDATE SET hash = excluded.hash",
+        map, entry.key, leaf, newHash,
+      );
+      changes.push({ leaf, oldHash, newHash });
+    }
+    this.#merkle.apply("or", map, changes);
+  }
+}
+
+function toRecord(row: SqlRow): ORMapRecord {
+  const record: ORMapRecord = {
+    value: row.value instanceof Uint8Array ? decodeValue(row.value) : null,
+    timestamp: { millis: Number(row.millis), counter: Number(row.counter), nodeId: String(row.node) },
+    tag: String(row.tag),
+  };
+  if (typeof row.ttl_ms === "number") record.ttlMs = row.ttl_ms;
+  return record;
+}
+
+function push<T>(map: Map<string, T[]>, key: string, item: T): void {
+  const list = map.get(key);
+  if (list) list.push(item);
+  else map.set(key, [item]);
+}

@@ -1,0 +1,44 @@
+import type { LWWRecord } from "../core/lww-map.ts";
+import type { ORMapEntry, ORMapRecord } from "../core/or-map.ts";
+import type { ErrorKind } from "../core/errors.ts";
+import type { ConnectionRef } from "./event-fanout.ts";
+import type { TreeKind } from "./merkle-store.ts";
+
+/** One validated write, as the home sends it to the owner of its key. */
+export type OwnerOp =
+  | { index: number; type: "PUT" | "REMOVE"; map: string; key: string; record: LWWRecord }
+  | { index: number; type: "OR_ADD"; map: string; key: string; record: ORMapRecord }
+  | { index: number; type: "OR_REMOVE"; map: string; key: string; tag: string };
+
+/** The owner's answer for one op: applied (or lost the merge, which is not an error), or rejected. */
+export type OwnerOpOutcome = { index: number; ok: true } | { index: number; ok: false; kind: ErrorKind; message: string };
+
+/** Leaf sums in transfer form: only leaves that have entries. */
+export interface LeafSumsWire {
+  leaves: number[];
+  sums: number[];
+  counts: number[];
+}
+
+/** What a Merkle path of one owner's map holds. */
+export type MerkleAnswer =
+  | { type: "missing" }
+  | { type: "buckets"; buckets: Record<string, number> }
+  | { type: "lww-leaf"; records: { key: string; record: LWWRecord }[] }
+  | { type: "or-leaf"; entries: ORMapEntry[] };
+
+/**
+ * The owner role of a partition, as the home calls it: directly when the home owns the map, else by RPC.
+ * Every method takes one plain object so the RPC form is the same call.
+ */
+export interface OwnerApi {
+  apply(request: { ops: OwnerOp[]; writer: ConnectionRef }): Promise<OwnerOpOutcome[]>;
+  syncInit(request: { kind: TreeKind; map: string; listener: ConnectionRef }): Promise<LeafSumsWire>;
+  merkle(request: { kind: TreeKind; map: string; path: string }): Promise<MerkleAnswer>;
+  readLeaf(request: { kind: TreeKind; map: string; leaf: number }): Promise<MerkleAnswer>;
+  orDiff(request: { map: string; keys: string[] }): Promise<ORMapEntry[]>;
+  pushOrDiff(request: { map: string; entries: ORMapEntry[]; writer: ConnectionRef }): Promise<void>;
+  dropConnection(request: ConnectionRef): Promise<void>;
+}
+
+export type { ORMapRecord };

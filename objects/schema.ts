@@ -1,0 +1,54 @@
+import type { SqlPort } from "./sql-port.ts";
+
+/**
+ * The SQLite schema of a Partition, as numbered steps. `applySchema` runs the steps this object has not run yet,
+ * so an object created by an older version upgrades itself on wake.
+ */
+const STEPS: readonly string[] = [
+  // 1: CRDT records, Merkle leaf sums, interest (owner role) and connection interest (home role).
+  `
+  CREATE TABLE lww_record (
+    map TEXT NOT NULL, key TEXT NOT NULL, value BLOB, millis INTEGER NOT NULL, counter INTEGER NOT NULL,
+    node TEXT NOT NULL, ttl_ms INTEGER, leaf INTEGER NOT NULL, hash INTEGER NOT NULL,
+    PRIMARY KEY (map, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX lww_record_leaf ON lww_record (map, leaf);
+  CREATE TABLE or_record (
+    map TEXT NOT NULL, key TEXT NOT NULL, tag TEXT NOT NULL, value BLOB NOT NULL, millis INTEGER NOT NULL,
+    counter INTEGER NOT NULL, node TEXT NOT NULL, ttl_ms INTEGER,
+    PRIMARY KEY (map, key, tag)
+  ) WITHOUT ROWID;
+  CREATE INDEX or_record_tag ON or_record (map, tag);
+  CREATE TABLE or_tombstone (map TEXT NOT NULL, tag TEXT NOT NULL, key TEXT, PRIMARY KEY (map, tag)) WITHOUT ROWID;
+  CREATE INDEX or_tombstone_key ON or_tombstone (map, key);
+  CREATE TABLE or_key (
+    map TEXT NOT NULL, key TEXT NOT NULL, leaf INTEGER NOT NULL, hash INTEGER NOT NULL, PRIMARY KEY (map, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX or_key_leaf ON or_key (map, leaf);
+  CREATE TABLE merkle_leaf (
+    kind INTEGER NOT NULL, map TEXT NOT NULL, leaf INTEGER NOT NULL, hash INTEGER NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (kind, map, leaf)
+  ) WITHOUT ROWID;
+  CREATE TABLE interest (
+    map TEXT NOT NULL, kind INTEGER NOT NULL, home INTEGER NOT NULL, conn TEXT NOT NULL,
+    PRIMARY KEY (map, kind, home, conn)
+  ) WITHOUT ROWID;
+  CREATE INDEX interest_conn ON interest (home, conn);
+  CREATE TABLE conn_interest (
+    conn TEXT NOT NULL, kind INTEGER NOT NULL, map TEXT NOT NULL, PRIMARY KEY (conn, kind, map)
+  ) WITHOUT ROWID;
+  `,
+];
+
+export function applySchema(sql: SqlPort): void {
+  sql.exec("CREATE TABLE IF NOT EXISTS schema_step (step INTEGER PRIMARY KEY)");
+  const done = Number(sql.exec("SELECT COALESCE(MAX(step), 0) AS step FROM schema_step")[0]?.step ?? 0);
+  STEPS.forEach((ddl, index) => {
+    const step = index + 1;
+    if (step <= done) return;
+    sql.transaction(() => {
+      for (const statement of ddl.split(";")) if (statement.trim()) sql.exec(statement);
+      sql.exec("INSERT INTO schema_step (step) VALUES (?)", step);
+    });
+  });
+}

@@ -1,0 +1,109 @@
+import { decodeMessage, encodeMessage } from "../core/codec.ts";
+import { ProtocolError, isPeerGoneError, toErrorMessage } from "../core/errors.ts";
+import { MAX_FRAME_BYTES } from "../core/limits.ts";
+import { splitInboundBatch } from "../core/protocol/batch-frame.ts";
+import { parseClientMessage, type ClientMessage } from "../core/protocol/message.ts";
+import type { Authenticator } from "./authenticator.ts";
+import type { Connection } from "./connection.ts";
+import { SerialQueue } from "./serial-queue.ts";
+import { dispatch, type Handlers } from "./dispatch.ts";
+
+/** Close code sent after AUTH_FAIL (policy violation). */
+const AUTH_FAILED_CLOSE_CODE = 1008;
+
+/**
+ * Home role: one per partition, serving every socket the router handed it. It owns the handshake, turns frames
+ * into typed messages (bytes → msgpack → schema), keeps each connection's messages in order, and maps errors to
+ * the wire in one place.
+ */
+export class Session {
+  readonly #auth: Authenticator;
+  readonly #handlers: Handlers;
+  readonly #clock: () => number;
+  readonly #home: number;
+  readonly #queue = new SerialQueue();
+
+  constructor(deps: { auth: Authenticator; handlers: Handlers; home: number; clock?: () => number }) {
+    this.#auth = deps.auth;
+    this.#handlers = deps.handlers;
+    this.#home = deps.home;
+    this.#clock = deps.clock ?? Date.now;
+  }
+
+  opened(conn: Connection): void {
+    if (this.#auth.open) conn.update({ ...conn.state, authenticated: true });
+    send(conn, { type: "AUTH_REQUIRED" });
+  }
+
+  received(conn: Connection, data: string | ArrayBuffer | Uint8Array): Promise<void> {
+    return this.#queue.run(conn.state.id, () => this.#frame(conn, data, false));
+  }
+
+  closed(connId: string): Promise<void> {
+    return this.#queue.run(connId, () => this.#handlers.connectionClosed(connId));
+  }
+
+  async #frame(conn: Connection, data: string | ArrayBuffer | Uint8Array, insideBatch: boolean): Promise<void> {
+    const authenticated = conn.state.authenticated;
+    const fail = (error: ProtocolError) => {
+      // Before authentication bad frames are dropped silently (PROTOCOL.md Part A).
+      if (conn.state.authenticated) send(conn, toErrorMessage(error));
+    };
+    if (typeof data === "string") return fail(new ProtocolError("BAD_FRAME", "text frames are not supported; send msgpack in binary frames"));
+    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+    if (bytes.byteLength > MAX_FRAME_BYTES) return fail(new ProtocolError("TOO_LARGE", `frame exceeds ${MAX_FRAME_BYTES} bytes`));
+    let raw: unknown;
+    try {
+      raw = decodeMessage(bytes);
+    } catch {
+      return fail(new ProtocolError("BAD_FRAME", "frame is not valid msgpack"));
+    }
+    const parsed = parseClientMessage(raw);
+    if (!parsed.ok) {
+      if ("error" in parsed) fail(parsed.error);
+      return;
+    }
+    const message = parsed.message;
+    if (message.type === "AUTH") return this.#authenticate(conn, message.token);
+    if (message.type === "PING") {
+      send(conn, { type: "PONG", timestamp: message.timestamp, serverTime: this.#clock() });
+      return;
+    }
+    if (!authenticated) return;
+    if (message.type === "BATCH") {
+      if (insideBatch) return fail(new ProtocolError("INVALID_MESSAGE", "a BATCH cannot contain a BATCH"));
+      for (const inner of splitInboundBatch(message.data)) await this.#frame(conn, inner, true);
+      return;
+    }
+    try {
+      await dispatch(message, this.#handlers, { conn: conn.state.id, reply: (m) => send(conn, m) });
+    } catch (err) {
+      if (err instanceof ProtocolError) return fail(err);
+      console.error(`[home p${this.#home}] ${message.type} failed on connection ${conn.state.id}`, err);
+      send(conn, toErrorMessage(new ProtocolError("INTERNAL", "internal error")));
+    }
+  }
+
+  async #authenticate(conn: Connection, token: string | undefined): Promise<void> {
+    if (conn.state.acked) return; // A repeated AUTH is tolerated and ignored.
+    const result = await this.#auth.verify(token);
+    if (!result.ok) {
+      send(conn, { type: "AUTH_FAIL", error: result.error });
+      conn.close(AUTH_FAILED_CLOSE_CODE, "authentication failed");
+      return;
+    }
+    conn.update({ ...conn.state, authenticated: true, acked: true, userId: result.userId });
+    send(conn, { type: "AUTH_ACK", userId: result.userId });
+  }
+}
+
+function send(conn: Connection, message: unknown): void {
+  try {
+    conn.send(encodeMessage(message));
+  } catch (err) {
+    if (!isPeerGoneError(err)) throw err;
+    // The peer is gone; its close event cleans up.
+  }
+}
+
+export type { ClientMessage };

@@ -1,0 +1,165 @@
+import type { HLC } from "../core/hlc.ts";
+import { LeafSums } from "../core/merkle-tree.ts";
+import type { ORMapEntry } from "../core/or-map.ts";
+import { partitionOf, partitionsOfMap, type ShardConfig } from "../core/placement.ts";
+import type { MerkleAnswer, OwnerApi } from "./owner-api.ts";
+import type { TreeKind } from "./merkle-store.ts";
+import type { SqlPort } from "./sql-port.ts";
+
+/** How long a home reuses the leaf sums it gathered from a sharded map's shards during one sync exchange. */
+const GATHERED_SUMS_TTL_MS = 30_000;
+const PATH_PATTERN = /^[0-9a-f]*$/;
+const KIND_CODE: Record<TreeKind, number> = { lww: 1, or: 2 };
+
+interface Gathered {
+  at: number;
+  total: LeafSums;
+  shards: { partition: number; sums: LeafSums }[];
+}
+
+export type SyncReply = (message: unknown) => void;
+
+/**
+ * Home role, Merkle delta sync (PROTOCOL.md §8): answers roots, buckets and leaves from the owners' leaf sums.
+ * An unsharded map asks its one owner; a sharded map's tree is the sum of its shards' trees.
+ */
+export class SyncCoordinator {
+  readonly #owners: (partition: number) => OwnerApi;
+  readonly #shards: () => ShardConfig;
+  readonly #sql: SqlPort;
+  readonly #hlc: HLC;
+  readonly #home: number;
+  readonly #clock: () => number;
+  readonly #gathered = new Map<string, Gathered>();
+
+  constructor(deps: {
+    owners: (partition: number) => OwnerApi;
+    shards: () => ShardConfig;
+    sql: SqlPort;
+    hlc: HLC;
+    home: number;
+    clock?: () => number;
+  }) {
+    this.#owners = deps.owners;
+    this.#shards = deps.shards;
+    this.#sql = deps.sql;
+    this.#hlc = deps.hlc;
+    this.#home = deps.home;
+    this.#clock = deps.clock ?? Date.now;
+  }
+
+  /** SYNC_INIT / ORMAP_SYNC_INIT: registers the connection for the map's events and answers the root. */
+  async init(conn: string, kind: TreeKind, map: string, reply: SyncReply): Promise<void> {
+    this.#sql.exec(
+      "INSERT INTO conn_interest (conn, kind, map) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+      conn,
+      KIND_CODE[kind],
+      map,
+    );
+    const gathered = await this.#gather(kind, map, { home: this.#home, conn });
+    const type = kind === "lww" ? "SYNC_RESP_ROOT" : "ORMAP_SYNC_RESP_ROOT";
+    reply({ type, payload: { mapName: map, rootHash: gathered.total.root(), timestamp: this.#hlc.now() } });
+  }
+
+  /** MERKLE_REQ_BUCKET / ORMAP_MERKLE_REQ_BUCKET: buckets, a leaf, or no reply for a path that does not exist. */
+  async bucket(conn: string, kind: TreeKind, map: string, path: string, reply: SyncReply): Promise<boolean> {
+    if (!PATH_PATTERN.test(path)) return false;
+    const answer = await this.#answer(conn, kind, map, path);
+    const prefix = kind === "lww" ? "SYNC_RESP" : "ORMAP_SYNC_RESP";
+    switch (answer.type) {
+      case "missing":
+        break;
+      case "buckets":
+        reply({ type: `${prefix}_BUCKETS`, payload: { mapName: map, path, buckets: answer.buckets } });
+        break;
+      case "lww-leaf":
+        reply({ type: "SYNC_RESP_LEAF", payload: { mapName: map, path, records: answer.records } });
+        break;
+      case "or-leaf":
+        reply({ type: "ORMAP_SYNC_RESP_LEAF", payload: { mapName: map, path, entries: answer.entries } });
+        break;
+    }
+    return true;
+  }
+
+  /** ORMAP_DIFF_REQUEST: one entry per requested key, gathered from the keys' owners. */
+  async orDiff(map: string, keys: readonly string[], reply: SyncReply): Promise<void> {
+    const byOwner = this.#groupByOwner(map, keys);
+    const found = new Map<string, ORMapEntry>();
+    await Promise.all(
+      [...byOwner].map(async ([partition, ownerKeys]) => {
+        for (const entry of await this.#owners(partition).orDiff({ map, keys: ownerKeys })) found.set(entry.key, entry);
+      }),
+    );
+    const entries = keys.map((key) => found.get(key) ?? { key, records: [], tombstones: [] });
+    reply({ type: "ORMAP_DIFF_RESPONSE", payload: { mapName: map, entries } });
+  }
+
+  /** ORMAP_PUSH_DIFF: merges each entry at its owner (mergeKey; never a replace). */
+  async pushDiff(conn: string, map: string, entries: readonly ORMapEntry[]): Promise<void> {
+    const byOwner = new Map<number, ORMapEntry[]>();
+    for (const entry of entries) {
+      const owner = partitionOf(this.#shards(), map, entry.key);
+      const list = byOwner.get(owner);
+      if (list) list.push(entry);
+      else byOwner.set(owner, [entry]);
+    }
+    const writer = { home: this.#home, conn };
+    await Promise.all([...byOwner].map(([partition, list]) => this.#owners(partition).pushOrDiff({ map, entries: list, writer })));
+  }
+
+  /** The connection closed: its owners forget it. */
+  async closed(conn: string): Promise<void> {
+    const maps = this.#sql.exec("SELECT DISTINCT map FROM conn_interest WHERE conn = ?", conn).map((row) => String(row.map));
+    this.#sql.exec("DELETE FROM conn_interest WHERE conn = ?", conn);
+    const partitions = new Set(maps.flatMap((map) => partitionsOfMap(this.#shards(), map)));
+    await Promise.all([...partitions].map((p) => this.#owners(p).dropConnection({ home: this.#home, conn })));
+  }
+
+  async #answer(conn: string, kind: TreeKind, map: string, path: string): Promise<MerkleAnswer> {
+    const partitions = partitionsOfMap(this.#shards(), map);
+    if (partitions.length === 1) return this.#owners(partitions[0]!).merkle({ kind, map, path });
+    const gathered = this.#fresh(kind, map) ?? (await this.#gather(kind, map, { home: this.#home, conn }));
+    if (path.length < 3) {
+      const buckets = gathered.total.buckets(path);
+      return buckets ? { type: "buckets", buckets } : { type: "missing" };
+    }
+    if (path.length > 3 || !gathered.total.isLeafWithEntries(path)) return { type: "missing" };
+    const leaf = Number.parseInt(path, 16);
+    const holders = gathered.shards.filter((shard) => (shard.sums.counts[leaf] ?? 0) > 0);
+    const answers = await Promise.all(holders.map((s) => this.#owners(s.partition).readLeaf({ kind, map, leaf })));
+    if (kind === "lww") {
+      return { type: "lww-leaf", records: answers.flatMap((a) => (a.type === "lww-leaf" ? a.records : [])) };
+    }
+    return { type: "or-leaf", entries: answers.flatMap((a) => (a.type === "or-leaf" ? a.entries : [])) };
+  }
+
+  #fresh(kind: TreeKind, map: string): Gathered | undefined {
+    const gathered = this.#gathered.get(`${kind}\u0000${map}`);
+    return gathered && this.#clock() - gathered.at < GATHERED_SUMS_TTL_MS ? gathered : undefined;
+  }
+
+  async #gather(kind: TreeKind, map: string, listener: { home: number; conn: string }): Promise<Gathered> {
+    const partitions = partitionsOfMap(this.#shards(), map);
+    const shards = await Promise.all(
+      partitions.map(async (partition) => ({
+        partition,
+        sums: LeafSums.decode(await this.#owners(partition).syncInit({ kind, map, listener })),
+      })),
+    );
+    const gathered = { at: this.#clock(), total: LeafSums.sum(shards.map((s) => s.sums)), shards };
+    if (partitions.length > 1) this.#gathered.set(`${kind}\u0000${map}`, gathered);
+    return gathered;
+  }
+
+  #groupByOwner(map: string, keys: readonly string[]): Map<number, string[]> {
+    const byOwner = new Map<number, string[]>();
+    for (const key of keys) {
+      const owner = partitionOf(this.#shards(), map, key);
+      const list = byOwner.get(owner);
+      if (list) list.push(key);
+      else byOwner.set(owner, [key]);
+    }
+    return byOwner;
+  }
+}

@@ -1,0 +1,157 @@
+import type { HLC } from "../core/hlc.ts";
+import { partitionOf, type ShardConfig } from "../core/placement.ts";
+import { classifyOp, type ClientOp, type WriteConcern } from "../core/protocol/shared.ts";
+import type { ErrorKind } from "../core/errors.ts";
+import { errorCodeOf } from "../core/errors.ts";
+import type { OwnerApi, OwnerOp, OwnerOpOutcome } from "./owner-api.ts";
+
+const LEVELS: readonly WriteConcern[] = ["FIRE_AND_FORGET", "MEMORY", "APPLIED", "REPLICATED", "PERSISTED"];
+const rank = (level: WriteConcern) => LEVELS.indexOf(level);
+
+/** The level an op reaches once its owner committed: DO storage is replicated; Postgres is not configured yet. */
+function levelAfterCommit(requested: WriteConcern): WriteConcern {
+  return requested === "PERSISTED" ? "APPLIED" : rank(requested) < rank("APPLIED") ? "APPLIED" : requested;
+}
+
+interface Rejection {
+  index: number;
+  kind: ErrorKind;
+  message: string;
+}
+
+/** Replies the coordinator sends on the writer's connection. */
+export interface WriteReplies {
+  send(message: unknown): void;
+}
+
+/**
+ * Home role, write path: validates a batch, groups it by owner partition (one call per owner, none over the
+ * network when the home owns the map), and answers OP_REJECTED / OP_ACK as PROTOCOL.md Part A says.
+ */
+export class WriteCoordinator {
+  readonly #owners: (partition: number) => OwnerApi;
+  readonly #shards: () => ShardConfig;
+  readonly #hlc: HLC;
+  readonly #home: number;
+
+  constructor(deps: { owners: (partition: number) => OwnerApi; shards: () => ShardConfig; hlc: HLC; home: number }) {
+    this.#owners = deps.owners;
+    this.#shards = deps.shards;
+    this.#hlc = deps.hlc;
+    this.#home = deps.home;
+  }
+
+  async write(
+    conn: string,
+    ops: readonly ClientOp[],
+    batch: { writeConcern?: WriteConcern | undefined },
+    replies: WriteReplies,
+  ): Promise<void> {
+    const levels = ops.map((op) => op.writeConcern ?? batch.writeConcern);
+    const wantsResults = levels.some((level) => level !== undefined);
+    const rejections: Rejection[] = [];
+    const byOwner = new Map<number, OwnerOp[]>();
+    ops.forEach((op, index) => {
+      const prepared = this.#prepare(op, index);
+      if ("kind" in prepared && !("type" in prepared)) {
+        rejections.push(prepared);
+        return;
+      }
+      const owner = partitionOf(this.#shards(), op.mapName, op.key);
+      const list = byOwner.get(owner);
+      if (list) list.push(prepared);
+      else byOwner.set(owner, [prepared]);
+    });
+    const ackEarly = ops.length > 0 && levels.every((level) => level !== undefined && rank(level) <= rank("MEMORY"));
+    const ack = (outcomes: Rejection[], achieved: (index: number) => WriteConcern) =>
+      this.#acknowledge(ops, levels, wantsResults, outcomes, achieved, replies);
+
+    if (ackEarly) {
+      ack(rejections, (index) => levels[index] ?? "MEMORY");
+      await this.#applyAll(conn, byOwner).catch((err: unknown) => console.error("[home] early-acked write failed", err));
+      return;
+    }
+    let outcomes: OwnerOpOutcome[];
+    try {
+      outcomes = await this.#applyAll(conn, byOwner);
+    } catch (err) {
+      // No OP_ACK: the client keeps the ops pending and sends them again; merges are idempotent.
+      console.error(`[home p${this.#home}] write failed`, err);
+      replies.send({ type: "ERROR", payload: { code: errorCodeOf("UNAVAILABLE"), message: "write failed; resend" } });
+      return;
+    }
+    for (const outcome of outcomes) {
+      if (!outcome.ok) rejections.push({ index: outcome.index, kind: outcome.kind, message: outcome.message });
+    }
+    ack(rejections, (index) => levelAfterCommit(levels[index] ?? "APPLIED"));
+  }
+
+  async #applyAll(conn: string, byOwner: Map<number, OwnerOp[]>): Promise<OwnerOpOutcome[]> {
+    const writer = { home: this.#home, conn };
+    const answers = await Promise.all(
+      [...byOwner].map(([partition, ownerOps]) => this.#owners(partition).apply({ ops: ownerOps, writer })),
+    );
+    return answers.flat();
+  }
+
+  #acknowledge(
+    ops: readonly ClientOp[],
+    levels: readonly (WriteConcern | undefined)[],
+    wantsResults: boolean,
+    rejections: readonly Rejection[],
+    achieved: (index: number) => WriteConcern,
+    replies: WriteReplies,
+  ): void {
+    const rejected = new Map(rejections.map((r) => [r.index, r]));
+    for (const r of rejections) {
+      replies.send({ type: "OP_REJECTED", payload: { opId: ops[r.index]?.id ?? "unknown", reason: r.message, code: errorCodeOf(r.kind) } });
+    }
+    let lastId = "unknown";
+    for (const op of ops) if (op.id !== undefined && op.id !== null) lastId = op.id;
+    const payload: Record<string, unknown> = { lastId };
+    if (wantsResults) {
+      const results = ops.map((op, index) => {
+        const rejection = rejected.get(index);
+        return rejection
+          ? { opId: op.id ?? String(index), success: false, achievedLevel: levels[index] ?? "APPLIED", error: rejection.message }
+          : { opId: op.id ?? String(index), success: true, achievedLevel: achieved(index) };
+      });
+      payload.results = results;
+      const reached = results.filter((r) => r.success).map((r) => r.achievedLevel);
+      if (reached.length > 0) payload.achievedLevel = reached.reduce((low, level) => (rank(level) < rank(low) ? level : low));
+    }
+    replies.send({ type: "OP_ACK", payload });
+  }
+
+  #prepare(op: ClientOp, index: number): OwnerOp | Rejection {
+    const reject = (kind: ErrorKind, message: string): Rejection => ({ index, kind, message });
+    const base = { index, map: op.mapName, key: op.key };
+    switch (classifyOp(op)) {
+      case "PUT": {
+        if (!op.record) return reject("INVALID_MESSAGE", "a PUT needs a record");
+        if (this.#hlc.isTooFarAhead(op.record.timestamp)) return reject("DRIFT", "timestamp too far ahead of the server clock");
+        return { ...base, type: "PUT", record: stripTtl(op.record) };
+      }
+      case "REMOVE": {
+        const timestamp = op.record?.timestamp ?? this.#hlc.now();
+        if (this.#hlc.isTooFarAhead(timestamp)) return reject("DRIFT", "timestamp too far ahead of the server clock");
+        return { ...base, type: "REMOVE", record: { value: null, timestamp } };
+      }
+      case "OR_ADD": {
+        if (!op.orRecord) return reject("INVALID_MESSAGE", "an OR_ADD needs an orRecord");
+        if (this.#hlc.isTooFarAhead(op.orRecord.timestamp)) return reject("DRIFT", "timestamp too far ahead of the server clock");
+        return { ...base, type: "OR_ADD", record: stripTtl(op.orRecord) };
+      }
+      case "OR_REMOVE": {
+        if (typeof op.orTag !== "string") return reject("INVALID_MESSAGE", "an OR_REMOVE needs an orTag");
+        return { ...base, type: "OR_REMOVE", tag: op.orTag };
+      }
+    }
+  }
+}
+
+/** Records never carry `ttlMs: null` (the TS client would hash ":ttl=null"): an absent ttl stays absent. */
+function stripTtl<R extends { ttlMs?: number | null | undefined }>(record: R): R & { ttlMs?: number } {
+  const { ttlMs, ...rest } = record;
+  return (typeof ttlMs === "number" ? { ...rest, ttlMs } : rest) as R & { ttlMs?: number };
+}

@@ -1,0 +1,10 @@
+import { createRouter } from "./router.ts";
+import type { Env } from "../objects/env.ts";
+
+export { Partition } from "../objects/partition.ts";
+
+const router = createRouter();
+
+export default {
+  fetch: (request: Request, env: Env, ctx: ExecutionContext) => router.fetch(request, env, ctx),
+} satisfies ExportedHandler<Env>;
