@@ -3,7 +3,7 @@ import type { HLC } from "../core/hlc.ts";
 import { MAX_VALUE_BYTES } from "../core/limits.ts";
 import type { LwwStore, LwwWrite } from "./lww-store.ts";
 import type { MerkleStore } from "./merkle-store.ts";
-import type { OwnerOp, OwnerOpOutcome } from "./owner-api.ts";
+import { isLwwOp, type LwwOwnerOp, type OrOwnerOp, type OwnerOp, type OwnerOpOutcome } from "./owner-api.ts";
 import type { OrStore } from "./or-store.ts";
 import type { SqlPort } from "./sql-port.ts";
 
@@ -36,10 +36,10 @@ export class CrdtWriter {
   apply(ops: readonly OwnerOp[]): { outcomes: OwnerOpOutcome[]; events: MapEvents[] } {
     const outcomes: OwnerOpOutcome[] = [];
     const lwwWrites: LwwWrite[] = [];
-    const lwwOps: Extract<OwnerOp, { type: "PUT" | "REMOVE" }>[] = [];
-    const orOps: Exclude<OwnerOp, { type: "PUT" | "REMOVE" }>[] = [];
+    const lwwOps: LwwOwnerOp[] = [];
+    const orOps: OrOwnerOp[] = [];
     for (const op of ops) {
-      if (op.type === "PUT" || op.type === "REMOVE") {
+      if (isLwwOp(op)) {
         const encoded = op.record.value === null ? null : encodeValue(op.record.value);
         if (encoded && encoded.byteLength > MAX_VALUE_BYTES) {
           outcomes.push({ index: op.index, ok: false, kind: "TOO_LARGE", message: `value exceeds ${MAX_VALUE_BYTES} bytes` });

@@ -5,10 +5,15 @@ import type { ConnectionRef } from "./event-fanout.ts";
 import type { TreeKind } from "./merkle-store.ts";
 
 /** One validated write, as the home sends it to the owner of its key. */
-export type OwnerOp =
-  | { index: number; type: "PUT" | "REMOVE"; map: string; key: string; record: LWWRecord }
+export type OwnerOp = LwwOwnerOp | OrOwnerOp;
+export type LwwOwnerOp = { index: number; type: "PUT" | "REMOVE"; map: string; key: string; record: LWWRecord };
+export type OrOwnerOp =
   | { index: number; type: "OR_ADD"; map: string; key: string; record: ORMapRecord }
   | { index: number; type: "OR_REMOVE"; map: string; key: string; tag: string };
+
+export function isLwwOp(op: OwnerOp): op is LwwOwnerOp {
+  return op.type === "PUT" || op.type === "REMOVE";
+}
 
 /** The owner's answer for one op: applied (or lost the merge, which is not an error), or rejected. */
 export type OwnerOpOutcome = { index: number; ok: true } | { index: number; ok: false; kind: ErrorKind; message: string };
@@ -41,4 +46,3 @@ export interface OwnerApi {
   dropConnection(request: ConnectionRef): Promise<void>;
 }
 
-export type { ORMapRecord };

@@ -53,8 +53,8 @@ export class WriteCoordinator {
     const byOwner = new Map<number, OwnerOp[]>();
     ops.forEach((op, index) => {
       const prepared = this.#prepare(op, index);
-      if ("kind" in prepared && !("type" in prepared)) {
-        rejections.push(prepared);
+      if ("rejected" in prepared) {
+        rejections.push(prepared.rejected);
         return;
       }
       const owner = partitionOf(this.#shards(), op.mapName, op.key);
@@ -123,8 +123,8 @@ export class WriteCoordinator {
     replies.send({ type: "OP_ACK", payload });
   }
 
-  #prepare(op: ClientOp, index: number): OwnerOp | Rejection {
-    const reject = (kind: ErrorKind, message: string): Rejection => ({ index, kind, message });
+  #prepare(op: ClientOp, index: number): OwnerOp | { rejected: Rejection } {
+    const reject = (kind: ErrorKind, message: string) => ({ rejected: { index, kind, message } });
     const base = { index, map: op.mapName, key: op.key };
     switch (classifyOp(op)) {
       case "PUT": {

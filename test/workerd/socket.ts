@@ -22,6 +22,7 @@ export class WorkerdSocket {
     const ws = response.webSocket;
     if (!ws) throw new Error(`no WebSocket in the upgrade response (status ${response.status})`);
     ws.accept();
+    ws.binaryType = "arraybuffer"; // newer compatibility dates default to Blob
     return new WorkerdSocket(ws);
   }
 

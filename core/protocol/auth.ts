@@ -1,0 +1,28 @@
+// The handshake (PROTOCOL.md §2.1). All four messages are flat.
+import { z } from "zod";
+import { MAX_TOKEN_LENGTH } from "../limits.ts";
+import { optionalField, wireU32 } from "./shared.ts";
+
+export const authMessageSchema = z.object({
+  type: z.literal("AUTH"),
+  token: z.string().max(MAX_TOKEN_LENGTH),
+  protocolVersion: optionalField(wireU32),
+});
+export type AuthMessage = z.infer<typeof authMessageSchema>;
+
+export const authRequiredMessageSchema = z.object({ type: z.literal("AUTH_REQUIRED") });
+export type AuthRequiredMessage = z.infer<typeof authRequiredMessageSchema>;
+
+export const authAckMessageSchema = z.object({
+  type: z.literal("AUTH_ACK"),
+  protocolVersion: optionalField(wireU32),
+  userId: optionalField(z.string()),
+});
+export type AuthAckMessage = z.infer<typeof authAckMessageSchema>;
+
+export const authFailMessageSchema = z.object({
+  type: z.literal("AUTH_FAIL"),
+  error: optionalField(z.string()),
+  code: optionalField(wireU32),
+});
+export type AuthFailMessage = z.infer<typeof authFailMessageSchema>;

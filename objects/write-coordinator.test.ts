@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import { HLC } from "../core/hlc.ts";
+import { parseShardConfig, partitionOf } from "../core/placement.ts";
+import type { ClientOp } from "../core/protocol/shared.ts";
+import type { OwnerApi, OwnerOp } from "./owner-api.ts";
+import { WriteCoordinator } from "./write-coordinator.ts";
+
+const NOW = 1_700_000_000_000;
+
+function setup(options: { failing?: boolean; shards?: string } = {}) {
+  const calls: { partition: number; ops: OwnerOp[] }[] = [];
+  const owner = (partition: number): OwnerApi => ({
+    apply: async ({ ops }) => {
+      calls.push({ partition, ops });
+      if (options.failing) throw new Error("owner unavailable");
+      return ops.map((op) => ({ index: op.index, ok: true as const }));
+    },
+    syncInit: async () => ({ leaves: [], sums: [], counts: [] }),
+    merkle: async () => ({ type: "missing" }),
+    readLeaf: async () => ({ type: "missing" }),
+    orDiff: async () => [],
+    pushOrDiff: async () => undefined,
+    dropConnection: async () => undefined,
+  });
+  const shards = parseShardConfig(options.shards ?? "");
+  const coordinator = new WriteCoordinator({
+    owners: owner,
+    shards: () => shards,
+    hlc: new HLC("edge-p0", { clock: () => NOW }),
+    home: 0,
+  });
+  const sent: { type: string; payload: Record<string, unknown> }[] = [];
+  const replies = { send: (m: unknown) => void sent.push(m as { type: string; payload: Record<string, unknown> }) };
+  return { coordinator, calls, sent, replies, shards };
+}
+
+const op = (id: string, map: string, key: string, millis = NOW): ClientOp => ({
+  id,
+  mapName: map,
+  key,
+  opType: "PUT",
+  record: { value: key, timestamp: { millis, counter: 0, nodeId: "c" } },
+});
+
+describe("WriteCoordinator", () => {
+  it("sends one call per owner partition for a batch", async () => {
+    const { coordinator, calls, replies } = setup({ shards: "hot:16" });
+    const ops = Array.from({ length: 50 }, (_, i) => op(String(i), "hot", `k${i}`));
+    await coordinator.write("c1", ops, {}, replies);
+    const shards = parseShardConfig("hot:16");
+    const owners = new Set(ops.map((o) => partitionOf(shards, o.mapName, o.key)));
+    expect(calls.length).toBe(owners.size);
+    expect(calls.reduce((n, c) => n + c.ops.length, 0)).toBe(50);
+  });
+
+  it("acknowledges with the id of the last op", async () => {
+    const { coordinator, sent, replies } = setup();
+    await coordinator.write("c1", [op("7", "m", "a"), op("9", "m", "b")], {}, replies);
+    expect(sent).toEqual([{ type: "OP_ACK", payload: { lastId: "9" } }]);
+  });
+
+  it("rejects a timestamp too far ahead and still acknowledges the rest", async () => {
+    const { coordinator, calls, sent, replies } = setup();
+    await coordinator.write("c1", [op("1", "m", "a", NOW + 5 * 60_000), op("2", "m", "b")], { writeConcern: "APPLIED" }, replies);
+    expect(calls[0]?.ops.map((o) => o.key)).toEqual(["b"]);
+    expect(sent[0]).toMatchObject({ type: "OP_REJECTED", payload: { opId: "1" } });
+    expect(sent[1]).toMatchObject({
+      type: "OP_ACK",
+      payload: {
+        lastId: "2",
+        achievedLevel: "APPLIED",
+        results: [
+          { opId: "1", success: false },
+          { opId: "2", success: true, achievedLevel: "APPLIED" },
+        ],
+      },
+    });
+  });
+
+  it("acknowledges MEMORY writes before the owner applies them", async () => {
+    const { coordinator, sent, replies } = setup({ failing: true });
+    await coordinator.write("c1", [op("1", "m", "a")], { writeConcern: "MEMORY" }, replies);
+    expect(sent[0]).toMatchObject({ type: "OP_ACK", payload: { lastId: "1", achievedLevel: "MEMORY" } });
+  });
+
+  it("sends no OP_ACK when an owner fails, so the client resends", async () => {
+    const { coordinator, sent, replies } = setup({ failing: true });
+    await coordinator.write("c1", [op("1", "m", "a")], {}, replies);
+    expect(sent.map((m) => m.type)).toEqual(["ERROR"]);
+  });
+
+  it("reports PERSISTED as APPLIED while no Postgres is configured", async () => {
+    const { coordinator, sent, replies } = setup();
+    await coordinator.write("c1", [op("1", "m", "a")], { writeConcern: "PERSISTED" }, replies);
+    expect(sent[0]?.payload.achievedLevel).toBe("APPLIED");
+  });
+});
