@@ -1,55 +1,82 @@
-import { Packr } from "msgpackr";
+import { C1, Packr } from "msgpackr";
 
 /**
- * TopGun's msgpack settings (PROTOCOL.md §1.4): plain maps decoded as objects, no record extension, no structured
- * clone; 64-bit integers decode as numbers (Rust sends millis as uint64).
+ * The msgpack settings of TopGun's serializer (PROTOCOL.md §1.4), spelled out instead of relying on
+ * msgpackr's defaults, which a `new Packr()` does not share with the module-level `pack` (a Packr turns
+ * records on). `useRecords: false` writes every object as a map16 (`de 00 NN`) and decodes maps as plain
+ * objects; `int64AsType: "number"` reads Rust's uint64 millis (`cf`) as Numbers; no structured clone, no
+ * extra types, no float32, so numbers keep TopGun's encoding (ints below 2^32 compact, the rest float64).
  */
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: "number", moreTypes: false });
+const packr = new Packr({
+  useRecords: false,
+  mapsAsObjects: true,
+  structuredClone: false,
+  moreTypes: false,
+  variableMapSize: false,
+  bundleStrings: false,
+  int64AsType: "number",
+});
 
-/** Encodes one message: `undefined` is stripped first (msgpackr would write ext 0, which Rust cannot read). */
+/**
+ * Encodes one message as TopGun does: `undefined` is stripped first (object keys dropped, array elements
+ * and a top-level value become null), because msgpackr writes it as ext type 0, which Rust cannot read.
+ */
 export function encodeMessage(message: unknown): Uint8Array {
-  return packr.pack(stripUndefined(message));
+  // msgpackr returns a view into a shared, reused buffer; a copy gives callers a Uint8Array that owns
+  // exactly its bytes, so handing `.buffer` to a socket or SQLite cannot leak neighbouring messages.
+  return new Uint8Array(packr.pack(stripUndefined(message)));
 }
 
-/** Decodes one message; throws on malformed or truncated input. */
+/**
+ * Decodes one message. Throws on truncated input, trailing bytes, an unknown extension, the reserved byte
+ * 0xc1 or a map key that cannot be a property name; callers treat any throw as an undecodable frame.
+ * 64-bit integers come back as Numbers and binary as plain `Uint8Array`s.
+ */
 export function decodeMessage(bytes: Uint8Array): unknown {
-  return toNumbers(packr.unpack(bytes));
+  const value: unknown = packr.unpack(bytes);
+  return normalizeDecoded(value);
 }
 
-/** Encodes a record value for storage (lossless: binary stays binary). */
+/** Encodes a record value for storage with the wire codec, so binary and falsy values survive unchanged. */
 export function encodeValue(value: unknown): Uint8Array {
   return encodeMessage(value);
 }
 
+/** Decodes a value written by {@link encodeValue}. */
 export function decodeValue(bytes: Uint8Array): unknown {
   return decodeMessage(bytes);
 }
 
 function stripUndefined(value: unknown): unknown {
   if (value === undefined) return null;
-  if (Array.isArray(value)) return value.map((item) => (item === undefined ? null : stripUndefined(item)));
-  if (isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) if (item !== undefined) out[key] = stripUndefined(item);
-    return out;
+  if (Array.isArray(value)) return value.map(stripUndefined);
+  if (!isPlainObject(value)) return value;
+  const stripped: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (item !== undefined) stripped[key] = stripUndefined(item);
   }
-  return value;
+  return stripped;
 }
 
-function toNumbers(value: unknown): unknown {
+/** BigInts become Numbers (as TopGun's serializer does), binary a detached plain Uint8Array, 0xc1 an error. */
+function normalizeDecoded(value: unknown): unknown {
   if (typeof value === "bigint") return Number(value);
+  if (value === C1) throw new Error("msgpack: reserved byte 0xc1");
+  // In Node msgpackr yields Buffers that view the input frame; a plain copy behaves the same in every
+  // runtime (a Buffer's toJSON would change the OR-Map entry hash) and does not pin the frame in memory.
+  if (value instanceof Uint8Array) return new Uint8Array(value);
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = toNumbers(value[i]);
+    for (let i = 0; i < value.length; i++) value[i] = normalizeDecoded(value[i]);
     return value;
   }
   if (isPlainObject(value)) {
-    for (const key of Object.keys(value)) value[key] = toNumbers(value[key]);
+    for (const key of Object.keys(value)) value[key] = normalizeDecoded(value[key]);
   }
   return value;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }

@@ -2,29 +2,30 @@ import { fnv1a } from "./hash.ts";
 import type { ORMapRecord } from "./or-map.ts";
 
 /**
- * The OR-Map Merkle entry hash of TopGun's TS client (`hashORMapEntry`, PROTOCOL.md §7.4), so that real clients'
- * roots match the server's: "key:<key>" then, per tag in code-unit order, "tag:value:millis:counter:nodeId"
- * (plus ":ttl=<ttl>"), joined with "|".
+ * The OR-Map Merkle entry hash of one key, computed exactly as TopGun's TS client (`hashORMapEntry`,
+ * PROTOCOL.md §7.4) so that real clients' OR-Map roots converge with ours. Pass every stored record of
+ * the key, expired ones included; the result does not depend on their order.
  */
 export function orEntryHash(key: string, records: readonly ORMapRecord[]): number {
-  const parts = [`key:${key}`];
+  // Plain `<` on strings is the same UTF-16 code-unit order as the client's default `sort()`.
   const sorted = [...records].sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
-  for (const record of sorted) {
-    const { millis, counter, nodeId } = record.timestamp;
-    let part = `${record.tag}:${valueString(record.value)}:${millis}:${counter}:${nodeId}`;
-    if (record.ttlMs !== undefined) part += `:ttl=${record.ttlMs}`;
+  const parts = [`key:${key}`];
+  for (const { tag, value, timestamp, ttlMs } of sorted) {
+    let part = `${tag}:${valueText(value)}:${timestamp.millis}:${timestamp.counter}:${timestamp.nodeId}`;
+    // `!== undefined`, as in the client: a `ttlMs: null` read off the wire hashes as ":ttl=null".
+    if (ttlMs !== undefined) part += `:ttl=${ttlMs}`;
     parts.push(part);
   }
   return fnv1a(parts.join("|"));
 }
 
 /**
- * The client's value text: primitives as String(v); objects and arrays as JSON.stringify(v, sortedTopLevelKeys),
- * a quirk that uses the top-level keys as a whitelist at every depth. Reproduced exactly, on purpose.
+ * The client's text for a value. Objects and arrays go through `JSON.stringify(v, Object.keys(v).sort())`:
+ * the sorted top-level keys act as a property whitelist at every depth, so nested keys outside that list
+ * vanish. That is a client quirk, reproduced on purpose, because matching hashes matter more than sense.
  */
-function valueString(value: unknown): string {
-  if (value === null) return "null";
-  if (value === undefined) return "undefined";
+function valueText(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
   if (typeof value === "object") return String(JSON.stringify(value, Object.keys(value).sort()));
   return String(value);
 }

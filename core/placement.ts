@@ -1,52 +1,64 @@
 import { fnv1a } from "./hash.ts";
 
-/** Partitions per namespace (TopGun's PARTITION_COUNT). */
+/** Partitions per namespace, as in TopGun. */
 export const PARTITION_COUNT = 271;
 
-/** Shard counts of the maps declared sharded; every other map has one shard. */
+/** Shard counts of the maps declared sharded; a map that is not listed has one shard. */
 export type ShardConfig = ReadonlyMap<string, number>;
 
-/** Parses "name:shards,name2:shards" (whitespace tolerated; empty text is no sharded map). */
+const SHARD_COUNT_PATTERN = /^\d+$/;
+
+/**
+ * Parses `"name:shards,name2:shards"` (spaces allowed around every part; empty text declares no sharded
+ * map). Throws on an entry without a name, a shard count outside 1..271, or a map named twice.
+ */
 export function parseShardConfig(text: string): ShardConfig {
   const config = new Map<string, number>();
   for (const part of text.split(",")) {
     const entry = part.trim();
-    if (!entry) continue;
+    if (entry === "") continue;
+    // The last colon separates the count, so a map name may itself contain ':'.
     const colon = entry.lastIndexOf(":");
-    const name = entry.slice(0, colon).trim();
-    const shards = Number(entry.slice(colon + 1).trim());
-    if (colon <= 0 || !name || !Number.isInteger(shards) || shards < 1 || shards > PARTITION_COUNT) {
-      throw new Error(`invalid sharded map "${entry}": expected name:shards with shards in 1..${PARTITION_COUNT}`);
+    const name = entry.slice(0, Math.max(colon, 0)).trim();
+    const countText = entry.slice(colon + 1).trim();
+    const shards = Number(countText);
+    if (colon < 0 || name === "" || !SHARD_COUNT_PATTERN.test(countText) || shards < 1 || shards > PARTITION_COUNT) {
+      throw new Error(`bad sharded map entry "${entry}": expected "name:shards" with shards in 1..${PARTITION_COUNT}`);
     }
+    if (config.has(name)) throw new Error(`bad sharded map entry "${entry}": map "${name}" is declared twice`);
     config.set(name, shards);
   }
   return config;
 }
 
+/** The number of shards of `mapName` (1 unless the map is declared sharded). */
 export function shardCountOf(config: ShardConfig, mapName: string): number {
   return config.get(mapName) ?? 1;
 }
 
+/** The shard of `mapName` that holds `key`: fnv1a(key) mod the map's shard count. */
 export function shardOf(config: ShardConfig, mapName: string, key: string): number {
   return fnv1a(key) % shardCountOf(config, mapName);
 }
 
-/** The partition that owns shard `shard` of `mapName`. */
+/** The partition that owns shard `shard` of `mapName`: consecutive shards sit on consecutive partitions. */
 export function partitionOfShard(mapName: string, shard: number): number {
   return (fnv1a(mapName) + shard) % PARTITION_COUNT;
 }
 
-/** The partition that owns `key` of `mapName` (DESIGN.md: (fnv1a(map) + fnv1a(key) % S(map)) % 271). */
+/** The partition that owns `key` of `mapName`: (fnv1a(map) + fnv1a(key) mod S(map)) mod 271 (DESIGN.md). */
 export function partitionOf(config: ShardConfig, mapName: string, key: string): number {
   return partitionOfShard(mapName, shardOf(config, mapName, key));
 }
 
-/** The partitions of every shard of `mapName`, in shard order. */
+/** The partition of each shard of `mapName`, in shard order. */
 export function partitionsOfMap(config: ShardConfig, mapName: string): number[] {
-  return Array.from({ length: shardCountOf(config, mapName) }, (_, shard) => partitionOfShard(mapName, shard));
+  const partitions: number[] = [];
+  for (let shard = 0; shard < shardCountOf(config, mapName); shard++) partitions.push(partitionOfShard(mapName, shard));
+  return partitions;
 }
 
-/** The partition of a topic, lock or counter: by the hash of its own name. */
+/** The partition of a topic, lock or counter: TopGun's fnv1a(name) mod 271. */
 export function partitionOfName(name: string): number {
   return fnv1a(name) % PARTITION_COUNT;
 }

@@ -3,7 +3,7 @@ import type { Timestamp } from "../core/hlc.ts";
 import { isNewerRecord, type LWWRecord } from "../core/lww-map.ts";
 import { leafIndexOf, lwwEntryHash } from "../core/merkle-tree.ts";
 import type { LeafChange, MerkleStore } from "./merkle-store.ts";
-import { insertRows, selectIn, type SqlPort, type SqlRow, type SqlValue } from "./sql-port.ts";
+import { JSON_LIST, bulkInsert, type SqlPort, type SqlRow, type SqlValue } from "./sql-port.ts";
 
 /** One LWW write: a value, or a tombstone when `record.value` is null. */
 export interface LwwWrite {
@@ -66,21 +66,19 @@ export class LwwStore {
 
   /** The stored record of each key that has one. */
   readKeys(map: string, keys: readonly string[]): Map<string, LWWRecord> {
-    const rows = selectIn(
-      this.#sql,
-      (marks) => `SELECT key, value, millis, counter, node, ttl_ms FROM lww_record WHERE map = ? AND key IN (${marks})`,
-      [map],
-      keys,
+    const rows = this.#sql.exec(
+      `SELECT key, value, millis, counter, node, ttl_ms FROM lww_record WHERE map = ? AND key IN ${JSON_LIST}`,
+      map,
+      JSON.stringify(keys),
     );
     return new Map(rows.map((row) => [String(row.key), toRecord(row)]));
   }
 
   #readHeads(map: string, keys: readonly string[]): Map<string, StoredHead> {
-    const rows = selectIn(
-      this.#sql,
-      (marks) => `SELECT key, millis, counter, node, hash FROM lww_record WHERE map = ? AND key IN (${marks})`,
-      [map],
-      keys,
+    const rows = this.#sql.exec(
+      `SELECT key, millis, counter, node, hash FROM lww_record WHERE map = ? AND key IN ${JSON_LIST}`,
+      map,
+      JSON.stringify(keys),
     );
     return new Map(
       rows.map((row) => [
@@ -107,9 +105,9 @@ export class LwwStore {
       rows.push([map, key, write.encoded, timestamp.millis, timestamp.counter, timestamp.nodeId, ttlMs ?? null, leaf, hash]);
       changes.push({ leaf, oldHash: heads.get(key)?.hash, newHash: hash });
     }
-    insertRows(
+    bulkInsert(
       this.#sql,
-      "INSERT INTO lww_record (map, key, value, millis, counter, node, ttl_ms, leaf, hash)",
+      "lww_record (map, key, value, millis, counter, node, ttl_ms, leaf, hash)",
       rows,
       `ON CONFLICT (map, key) DO UPDATE SET value = excluded.value, millis = excluded.millis,
        counter = excluded.counter, node = excluded.node, ttl_ms = excluded.ttl_ms, hash = excluded.hash`,

@@ -1,5 +1,5 @@
 import { LeafSums } from "../core/merkle-tree.ts";
-import { insertRows, type SqlPort, type SqlValue } from "./sql-port.ts";
+import { bulkInsert, type SqlPort, type SqlValue } from "./sql-port.ts";
 
 /** Which tree: the LWW map or the OR map of a name (they are separate maps with separate trees). */
 export type TreeKind = "lww" | "or";
@@ -58,9 +58,9 @@ export class MerkleStore {
     }
     const rows: SqlValue[][] = [];
     for (const leaf of touched) rows.push([KIND_CODE[kind], map, leaf, sums.sums[leaf] ?? 0, sums.counts[leaf] ?? 0]);
-    insertRows(
+    bulkInsert(
       this.#sql,
-      "INSERT INTO merkle_leaf (kind, map, leaf, hash, count)",
+      "merkle_leaf (kind, map, leaf, hash, count)",
       rows,
       "ON CONFLICT (kind, map, leaf) DO UPDATE SET hash = excluded.hash, count = excluded.count",
     );

@@ -4,7 +4,7 @@ import { leafIndexOf } from "../core/merkle-tree.ts";
 import { orEntryHash } from "../core/or-entry-hash.ts";
 import type { ORMapEntry, ORMapRecord } from "../core/or-map.ts";
 import type { MerkleStore } from "./merkle-store.ts";
-import { selectIn, type SqlPort, type SqlRow } from "./sql-port.ts";
+import { JSON_LIST, type SqlPort, type SqlRow } from "./sql-port.ts";
 
 /** What an OR-Map change did, for events: records now present and tags now removed. */
 export interface OrChange {
@@ -70,20 +70,15 @@ export class OrStore {
   readKeys(map: string, keys: readonly string[]): ORMapEntry[] {
     const records = new Map<string, ORMapRecord[]>();
     const tombstones = new Map<string, string[]>();
-    for (const row of selectIn(
-      this.#sql,
-      (marks) => `SELECT key, tag, value, millis, counter, node, ttl_ms FROM or_record WHERE map = ? AND key IN (${marks})`,
-      [map],
-      keys,
+    const list = JSON.stringify(keys);
+    for (const row of this.#sql.exec(
+      `SELECT key, tag, value, millis, counter, node, ttl_ms FROM or_record WHERE map = ? AND key IN ${JSON_LIST}`,
+      map,
+      list,
     )) {
       push(records, String(row.key), toRecord(row));
     }
-    for (const row of selectIn(
-      this.#sql,
-      (marks) => `SELECT key, tag FROM or_tombstone WHERE map = ? AND key IN (${marks})`,
-      [map],
-      keys,
-    )) {
+    for (const row of this.#sql.exec(`SELECT key, tag FROM or_tombstone WHERE map = ? AND key IN ${JSON_LIST}`, map, list)) {
       push(tombstones, String(row.key), String(row.tag));
     }
     return keys.map((key) => ({ key, records: records.get(key) ?? [], tombstones: tombstones.get(key) ?? [] }));
@@ -125,7 +120,7 @@ export class OrStore {
   #rehash(map: string, keys: readonly string[]): void {
     const entries = this.readKeys(map, keys);
     const old = new Map(
-      selectIn(this.#sql, (marks) => `SELECT key, hash FROM or_key WHERE map = ? AND key IN (${marks})`, [map], keys).map(
+      this.#sql.exec(`SELECT key, hash FROM or_key WHERE map = ? AND key IN ${JSON_LIST}`, map, JSON.stringify(keys)).map(
         (row) => [String(row.key), Number(row.hash)],
       ),
     );
