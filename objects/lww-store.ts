@@ -3,7 +3,7 @@ import type { Timestamp } from "../core/hlc.ts";
 import { isNewerRecord, type LWWRecord } from "../core/lww-map.ts";
 import { leafIndexOf, lwwEntryHash } from "../core/merkle-tree.ts";
 import type { LeafChange, MerkleStore } from "./merkle-store.ts";
-import { JSON_LIST, bulkInsert, type SqlPort, type SqlRow, type SqlValue } from "./sql-port.ts";
+import { bulkInsert, type SqlPort, type SqlRow, type SqlValue } from "./sql-port.ts";
 
 /** One LWW write: a value, or a tombstone when `record.value` is null. */
 export interface LwwWrite {
@@ -67,18 +67,20 @@ export class LwwStore {
   /** The stored record of each key that has one. */
   readKeys(map: string, keys: readonly string[]): Map<string, LWWRecord> {
     const rows = this.#sql.exec(
-      `SELECT key, value, millis, counter, node, ttl_ms FROM lww_record WHERE map = ? AND key IN ${JSON_LIST}`,
+      `SELECT r.key, r.value, r.millis, r.counter, r.node, r.ttl_ms FROM ${LEAF_KEY_LIST} CROSS JOIN lww_record AS r
+       ON r.map = ? AND r.leaf = j.value->>0 AND r.key = j.value->>1`,
+      leafKeyList(keys),
       map,
-      JSON.stringify(keys),
     );
     return new Map(rows.map((row) => [String(row.key), toRecord(row)]));
   }
 
   #readHeads(map: string, keys: readonly string[]): Map<string, StoredHead> {
     const rows = this.#sql.exec(
-      `SELECT key, millis, counter, node, hash FROM lww_record WHERE map = ? AND key IN ${JSON_LIST}`,
+      `SELECT r.key, r.millis, r.counter, r.node, r.hash FROM ${LEAF_KEY_LIST} CROSS JOIN lww_record AS r
+       ON r.map = ? AND r.leaf = j.value->>0 AND r.key = j.value->>1`,
+      leafKeyList(keys),
       map,
-      JSON.stringify(keys),
     );
     return new Map(
       rows.map((row) => [
@@ -109,11 +111,18 @@ export class LwwStore {
       this.#sql,
       "lww_record (map, key, value, millis, counter, node, ttl_ms, leaf, hash)",
       rows,
-      `ON CONFLICT (map, key) DO UPDATE SET value = excluded.value, millis = excluded.millis,
+      `ON CONFLICT (map, leaf, key) DO UPDATE SET value = excluded.value, millis = excluded.millis,
        counter = excluded.counter, node = excluded.node, ttl_ms = excluded.ttl_ms, hash = excluded.hash`,
     );
     this.#merkle.apply("lww", map, changes);
   }
+}
+
+/** The rows of a (leaf, key) list bound as one JSON parameter; CROSS JOIN keeps it the outer loop (a PK probe per key). */
+const LEAF_KEY_LIST = "json_each(?) AS j";
+
+function leafKeyList(keys: readonly string[]): string {
+  return JSON.stringify(keys.map((key) => [leafIndexOf(key), key]));
 }
 
 function toRecord(row: SqlRow): LWWRecord {
