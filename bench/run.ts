@@ -97,15 +97,18 @@ async function syncCost(wsUrl: (p: Record<string, string>) => string) {
     throw new Error(`full sync diverged: ${replica.records.size} records`);
   }
 
-  await write(keys.filter((_, i) => i % 100 === 0), "v2"); // 1% of the keys change
-  const before2 = reader.bytesIn;
+  // The reader goes offline, 1% of the keys change, and it comes back with its replica and re-syncs.
+  reader.close();
+  await write(keys.filter((_, i) => i % 100 === 0), "v2");
+  const returning = await BenchSocket.open(wsUrl({ map }));
+  const before2 = returning.bytesIn;
   const t1 = performance.now();
-  const delta = await merklePull(reader, map, replica);
+  const delta = await merklePull(returning, map, replica);
   const deltaMs = performance.now() - t1;
-  const deltaBytes = reader.bytesIn - before2;
+  const deltaBytes = returning.bytesIn - before2;
   if (replica.tree.getRootHash() !== delta.rootHash) throw new Error("re-sync diverged");
   writer.close();
-  reader.close();
+  returning.close();
   return {
     keys: SYNC_KEYS,
     fullSync: { ms: round(fullMs), bytes: fullBytes, requests: full.requests, records: full.records },

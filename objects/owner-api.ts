@@ -1,4 +1,5 @@
 import type { LWWRecord } from "../core/lww-map.ts";
+import type { LeafSumsWire } from "../core/merkle-tree.ts";
 import type { ORMapEntry, ORMapRecord } from "../core/or-map.ts";
 import type { ErrorKind } from "../core/errors.ts";
 import type { ConnectionRef } from "./event-fanout.ts";
@@ -17,13 +18,6 @@ export function isLwwOp(op: OwnerOp): op is LwwOwnerOp {
 
 /** The owner's answer for one op: applied (or lost the merge, which is not an error), or rejected. */
 export type OwnerOpOutcome = { index: number; ok: true } | { index: number; ok: false; kind: ErrorKind; message: string };
-
-/** Leaf sums in transfer form: only leaves that have entries. */
-export interface LeafSumsWire {
-  leaves: number[];
-  sums: number[];
-  counts: number[];
-}
 
 /** What a Merkle path of one owner's map holds. */
 export type MerkleAnswer =
@@ -46,3 +40,5 @@ export interface OwnerApi {
   dropConnection(request: ConnectionRef): Promise<void>;
 }
 
+
+export type { LeafSumsWire };

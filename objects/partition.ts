@@ -1,31 +1,14 @@
 import { DurableObject } from "cloudflare:workers";
-import { HLC } from "../core/hlc.ts";
 import { parsePartitionObjectName } from "../core/object-name.ts";
 import type { ORMapEntry } from "../core/or-map.ts";
 import { isPeerGoneError } from "../core/errors.ts";
-import { createAuthenticator } from "./authenticator.ts";
 import { readConnectionState, type Connection, type ConnectionState } from "./connection.ts";
-import { CrdtWriter } from "./crdt-writer.ts";
-import { durableObjectSqlPort } from "./do-sql-port.ts";
 import type { Env } from "./env.ts";
-import { EventFanout, type ConnectionRef } from "./event-fanout.ts";
-import { InterestRegistry } from "./interest-registry.ts";
-import { LwwStore } from "./lww-store.ts";
-import { MerkleStore, type TreeKind } from "./merkle-store.ts";
+import type { ConnectionRef } from "./event-fanout.ts";
+import type { TreeKind } from "./merkle-store.ts";
+import { createPartitionServices, type Services } from "./partition-services.ts";
 import type { LeafSumsWire, MerkleAnswer, OwnerApi, OwnerOp, OwnerOpOutcome } from "./owner-api.ts";
-import { OwnerService } from "./owner-service.ts";
-import { OrStore } from "./or-store.ts";
 import { partitionStub } from "./partition-directory.ts";
-import { applySchema } from "./schema.ts";
-import { Session } from "./session.ts";
-import { shardConfigOf } from "./shard-config.ts";
-import { SyncCoordinator } from "./sync-coordinator.ts";
-import { WriteCoordinator } from "./write-coordinator.ts";
-
-interface Services {
-  owner: OwnerService;
-  session: Session;
-}
 
 /**
  * One of the 271 partitions of a namespace (`<namespace>/p<id>`). A thin shell: it decodes runtime events and
@@ -144,34 +127,14 @@ export class Partition extends DurableObject<Env> {
   }
 
   #get(): Services {
-    if (this.#services) return this.#services;
-    const sql = durableObjectSqlPort(this.ctx.storage);
-    applySchema(sql);
-    const hlc = new HLC(`edge-p${this.#id}`);
-    const merkle = new MerkleStore(sql);
-    const lww = new LwwStore(sql, merkle);
-    const or = new OrStore(sql, merkle);
-    const interest = new InterestRegistry(sql);
-    const fanout = new EventFanout(interest, async (home, conns, frames) =>
-      home === this.#id
-        ? this.#deliver(conns, frames)
-        : partitionStub(this.env, this.#namespace, home).homeDeliver({ conns, frames }),
-    );
-    const owner = new OwnerService({ sql, writer: new CrdtWriter({ sql, lww, or, merkle, hlc }), lww, or, merkle, interest, fanout });
-    const shards = () => shardConfigOf(this.env);
-    const owners = (partition: number) => this.#owner(partition);
-    const sync = new SyncCoordinator({ owners, shards, sql, hlc, home: this.#id });
-    const writes = new WriteCoordinator({ owners, shards, hlc, home: this.#id });
-    const auth = createAuthenticator({
-      secret: this.env.JWT_SECRET,
-      noAuth: this.env.TOPGUN_NO_AUTH === "1" || this.env.TOPGUN_NO_AUTH === "true",
+    this.#services ??= createPartitionServices({
+      ctx: this.ctx,
+      env: this.env,
+      namespace: this.#namespace,
+      id: this.#id,
+      owners: (partition) => this.#owner(partition),
+      deliverLocal: (conns, frames) => this.#deliver(conns, frames),
     });
-    const session = new Session({
-      auth,
-      home: this.#id,
-      handlers: { writes, sync, connectionClosed: (conn) => sync.closed(conn) },
-    });
-    this.#services = { owner, session };
     return this.#services;
   }
 }

@@ -1,0 +1,60 @@
+import { HLC } from "../core/hlc.ts";
+import { createAuthenticator } from "./authenticator.ts";
+import { CrdtWriter } from "./crdt-writer.ts";
+import { durableObjectSqlPort } from "./do-sql-port.ts";
+import type { Env } from "./env.ts";
+import { EventFanout } from "./event-fanout.ts";
+import { InterestRegistry } from "./interest-registry.ts";
+import { LwwStore } from "./lww-store.ts";
+import { MerkleStore } from "./merkle-store.ts";
+import type { OwnerApi } from "./owner-api.ts";
+import { OwnerService } from "./owner-service.ts";
+import { OrStore } from "./or-store.ts";
+import { partitionStub } from "./partition-directory.ts";
+import { applySchema } from "./schema.ts";
+import { Session } from "./session.ts";
+import { shardConfigOf } from "./shard-config.ts";
+import { SyncCoordinator } from "./sync-coordinator.ts";
+import { WriteCoordinator } from "./write-coordinator.ts";
+
+/** The two roles of a partition, wired to its storage and to the other partitions. */
+export interface Services {
+  owner: OwnerService;
+  session: Session;
+}
+
+/** Builds a partition's services; runs on the first event after construction or wake, never in the constructor. */
+export function createPartitionServices(deps: {
+  ctx: DurableObjectState;
+  env: Env;
+  namespace: string;
+  id: number;
+  owners: (partition: number) => OwnerApi;
+  deliverLocal: (conns: string[], frames: Uint8Array[]) => string[];
+}): Services {
+  const { ctx, env, namespace, id, owners } = deps;
+  const sql = durableObjectSqlPort(ctx.storage);
+  applySchema(sql);
+  const hlc = new HLC(`edge-p${id}`);
+  const merkle = new MerkleStore(sql);
+  const lww = new LwwStore(sql, merkle);
+  const or = new OrStore(sql, merkle);
+  const interest = new InterestRegistry(sql);
+  const fanout = new EventFanout(interest, async (home, conns, frames) =>
+    home === id ? deps.deliverLocal(conns, frames) : partitionStub(env, namespace, home).homeDeliver({ conns, frames }),
+  );
+  const owner = new OwnerService({ sql, writer: new CrdtWriter({ sql, lww, or, merkle, hlc }), lww, or, merkle, interest, fanout });
+  const shards = () => shardConfigOf(env);
+  const sync = new SyncCoordinator({ owners, shards, sql, hlc, home: id });
+  const writes = new WriteCoordinator({ owners, shards, hlc, home: id });
+  const auth = createAuthenticator({
+    secret: env.JWT_SECRET,
+    noAuth: env.TOPGUN_NO_AUTH === "1" || env.TOPGUN_NO_AUTH === "true",
+  });
+  const session = new Session({
+    auth,
+    home: id,
+    handlers: { writes, sync, connectionClosed: (conn) => sync.closed(conn) },
+  });
+  return { owner, session };
+}
