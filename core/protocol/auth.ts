@@ -5,7 +5,8 @@ import { optionalField, wireU32 } from "./shared.ts";
 
 export const authMessageSchema = z.object({
   type: z.literal("AUTH"),
-  token: z.string().max(MAX_TOKEN_LENGTH),
+  // Optional on the wire: the authenticator decides (AUTH_FAIL when a token is required, AUTH_ACK in no-auth mode).
+  token: optionalField(z.string().max(MAX_TOKEN_LENGTH)),
   protocolVersion: optionalField(wireU32),
 });
 export type AuthMessage = z.infer<typeof authMessageSchema>;

@@ -1,0 +1,28 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { PROJECT_ROOT } from "../support/server-harness.ts";
+
+const run = promisify(execFile);
+
+describe("deployment", () => {
+  it("builds the Worker bundle with wrangler deploy --dry-run", async () => {
+    const outdir = await mkdtemp(join(tmpdir(), "topgun-deploy-"));
+    try {
+      const wrangler = join(PROJECT_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+      // execFile rejects (with wrangler's output) on a non-zero exit.
+      await run(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", outdir], {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+        timeout: 60_000,
+      });
+      expect(existsSync(join(outdir, "index.js"))).toBe(true);
+    } finally {
+      await rm(outdir, { recursive: true, force: true });
+    }
+  });
+});
