@@ -53,15 +53,21 @@ export class LwwStore {
     return won;
   }
 
-  /** Records of one leaf (tombstones included), for a SYNC_RESP_LEAF. */
-  readLeaf(map: string, leaf: number): { key: string; record: LWWRecord }[] {
-    return this.#sql
-      .exec(
-        "SELECT key, value, millis, counter, node, ttl_ms FROM lww_record WHERE map = ? AND leaf = ?",
-        map,
-        leaf,
-      )
-      .map((row) => ({ key: String(row.key), record: toRecord(row) }));
+  /** Records of the leaves first..last (tombstones included), by leaf, for SYNC_RESP_LEAF replies. */
+  readLeaves(map: string, first: number, last: number): Map<number, { key: string; record: LWWRecord }[]> {
+    const byLeaf = new Map<number, { key: string; record: LWWRecord }[]>();
+    for (const row of this.#sql.exec(
+      "SELECT leaf, key, value, millis, counter, node, ttl_ms FROM lww_record WHERE map = ? AND leaf BETWEEN ? AND ?",
+      map,
+      first,
+      last,
+    )) {
+      const leaf = Number(row.leaf);
+      const list = byLeaf.get(leaf) ?? [];
+      list.push({ key: String(row.key), record: toRecord(row) });
+      byLeaf.set(leaf, list);
+    }
+    return byLeaf;
   }
 
   /** The stored record of each key that has one. */

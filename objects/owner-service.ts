@@ -2,6 +2,7 @@ import type { ORMapEntry } from "../core/or-map.ts";
 import type { CrdtWriter } from "./crdt-writer.ts";
 import type { ConnectionRef, EventFanout } from "./event-fanout.ts";
 import type { InterestRegistry } from "./interest-registry.ts";
+import { LeafBlockCache } from "./leaf-block-cache.ts";
 import type { LwwStore } from "./lww-store.ts";
 import type { MerkleStore, TreeKind } from "./merkle-store.ts";
 import type { LeafSumsWire, MerkleAnswer, OwnerApi, OwnerOp, OwnerOpOutcome } from "./owner-api.ts";
@@ -19,6 +20,7 @@ export class OwnerService implements OwnerApi {
   readonly #merkle: MerkleStore;
   readonly #interest: InterestRegistry;
   readonly #fanout: EventFanout;
+  readonly #leafBlocks = new LeafBlockCache();
 
   constructor(deps: {
     sql: SqlPort;
@@ -39,6 +41,7 @@ export class OwnerService implements OwnerApi {
   }
 
   async apply({ ops, writer }: { ops: OwnerOp[]; writer: ConnectionRef }): Promise<OwnerOpOutcome[]> {
+    for (const map of new Set(ops.map((op) => op.map))) this.#leafBlocks.forget(map);
     const { outcomes, events } = this.#writer.apply(ops);
     await Promise.all(events.map((e) => this.#fanout.publish(e.map, e.tree, e.messages, writer)));
     return outcomes;
@@ -60,7 +63,7 @@ export class OwnerService implements OwnerApi {
 
   async readLeaf({ kind, map, leaf }: { kind: TreeKind; map: string; leaf: number }): Promise<MerkleAnswer> {
     return kind === "lww"
-      ? { type: "lww-leaf", records: this.#lww.readLeaf(map, leaf) }
+      ? { type: "lww-leaf", records: this.#leafBlocks.read(map, leaf, (first, last) => this.#lww.readLeaves(map, first, last)) }
       : { type: "or-leaf", entries: this.#or.readLeaf(map, leaf) };
   }
 
