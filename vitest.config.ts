@@ -9,7 +9,7 @@ export default defineConfig({
         test: {
           name: "unit",
           environment: "node",
-          include: ["core/**/*.test.ts", "client/**/*.test.ts", "worker/**/*.test.ts", "objects/**/*.test.ts", "test/unit/**/*.test.ts"],
+          include: ["core/**/*.test.ts", "client/**/*.test.ts", "worker/**/*.test.ts", "objects/**/*.test.ts", "migrations/**/*.test.ts", "test/unit/**/*.test.ts"],
           exclude: ["**/*.workerd.test.ts", "**/*.e2e.test.ts", "node_modules/**"],
         },
       },
