@@ -8,6 +8,13 @@ import type { OrStore } from "./or-store.ts";
 import type { SqlPort } from "./sql-port.ts";
 
 /** The SERVER_EVENTs a write produced, per map and tree, for the fan-out. */
+/** An applied LWW write, in write order: the new value, or null for a tombstone (for live queries). */
+export interface LwwChange {
+  map: string;
+  key: string;
+  value: unknown;
+}
+
 export interface MapEvents {
   map: string;
   tree: "lww" | "or";
@@ -33,7 +40,7 @@ export class CrdtWriter {
     this.#hlc = deps.hlc;
   }
 
-  apply(ops: readonly OwnerOp[]): { outcomes: OwnerOpOutcome[]; events: MapEvents[] } {
+  apply(ops: readonly OwnerOp[]): { outcomes: OwnerOpOutcome[]; events: MapEvents[]; changes: LwwChange[] } {
     const outcomes: OwnerOpOutcome[] = [];
     const lwwWrites: LwwWrite[] = [];
     const lwwOps: LwwOwnerOp[] = [];
@@ -56,6 +63,7 @@ export class CrdtWriter {
       }
     }
     const events = new Map<string, MapEvents>();
+    const changes: LwwChange[] = [];
     const eventsOf = (map: string, tree: "lww" | "or") => {
       const id = `${tree}\u0000${map}`;
       let entry = events.get(id);
@@ -68,6 +76,7 @@ export class CrdtWriter {
         lwwOps.forEach((op, i) => {
           outcomes.push({ index: op.index, ok: true });
           if (!won[i]) return;
+          changes.push({ map: op.map, key: op.key, value: op.record.value });
           this.#hlc.update(op.record.timestamp);
           eventsOf(op.map, "lww").push({
             type: "SERVER_EVENT",
@@ -96,6 +105,6 @@ export class CrdtWriter {
       this.#merkle.forget();
       throw err;
     }
-    return { outcomes, events: [...events.values()] };
+    return { outcomes, events: [...events.values()], changes };
   }
 }

@@ -1,5 +1,6 @@
 import { ProtocolError } from "../core/errors.ts";
 import type { ClientMessage } from "../core/protocol/message.ts";
+import type { QueryCoordinator } from "./query-coordinator.ts";
 import type { SyncCoordinator } from "./sync-coordinator.ts";
 import type { WriteCoordinator } from "./write-coordinator.ts";
 
@@ -7,6 +8,7 @@ import type { WriteCoordinator } from "./write-coordinator.ts";
 export interface Handlers {
   writes: WriteCoordinator;
   sync: SyncCoordinator;
+  queries: QueryCoordinator;
   connectionClosed(conn: string): Promise<void>;
 }
 
@@ -50,7 +52,9 @@ export async function dispatch(message: ClientMessage, h: Handlers, ctx: Dispatc
     case "LIST_RESOLVERS":
       return reply({ type: "LIST_RESOLVERS_RESPONSE", requestId: message.requestId, resolvers: [] });
     case "QUERY_SUB":
+      return h.queries.subscribe(conn, message.payload, reply);
     case "QUERY_UNSUB":
+      return h.queries.unsubscribe(conn, message.payload.queryId);
     case "SEARCH":
     case "SEARCH_SUB":
     case "SEARCH_UNSUB":

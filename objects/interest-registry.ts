@@ -30,6 +30,11 @@ export class InterestRegistry {
     this.#cache.clear();
   }
 
+  unregister(map: string, kind: InterestKind, home: number, conn: string): void {
+    this.#sql.exec("DELETE FROM interest WHERE map = ? AND kind = ? AND home = ? AND conn = ?", map, KIND_CODE[kind], home, conn);
+    this.#cache.clear();
+  }
+
   dropConnection(home: number, conn: string): void {
     this.#sql.exec("DELETE FROM interest WHERE home = ? AND conn = ?", home, conn);
     this.#cache.clear();

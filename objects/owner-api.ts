@@ -2,6 +2,8 @@ import type { LWWRecord } from "../core/lww-map.ts";
 import type { LeafSumsWire } from "../core/merkle-tree.ts";
 import type { ORMapEntry, ORMapRecord } from "../core/or-map.ts";
 import type { ErrorKind } from "../core/errors.ts";
+import type { QueryEntry } from "../core/predicate.ts";
+import type { Query } from "../core/protocol/shared.ts";
 import type { ConnectionRef } from "./event-fanout.ts";
 import type { TreeKind } from "./merkle-store.ts";
 
@@ -38,6 +40,8 @@ export interface OwnerApi {
   orDiff(request: { map: string; keys: string[] }): Promise<ORMapEntry[]>;
   pushOrDiff(request: { map: string; entries: ORMapEntry[]; writer: ConnectionRef }): Promise<void>;
   dropConnection(request: ConnectionRef): Promise<void>;
+  querySubscribe(request: { map: string; queryId: string; query: Query; subscriber: ConnectionRef }): Promise<QueryEntry[]>;
+  queryUnsubscribe(request: { queryId: string; subscriber: ConnectionRef }): Promise<void>;
 }
 
 

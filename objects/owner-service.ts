@@ -1,4 +1,6 @@
 import type { ORMapEntry } from "../core/or-map.ts";
+import type { QueryEntry } from "../core/predicate.ts";
+import type { Query } from "../core/protocol/shared.ts";
 import type { CrdtWriter } from "./crdt-writer.ts";
 import type { ConnectionRef, EventFanout } from "./event-fanout.ts";
 import type { InterestRegistry } from "./interest-registry.ts";
@@ -7,6 +9,7 @@ import type { LwwStore } from "./lww-store.ts";
 import type { MerkleStore, TreeKind } from "./merkle-store.ts";
 import type { LeafSumsWire, MerkleAnswer, OwnerApi, OwnerOp, OwnerOpOutcome } from "./owner-api.ts";
 import type { OrStore } from "./or-store.ts";
+import type { QueryService } from "./query-service.ts";
 import type { SqlPort } from "./sql-port.ts";
 
 const LEAF_PATH_LENGTH = 3;
@@ -20,6 +23,7 @@ export class OwnerService implements OwnerApi {
   readonly #merkle: MerkleStore;
   readonly #interest: InterestRegistry;
   readonly #fanout: EventFanout;
+  readonly #queries: QueryService;
   readonly #leafBlocks = new LeafBlockCache();
 
   constructor(deps: {
@@ -30,6 +34,7 @@ export class OwnerService implements OwnerApi {
     merkle: MerkleStore;
     interest: InterestRegistry;
     fanout: EventFanout;
+    queries: QueryService;
   }) {
     this.#sql = deps.sql;
     this.#writer = deps.writer;
@@ -38,11 +43,14 @@ export class OwnerService implements OwnerApi {
     this.#merkle = deps.merkle;
     this.#interest = deps.interest;
     this.#fanout = deps.fanout;
+    this.#queries = deps.queries;
   }
 
   async apply({ ops, writer }: { ops: OwnerOp[]; writer: ConnectionRef }): Promise<OwnerOpOutcome[]> {
     for (const map of new Set(ops.map((op) => op.map))) this.#leafBlocks.forget(map);
-    const { outcomes, events } = this.#writer.apply(ops);
+    const { outcomes, events, changes } = this.#writer.apply(ops);
+    // QUERY_UPDATEs go out before the SERVER_EVENTs (PROTOCOL.md §10.3); both before the writer's OP_ACK.
+    await this.#queries.publish(changes);
     await Promise.all(events.map((e) => this.#fanout.publish(e.map, e.tree, e.messages, writer)));
     return outcomes;
   }
@@ -97,6 +105,15 @@ export class OwnerService implements OwnerApi {
 
   async dropConnection({ home, conn }: ConnectionRef): Promise<void> {
     this.#interest.dropConnection(home, conn);
+    this.#queries.dropConnection(home, conn);
+  }
+
+  async querySubscribe(request: { map: string; queryId: string; query: Query; subscriber: ConnectionRef }): Promise<QueryEntry[]> {
+    return this.#queries.subscribe(request);
+  }
+
+  async queryUnsubscribe(request: { queryId: string; subscriber: ConnectionRef }): Promise<void> {
+    this.#queries.unsubscribe(request);
   }
 }
 

@@ -11,6 +11,8 @@ import type { OwnerApi } from "./owner-api.ts";
 import { OwnerService } from "./owner-service.ts";
 import { OrStore } from "./or-store.ts";
 import { partitionStub } from "./partition-directory.ts";
+import { QueryCoordinator } from "./query-coordinator.ts";
+import { QueryService } from "./query-service.ts";
 import { applySchema } from "./schema.ts";
 import { Session } from "./session.ts";
 import { shardConfigOf } from "./shard-config.ts";
@@ -43,10 +45,28 @@ export function createPartitionServices(deps: {
   const fanout = new EventFanout(interest, async (home, conns, frames) =>
     home === id ? deps.deliverLocal(conns, frames) : partitionStub(env, namespace, home).homeDeliver({ conns, frames }),
   );
-  const owner = new OwnerService({ sql, writer: new CrdtWriter({ sql, lww, or, merkle, hlc }), lww, or, merkle, interest, fanout });
+  const queryService = new QueryService({
+    sql,
+    interest,
+    deliver: async (home, deliveries) =>
+      home === id
+        ? deliveries.flatMap((d) => deps.deliverLocal([d.conn], d.frames))
+        : partitionStub(env, namespace, home).homeDeliverEach({ deliveries }),
+  });
+  const owner = new OwnerService({
+    sql,
+    writer: new CrdtWriter({ sql, lww, or, merkle, hlc }),
+    lww,
+    or,
+    merkle,
+    interest,
+    fanout,
+    queries: queryService,
+  });
   const shards = () => shardConfigOf(env);
   const sync = new SyncCoordinator({ owners, shards, sql, hlc, home: id });
   const writes = new WriteCoordinator({ owners, shards, hlc, home: id });
+  const queries = new QueryCoordinator({ owners, shards, sql, home: id });
   const auth = createAuthenticator({
     secret: env.JWT_SECRET,
     noAuth: env.TOPGUN_NO_AUTH === "1" || env.TOPGUN_NO_AUTH === "true",
@@ -54,7 +74,14 @@ export function createPartitionServices(deps: {
   const session = new Session({
     auth,
     home: id,
-    handlers: { writes, sync, connectionClosed: (conn) => sync.closed(conn) },
+    handlers: {
+      writes,
+      sync,
+      queries,
+      connectionClosed: async (conn) => {
+        await Promise.all([sync.closed(conn), queries.closed(conn)]);
+      },
+    },
   });
   return { owner, session };
 }

@@ -1,6 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { parsePartitionObjectName } from "../core/object-name.ts";
 import type { ORMapEntry } from "../core/or-map.ts";
+import type { QueryEntry } from "../core/predicate.ts";
+import type { Query } from "../core/protocol/shared.ts";
 import { isPeerGoneError } from "../core/errors.ts";
 import { readConnectionState, type Connection, type ConnectionState } from "./connection.ts";
 import type { Env } from "./env.ts";
@@ -74,10 +76,19 @@ export class Partition extends DurableObject<Env> {
   ownerDropConnection(request: ConnectionRef): Promise<void> {
     return this.#get().owner.dropConnection(request);
   }
+  ownerQuerySubscribe(request: { map: string; queryId: string; query: Query; subscriber: ConnectionRef }): Promise<QueryEntry[]> {
+    return this.#get().owner.querySubscribe(request);
+  }
+  ownerQueryUnsubscribe(request: { queryId: string; subscriber: ConnectionRef }): Promise<void> {
+    return this.#get().owner.queryUnsubscribe(request);
+  }
 
   // Home role: an owner pushes frames to connections of this home; answers the ids no longer here.
   homeDeliver(request: { conns: string[]; frames: Uint8Array[] }): string[] {
     return this.#deliver(request.conns, request.frames);
+  }
+  homeDeliverEach(request: { deliveries: { conn: string; frames: Uint8Array[] }[] }): string[] {
+    return request.deliveries.flatMap((d) => this.#deliver([d.conn], d.frames));
   }
 
   #deliver(conns: readonly string[], frames: readonly Uint8Array[]): string[] {
@@ -123,6 +134,8 @@ export class Partition extends DurableObject<Env> {
       orDiff: (r) => stub.ownerOrDiff(r),
       pushOrDiff: (r) => stub.ownerPushOrDiff(r),
       dropConnection: (r) => stub.ownerDropConnection(r),
+      querySubscribe: (r) => stub.ownerQuerySubscribe(r),
+      queryUnsubscribe: (r) => stub.ownerQueryUnsubscribe(r),
     };
   }
 

@@ -39,6 +39,19 @@ const STEPS: readonly string[] = [
     conn TEXT NOT NULL, kind INTEGER NOT NULL, map TEXT NOT NULL, PRIMARY KEY (conn, kind, map)
   ) WITHOUT ROWID;
   `,
+  // 2: live queries: subscriptions and the keys each currently holds (owner role), each connection's queries (home role).
+  `
+  CREATE TABLE query_sub (
+    home INTEGER NOT NULL, conn TEXT NOT NULL, query_id TEXT NOT NULL, map TEXT NOT NULL, filter BLOB NOT NULL,
+    PRIMARY KEY (home, conn, query_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX query_sub_map ON query_sub (map);
+  CREATE TABLE query_match (
+    home INTEGER NOT NULL, conn TEXT NOT NULL, query_id TEXT NOT NULL, key TEXT NOT NULL,
+    PRIMARY KEY (home, conn, query_id, key)
+  ) WITHOUT ROWID;
+  CREATE TABLE conn_query (conn TEXT NOT NULL, query_id TEXT NOT NULL, map TEXT NOT NULL, PRIMARY KEY (conn, query_id)) WITHOUT ROWID;
+  `,
 ];
 
 export function applySchema(sql: SqlPort): void {

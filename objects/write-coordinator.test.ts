@@ -21,6 +21,8 @@ function setup(options: { failing?: boolean; shards?: string } = {}) {
     orDiff: async () => [],
     pushOrDiff: async () => undefined,
     dropConnection: async () => undefined,
+    querySubscribe: async () => [],
+    queryUnsubscribe: async () => undefined,
   });
   const shards = parseShardConfig(options.shards ?? "");
   const coordinator = new WriteCoordinator({

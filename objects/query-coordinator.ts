@@ -1,0 +1,81 @@
+import { ProtocolError } from "../core/errors.ts";
+import { compareEntries, sortPositionOf, type QueryEntry } from "../core/predicate.ts";
+import { partitionsOfMap, type ShardConfig } from "../core/placement.ts";
+import type { Query } from "../core/protocol/shared.ts";
+import { decodeCursor, encodeCursor } from "../core/query-cursor.ts";
+import type { OwnerApi } from "./owner-api.ts";
+import type { SqlPort } from "./sql-port.ts";
+
+export type QueryReply = (message: unknown) => void;
+
+/**
+ * Home role, live queries (PROTOCOL.md §10, Part A 7): registers a QUERY_SUB at the map's owner (every shard of a
+ * sharded map, in parallel), merges and sorts their answers, cuts the page at `limit` and answers QUERY_RESP. Each
+ * connection's queries are kept in SQLite (conn_query) so QUERY_UNSUB and the connection's close reach the owners.
+ */
+export class QueryCoordinator {
+  readonly #owners: (partition: number) => OwnerApi;
+  readonly #shards: () => ShardConfig;
+  readonly #sql: SqlPort;
+  readonly #home: number;
+
+  constructor(deps: { owners: (partition: number) => OwnerApi; shards: () => ShardConfig; sql: SqlPort; home: number }) {
+    this.#owners = deps.owners;
+    this.#shards = deps.shards;
+    this.#sql = deps.sql;
+    this.#home = deps.home;
+  }
+
+  /** QUERY_SUB: a new subscription, or the replacement of the connection's subscription of the same id. */
+  async subscribe(conn: string, request: { queryId: string; mapName: string; query: Query }, reply: QueryReply): Promise<void> {
+    const { queryId, mapName: map, query } = request;
+    if (query.cursor !== undefined && decodeCursor(query.sort, query.cursor) === undefined) {
+      throw new ProtocolError("INVALID_MESSAGE", "cursor does not continue a query with this sort");
+    }
+    const previous = this.#mapOf(conn, queryId);
+    if (previous !== undefined && previous !== map) await this.#unsubscribeAt(previous, conn, queryId);
+    this.#sql.exec("INSERT OR REPLACE INTO conn_query (conn, query_id, map) VALUES (?, ?, ?)", conn, queryId, map);
+    const subscriber = { home: this.#home, conn };
+    const partitions = partitionsOfMap(this.#shards(), map);
+    const answers = await Promise.all(partitions.map((p) => this.#owners(p).querySubscribe({ map, queryId, query, subscriber })));
+    const merged = answers.flat();
+    if (answers.length > 1) merged.sort(compareEntries(query.sort));
+    reply({ type: "QUERY_RESP", payload: { queryId, ...page(merged, query) } });
+  }
+
+  /** QUERY_UNSUB: drops the subscription at its owners; no reply. */
+  async unsubscribe(conn: string, queryId: string): Promise<void> {
+    const map = this.#mapOf(conn, queryId);
+    if (map === undefined) return;
+    await this.#unsubscribeAt(map, conn, queryId);
+  }
+
+  /** The connection closed: the owners of the maps it queried forget it. */
+  async closed(conn: string): Promise<void> {
+    const maps = this.#sql.exec("SELECT DISTINCT map FROM conn_query WHERE conn = ?", conn).map((row) => String(row.map));
+    if (maps.length === 0) return;
+    this.#sql.exec("DELETE FROM conn_query WHERE conn = ?", conn);
+    const partitions = new Set(maps.flatMap((map) => partitionsOfMap(this.#shards(), map)));
+    await Promise.all([...partitions].map((p) => this.#owners(p).dropConnection({ home: this.#home, conn })));
+  }
+
+  async #unsubscribeAt(map: string, conn: string, queryId: string): Promise<void> {
+    this.#sql.exec("DELETE FROM conn_query WHERE conn = ? AND query_id = ?", conn, queryId);
+    const subscriber = { home: this.#home, conn };
+    await Promise.all(partitionsOfMap(this.#shards(), map).map((p) => this.#owners(p).queryUnsubscribe({ queryId, subscriber })));
+  }
+
+  #mapOf(conn: string, queryId: string): string | undefined {
+    const row = this.#sql.exec("SELECT map FROM conn_query WHERE conn = ? AND query_id = ?", conn, queryId)[0];
+    return row === undefined ? undefined : String(row.map);
+  }
+}
+
+/** The page of sorted results that `limit` allows; `nextCursor`/`hasMore` only when the limit cut the results. */
+function page(sorted: QueryEntry[], query: Query): { results: QueryEntry[]; nextCursor?: string; hasMore?: boolean } {
+  if (query.limit === undefined || sorted.length <= query.limit) return { results: sorted };
+  const results = sorted.slice(0, query.limit);
+  const last = results.at(-1);
+  if (last === undefined) return { results, hasMore: true };
+  return { results, nextCursor: encodeCursor(query.sort, sortPositionOf(query.sort, last)), hasMore: true };
+}

@@ -1,0 +1,226 @@
+import { decodeValue, encodeMessage, encodeValue } from "../core/codec.ts";
+import { matchesQuery, TopEntries, type QueryEntry } from "../core/predicate.ts";
+import type { Query } from "../core/protocol/shared.ts";
+import { querySchema } from "../core/protocol/shared.ts";
+import { decodeCursor } from "../core/query-cursor.ts";
+import type { LwwChange } from "./crdt-writer.ts";
+import type { ConnectionRef } from "./event-fanout.ts";
+import type { InterestRegistry } from "./interest-registry.ts";
+import { bulkInsert, JSON_LIST, type SqlPort } from "./sql-port.ts";
+
+/** Frames for one connection of a home. */
+export interface ConnectionFrames {
+  conn: string;
+  frames: Uint8Array[];
+}
+
+/** Sends each connection its own frames, one delivery per home; resolves to the ids the home no longer knows. */
+export type DeliverEachToHome = (home: number, deliveries: ConnectionFrames[]) => Promise<string[]>;
+
+/** Rows read per statement while scanning a map for a snapshot, so a large map is never held in memory whole. */
+const SNAPSHOT_PAGE_ROWS = 500;
+/** Maps whose subscriptions are cached; the cache is only a shortcut for the write path. */
+const MAX_CACHED_MAPS = 1024;
+
+interface Subscription {
+  home: number;
+  conn: string;
+  queryId: string;
+  filter: Pick<Query, "where" | "predicate">;
+}
+
+/**
+ * Owner role, live queries (PROTOCOL.md §10, Part A 6-7): subscriptions and the keys each one currently holds live in
+ * SQLite (query_sub, query_match), so they survive eviction. A subscription answers with its matching records (after
+ * the cursor, the best `limit`+1 when limited); after each applied LWW write it sends ENTER/UPDATE/LEAVE to the
+ * subscribing connection, the writer's included. OR-Map writes do not reach queries (QUERY_RESP holds LWW records
+ * only, and the TS client's live queries read LWW maps).
+ */
+export class QueryService {
+  readonly #sql: SqlPort;
+  readonly #interest: InterestRegistry;
+  readonly #deliver: DeliverEachToHome;
+  readonly #cache = new Map<string, Subscription[]>();
+
+  constructor(deps: { sql: SqlPort; interest: InterestRegistry; deliver: DeliverEachToHome }) {
+    this.#sql = deps.sql;
+    this.#interest = deps.interest;
+    this.#deliver = deps.deliver;
+  }
+
+  /** Registers (or replaces) a subscription and answers this owner's matching live records, in query order. */
+  subscribe(request: { map: string; queryId: string; query: Query; subscriber: ConnectionRef }): QueryEntry[] {
+    const { map, queryId, query } = request;
+    const { home, conn } = request.subscriber;
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.sort, query.cursor);
+    const top = new TopEntries({ sort: query.sort, limit: query.limit === undefined ? undefined : query.limit + 1, after });
+    const results = this.#sql.transaction(() => {
+      this.#remove(home, conn, queryId);
+      const filter = { where: query.where, predicate: query.predicate };
+      this.#sql.exec(
+        "INSERT INTO query_sub (home, conn, query_id, map, filter) VALUES (?, ?, ?, ?, ?)",
+        home,
+        conn,
+        queryId,
+        map,
+        encodeValue(filter),
+      );
+      this.#scan(map, (entry) => {
+        if (matchesQuery(filter, entry.value)) top.offer(entry);
+      });
+      const entries = top.entries();
+      bulkInsert(this.#sql, "query_match (home, conn, query_id, key)", entries.map((e) => [home, conn, queryId, e.key]));
+      return entries;
+    });
+    this.#interest.register(map, "query", home, conn);
+    this.#cache.clear();
+    return results;
+  }
+
+  /** QUERY_UNSUB: forgets the subscription, and the connection's query interest in a map it no longer queries. */
+  unsubscribe(request: { queryId: string; subscriber: ConnectionRef }): void {
+    const { home, conn } = request.subscriber;
+    this.#sql.transaction(() => this.#remove(home, conn, request.queryId));
+    this.#cache.clear();
+  }
+
+  dropConnection(home: number, conn: string): void {
+    this.#sql.transaction(() => {
+      this.#sql.exec("DELETE FROM query_sub WHERE home = ? AND conn = ?", home, conn);
+      this.#sql.exec("DELETE FROM query_match WHERE home = ? AND conn = ?", home, conn);
+    });
+    this.#cache.clear();
+  }
+
+  /** Evaluates applied LWW changes (in write order) against the subscriptions of their maps and delivers the updates. */
+  async publish(changes: readonly LwwChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const outbox = new Map<number, Map<string, Uint8Array[]>>();
+    this.#sql.transaction(() => {
+      for (const [map, list] of groupByMap(changes)) {
+        for (const sub of this.#subscriptionsOf(map)) {
+          const frames = this.#evaluate(sub, list);
+          if (frames.length === 0) continue;
+          const conns = outbox.get(sub.home) ?? new Map<string, Uint8Array[]>();
+          conns.set(sub.conn, [...(conns.get(sub.conn) ?? []), ...frames]);
+          outbox.set(sub.home, conns);
+        }
+      }
+    });
+    await Promise.all(
+      [...outbox].map(([home, conns]) =>
+        this.#deliver(home, [...conns].map(([conn, frames]) => ({ conn, frames }))).then(
+          (unknown) => {
+            for (const conn of unknown) {
+              this.dropConnection(home, conn);
+              this.#interest.dropConnection(home, conn);
+            }
+          },
+          (err: unknown) => console.error(`[owner] query delivery to home p${home} failed`, err),
+        ),
+      ),
+    );
+  }
+
+  /** The QUERY_UPDATE frames of one subscription for `changes`, keeping its stored matching keys in step. */
+  #evaluate(sub: Subscription, changes: readonly LwwChange[]): Uint8Array[] {
+    const keys = [...new Set(changes.map((c) => c.key))];
+    const before = new Set(
+      this.#sql
+        .exec(
+          `SELECT key FROM query_match WHERE home = ? AND conn = ? AND query_id = ? AND key IN ${JSON_LIST}`,
+          sub.home,
+          sub.conn,
+          sub.queryId,
+          JSON.stringify(keys),
+        )
+        .map((row) => String(row.key)),
+    );
+    const matching = new Set(before);
+    const frames: Uint8Array[] = [];
+    for (const { key, value } of changes) {
+      const isMatch = value !== null && matchesQuery(sub.filter, value);
+      const wasMatch = matching.has(key);
+      if (!isMatch && !wasMatch) continue;
+      const changeType = isMatch ? (wasMatch ? "UPDATE" : "ENTER") : "LEAVE";
+      if (isMatch) matching.add(key);
+      else matching.delete(key);
+      frames.push(encodeMessage({ type: "QUERY_UPDATE", payload: { queryId: sub.queryId, key, value, changeType } }));
+    }
+    const entered = [...matching].filter((key) => !before.has(key));
+    const left = [...before].filter((key) => !matching.has(key));
+    bulkInsert(this.#sql, "query_match (home, conn, query_id, key)", entered.map((key) => [sub.home, sub.conn, sub.queryId, key]));
+    if (left.length > 0) {
+      this.#sql.exec(
+        `DELETE FROM query_match WHERE home = ? AND conn = ? AND query_id = ? AND key IN ${JSON_LIST}`,
+        sub.home,
+        sub.conn,
+        sub.queryId,
+        JSON.stringify(left),
+      );
+    }
+    return frames;
+  }
+
+  #remove(home: number, conn: string, queryId: string): void {
+    const maps = this.#sql.exec("SELECT map FROM query_sub WHERE home = ? AND conn = ? AND query_id = ?", home, conn, queryId);
+    this.#sql.exec("DELETE FROM query_sub WHERE home = ? AND conn = ? AND query_id = ?", home, conn, queryId);
+    this.#sql.exec("DELETE FROM query_match WHERE home = ? AND conn = ? AND query_id = ?", home, conn, queryId);
+    for (const row of maps) {
+      const map = String(row.map);
+      const others = this.#sql.exec("SELECT 1 AS one FROM query_sub WHERE map = ? AND home = ? AND conn = ? LIMIT 1", map, home, conn);
+      if (others.length === 0) this.#interest.unregister(map, "query", home, conn);
+    }
+  }
+
+  /** Every live (non-tombstoned) record of `map`, a page of rows at a time in (leaf, key) order. */
+  #scan(map: string, visit: (entry: QueryEntry) => void): void {
+    let leaf = -1;
+    let key = "";
+    for (;;) {
+      const rows = this.#sql.exec(
+        `SELECT leaf, key, value FROM lww_record WHERE map = ? AND (leaf > ? OR (leaf = ? AND key > ?)) AND value IS NOT NULL
+         ORDER BY leaf, key LIMIT ?`,
+        map,
+        leaf,
+        leaf,
+        key,
+        SNAPSHOT_PAGE_ROWS,
+      );
+      for (const row of rows) {
+        if (row.value instanceof Uint8Array) visit({ key: String(row.key), value: decodeValue(row.value) });
+      }
+      const last = rows.at(-1);
+      if (!last || rows.length < SNAPSHOT_PAGE_ROWS) return;
+      leaf = Number(last.leaf);
+      key = String(last.key);
+    }
+  }
+
+  #subscriptionsOf(map: string): Subscription[] {
+    let subs = this.#cache.get(map);
+    if (!subs) {
+      subs = [];
+      for (const row of this.#sql.exec("SELECT home, conn, query_id, filter FROM query_sub WHERE map = ?", map)) {
+        if (!(row.filter instanceof Uint8Array)) continue;
+        const parsed = querySchema.safeParse(decodeValue(row.filter));
+        // Stored by subscribe() from a validated query; a row that no longer parses cannot match anything.
+        if (!parsed.success) continue;
+        subs.push({ home: Number(row.home), conn: String(row.conn), queryId: String(row.query_id), filter: parsed.data });
+      }
+      if (this.#cache.size >= MAX_CACHED_MAPS) this.#cache.clear();
+      this.#cache.set(map, subs);
+    }
+    return subs;
+  }
+}
+
+function groupByMap(changes: readonly LwwChange[]): Map<string, LwwChange[]> {
+  const byMap = new Map<string, LwwChange[]>();
+  for (const change of changes) {
+    const list = byMap.get(change.map);
+    if (list) list.push(change);
+    else byMap.set(change.map, [change]);
+  }
+  return byMap;
+}
