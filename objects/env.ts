@@ -7,6 +7,8 @@ export interface Env {
   JWT_SECRET?: string;
   /** "1" or "true" turns authentication off: local development only. */
   TOPGUN_NO_AUTH?: string;
+  /** Postgres write-through (wrangler.toml `--env postgres`); absent: Durable Object storage alone. */
+  HYPERDRIVE?: Hyperdrive;
   /** Maps spread over several partitions: "name:shards,name2:shards". */
   TOPGUN_SHARDED_MAPS?: string;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Starts the local edge server (wrangler dev with embedded Durable Object storage).
 // Environment: PORT (default 8787), TOPGUN_STATE_DIR (default .state/default), JWT_SECRET, TOPGUN_NO_AUTH=1,
-// TOPGUN_SHARDED_MAPS ("name:shards,..."). Extra arguments are passed on to wrangler dev.
+// TOPGUN_SHARDED_MAPS ("name:shards,..."), DATABASE_URL (Postgres write-through through a local Hyperdrive binding).
+// Extra arguments are passed on to wrangler dev.
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -26,6 +27,15 @@ if (noAuth || !secret) {
 }
 if (process.env.TOPGUN_SHARDED_MAPS) vars.push(`TOPGUN_SHARDED_MAPS:${process.env.TOPGUN_SHARDED_MAPS}`);
 
+const childEnv = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+const databaseUrl = process.env.DATABASE_URL;
+if (databaseUrl) {
+  // wrangler's local Hyperdrive insists on a password in the URL; trust-auth servers ignore it.
+  const url = new URL(databaseUrl);
+  if (!url.password) url.password = "unused";
+  childEnv.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE = url.toString();
+}
+
 const wrangler = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
 const args = [
   wrangler, "dev",
@@ -36,10 +46,11 @@ const args = [
   "--inspector-port", process.env.INSPECTOR_PORT || "0",
   "--show-interactive-dev-session=false",
   "--log-level", process.env.WRANGLER_LOG || "warn",
+  ...(databaseUrl ? ["--env", "postgres"] : []),
   ...vars.flatMap((v) => ["--var", v]),
   ...process.argv.slice(2),
 ];
 // Wrangler needs Node >= 22.12: run it on the same Node that runs this script (the project's own node package).
-const child = spawn(process.execPath, args, { cwd: root, stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+const child = spawn(process.execPath, args, { cwd: root, stdio: "inherit", env: childEnv });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
