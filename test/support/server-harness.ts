@@ -19,6 +19,8 @@ export interface ServerOptions {
    * directory to keep the data across a stop and a new start (restart tests).
    */
   stateDir?: string;
+  /** Postgres for write-through (the server then runs `--env postgres`). */
+  databaseUrl?: string;
   /** How long to wait for /health (default 90 s). */
   startTimeoutMs?: number;
 }
@@ -90,9 +92,11 @@ function serverEnv(port: number, stateDir: string, options: ServerOptions): Node
   delete env.JWT_SECRET;
   delete env.TOPGUN_NO_AUTH;
   delete env.TOPGUN_SHARDED_MAPS;
+  delete env.DATABASE_URL;
   if (options.jwtSecret !== undefined) env.JWT_SECRET = options.jwtSecret;
   if (options.noAuth) env.TOPGUN_NO_AUTH = "1";
   if (options.shardedMaps !== undefined) env.TOPGUN_SHARDED_MAPS = options.shardedMaps;
+  if (options.databaseUrl !== undefined) env.DATABASE_URL = options.databaseUrl;
   return env;
 }
 
