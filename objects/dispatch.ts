@@ -1,5 +1,6 @@
 import { ProtocolError } from "../core/errors.ts";
 import type { ClientMessage } from "../core/protocol/message.ts";
+import type { CoordinationCoordinator } from "./coordination-coordinator.ts";
 import type { QueryCoordinator } from "./query-coordinator.ts";
 import type { SyncCoordinator } from "./sync-coordinator.ts";
 import type { WriteCoordinator } from "./write-coordinator.ts";
@@ -9,11 +10,14 @@ export interface Handlers {
   writes: WriteCoordinator;
   sync: SyncCoordinator;
   queries: QueryCoordinator;
+  coordination: CoordinationCoordinator;
   connectionClosed(conn: string): Promise<void>;
 }
 
 export interface DispatchContext {
   conn: string;
+  /** The authenticated user, when the token named one. */
+  userId?: string | undefined;
   reply: (message: unknown) => void;
 }
 
@@ -55,16 +59,23 @@ export async function dispatch(message: ClientMessage, h: Handlers, ctx: Dispatc
       return h.queries.subscribe(conn, message.payload, reply);
     case "QUERY_UNSUB":
       return h.queries.unsubscribe(conn, message.payload.queryId);
+    case "TOPIC_SUB":
+      return h.coordination.topicSubscribe(conn, message.payload.topic);
+    case "TOPIC_UNSUB":
+      return h.coordination.topicUnsubscribe(conn, message.payload.topic);
+    case "TOPIC_PUB":
+      return h.coordination.topicPublish(conn, ctx.userId ?? conn, message.payload.topic, message.payload.data);
+    case "COUNTER_REQUEST":
+      return h.coordination.counterRequest(conn, message.payload.name, reply);
+    case "COUNTER_SYNC":
+      return h.coordination.counterSync(conn, message.payload.name, message.payload.state, reply);
+    case "LOCK_REQUEST":
+      return h.coordination.lockRequest(conn, message.payload, reply);
+    case "LOCK_RELEASE":
+      return h.coordination.lockRelease(conn, message.payload, reply);
     case "SEARCH":
     case "SEARCH_SUB":
     case "SEARCH_UNSUB":
-    case "TOPIC_SUB":
-    case "TOPIC_UNSUB":
-    case "TOPIC_PUB":
-    case "LOCK_REQUEST":
-    case "LOCK_RELEASE":
-    case "COUNTER_REQUEST":
-    case "COUNTER_SYNC":
     case "ENTRY_PROCESS":
     case "ENTRY_PROCESS_BATCH":
     case "JOURNAL_SUBSCRIBE":

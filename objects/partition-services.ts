@@ -1,5 +1,13 @@
 import { HLC } from "../core/hlc.ts";
+import { alarmSchedule } from "./alarm-schedule.ts";
 import { createAuthenticator } from "./authenticator.ts";
+import { ConnectionSender } from "./connection-sender.ts";
+import type { CoordinationApi } from "./coordination-api.ts";
+import { CoordinationCoordinator } from "./coordination-coordinator.ts";
+import { CoordinationOwner } from "./coordination-owner.ts";
+import { CounterService } from "./counter-service.ts";
+import { LockService } from "./lock-service.ts";
+import { TopicService } from "./topic-service.ts";
 import { CrdtWriter } from "./crdt-writer.ts";
 import { durableObjectSqlPort } from "./do-sql-port.ts";
 import type { Env } from "./env.ts";
@@ -23,6 +31,8 @@ import { WriteCoordinator } from "./write-coordinator.ts";
 export interface Services {
   owner: OwnerService;
   session: Session;
+  /** Owner role for topics, counters and locks. */
+  coordination: CoordinationOwner;
 }
 
 /** Builds a partition's services; runs on the first event after construction or wake, never in the constructor. */
@@ -32,6 +42,7 @@ export function createPartitionServices(deps: {
   namespace: string;
   id: number;
   owners: (partition: number) => OwnerApi;
+  coordinationOwners: (partition: number) => CoordinationApi;
   deliverLocal: (conns: string[], frames: Uint8Array[]) => string[];
 }): Services {
   const { ctx, env, namespace, id, owners } = deps;
@@ -63,6 +74,15 @@ export function createPartitionServices(deps: {
     fanout,
     queries: queryService,
   });
+  const sender = new ConnectionSender(async (home, conns, frames) =>
+    home === id ? deps.deliverLocal(conns, frames) : partitionStub(env, namespace, home).homeDeliver({ conns, frames }),
+  );
+  const coordinationOwner = new CoordinationOwner({
+    topics: new TopicService({ sql, sender }),
+    counters: new CounterService({ sql, sender }),
+    locks: new LockService({ sql, sender, clock: Date.now, wakeAt: alarmSchedule(ctx.storage) }),
+  });
+  const coordination = new CoordinationCoordinator({ owners: deps.coordinationOwners, sql, home: id });
   const shards = () => shardConfigOf(env);
   const sync = new SyncCoordinator({ owners, shards, sql, hlc, home: id });
   const writes = new WriteCoordinator({ owners, shards, hlc, home: id });
@@ -78,10 +98,11 @@ export function createPartitionServices(deps: {
       writes,
       sync,
       queries,
+      coordination,
       connectionClosed: async (conn) => {
-        await Promise.all([sync.closed(conn), queries.closed(conn)]);
+        await Promise.all([sync.closed(conn), queries.closed(conn), coordination.closed(conn)]);
       },
     },
   });
-  return { owner, session };
+  return { owner, session, coordination: coordinationOwner };
 }

@@ -2,11 +2,14 @@ import { DurableObject } from "cloudflare:workers";
 import { parsePartitionObjectName } from "../core/object-name.ts";
 import type { ORMapEntry } from "../core/or-map.ts";
 import type { QueryEntry } from "../core/predicate.ts";
-import type { Query } from "../core/protocol/shared.ts";
+import type { PNCounterState, Query } from "../core/protocol/shared.ts";
 import { isPeerGoneError } from "../core/errors.ts";
 import { readConnectionState, type Connection, type ConnectionState } from "./connection.ts";
 import type { Env } from "./env.ts";
+import type { CoordinationApi } from "./coordination-api.ts";
 import type { ConnectionRef } from "./event-fanout.ts";
+import type { LockOutcome, LockRequest } from "./lock-service.ts";
+import type { TopicPublish } from "./topic-service.ts";
 import type { TreeKind } from "./merkle-store.ts";
 import { createPartitionServices, type Services } from "./partition-services.ts";
 import type { LeafSumsWire, MerkleAnswer, OwnerApi, OwnerOp, OwnerOpOutcome } from "./owner-api.ts";
@@ -83,6 +86,37 @@ export class Partition extends DurableObject<Env> {
     return this.#get().owner.queryUnsubscribe(request);
   }
 
+  // Owner role for topics, counters and locks (CoordinationApi).
+  ownerTopicSubscribe(request: { topic: string; subscriber: ConnectionRef }): Promise<void> {
+    return this.#get().coordination.topicSubscribe(request);
+  }
+  ownerTopicUnsubscribe(request: { topic: string; subscriber: ConnectionRef }): Promise<void> {
+    return this.#get().coordination.topicUnsubscribe(request);
+  }
+  ownerTopicPublish(request: TopicPublish): Promise<void> {
+    return this.#get().coordination.topicPublish(request);
+  }
+  ownerCounterRequest(request: { name: string; subscriber: ConnectionRef }): Promise<PNCounterState> {
+    return this.#get().coordination.counterRequest(request);
+  }
+  ownerCounterSync(request: { name: string; state: PNCounterState; sender: ConnectionRef }): Promise<PNCounterState> {
+    return this.#get().coordination.counterSync(request);
+  }
+  ownerLockRequest(request: LockRequest): Promise<LockOutcome> {
+    return this.#get().coordination.lockRequest(request);
+  }
+  ownerLockRelease(request: { name: string; fencingToken: number; holder: ConnectionRef }): Promise<boolean> {
+    return this.#get().coordination.lockRelease(request);
+  }
+  ownerCoordinationDrop(request: ConnectionRef): Promise<void> {
+    return this.#get().coordination.dropConnection(request);
+  }
+
+  /** Lock expiry (the alarm is shared: see alarm-schedule.ts). */
+  override async alarm(): Promise<void> {
+    await this.#get().coordination.alarm();
+  }
+
   // Home role: an owner pushes frames to connections of this home; answers the ids no longer here.
   homeDeliver(request: { conns: string[]; frames: Uint8Array[] }): string[] {
     return this.#deliver(request.conns, request.frames);
@@ -139,6 +173,21 @@ export class Partition extends DurableObject<Env> {
     };
   }
 
+  #coordination(partition: number): CoordinationApi {
+    if (partition === this.#id) return this.#get().coordination;
+    const stub = partitionStub(this.env, this.#namespace, partition);
+    return {
+      topicSubscribe: (r) => stub.ownerTopicSubscribe(r),
+      topicUnsubscribe: (r) => stub.ownerTopicUnsubscribe(r),
+      topicPublish: (r) => stub.ownerTopicPublish(r),
+      counterRequest: (r) => stub.ownerCounterRequest(r),
+      counterSync: (r) => stub.ownerCounterSync(r),
+      lockRequest: (r) => stub.ownerLockRequest(r),
+      lockRelease: (r) => stub.ownerLockRelease(r),
+      dropConnection: (r) => stub.ownerCoordinationDrop(r),
+    };
+  }
+
   #get(): Services {
     this.#services ??= createPartitionServices({
       ctx: this.ctx,
@@ -146,6 +195,7 @@ export class Partition extends DurableObject<Env> {
       namespace: this.#namespace,
       id: this.#id,
       owners: (partition) => this.#owner(partition),
+      coordinationOwners: (partition) => this.#coordination(partition),
       deliverLocal: (conns, frames) => this.#deliver(conns, frames),
     });
     return this.#services;

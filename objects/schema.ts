@@ -52,6 +52,27 @@ const STEPS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE TABLE conn_query (conn TEXT NOT NULL, query_id TEXT NOT NULL, map TEXT NOT NULL, PRIMARY KEY (conn, query_id)) WITHOUT ROWID;
   `,
+  // 3: topic and counter subscriptions, counter states, locks and their FIFO queues (owner role); the owners each
+  // connection has topic, counter or lock state at (home role). lock_state keeps a released lock's last token.
+  `
+  CREATE TABLE topic_sub (topic TEXT NOT NULL, home INTEGER NOT NULL, conn TEXT NOT NULL, PRIMARY KEY (topic, home, conn)) WITHOUT ROWID;
+  CREATE INDEX topic_sub_conn ON topic_sub (home, conn);
+  CREATE TABLE counter_state (name TEXT PRIMARY KEY, state TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE counter_sub (name TEXT NOT NULL, home INTEGER NOT NULL, conn TEXT NOT NULL, PRIMARY KEY (name, home, conn)) WITHOUT ROWID;
+  CREATE INDEX counter_sub_conn ON counter_sub (home, conn);
+  CREATE TABLE lock_state (
+    name TEXT PRIMARY KEY, token INTEGER NOT NULL, home INTEGER, conn TEXT, request_id TEXT, expires_at INTEGER
+  ) WITHOUT ROWID;
+  CREATE INDEX lock_state_holder ON lock_state (home, conn);
+  CREATE INDEX lock_state_expiry ON lock_state (expires_at);
+  CREATE TABLE lock_wait (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, home INTEGER NOT NULL, conn TEXT NOT NULL,
+    request_id TEXT NOT NULL, ttl_ms INTEGER NOT NULL
+  );
+  CREATE INDEX lock_wait_name ON lock_wait (name, seq);
+  CREATE INDEX lock_wait_conn ON lock_wait (home, conn);
+  CREATE TABLE conn_coordination (conn TEXT NOT NULL, partition INTEGER NOT NULL, PRIMARY KEY (conn, partition)) WITHOUT ROWID;
+  `,
 ];
 
 export function applySchema(sql: SqlPort): void {

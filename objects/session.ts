@@ -76,7 +76,7 @@ export class Session {
       return;
     }
     try {
-      await dispatch(message, this.#handlers, { conn: conn.state.id, reply: (m) => send(conn, m) });
+      await dispatch(message, this.#handlers, { conn: conn.state.id, userId: conn.state.userId, reply: (m) => send(conn, m) });
     } catch (err) {
       if (err instanceof ProtocolError) return fail(err);
       console.error(`[home p${this.#home}] ${message.type} failed on connection ${conn.state.id}`, err);

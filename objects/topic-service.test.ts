@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import { encodeValue } from "../core/codec.ts";
+import { nodeSqlPort } from "../test/support/node-sql-port.ts";
+import { recordingSender } from "../test/support/recording-sender.ts";
+import { applySchema } from "./schema.ts";
+import { TopicService } from "./topic-service.ts";
+
+const alice = { home: 3, conn: "alice" };
+const bob = { home: 5, conn: "bob" };
+const carol = { home: 5, conn: "carol" };
+
+function setup() {
+  const sql = nodeSqlPort();
+  applySchema(sql);
+  const { sender, sent, gone } = recordingSender();
+  const topics = new TopicService({ sql, sender, clock: () => 1_234 });
+  const publish = (topic: string, data: unknown, publisher = alice) =>
+    topics.publish({ topic, data: encodeValue(data), publisher, publisherId: `user-${publisher.conn}` });
+  return { topics, sent, gone, publish, sql };
+}
+
+describe("TopicService", () => {
+  it("delivers a publish to every subscriber with the data, publisherId and server timestamp", async () => {
+    const { topics, sent, publish } = setup();
+    topics.subscribe("news", bob);
+    topics.subscribe("news", carol);
+
+    await publish("news", { headline: "hi", tags: [1, null] });
+
+    expect(sent).toEqual([bob, carol].map((to) => ({
+      to,
+      message: { type: "TOPIC_MESSAGE", payload: { topic: "news", data: { headline: "hi", tags: [1, null] }, publisherId: "user-alice", timestamp: 1_234 } },
+    })));
+  });
+
+  it("never sends a publish back to the publisher's connection", async () => {
+    const { topics, sent, publish } = setup();
+    topics.subscribe("news", alice);
+    topics.subscribe("news", bob);
+
+    await publish("news", 1);
+
+    expect(sent.map((s) => s.to)).toEqual([bob]);
+  });
+
+  it("delivers only to subscribers of the published topic", async () => {
+    const { topics, sent, publish } = setup();
+    topics.subscribe("a", bob);
+    topics.subscribe("b", carol);
+
+    await publish("a", "x");
+
+    expect(sent.map((s) => s.to)).toEqual([bob]);
+  });
+
+  it("delivers concurrent publishes in the order they arrived", async () => {
+    const { topics, sent, publish } = setup();
+    topics.subscribe("t", bob);
+
+    await Promise.all([1, 2, 3, 4, 5].map((n) => publish("t", n)));
+
+    expect(sent.map((s) => s.message.payload.data)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("stops delivering after unsubscribe", async () => {
+    const { topics, sent, publish } = setup();
+    topics.subscribe("t", bob);
+    topics.unsubscribe("t", bob);
+
+    await publish("t", 1);
+
+    expect(sent).toEqual([]);
+  });
+
+  it("forgets a subscriber whose home reports it unknown", async () => {
+    const { topics, gone, publish, sql } = setup();
+    topics.subscribe("t", bob);
+    gone.add("5/bob");
+
+    await publish("t", 1);
+
+    expect(sql.exec("SELECT conn FROM topic_sub")).toEqual([]);
+  });
+
+  it("drops every subscription of a closed connection", async () => {
+    const { topics, sent, publish } = setup();
+    topics.subscribe("a", bob);
+    topics.subscribe("b", bob);
+    topics.subscribe("b", carol);
+
+    topics.dropConnection(bob);
+    await publish("a", 1);
+    await publish("b", 2);
+
+    expect(sent.map((s) => s.to)).toEqual([carol]);
+  });
+});

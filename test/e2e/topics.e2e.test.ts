@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import { partitionOfName } from "../../core/placement.ts";
+import { clientPool, uniqueName } from "../support/e2e-context.ts";
+import type { TestClient } from "../support/ws-client.ts";
+
+const clients = clientPool();
+
+/** A client id whose home partition is none of `taken` (so the test crosses homes), and records its partition. */
+function clientIdAvoiding(taken: Set<number>): string {
+  for (;;) {
+    const id = uniqueName("client");
+    const partition = partitionOfName(id);
+    if (!taken.has(partition)) {
+      taken.add(partition);
+      return id;
+    }
+  }
+}
+
+async function subscribe(client: TestClient, topic: string): Promise<void> {
+  client.send({ type: "TOPIC_SUB", payload: { topic } });
+  await client.barrier();
+}
+
+describe("topics", () => {
+  it("delivers a publish to subscribers on other home partitions with publisherId and a server timestamp", async () => {
+    const topic = uniqueName("news");
+    const homes = new Set([partitionOfName(topic)]);
+    const publisherUser = uniqueName("user");
+    const publisher = await clients.authed({ clientId: clientIdAvoiding(homes) }, publisherUser);
+    const reader1 = await clients.authed({ clientId: clientIdAvoiding(homes) });
+    const reader2 = await clients.authed({ clientId: clientIdAvoiding(homes) });
+    await subscribe(reader1, topic);
+    await subscribe(reader2, topic);
+
+    const before = Date.now();
+    publisher.send({ type: "TOPIC_PUB", payload: { topic, data: { text: "hello", n: [1, 2] } } });
+
+    for (const reader of [reader1, reader2]) {
+      const message = await reader.waitFor("TOPIC_MESSAGE");
+      expect(message.payload).toMatchObject({ topic, data: { text: "hello", n: [1, 2] }, publisherId: publisherUser });
+      expect(message.payload.timestamp).toBeGreaterThanOrEqual(before - 1_000);
+    }
+  });
+
+  it("never echoes a publish to the publisher, even when it subscribed", async () => {
+    const topic = uniqueName("echo");
+    const publisher = await clients.authed({ clientId: uniqueName("client") });
+    const reader = await clients.authed({ clientId: uniqueName("client") });
+    await subscribe(publisher, topic);
+    await subscribe(reader, topic);
+
+    publisher.send({ type: "TOPIC_PUB", payload: { topic, data: 1 } });
+    await reader.waitFor("TOPIC_MESSAGE");
+    await publisher.barrier();
+
+    expect(publisher.collect("TOPIC_MESSAGE")).toEqual([]);
+  });
+
+  it("delivers only the topics a connection subscribed to", async () => {
+    const a = uniqueName("topic-a");
+    const b = uniqueName("topic-b");
+    const publisher = await clients.authed({ clientId: uniqueName("client") });
+    const readerA = await clients.authed({ clientId: uniqueName("client") });
+    const readerB = await clients.authed({ clientId: uniqueName("client") });
+    await subscribe(readerA, a);
+    await subscribe(readerB, b);
+
+    publisher.send({ type: "TOPIC_PUB", payload: { topic: a, data: "for-a" } });
+    publisher.send({ type: "TOPIC_PUB", payload: { topic: b, data: "for-b" } });
+    await readerA.waitFor("TOPIC_MESSAGE");
+    await readerB.waitFor("TOPIC_MESSAGE");
+    await readerA.barrier();
+    await readerB.barrier();
+
+    expect(readerA.collect("TOPIC_MESSAGE").map((m) => m.payload.data)).toEqual(["for-a"]);
+    expect(readerB.collect("TOPIC_MESSAGE").map((m) => m.payload.data)).toEqual(["for-b"]);
+  });
+
+  it("delivers a publisher's messages in publish order", async () => {
+    const topic = uniqueName("order");
+    const publisher = await clients.authed({ clientId: uniqueName("client") });
+    const reader = await clients.authed({ clientId: uniqueName("client") });
+    await subscribe(reader, topic);
+
+    const sent = Array.from({ length: 30 }, (_, i) => i);
+    for (const n of sent) publisher.send({ type: "TOPIC_PUB", payload: { topic, data: n } });
+    for (let i = 0; i < sent.length; i++) await reader.waitFor("TOPIC_MESSAGE");
+
+    expect(reader.collect("TOPIC_MESSAGE").map((m) => m.payload.data)).toEqual(sent);
+  });
+
+  it("stops delivering after TOPIC_UNSUB", async () => {
+    const topic = uniqueName("unsub");
+    const publisher = await clients.authed({ clientId: uniqueName("client") });
+    const stays = await clients.authed({ clientId: uniqueName("client") });
+    const leaves = await clients.authed({ clientId: uniqueName("client") });
+    await subscribe(stays, topic);
+    await subscribe(leaves, topic);
+    leaves.send({ type: "TOPIC_UNSUB", payload: { topic } });
+    await leaves.barrier();
+
+    publisher.send({ type: "TOPIC_PUB", payload: { topic, data: 1 } });
+    await stays.waitFor("TOPIC_MESSAGE");
+    await leaves.barrier();
+
+    expect(leaves.collect("TOPIC_MESSAGE")).toEqual([]);
+  });
+});
