@@ -1,0 +1,21 @@
+// The package entry point of the client SDK (`topgun-edge/client`).
+export { TopGunClient, OPS_PER_BATCH, type TopGunClientOptions, type TokenProvider } from "./topgun-client.ts";
+export { LWWMapHandle } from "./lww-map-handle.ts";
+export { ORMapHandle } from "./or-map-handle.ts";
+export { TopicHandle, type TopicMessage } from "./topic-handle.ts";
+export { PNCounterHandle } from "./pn-counter-handle.ts";
+export { QueryHandle } from "./query-handle.ts";
+export { SearchHandle, type SearchHit } from "./search-handle.ts";
+export { LockHandle } from "./lock-handle.ts";
+export type { SearchResult } from "./live-registry.ts";
+export type { Query, PredicateNode, SearchOptions } from "../core/protocol/shared.ts";
+export type { ConnectionState, HeartbeatConfig } from "./connection.ts";
+export type { BackoffConfig } from "./backoff.ts";
+export type { ClientError } from "./client-error.ts";
+export type { WebSocketFactory, WebSocketLike } from "./web-socket.ts";
+export { MemoryAdapter } from "./storage/memory-adapter.ts";
+export { IDBAdapter, DEFAULT_IDB_NAME, type IDBAdapterOptions } from "./storage/idb-adapter.ts";
+export type { StorageAdapter, StorageCommit, StoredEntry, StoredValue, PendingOp } from "./storage/storage-adapter.ts";
+export type { LWWRecord } from "../core/lww-map.ts";
+export type { ORMapRecord } from "../core/or-map.ts";
+export type { Timestamp } from "../core/hlc.ts";
