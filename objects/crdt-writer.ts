@@ -1,13 +1,15 @@
 import { encodeValue } from "../core/codec.ts";
 import type { HLC } from "../core/hlc.ts";
+import type { ORMapRecord } from "../core/or-map.ts";
 import { MAX_VALUE_BYTES } from "../core/limits.ts";
 import type { LwwStore, LwwWrite } from "./lww-store.ts";
 import type { MerkleStore } from "./merkle-store.ts";
 import { isLwwOp, type LwwOwnerOp, type OrOwnerOp, type OwnerOp, type OwnerOpOutcome } from "./owner-api.ts";
+import type { Outbox } from "./outbox.ts";
 import type { OrStore } from "./or-store.ts";
+import type { ChangeRow } from "./postgres-sink.ts";
 import type { SqlPort } from "./sql-port.ts";
 
-/** The SERVER_EVENTs a write produced, per map and tree, for the fan-out. */
 /** An applied LWW write, in write order: the new value, or null for a tombstone (for live queries). */
 export interface LwwChange {
   map: string;
@@ -15,6 +17,7 @@ export interface LwwChange {
   value: unknown;
 }
 
+/** The SERVER_EVENTs a write produced, per map and tree, for the fan-out. */
 export interface MapEvents {
   map: string;
   tree: "lww" | "or";
@@ -31,16 +34,19 @@ export class CrdtWriter {
   readonly #or: OrStore;
   readonly #merkle: MerkleStore;
   readonly #hlc: HLC;
+  readonly #outbox: Outbox | undefined;
 
-  constructor(deps: { sql: SqlPort; lww: LwwStore; or: OrStore; merkle: MerkleStore; hlc: HLC }) {
+  /** With an `outbox`, every applied change is also queued for Postgres in the same transaction. */
+  constructor(deps: { sql: SqlPort; lww: LwwStore; or: OrStore; merkle: MerkleStore; hlc: HLC; outbox?: Outbox }) {
     this.#sql = deps.sql;
     this.#lww = deps.lww;
     this.#or = deps.or;
     this.#merkle = deps.merkle;
     this.#hlc = deps.hlc;
+    this.#outbox = deps.outbox;
   }
 
-  apply(ops: readonly OwnerOp[]): { outcomes: OwnerOpOutcome[]; events: MapEvents[]; changes: LwwChange[] } {
+  apply(ops: readonly OwnerOp[]): { outcomes: OwnerOpOutcome[]; events: MapEvents[]; changes: LwwChange[]; queued: number } {
     const outcomes: OwnerOpOutcome[] = [];
     const lwwWrites: LwwWrite[] = [];
     const lwwOps: LwwOwnerOp[] = [];
@@ -64,6 +70,7 @@ export class CrdtWriter {
     }
     const events = new Map<string, MapEvents>();
     const changes: LwwChange[] = [];
+    const queued: ChangeRow[] = [];
     const eventsOf = (map: string, tree: "lww" | "or") => {
       const id = `${tree}\u0000${map}`;
       let entry = events.get(id);
@@ -77,6 +84,11 @@ export class CrdtWriter {
           outcomes.push({ index: op.index, ok: true });
           if (!won[i]) return;
           changes.push({ map: op.map, key: op.key, value: op.record.value });
+          const { timestamp, ttlMs } = op.record;
+          queued.push({
+            kind: "lww", map: op.map, key: op.key, value: lwwWrites[i]?.encoded ?? null,
+            millis: timestamp.millis, counter: timestamp.counter, node: timestamp.nodeId, ...(ttlMs === undefined ? {} : { ttlMs }),
+          });
           this.#hlc.update(op.record.timestamp);
           eventsOf(op.map, "lww").push({
             type: "SERVER_EVENT",
@@ -88,23 +100,35 @@ export class CrdtWriter {
           if (op.type === "OR_ADD") {
             if (!this.#or.add(op.map, op.key, op.record)) continue;
             this.#hlc.update(op.record.timestamp);
+            queued.push(orAddRow(op.map, op.key, op.record));
             eventsOf(op.map, "or").push({
               type: "SERVER_EVENT",
               payload: { mapName: op.map, eventType: "OR_ADD", key: op.key, orRecord: op.record, orTag: op.record.tag },
             });
           } else if (this.#or.removeTag(op.map, op.key, op.tag)) {
+            queued.push({ kind: "or-remove", map: op.map, key: op.key, tag: op.tag });
             eventsOf(op.map, "or").push({
               type: "SERVER_EVENT",
               payload: { mapName: op.map, eventType: "OR_REMOVE", key: op.key, orTag: op.tag },
             });
           }
         }
+        this.#outbox?.append(queued);
       });
     } catch (err) {
       // The transaction rolled back: the in-memory leaf sums may hold changes SQLite did not keep.
       this.#merkle.forget();
       throw err;
     }
-    return { outcomes, events: [...events.values()], changes };
+    return { outcomes, events: [...events.values()], changes, queued: this.#outbox ? queued.length : 0 };
   }
+}
+
+/** The outbox row of an applied OR-Map add. */
+export function orAddRow(map: string, key: string, record: ORMapRecord): ChangeRow {
+  const { timestamp, ttlMs } = record;
+  return {
+    kind: "or-add", map, key, tag: record.tag, value: encodeValue(record.value),
+    millis: timestamp.millis, counter: timestamp.counter, node: timestamp.nodeId, ...(ttlMs === undefined ? {} : { ttlMs }),
+  };
 }

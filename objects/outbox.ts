@@ -50,6 +50,16 @@ export class Outbox {
     this.#sql.exec("DELETE FROM outbox WHERE seq <= ?", lastSeq);
   }
 
+  /** The sequence number of the newest change queued (0 when none ever was). */
+  lastSeq(): number {
+    return Number(this.#sql.exec("SELECT COALESCE(MAX(seq), 0) AS seq FROM outbox")[0]?.seq ?? 0);
+  }
+
+  /** True when every change up to `seq` has reached Postgres. */
+  isAcknowledged(seq: number): boolean {
+    return this.#sql.exec("SELECT 1 FROM outbox WHERE seq <= ? LIMIT 1", seq).length === 0;
+  }
+
   /** Changes waiting, and how long the oldest has waited (ms). */
   stats(): { depth: number; lagMs: number } {
     const row = this.#sql.exec("SELECT COUNT(*) AS depth, MIN(queued_at) AS oldest FROM outbox")[0];

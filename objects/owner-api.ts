@@ -19,7 +19,7 @@ export function isLwwOp(op: OwnerOp): op is LwwOwnerOp {
 }
 
 /** The owner's answer for one op: applied (or lost the merge, which is not an error), or rejected. */
-export type OwnerOpOutcome = { index: number; ok: true } | { index: number; ok: false; kind: ErrorKind; message: string };
+export type OwnerOpOutcome = { index: number; ok: true; persisted?: boolean } | { index: number; ok: false; kind: ErrorKind; message: string };
 
 /** What a Merkle path of one owner's map holds. */
 export type MerkleAnswer =
@@ -33,7 +33,10 @@ export type MerkleAnswer =
  * Every method takes one plain object so the RPC form is the same call.
  */
 export interface OwnerApi {
-  apply(request: { ops: OwnerOp[]; writer: ConnectionRef }): Promise<OwnerOpOutcome[]>;
+  /** With `persist`, the owner also waits for Postgres and marks each applied op `persisted` when it got there. */
+  apply(request: { ops: OwnerOp[]; writer: ConnectionRef; persist?: boolean }): Promise<OwnerOpOutcome[]>;
+  /** Write-through state of this partition (undefined while Postgres is not configured). */
+  stats(): Promise<{ depth: number; lagMs: number } | undefined>;
   syncInit(request: { kind: TreeKind; map: string; listener: ConnectionRef }): Promise<LeafSumsWire>;
   merkle(request: { kind: TreeKind; map: string; path: string }): Promise<MerkleAnswer>;
   readLeaf(request: { kind: TreeKind; map: string; leaf: number }): Promise<MerkleAnswer>;

@@ -5,6 +5,9 @@ import type { CrdtWriter } from "./crdt-writer.ts";
 import type { ConnectionRef, EventFanout } from "./event-fanout.ts";
 import type { InterestRegistry } from "./interest-registry.ts";
 import { LeafBlockCache } from "./leaf-block-cache.ts";
+import type { Persistence } from "./persistence.ts";
+import { orAddRow } from "./crdt-writer.ts";
+import type { ChangeRow } from "./postgres-sink.ts";
 import type { LwwStore } from "./lww-store.ts";
 import type { MerkleStore, TreeKind } from "./merkle-store.ts";
 import type { LeafSumsWire, MerkleAnswer, OwnerApi, OwnerOp, OwnerOpOutcome } from "./owner-api.ts";
@@ -25,6 +28,7 @@ export class OwnerService implements OwnerApi {
   readonly #fanout: EventFanout;
   readonly #queries: QueryService;
   readonly #leafBlocks = new LeafBlockCache();
+  readonly #persistence: Persistence | undefined;
 
   constructor(deps: {
     sql: SqlPort;
@@ -35,6 +39,8 @@ export class OwnerService implements OwnerApi {
     interest: InterestRegistry;
     fanout: EventFanout;
     queries: QueryService;
+    /** Postgres write-through; absent when no Hyperdrive binding is configured. */
+    persistence?: Persistence;
   }) {
     this.#sql = deps.sql;
     this.#writer = deps.writer;
@@ -44,11 +50,17 @@ export class OwnerService implements OwnerApi {
     this.#interest = deps.interest;
     this.#fanout = deps.fanout;
     this.#queries = deps.queries;
+    this.#persistence = deps.persistence;
   }
 
-  async apply({ ops, writer }: { ops: OwnerOp[]; writer: ConnectionRef }): Promise<OwnerOpOutcome[]> {
+  async apply({ ops, writer, persist }: { ops: OwnerOp[]; writer: ConnectionRef; persist?: boolean }): Promise<OwnerOpOutcome[]> {
     for (const map of new Set(ops.map((op) => op.map))) this.#leafBlocks.forget(map);
-    const { outcomes, events, changes } = this.#writer.apply(ops);
+    const { outcomes, events, changes, queued } = this.#writer.apply(ops);
+    if (this.#persistence && queued > 0) await this.#persistence.changed();
+    if (persist) {
+      const persisted = this.#persistence ? await this.#persistence.persisted() : false;
+      for (const outcome of outcomes) if (outcome.ok) outcome.persisted = persisted;
+    }
     // QUERY_UPDATEs go out before the SERVER_EVENTs (PROTOCOL.md §10.3); both before the writer's OP_ACK.
     await this.#queries.publish(changes);
     await Promise.all(events.map((e) => this.#fanout.publish(e.map, e.tree, e.messages, writer)));
@@ -81,10 +93,13 @@ export class OwnerService implements OwnerApi {
 
   async pushOrDiff({ map, entries, writer }: { map: string; entries: ORMapEntry[]; writer: ConnectionRef }): Promise<void> {
     const messages: unknown[] = [];
+    const queued: ChangeRow[] = [];
     try {
       this.#sql.transaction(() => {
         for (const entry of entries) {
           const change = this.#or.mergeEntry(map, entry);
+          queued.push(...change.added.map((record) => orAddRow(map, entry.key, record)));
+          queued.push(...change.removedTags.map((tag): ChangeRow => ({ kind: "or-remove", map, key: entry.key, tag })));
           for (const record of change.added) {
             messages.push({
               type: "SERVER_EVENT",
@@ -95,12 +110,18 @@ export class OwnerService implements OwnerApi {
             messages.push({ type: "SERVER_EVENT", payload: { mapName: map, eventType: "OR_REMOVE", key: entry.key, orTag: tag } });
           }
         }
+        if (this.#persistence) this.#persistence.outbox.append(queued);
       });
     } catch (err) {
       this.#merkle.forget();
       throw err;
     }
+    if (this.#persistence && queued.length > 0) await this.#persistence.changed();
     await this.#fanout.publish(map, "or", messages, writer);
+  }
+
+  async stats(): Promise<{ depth: number; lagMs: number } | undefined> {
+    return this.#persistence?.stats();
   }
 
   async dropConnection({ home, conn }: ConnectionRef): Promise<void> {

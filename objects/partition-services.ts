@@ -1,5 +1,7 @@
 import { HLC } from "../core/hlc.ts";
 import { alarmSchedule } from "./alarm-schedule.ts";
+import { createPersistence } from "./postgres-connection.ts";
+import type { Persistence } from "./persistence.ts";
 import { createAuthenticator } from "./authenticator.ts";
 import { ConnectionSender } from "./connection-sender.ts";
 import type { CoordinationApi } from "./coordination-api.ts";
@@ -33,6 +35,8 @@ export interface Services {
   session: Session;
   /** Owner role for topics, counters and locks. */
   coordination: CoordinationOwner;
+  /** Postgres write-through, when a Hyperdrive binding is configured. */
+  persistence: Persistence | undefined;
 }
 
 /** Builds a partition's services; runs on the first event after construction or wake, never in the constructor. */
@@ -64,9 +68,11 @@ export function createPartitionServices(deps: {
         ? deliveries.flatMap((d) => deps.deliverLocal([d.conn], d.frames))
         : partitionStub(env, namespace, home).homeDeliverEach({ deliveries }),
   });
+  const persistence = env.HYPERDRIVE ? createPersistence(sql, env.HYPERDRIVE, namespace, alarmSchedule(ctx.storage)) : undefined;
   const owner = new OwnerService({
     sql,
-    writer: new CrdtWriter({ sql, lww, or, merkle, hlc }),
+    writer: new CrdtWriter({ sql, lww, or, merkle, hlc, ...(persistence ? { outbox: persistence.outbox } : {}) }),
+    ...(persistence ? { persistence } : {}),
     lww,
     or,
     merkle,
@@ -104,5 +110,5 @@ export function createPartitionServices(deps: {
       },
     },
   });
-  return { owner, session, coordination: coordinationOwner };
+  return { owner, session, coordination: coordinationOwner, persistence };
 }

@@ -58,8 +58,11 @@ export class Partition extends DurableObject<Env> {
   }
 
   // Owner role, called by homes over RPC (OwnerApi).
-  ownerApply(request: { ops: OwnerOp[]; writer: ConnectionRef }): Promise<OwnerOpOutcome[]> {
+  ownerApply(request: { ops: OwnerOp[]; writer: ConnectionRef; persist?: boolean }): Promise<OwnerOpOutcome[]> {
     return this.#get().owner.apply(request);
+  }
+  ownerStats(): Promise<{ depth: number; lagMs: number } | undefined> {
+    return this.#get().owner.stats();
   }
   ownerSyncInit(request: { kind: TreeKind; map: string; listener: ConnectionRef }): Promise<LeafSumsWire> {
     return this.#get().owner.syncInit(request);
@@ -112,9 +115,10 @@ export class Partition extends DurableObject<Env> {
     return this.#get().coordination.dropConnection(request);
   }
 
-  /** Lock expiry (the alarm is shared: see alarm-schedule.ts). */
+  /** Lock expiry and Postgres flush retries (the alarm is shared: see alarm-schedule.ts). */
   override async alarm(): Promise<void> {
-    await this.#get().coordination.alarm();
+    const services = this.#get();
+    await Promise.all([services.coordination.alarm(), services.persistence?.alarm()]);
   }
 
   // Home role: an owner pushes frames to connections of this home; answers the ids no longer here.
@@ -170,6 +174,7 @@ export class Partition extends DurableObject<Env> {
       dropConnection: (r) => stub.ownerDropConnection(r),
       querySubscribe: (r) => stub.ownerQuerySubscribe(r),
       queryUnsubscribe: (r) => stub.ownerQueryUnsubscribe(r),
+      stats: () => stub.ownerStats(),
     };
   }
 

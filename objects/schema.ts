@@ -1,3 +1,4 @@
+import { OUTBOX_DDL } from "./outbox.ts";
 import type { SqlPort } from "./sql-port.ts";
 
 /**
@@ -73,6 +74,8 @@ const STEPS: readonly string[] = [
   CREATE INDEX lock_wait_conn ON lock_wait (home, conn);
   CREATE TABLE conn_coordination (conn TEXT NOT NULL, partition INTEGER NOT NULL, PRIMARY KEY (conn, partition)) WITHOUT ROWID;
   `,
+  // 4: the outbox of changes waiting for Postgres (owner role; empty while write-through is off).
+  OUTBOX_DDL,
 ];
 
 export function applySchema(sql: SqlPort): void {

@@ -21,6 +21,7 @@ function setup(options: { failing?: boolean; shards?: string } = {}) {
     orDiff: async () => [],
     pushOrDiff: async () => undefined,
     dropConnection: async () => undefined,
+    stats: async () => undefined,
     querySubscribe: async () => [],
     queryUnsubscribe: async () => undefined,
   });

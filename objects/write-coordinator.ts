@@ -8,7 +8,7 @@ import type { OwnerApi, OwnerOp, OwnerOpOutcome } from "./owner-api.ts";
 const LEVELS: readonly WriteConcern[] = ["FIRE_AND_FORGET", "MEMORY", "APPLIED", "REPLICATED", "PERSISTED"];
 const rank = (level: WriteConcern) => LEVELS.indexOf(level);
 
-/** The level an op reaches once its owner committed: DO storage is replicated; Postgres is not configured yet. */
+/** The level an op reaches once its owner committed (DO storage is replicated); PERSISTED needs Postgres's commit. */
 function levelAfterCommit(requested: WriteConcern): WriteConcern {
   return requested === "PERSISTED" ? "APPLIED" : rank(requested) < rank("APPLIED") ? "APPLIED" : requested;
 }
@@ -73,23 +73,25 @@ export class WriteCoordinator {
     }
     let outcomes: OwnerOpOutcome[];
     try {
-      outcomes = await this.#applyAll(conn, byOwner);
+      outcomes = await this.#applyAll(conn, byOwner, levels.includes("PERSISTED"));
     } catch (err) {
       // No OP_ACK: the client keeps the ops pending and sends them again; merges are idempotent.
       console.error(`[home p${this.#home}] write failed`, err);
       replies.send({ type: "ERROR", payload: { code: errorCodeOf("UNAVAILABLE"), message: "write failed; resend" } });
       return;
     }
+    const persisted = new Set<number>();
     for (const outcome of outcomes) {
       if (!outcome.ok) rejections.push({ index: outcome.index, kind: outcome.kind, message: outcome.message });
+      else if (outcome.persisted) persisted.add(outcome.index);
     }
-    ack(rejections, (index) => levelAfterCommit(levels[index] ?? "APPLIED"));
+    ack(rejections, (index) => (persisted.has(index) && levels[index] === "PERSISTED" ? "PERSISTED" : levelAfterCommit(levels[index] ?? "APPLIED")));
   }
 
-  async #applyAll(conn: string, byOwner: Map<number, OwnerOp[]>): Promise<OwnerOpOutcome[]> {
+  async #applyAll(conn: string, byOwner: Map<number, OwnerOp[]>, persist = false): Promise<OwnerOpOutcome[]> {
     const writer = { home: this.#home, conn };
     const answers = await Promise.all(
-      [...byOwner].map(([partition, ownerOps]) => this.#owners(partition).apply({ ops: ownerOps, writer })),
+      [...byOwner].map(([partition, ownerOps]) => this.#owners(partition).apply({ ops: ownerOps, writer, ...(persist ? { persist } : {}) })),
     );
     return answers.flat();
   }

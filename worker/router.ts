@@ -2,6 +2,7 @@ import { Router, error, json, type IRequest } from "itty-router";
 import type { Env } from "../objects/env.ts";
 import { partitionStub } from "../objects/partition-directory.ts";
 import { chooseHomePartition, readNamespace } from "./home-partition.ts";
+import { namespaceStats } from "./stats.ts";
 
 /** The router Worker: maps requests to Partition objects and holds no state. */
 export function createRouter() {
@@ -23,6 +24,10 @@ export function createRouter() {
   };
   router
     .get("/health", () => json({ ok: true, service: "topgun-edge", time: Date.now() }))
+    .get("/stats", async (request: IRequest, env: Env) => {
+      const namespace = readNamespace(new URL(request.url));
+      return namespace === undefined ? error(400, "invalid namespace") : json(await namespaceStats(env, namespace));
+    })
     .get("/ws", upgrade)
     .get("/", upgrade)
     .all("*", () => error(404, "not found"));
