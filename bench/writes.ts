@@ -1,0 +1,61 @@
+import { round } from "./measure.ts";
+import { BenchSocket } from "./bench-socket.ts";
+
+const BATCH = 100;
+const WINDOW = 4; // batches in flight per connection
+export const WRITE_SETTINGS = { batch: BATCH, window: WINDOW };
+
+let nodeCounter = 0;
+function batchOf(map: string, prefix: string, keySpace: number, id: number) {
+  const nodeId = `bench-${nodeCounter++ % 1000}`;
+  const now = Date.now();
+  const ops = [];
+  for (let i = 0; i < BATCH; i++) {
+    const key = `${prefix}${Math.floor(Math.random() * keySpace)}`;
+    ops.push({
+      id: String(id * BATCH + i),
+      mapName: map,
+      key,
+      opType: "PUT",
+      record: { value: { n: i, text: "benchmark value", ok: true }, timestamp: { millis: now, counter: i, nodeId } },
+    });
+  }
+  return { type: "OP_BATCH", payload: { ops } };
+}
+
+/** Acknowledged ops/s of `connections` sockets each keeping WINDOW OP_BATCHes of 100 random keys in flight. */
+export async function throughput(wsUrl: (p: Record<string, string>) => string, connections: number, mapOf: (i: number) => string, durationMs: number) {
+  const sockets = await Promise.all(
+    Array.from({ length: connections }, (_, i) => BenchSocket.open(wsUrl({ map: mapOf(i), clientId: `bench-${i}` }))),
+  );
+  let acked = 0;
+  const end = Date.now() + durationMs;
+  const started = Date.now();
+  await Promise.all(
+    sockets.map(
+      (socket, i) =>
+        new Promise<void>((resolve) => {
+          let inFlight = 0;
+          let id = 0;
+          const pump = () => {
+            while (inFlight < WINDOW && Date.now() < end) {
+              socket.send(batchOf(mapOf(i), `k${i}-`, 100_000, id++));
+              inFlight++;
+            }
+            if (inFlight === 0) resolve();
+          };
+          socket.onMessage((message) => {
+            if (message.type !== "OP_ACK") return;
+            inFlight--;
+            acked += BATCH;
+            pump();
+          });
+          pump();
+        }),
+    ),
+  );
+  const seconds = (Date.now() - started) / 1000;
+  for (const socket of sockets) socket.close();
+  return { connections, ops: acked, seconds: round(seconds), opsPerSecond: Math.round(acked / seconds) };
+}
+
