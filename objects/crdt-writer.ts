@@ -9,6 +9,8 @@ import type { Outbox } from "./outbox.ts";
 import type { OrStore } from "./or-store.ts";
 import type { ChangeRow } from "./postgres-sink.ts";
 import type { SqlPort } from "./sql-port.ts";
+import type { JournalEventData } from "../core/protocol/shared.ts";
+import type { JournalService, NewJournalEvent } from "./journal-service.ts";
 
 /** An applied LWW write, in write order: the new value, or null for a tombstone (for live queries). */
 export interface LwwChange {
@@ -35,18 +37,29 @@ export class CrdtWriter {
   readonly #merkle: MerkleStore;
   readonly #hlc: HLC;
   readonly #outbox: Outbox | undefined;
+  readonly #journal: JournalService | undefined;
 
-  /** With an `outbox`, every applied change is also queued for Postgres in the same transaction. */
-  constructor(deps: { sql: SqlPort; lww: LwwStore; or: OrStore; merkle: MerkleStore; hlc: HLC; outbox?: Outbox }) {
+  /**
+   * With an `outbox`, every applied change is also queued for Postgres in the same transaction; with a `journal`,
+   * every applied LWW change also appends a journal event (PUT/UPDATE/DELETE) there.
+   */
+  constructor(deps: { sql: SqlPort; lww: LwwStore; or: OrStore; merkle: MerkleStore; hlc: HLC; outbox?: Outbox; journal?: JournalService }) {
     this.#sql = deps.sql;
     this.#lww = deps.lww;
     this.#or = deps.or;
     this.#merkle = deps.merkle;
     this.#hlc = deps.hlc;
     this.#outbox = deps.outbox;
+    this.#journal = deps.journal;
   }
 
-  apply(ops: readonly OwnerOp[]): { outcomes: OwnerOpOutcome[]; events: MapEvents[]; changes: LwwChange[]; queued: number } {
+  apply(ops: readonly OwnerOp[]): {
+    outcomes: OwnerOpOutcome[];
+    events: MapEvents[];
+    changes: LwwChange[];
+    queued: number;
+    journal: JournalEventData[];
+  } {
     const outcomes: OwnerOpOutcome[] = [];
     const lwwWrites: LwwWrite[] = [];
     const lwwOps: LwwOwnerOp[] = [];
@@ -71,6 +84,7 @@ export class CrdtWriter {
     const events = new Map<string, MapEvents>();
     const changes: LwwChange[] = [];
     const queued: ChangeRow[] = [];
+    let journal: JournalEventData[] = [];
     const eventsOf = (map: string, tree: "lww" | "or") => {
       const id = `${tree}\u0000${map}`;
       let entry = events.get(id);
@@ -79,11 +93,14 @@ export class CrdtWriter {
     };
     try {
       this.#sql.transaction(() => {
+        const previous = this.#journal ? this.#readPrevious(lwwWrites) : undefined;
+        const journalEvents: NewJournalEvent[] = [];
         const won = this.#lww.apply(lwwWrites);
         lwwOps.forEach((op, i) => {
           outcomes.push({ index: op.index, ok: true });
           if (!won[i]) return;
           changes.push({ map: op.map, key: op.key, value: op.record.value });
+          if (previous) journalEvents.push(journalEventOf(op, previous));
           const { timestamp, ttlMs } = op.record;
           queued.push({
             kind: "lww", map: op.map, key: op.key, value: lwwWrites[i]?.encoded ?? null,
@@ -113,6 +130,7 @@ export class CrdtWriter {
             });
           }
         }
+        if (this.#journal) journal = this.#journal.append(journalEvents);
         this.#outbox?.append(queued);
       });
     } catch (err) {
@@ -120,7 +138,24 @@ export class CrdtWriter {
       this.#merkle.forget();
       throw err;
     }
-    return { outcomes, events: [...events.values()], changes, queued: this.#outbox ? queued.length : 0 };
+    return { outcomes, events: [...events.values()], changes, queued: this.#outbox ? queued.length : 0, journal };
+  }
+
+  /** The live values the keys of `writes` hold now (tombstones left out), by map and key. */
+  #readPrevious(writes: readonly LwwWrite[]): Map<string, unknown> {
+    const keysByMap = new Map<string, Set<string>>();
+    for (const w of writes) {
+      const keys = keysByMap.get(w.map) ?? new Set<string>();
+      keys.add(w.key);
+      keysByMap.set(w.map, keys);
+    }
+    const live = new Map<string, unknown>();
+    for (const [map, keys] of keysByMap) {
+      for (const [key, record] of this.#lww.readKeys(map, [...keys])) {
+        if (record.value !== null) live.set(`${map}\u0000${key}`, record.value);
+      }
+    }
+    return live;
   }
 }
 
@@ -131,4 +166,21 @@ export function orAddRow(map: string, key: string, record: ORMapRecord): ChangeR
     kind: "or-add", map, key, tag: record.tag, value: encodeValue(record.value),
     millis: timestamp.millis, counter: timestamp.counter, node: timestamp.nodeId, ...(ttlMs === undefined ? {} : { ttlMs }),
   };
+}
+
+/** The journal event of an applied LWW write; updates `live` (the keys' live values) to after the write. */
+function journalEventOf(op: LwwOwnerOp, live: Map<string, unknown>): NewJournalEvent {
+  const id = `${op.map}\u0000${op.key}`;
+  const had = live.has(id);
+  const event: NewJournalEvent = {
+    type: op.record.value === null ? "DELETE" : had ? "UPDATE" : "PUT",
+    map: op.map,
+    key: op.key,
+    timestamp: op.record.timestamp,
+  };
+  if (op.record.value !== null) event.value = op.record.value;
+  if (had) event.previousValue = live.get(id);
+  if (op.record.value === null) live.delete(id);
+  else live.set(id, op.record.value);
+  return event;
 }

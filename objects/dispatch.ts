@@ -1,6 +1,8 @@
 import { ProtocolError } from "../core/errors.ts";
 import type { ClientMessage } from "../core/protocol/message.ts";
 import type { CoordinationCoordinator } from "./coordination-coordinator.ts";
+import type { JournalCoordinator } from "./journal-coordinator.ts";
+import type { ProcessorCoordinator } from "./processor-coordinator.ts";
 import type { QueryCoordinator } from "./query-coordinator.ts";
 import type { SyncCoordinator } from "./sync-coordinator.ts";
 import type { WriteCoordinator } from "./write-coordinator.ts";
@@ -11,6 +13,8 @@ export interface Handlers {
   sync: SyncCoordinator;
   queries: QueryCoordinator;
   coordination: CoordinationCoordinator;
+  processors: ProcessorCoordinator;
+  journal: JournalCoordinator;
   connectionClosed(conn: string): Promise<void>;
 }
 
@@ -76,12 +80,17 @@ export async function dispatch(message: ClientMessage, h: Handlers, ctx: Dispatc
     case "SEARCH":
     case "SEARCH_SUB":
     case "SEARCH_UNSUB":
-    case "ENTRY_PROCESS":
-    case "ENTRY_PROCESS_BATCH":
-    case "JOURNAL_SUBSCRIBE":
-    case "JOURNAL_UNSUBSCRIBE":
-    case "JOURNAL_READ":
       throw new ProtocolError("NOT_SUPPORTED", `${message.type} is not available on this server yet`);
+    case "ENTRY_PROCESS":
+      return h.processors.process(conn, message, reply);
+    case "ENTRY_PROCESS_BATCH":
+      return h.processors.processBatch(conn, message, reply);
+    case "JOURNAL_SUBSCRIBE":
+      return h.journal.subscribe(conn, message, reply);
+    case "JOURNAL_UNSUBSCRIBE":
+      return h.journal.unsubscribe(conn, message.subscriptionId);
+    case "JOURNAL_READ":
+      return h.journal.read(message, reply);
     default:
       return assertNever(message);
   }

@@ -3,9 +3,18 @@ import type { LeafSumsWire } from "../core/merkle-tree.ts";
 import type { ORMapEntry, ORMapRecord } from "../core/or-map.ts";
 import type { ErrorKind } from "../core/errors.ts";
 import type { QueryEntry } from "../core/predicate.ts";
-import type { Query } from "../core/protocol/shared.ts";
+import type { JournalEventData, Query } from "../core/protocol/shared.ts";
 import type { ConnectionRef } from "./event-fanout.ts";
 import type { TreeKind } from "./merkle-store.ts";
+import type { JournalFilter } from "./journal-service.ts";
+
+/** One key's answer to an entry processor (the wire shape of ENTRY_PROCESS_RESPONSE without requestId). */
+export interface ProcessOutcome {
+  success: boolean;
+  result?: unknown;
+  newValue?: unknown;
+  error?: string;
+}
 
 /** One validated write, as the home sends it to the owner of its key. */
 export type OwnerOp = LwwOwnerOp | OrOwnerOp;
@@ -45,6 +54,13 @@ export interface OwnerApi {
   dropConnection(request: ConnectionRef): Promise<void>;
   querySubscribe(request: { map: string; queryId: string; query: Query; subscriber: ConnectionRef }): Promise<QueryEntry[]>;
   queryUnsubscribe(request: { queryId: string; subscriber: ConnectionRef }): Promise<void>;
+  /** Runs a built-in entry processor on each key atomically (read, compute, write in one transaction). */
+  process(request: { map: string; keys: string[]; processor: { name: string; args?: unknown }; writer: ConnectionRef }): Promise<Record<string, ProcessOutcome>>;
+  /** This owner's journal events from `fromSequence` (inclusive), in order, at most `limit`. */
+  journalRead(request: { fromSequence: string; limit: number; map?: string }): Promise<JournalEventData[]>;
+  /** Registers a journal subscription; answers the backlog from `fromSequence` when given. */
+  journalSubscribe(request: { subscriptionId: string; fromSequence?: string; filter: JournalFilter; subscriber: ConnectionRef }): Promise<JournalEventData[]>;
+  journalUnsubscribe(request: { subscriptionId: string; subscriber: ConnectionRef }): Promise<void>;
 }
 
 

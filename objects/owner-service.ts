@@ -1,6 +1,9 @@
 import type { ORMapEntry } from "../core/or-map.ts";
 import type { QueryEntry } from "../core/predicate.ts";
-import type { Query } from "../core/protocol/shared.ts";
+import type { JournalEventData, Query } from "../core/protocol/shared.ts";
+import { runProcessor } from "../core/entry-processors.ts";
+import type { HLC } from "../core/hlc.ts";
+import type { JournalFilter, JournalService } from "./journal-service.ts";
 import type { CrdtWriter } from "./crdt-writer.ts";
 import type { ConnectionRef, EventFanout } from "./event-fanout.ts";
 import type { InterestRegistry } from "./interest-registry.ts";
@@ -10,7 +13,7 @@ import { orAddRow } from "./crdt-writer.ts";
 import type { ChangeRow } from "./postgres-sink.ts";
 import type { LwwStore } from "./lww-store.ts";
 import type { MerkleStore, TreeKind } from "./merkle-store.ts";
-import type { LeafSumsWire, MerkleAnswer, OwnerApi, OwnerOp, OwnerOpOutcome } from "./owner-api.ts";
+import type { LeafSumsWire, MerkleAnswer, OwnerApi, OwnerOp, OwnerOpOutcome, ProcessOutcome } from "./owner-api.ts";
 import type { OrStore } from "./or-store.ts";
 import type { QueryService } from "./query-service.ts";
 import type { SqlPort } from "./sql-port.ts";
@@ -29,6 +32,8 @@ export class OwnerService implements OwnerApi {
   readonly #queries: QueryService;
   readonly #leafBlocks = new LeafBlockCache();
   readonly #persistence: Persistence | undefined;
+  readonly #hlc: HLC | undefined;
+  readonly #journal: JournalService | undefined;
 
   constructor(deps: {
     sql: SqlPort;
@@ -41,6 +46,10 @@ export class OwnerService implements OwnerApi {
     queries: QueryService;
     /** Postgres write-through; absent when no Hyperdrive binding is configured. */
     persistence?: Persistence;
+    /** The owner's clock, for entry processors' writes. */
+    hlc?: HLC;
+    /** The event journal (the writer appends to it; this service reads it and publishes new events). */
+    journal?: JournalService;
   }) {
     this.#sql = deps.sql;
     this.#writer = deps.writer;
@@ -51,11 +60,22 @@ export class OwnerService implements OwnerApi {
     this.#fanout = deps.fanout;
     this.#queries = deps.queries;
     this.#persistence = deps.persistence;
+    this.#hlc = deps.hlc;
+    this.#journal = deps.journal;
   }
 
   async apply({ ops, writer, persist }: { ops: OwnerOp[]; writer: ConnectionRef; persist?: boolean }): Promise<OwnerOpOutcome[]> {
     for (const map of new Set(ops.map((op) => op.map))) this.#leafBlocks.forget(map);
-    const { outcomes, events, changes, queued } = this.#writer.apply(ops);
+    return this.#published(this.#writer.apply(ops), writer, persist);
+  }
+
+  /** After a commit: Postgres, query updates, SERVER_EVENTs and journal events, as for any write. */
+  async #published(
+    applied: ReturnType<CrdtWriter["apply"]>,
+    writer: ConnectionRef,
+    persist?: boolean,
+  ): Promise<OwnerOpOutcome[]> {
+    const { outcomes, events, changes, queued, journal } = applied;
     if (this.#persistence && queued > 0) await this.#persistence.changed();
     if (persist) {
       const persisted = this.#persistence ? await this.#persistence.persisted() : false;
@@ -64,7 +84,64 @@ export class OwnerService implements OwnerApi {
     // QUERY_UPDATEs go out before the SERVER_EVENTs (PROTOCOL.md §10.3); both before the writer's OP_ACK.
     await this.#queries.publish(changes);
     await Promise.all(events.map((e) => this.#fanout.publish(e.map, e.tree, e.messages, writer)));
+    await this.#journal?.publish(journal);
     return outcomes;
+  }
+
+  /**
+   * Entry processors (Part A 11): reads the keys' current LWW records, computes each built-in processor and writes
+   * the new values through the CRDT writer, all in one synchronous transaction (no await between read and write,
+   * so processors on this owner are serialised). A write's timestamp is the owner's HLC after the current record's,
+   * so it is strictly newer and always wins.
+   */
+  async process(request: { map: string; keys: string[]; processor: { name: string; args?: unknown }; writer: ConnectionRef }): Promise<Record<string, ProcessOutcome>> {
+    const { map, processor, writer } = request;
+    const keys = [...new Set(request.keys)];
+    const hlc = this.#hlc;
+    if (!hlc) throw new Error("entry processors need the owner's HLC");
+    const results: Record<string, ProcessOutcome> = {};
+    this.#leafBlocks.forget(map);
+    const applied = this.#sql.transaction(() => {
+      const current = this.#lww.readKeys(map, keys);
+      const ops: OwnerOp[] = [];
+      keys.forEach((key, index) => {
+        const record = current.get(key);
+        const outcome = runProcessor(processor.name, record?.value ?? undefined, processor.args);
+        if (!outcome.ok) {
+          results[key] = { success: false, error: outcome.error };
+          return;
+        }
+        const answer: ProcessOutcome = { success: true };
+        if (outcome.result !== undefined) answer.result = outcome.result;
+        if (outcome.newValue !== undefined) answer.newValue = outcome.newValue;
+        results[key] = answer;
+        if (!outcome.write) return;
+        if (record) hlc.update(record.timestamp);
+        const timestamp = hlc.now();
+        ops.push("delete" in outcome.write
+          ? { index, type: "REMOVE", map, key, record: { value: null, timestamp } }
+          : { index, type: "PUT", map, key, record: { value: outcome.write.value, timestamp } });
+      });
+      return this.#writer.apply(ops);
+    });
+    for (const outcome of applied.outcomes) {
+      const key = keys[outcome.index];
+      if (!outcome.ok && key !== undefined) results[key] = { success: false, error: outcome.message };
+    }
+    await this.#published(applied, writer);
+    return results;
+  }
+
+  async journalRead(request: { fromSequence: string; limit: number; map?: string }): Promise<JournalEventData[]> {
+    return this.#journal?.read(request) ?? [];
+  }
+
+  async journalSubscribe(request: { subscriptionId: string; fromSequence?: string; filter: JournalFilter; subscriber: ConnectionRef }): Promise<JournalEventData[]> {
+    return this.#journal?.subscribe(request) ?? [];
+  }
+
+  async journalUnsubscribe(request: { subscriptionId: string; subscriber: ConnectionRef }): Promise<void> {
+    this.#journal?.unsubscribe(request);
   }
 
   async syncInit({ kind, map, listener }: { kind: TreeKind; map: string; listener: ConnectionRef }): Promise<LeafSumsWire> {
@@ -127,6 +204,7 @@ export class OwnerService implements OwnerApi {
   async dropConnection({ home, conn }: ConnectionRef): Promise<void> {
     this.#interest.dropConnection(home, conn);
     this.#queries.dropConnection(home, conn);
+    this.#journal?.dropConnection(home, conn);
   }
 
   async querySubscribe(request: { map: string; queryId: string; query: Query; subscriber: ConnectionRef }): Promise<QueryEntry[]> {

@@ -28,6 +28,9 @@ import { Session } from "./session.ts";
 import { shardConfigOf } from "./shard-config.ts";
 import { SyncCoordinator } from "./sync-coordinator.ts";
 import { WriteCoordinator } from "./write-coordinator.ts";
+import { JournalService } from "./journal-service.ts";
+import { JournalCoordinator } from "./journal-coordinator.ts";
+import { ProcessorCoordinator } from "./processor-coordinator.ts";
 
 /** The two roles of a partition, wired to its storage and to the other partitions. */
 export interface Services {
@@ -68,10 +71,20 @@ export function createPartitionServices(deps: {
         ? deliveries.flatMap((d) => deps.deliverLocal([d.conn], d.frames))
         : partitionStub(env, namespace, home).homeDeliverEach({ deliveries }),
   });
+  const journal = new JournalService({
+    sql,
+    partition: id,
+    deliver: async (home, deliveries) =>
+      home === id
+        ? deliveries.flatMap((d) => deps.deliverLocal([d.conn], d.frames))
+        : partitionStub(env, namespace, home).homeDeliverEach({ deliveries }),
+  });
   const persistence = env.HYPERDRIVE ? createPersistence(sql, env.HYPERDRIVE, namespace, alarmSchedule(ctx.storage)) : undefined;
   const owner = new OwnerService({
     sql,
-    writer: new CrdtWriter({ sql, lww, or, merkle, hlc, ...(persistence ? { outbox: persistence.outbox } : {}) }),
+    writer: new CrdtWriter({ sql, lww, or, merkle, hlc, journal, ...(persistence ? { outbox: persistence.outbox } : {}) }),
+    hlc,
+    journal,
     ...(persistence ? { persistence } : {}),
     lww,
     or,
@@ -93,6 +106,8 @@ export function createPartitionServices(deps: {
   const sync = new SyncCoordinator({ owners, shards, sql, hlc, home: id });
   const writes = new WriteCoordinator({ owners, shards, hlc, home: id });
   const queries = new QueryCoordinator({ owners, shards, sql, home: id });
+  const processors = new ProcessorCoordinator({ owners, shards, home: id });
+  const journalHome = new JournalCoordinator({ owners, shards, sql, home: id });
   const auth = createAuthenticator({
     secret: env.JWT_SECRET,
     noAuth: env.TOPGUN_NO_AUTH === "1" || env.TOPGUN_NO_AUTH === "true",
@@ -105,8 +120,10 @@ export function createPartitionServices(deps: {
       sync,
       queries,
       coordination,
+      processors,
+      journal: journalHome,
       connectionClosed: async (conn) => {
-        await Promise.all([sync.closed(conn), queries.closed(conn), coordination.closed(conn)]);
+        await Promise.all([sync.closed(conn), queries.closed(conn), coordination.closed(conn), journalHome.closed(conn)]);
       },
     },
   });

@@ -2,7 +2,8 @@ import { DurableObject } from "cloudflare:workers";
 import { parsePartitionObjectName } from "../core/object-name.ts";
 import type { ORMapEntry } from "../core/or-map.ts";
 import type { QueryEntry } from "../core/predicate.ts";
-import type { PNCounterState, Query } from "../core/protocol/shared.ts";
+import type { JournalEventData, PNCounterState, Query } from "../core/protocol/shared.ts";
+import type { JournalFilter } from "./journal-service.ts";
 import { isPeerGoneError } from "../core/errors.ts";
 import { readConnectionState, type Connection, type ConnectionState } from "./connection.ts";
 import type { Env } from "./env.ts";
@@ -12,7 +13,7 @@ import type { LockOutcome, LockRequest } from "./lock-service.ts";
 import type { TopicPublish } from "./topic-service.ts";
 import type { TreeKind } from "./merkle-store.ts";
 import { createPartitionServices, type Services } from "./partition-services.ts";
-import type { LeafSumsWire, MerkleAnswer, OwnerApi, OwnerOp, OwnerOpOutcome } from "./owner-api.ts";
+import type { LeafSumsWire, MerkleAnswer, OwnerApi, OwnerOp, OwnerOpOutcome, ProcessOutcome } from "./owner-api.ts";
 import { partitionStub } from "./partition-directory.ts";
 
 /**
@@ -87,6 +88,18 @@ export class Partition extends DurableObject<Env> {
   }
   ownerQueryUnsubscribe(request: { queryId: string; subscriber: ConnectionRef }): Promise<void> {
     return this.#get().owner.queryUnsubscribe(request);
+  }
+  ownerProcess(request: { map: string; keys: string[]; processor: { name: string; args?: unknown }; writer: ConnectionRef }): Promise<Record<string, ProcessOutcome>> {
+    return this.#get().owner.process(request);
+  }
+  ownerJournalRead(request: { fromSequence: string; limit: number; map?: string }): Promise<JournalEventData[]> {
+    return this.#get().owner.journalRead(request);
+  }
+  ownerJournalSubscribe(request: { subscriptionId: string; fromSequence?: string; filter: JournalFilter; subscriber: ConnectionRef }): Promise<JournalEventData[]> {
+    return this.#get().owner.journalSubscribe(request);
+  }
+  ownerJournalUnsubscribe(request: { subscriptionId: string; subscriber: ConnectionRef }): Promise<void> {
+    return this.#get().owner.journalUnsubscribe(request);
   }
 
   // Owner role for topics, counters and locks (CoordinationApi).
@@ -174,6 +187,10 @@ export class Partition extends DurableObject<Env> {
       dropConnection: (r) => stub.ownerDropConnection(r),
       querySubscribe: (r) => stub.ownerQuerySubscribe(r),
       queryUnsubscribe: (r) => stub.ownerQueryUnsubscribe(r),
+      process: (r) => stub.ownerProcess(r),
+      journalRead: (r) => stub.ownerJournalRead(r),
+      journalSubscribe: (r) => stub.ownerJournalSubscribe(r),
+      journalUnsubscribe: (r) => stub.ownerJournalUnsubscribe(r),
       stats: () => stub.ownerStats(),
     };
   }

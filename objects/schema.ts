@@ -76,6 +76,19 @@ const STEPS: readonly string[] = [
   `,
   // 4: the outbox of changes waiting for Postgres (owner role; empty while write-through is off).
   OUTBOX_DDL,
+  // 5: the event journal of the maps this partition owns and its subscriptions (owner role); each connection's
+  // journal subscriptions (home role). tick: see journal-service.ts (sequence = tick * 1000 + partition).
+  `
+  CREATE TABLE journal_event (
+    tick INTEGER PRIMARY KEY, map TEXT NOT NULL, key TEXT NOT NULL, type TEXT NOT NULL, value BLOB, prev BLOB,
+    millis INTEGER NOT NULL, counter INTEGER NOT NULL, node TEXT NOT NULL
+  );
+  CREATE INDEX journal_event_map ON journal_event (map, tick);
+  CREATE TABLE journal_sub (
+    home INTEGER NOT NULL, conn TEXT NOT NULL, sub_id TEXT NOT NULL, map TEXT, types TEXT, PRIMARY KEY (home, conn, sub_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE conn_journal (conn TEXT NOT NULL, sub_id TEXT NOT NULL, map TEXT, PRIMARY KEY (conn, sub_id)) WITHOUT ROWID;
+  `,
 ];
 
 export function applySchema(sql: SqlPort): void {

@@ -24,6 +24,10 @@ function setup(options: { failing?: boolean; shards?: string } = {}) {
     stats: async () => undefined,
     querySubscribe: async () => [],
     queryUnsubscribe: async () => undefined,
+    process: async () => ({}),
+    journalRead: async () => [],
+    journalSubscribe: async () => [],
+    journalUnsubscribe: async () => undefined,
   });
   const shards = parseShardConfig(options.shards ?? "");
   const coordinator = new WriteCoordinator({

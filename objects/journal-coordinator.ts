@@ -1,0 +1,106 @@
+import { PARTITION_COUNT, partitionsOfMap, type ShardConfig } from "../core/placement.ts";
+import type { JournalEventData } from "../core/protocol/shared.ts";
+import { compareSequences, parseSequence, type JournalEventType } from "./journal-service.ts";
+import type { OwnerApi } from "./owner-api.ts";
+import type { SqlPort } from "./sql-port.ts";
+
+/** JOURNAL_READ's default `limit` (PROTOCOL.md §3 row 70). */
+export const JOURNAL_DEFAULT_READ_LIMIT = 100;
+
+/**
+ * Home role, event journal (PROTOCOL.md §11.6, Part A 11). Events live at the owner of their map (journal-service.ts);
+ * a read or subscription names the map's partitions, or all 271 when it has no `mapName`. Reads merge the owners'
+ * pages by sequence. Each connection's subscriptions are kept in SQLite (conn_journal) for UNSUBSCRIBE and close.
+ */
+export class JournalCoordinator {
+  readonly #owners: (partition: number) => OwnerApi;
+  readonly #shards: () => ShardConfig;
+  readonly #sql: SqlPort;
+  readonly #home: number;
+
+  constructor(deps: { owners: (partition: number) => OwnerApi; shards: () => ShardConfig; sql: SqlPort; home: number }) {
+    this.#owners = deps.owners;
+    this.#shards = deps.shards;
+    this.#sql = deps.sql;
+    this.#home = deps.home;
+  }
+
+  /** JOURNAL_READ → JOURNAL_READ_RESPONSE: events with sequence ≥ fromSequence (of mapName), in order, `hasMore`. */
+  async read(request: { requestId: string; fromSequence: string; limit?: number | undefined; mapName?: string | undefined }, reply: (m: unknown) => void): Promise<void> {
+    parseSequence(request.fromSequence);
+    const limit = request.limit ?? JOURNAL_DEFAULT_READ_LIMIT;
+    const map = request.mapName;
+    const pages = await Promise.all(
+      this.#partitions(map).map((p) =>
+        this.#owners(p).journalRead({ fromSequence: request.fromSequence, limit: limit + 1, ...(map === undefined ? {} : { map }) }),
+      ),
+    );
+    const events = sortEvents(pages.flat());
+    reply({ type: "JOURNAL_READ_RESPONSE", requestId: request.requestId, events: events.slice(0, limit), hasMore: events.length > limit });
+  }
+
+  /**
+   * JOURNAL_SUBSCRIBE (no reply): registers at the owners; with `fromSequence` the stored events from there are sent
+   * first (as JOURNAL_EVENT, in order, up to 1000 per owner), then new events as they are written.
+   */
+  async subscribe(
+    conn: string,
+    request: { requestId: string; fromSequence?: string | undefined; mapName?: string | undefined; types?: JournalEventType[] | undefined },
+    send: (m: unknown) => void,
+  ): Promise<void> {
+    if (request.fromSequence !== undefined) parseSequence(request.fromSequence);
+    const subscriptionId = request.requestId;
+    const map = request.mapName;
+    const previous = this.#entry(conn, subscriptionId);
+    if (previous) await this.#unsubscribeAt(previous.map, conn, subscriptionId);
+    this.#sql.exec("INSERT OR REPLACE INTO conn_journal (conn, sub_id, map) VALUES (?, ?, ?)", conn, subscriptionId, map ?? null);
+    const subscriber = { home: this.#home, conn };
+    const filter = { ...(map === undefined ? {} : { map }), ...(request.types === undefined ? {} : { types: request.types }) };
+    const backlogs = await Promise.all(
+      this.#partitions(map).map((p) =>
+        this.#owners(p).journalSubscribe({
+          subscriptionId,
+          filter,
+          subscriber,
+          ...(request.fromSequence === undefined ? {} : { fromSequence: request.fromSequence }),
+        }),
+      ),
+    );
+    for (const event of sortEvents(backlogs.flat())) send({ type: "JOURNAL_EVENT", event });
+  }
+
+  /** JOURNAL_UNSUBSCRIBE (no reply). */
+  async unsubscribe(conn: string, subscriptionId: string): Promise<void> {
+    const entry = this.#entry(conn, subscriptionId);
+    if (entry) await this.#unsubscribeAt(entry.map, conn, subscriptionId);
+  }
+
+  /** The connection closed: its subscriptions are dropped at their owners. */
+  async closed(conn: string): Promise<void> {
+    const rows = this.#sql.exec("SELECT sub_id, map FROM conn_journal WHERE conn = ?", conn);
+    if (rows.length === 0) return;
+    this.#sql.exec("DELETE FROM conn_journal WHERE conn = ?", conn);
+    const partitions = new Set(rows.flatMap((row) => this.#partitions(row.map === null ? undefined : String(row.map))));
+    await Promise.all([...partitions].map((p) => this.#owners(p).dropConnection({ home: this.#home, conn })));
+  }
+
+  async #unsubscribeAt(map: string | undefined, conn: string, subscriptionId: string): Promise<void> {
+    this.#sql.exec("DELETE FROM conn_journal WHERE conn = ? AND sub_id = ?", conn, subscriptionId);
+    const subscriber = { home: this.#home, conn };
+    await Promise.all(this.#partitions(map).map((p) => this.#owners(p).journalUnsubscribe({ subscriptionId, subscriber })));
+  }
+
+  #entry(conn: string, subscriptionId: string): { map: string | undefined } | undefined {
+    const row = this.#sql.exec("SELECT map FROM conn_journal WHERE conn = ? AND sub_id = ?", conn, subscriptionId)[0];
+    return row === undefined ? undefined : { map: row.map === null ? undefined : String(row.map) };
+  }
+
+  #partitions(map: string | undefined): number[] {
+    return map === undefined ? Array.from({ length: PARTITION_COUNT }, (_, i) => i) : partitionsOfMap(this.#shards(), map);
+  }
+}
+
+function sortEvents(events: JournalEventData[]): JournalEventData[] {
+  return events.sort((a, b) => compareSequences(a.sequence, b.sequence));
+}
+

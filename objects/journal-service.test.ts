@@ -1,0 +1,164 @@
+import { describe, expect, it } from "vitest";
+import { decodeMessage } from "../core/codec.ts";
+import { HLC } from "../core/hlc.ts";
+import { nodeSqlPort } from "../test/support/node-sql-port.ts";
+import { CrdtWriter } from "./crdt-writer.ts";
+import { EventFanout } from "./event-fanout.ts";
+import { InterestRegistry } from "./interest-registry.ts";
+import { compareSequences, formatSequence, JournalService, parseSequence } from "./journal-service.ts";
+import { LwwStore } from "./lww-store.ts";
+import { MerkleStore } from "./merkle-store.ts";
+import type { OwnerOp } from "./owner-api.ts";
+import { OwnerService } from "./owner-service.ts";
+import { OrStore } from "./or-store.ts";
+import type { ConnectionFrames } from "./query-service.ts";
+import { QueryService } from "./query-service.ts";
+import { applySchema } from "./schema.ts";
+
+const alice = { home: 7, conn: "alice" };
+
+function setup(options: { partition?: number; clock?: () => number } = {}) {
+  const sql = nodeSqlPort();
+  applySchema(sql);
+  const merkle = new MerkleStore(sql);
+  const lww = new LwwStore(sql, merkle);
+  const or = new OrStore(sql, merkle);
+  const sent: { home: number; deliveries: ConnectionFrames[] }[] = [];
+  const deliver = async (home: number, deliveries: ConnectionFrames[]) => {
+    sent.push({ home, deliveries });
+    return [];
+  };
+  const journal = new JournalService({ sql, partition: options.partition ?? 5, deliver, clock: options.clock ?? (() => 1_000) });
+  const hlc = new HLC("edge-p5", { clock: () => 1_000 });
+  const writer = new CrdtWriter({ sql, lww, or, merkle, hlc, journal });
+  const interest = new InterestRegistry(sql);
+  const owner = new OwnerService({
+    sql, writer, lww, or, merkle, interest, hlc, journal,
+    fanout: new EventFanout(interest, async () => []),
+    queries: new QueryService({ sql, interest, deliver: async () => [] }),
+  });
+  let millis = 100;
+  const op = (map: string, key: string, value: unknown): OwnerOp => ({
+    index: 0, type: value === null ? "REMOVE" : "PUT", map, key, record: { value, timestamp: { millis: millis++, counter: 0, nodeId: "w" } },
+  });
+  const write = (...ops: OwnerOp[]) => owner.apply({ ops: ops.map((o, index) => ({ ...o, index })), writer: alice });
+  const journalEvents = () =>
+    sent.flatMap(({ deliveries }) => deliveries.flatMap(({ conn, frames }) => frames.map((f) => [conn, (decodeMessage(f) as { event: { type: string; key: string } }).event])));
+  return { sql, journal, owner, op, write, sent, journalEvents, lww };
+}
+
+describe("JournalService", () => {
+  it("sequences are tick*1000+partition, unique and numerically ordered", () => {
+    expect(formatSequence(1_000_000, 5)).toBe("1000000005");
+    expect(parseSequence("1000000005")).toEqual({ tick: 1_000_000, partition: 5 });
+    expect(parseSequence("1")).toEqual({ tick: 0, partition: 1 });
+    expect(compareSequences("999", "1000")).toBe(-1);
+    expect(() => parseSequence("abc")).toThrow();
+  });
+
+  it("journals PUT, UPDATE and DELETE with values and previous values, in the write's order", async () => {
+    const { write, op, journal } = setup();
+    await write(op("m", "k", 1), op("m", "k", 2));
+    await write(op("m", "k", null));
+    await write(op("m", "k", 3));
+    const events = journal.read({ fromSequence: "0", limit: 100 });
+    expect(events.map((e) => [e.type, e.key, e.value, e.previousValue, e.nodeId])).toEqual([
+      ["PUT", "k", 1, undefined, "w"],
+      ["UPDATE", "k", 2, 1, "w"],
+      ["DELETE", "k", undefined, 2, "w"],
+      ["PUT", "k", 3, undefined, "w"],
+    ]);
+    const seqs = events.map((e) => e.sequence);
+    expect([...seqs].sort(compareSequences)).toEqual(seqs);
+    expect(new Set(seqs).size).toBe(4);
+    expect(seqs.every((s) => s.endsWith("005"))).toBe(true);
+  });
+
+  it("does not journal a write that loses the merge", async () => {
+    const { write, journal } = setup();
+    const ts = (millis: number) => ({ millis, counter: 0, nodeId: "w" });
+    await write({ index: 0, type: "PUT", map: "m", key: "k", record: { value: "new", timestamp: ts(200) } });
+    await write({ index: 0, type: "PUT", map: "m", key: "k", record: { value: "old", timestamp: ts(100) } });
+    expect(journal.read({ fromSequence: "0", limit: 10 }).map((e) => e.value)).toEqual(["new"]);
+  });
+
+  it("reads from an inclusive sequence, filters by map before the limit", async () => {
+    const { write, op, journal } = setup();
+    for (let i = 0; i < 5; i++) await write(op("other", `o${i}`, i), op("m", `k${i}`, i));
+    const all = journal.read({ fromSequence: "0", limit: 100, map: "m" });
+    expect(all.map((e) => e.key)).toEqual(["k0", "k1", "k2", "k3", "k4"]);
+    const page = journal.read({ fromSequence: all[2]!.sequence, limit: 2, map: "m" });
+    expect(page.map((e) => e.key)).toEqual(["k2", "k3"]);
+  });
+
+  it("compares the partition part of fromSequence within the same tick", async () => {
+    const { write, op, journal } = setup({ partition: 5 });
+    await write(op("m", "a", 1));
+    const [event] = journal.read({ fromSequence: "0", limit: 1 });
+    const tick = parseSequence(event!.sequence).tick;
+    expect(journal.read({ fromSequence: formatSequence(tick, 4), limit: 10 })).toHaveLength(1);
+    expect(journal.read({ fromSequence: formatSequence(tick, 6), limit: 10 })).toHaveLength(0);
+  });
+
+  it("streams new events to matching subscriptions until unsubscribed or dropped", async () => {
+    const { write, op, journal, journalEvents } = setup();
+    journal.subscribe({ subscriptionId: "s1", filter: { map: "m", types: ["PUT"] }, subscriber: alice });
+    journal.subscribe({ subscriptionId: "s2", filter: {}, subscriber: { home: 8, conn: "bob" } });
+    await write(op("m", "k", 1), op("m", "k", 2), op("x", "y", 1));
+    expect(journalEvents().map(([conn, e]) => [conn, (e as { type: string }).type, (e as { key: string }).key])).toEqual([
+      ["alice", "PUT", "k"],
+      ["bob", "PUT", "k"],
+      ["bob", "UPDATE", "k"],
+      ["bob", "PUT", "y"],
+    ]);
+    journal.unsubscribe({ subscriptionId: "s1", subscriber: alice });
+    journal.dropConnection(8, "bob");
+    const before = journalEvents().length;
+    await write(op("m", "z", 1));
+    expect(journalEvents()).toHaveLength(before);
+  });
+
+  it("answers a subscription's backlog from fromSequence", async () => {
+    const { write, op, journal } = setup();
+    await write(op("m", "a", 1), op("m", "b", 2));
+    const backlog = journal.subscribe({ subscriptionId: "s", fromSequence: "0", filter: { map: "m" }, subscriber: alice });
+    expect(backlog.map((e) => e.key)).toEqual(["a", "b"]);
+  });
+
+  it("keeps ticks increasing when the wall clock stands still or goes back", () => {
+    let now = 5_000;
+    const { journal, sql } = setup({ clock: () => now });
+    const ts = { millis: 1, counter: 0, nodeId: "n" };
+    const [a] = sql.transaction(() => journal.append([{ type: "PUT", map: "m", key: "a", value: 1, timestamp: ts }]));
+    now = 4_000;
+    const [b] = sql.transaction(() => journal.append([{ type: "PUT", map: "m", key: "b", value: 1, timestamp: ts }]));
+    expect(compareSequences(a!.sequence, b!.sequence)).toBe(-1);
+  });
+});
+
+describe("OwnerService.process", () => {
+  it("applies built-ins atomically with a newer timestamp and journals the change", async () => {
+    const { owner, write, journal, lww } = setup();
+    const future = { millis: 9_999_999, counter: 3, nodeId: "zz" };
+    await write({ index: 0, type: "PUT", map: "m", key: "n", record: { value: 41, timestamp: future } });
+    const results = await owner.process({ map: "m", keys: ["n", "fresh"], processor: { name: "increment" }, writer: alice });
+    expect(results).toEqual({ n: { success: true, result: 42, newValue: 42 }, fresh: { success: true, result: 1, newValue: 1 } });
+    const stored = lww.readKeys("m", ["n"]).get("n")!;
+    expect(stored.value).toBe(42);
+    expect(stored.timestamp.millis * 1e6 + stored.timestamp.counter).toBeGreaterThan(future.millis * 1e6 + future.counter);
+    expect(stored.timestamp.nodeId).toBe("edge-p5");
+    const types = journal.read({ fromSequence: "0", limit: 10 }).map((e) => [e.type, e.key, e.value, e.previousValue]);
+    expect(types).toEqual([["PUT", "n", 41, undefined], ["UPDATE", "n", 42, 41], ["PUT", "fresh", 1, undefined]]);
+  });
+
+  it("reports errors per key and writes nothing for them", async () => {
+    const { owner, write, op, lww } = setup();
+    await write(op("m", "s", "text"));
+    const results = await owner.process({ map: "m", keys: ["s"], processor: { name: "increment", args: 1 }, writer: alice });
+    expect(results.s?.success).toBe(false);
+    expect(lww.readKeys("m", ["s"]).get("s")?.value).toBe("text");
+    const deleted = await owner.process({ map: "m", keys: ["s"], processor: { name: "delete" }, writer: alice });
+    expect(deleted).toEqual({ s: { success: true, result: true } });
+    expect(lww.readKeys("m", ["s"]).get("s")?.value).toBeNull();
+  });
+});
