@@ -69,3 +69,9 @@ export const MAX_RESOLVER_CODE_LENGTH = 50_000;
 
 /** Highest conflict-resolver priority: TopGun's schema allows 0..100. */
 export const MAX_RESOLVER_PRIORITY = 100;
+
+/**
+ * Memory budget of the full-text indexes of one partition object (DESIGN.md "Bounded memory"), in estimated bytes
+ * (3 per indexed character + 100 per document + 1 KB per index): least recently used map indexes are evicted past it.
+ */
+export const SEARCH_INDEX_BUDGET_BYTES = 16 * 1024 * 1024;

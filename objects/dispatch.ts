@@ -4,6 +4,7 @@ import type { CoordinationCoordinator } from "./coordination-coordinator.ts";
 import type { JournalCoordinator } from "./journal-coordinator.ts";
 import type { ProcessorCoordinator } from "./processor-coordinator.ts";
 import type { QueryCoordinator } from "./query-coordinator.ts";
+import type { SearchCoordinator } from "./search-coordinator.ts";
 import type { SyncCoordinator } from "./sync-coordinator.ts";
 import type { WriteCoordinator } from "./write-coordinator.ts";
 
@@ -15,6 +16,7 @@ export interface Handlers {
   coordination: CoordinationCoordinator;
   processors: ProcessorCoordinator;
   journal: JournalCoordinator;
+  search: SearchCoordinator;
   connectionClosed(conn: string): Promise<void>;
 }
 
@@ -78,9 +80,11 @@ export async function dispatch(message: ClientMessage, h: Handlers, ctx: Dispatc
     case "LOCK_RELEASE":
       return h.coordination.lockRelease(conn, message.payload, reply);
     case "SEARCH":
+      return h.search.search(message.payload, reply);
     case "SEARCH_SUB":
+      return h.search.subscribe(conn, message.payload, reply);
     case "SEARCH_UNSUB":
-      throw new ProtocolError("NOT_SUPPORTED", `${message.type} is not available on this server yet`);
+      return h.search.unsubscribe(conn, message.payload.subscriptionId); // no reply (PROTOCOL.md §3 row 37: see search-coordinator.ts)
     case "ENTRY_PROCESS":
       return h.processors.process(conn, message, reply);
     case "ENTRY_PROCESS_BATCH":

@@ -7,6 +7,8 @@ import type { JournalEventData, Query } from "../core/protocol/shared.ts";
 import type { ConnectionRef } from "./event-fanout.ts";
 import type { TreeKind } from "./merkle-store.ts";
 import type { JournalFilter } from "./journal-service.ts";
+import type { SearchResult } from "./search-service.ts";
+import type { SearchOptions } from "../core/protocol/shared.ts";
 
 /** One key's answer to an entry processor (the wire shape of ENTRY_PROCESS_RESPONSE without requestId). */
 export interface ProcessOutcome {
@@ -54,6 +56,11 @@ export interface OwnerApi {
   dropConnection(request: ConnectionRef): Promise<void>;
   querySubscribe(request: { map: string; queryId: string; query: Query; subscriber: ConnectionRef }): Promise<QueryEntry[]>;
   queryUnsubscribe(request: { queryId: string; subscriber: ConnectionRef }): Promise<void>;
+  /** Full-text search of this owner's part of the map: best first, `minScore` and `limit` applied. */
+  search(request: { map: string; query: string; options: SearchOptions }): Promise<SearchResult[]>;
+  /** Registers a search subscription (its results become its current set) and answers those results. */
+  searchSubscribe(request: { map: string; subscriptionId: string; query: string; options: SearchOptions; subscriber: ConnectionRef }): Promise<SearchResult[]>;
+  searchUnsubscribe(request: { subscriptionId: string; subscriber: ConnectionRef }): Promise<void>;
   /** Runs a built-in entry processor on each key atomically (read, compute, write in one transaction). */
   process(request: { map: string; keys: string[]; processor: { name: string; args?: unknown }; writer: ConnectionRef }): Promise<Record<string, ProcessOutcome>>;
   /** This owner's journal events from `fromSequence` (inclusive), in order, at most `limit`. */

@@ -16,6 +16,8 @@ import type { MerkleStore, TreeKind } from "./merkle-store.ts";
 import type { LeafSumsWire, MerkleAnswer, OwnerApi, OwnerOp, OwnerOpOutcome, ProcessOutcome } from "./owner-api.ts";
 import type { OrStore } from "./or-store.ts";
 import type { QueryService } from "./query-service.ts";
+import type { SearchResult, SearchService } from "./search-service.ts";
+import type { SearchOptions } from "../core/protocol/shared.ts";
 import type { SqlPort } from "./sql-port.ts";
 
 const LEAF_PATH_LENGTH = 3;
@@ -30,6 +32,7 @@ export class OwnerService implements OwnerApi {
   readonly #interest: InterestRegistry;
   readonly #fanout: EventFanout;
   readonly #queries: QueryService;
+  readonly #search: SearchService | undefined;
   readonly #leafBlocks = new LeafBlockCache();
   readonly #persistence: Persistence | undefined;
   readonly #hlc: HLC | undefined;
@@ -44,6 +47,8 @@ export class OwnerService implements OwnerApi {
     interest: InterestRegistry;
     fanout: EventFanout;
     queries: QueryService;
+    /** Full-text search (indexes and subscriptions); absent in tests that do not need it. */
+    search?: SearchService;
     /** Postgres write-through; absent when no Hyperdrive binding is configured. */
     persistence?: Persistence;
     /** The owner's clock, for entry processors' writes. */
@@ -59,6 +64,7 @@ export class OwnerService implements OwnerApi {
     this.#interest = deps.interest;
     this.#fanout = deps.fanout;
     this.#queries = deps.queries;
+    this.#search = deps.search;
     this.#persistence = deps.persistence;
     this.#hlc = deps.hlc;
     this.#journal = deps.journal;
@@ -83,6 +89,7 @@ export class OwnerService implements OwnerApi {
     }
     // QUERY_UPDATEs go out before the SERVER_EVENTs (PROTOCOL.md §10.3); both before the writer's OP_ACK.
     await this.#queries.publish(changes);
+    await this.#search?.publish(changes);
     await Promise.all(events.map((e) => this.#fanout.publish(e.map, e.tree, e.messages, writer)));
     await this.#journal?.publish(journal);
     return outcomes;
@@ -204,6 +211,7 @@ export class OwnerService implements OwnerApi {
   async dropConnection({ home, conn }: ConnectionRef): Promise<void> {
     this.#interest.dropConnection(home, conn);
     this.#queries.dropConnection(home, conn);
+    this.#search?.dropConnection(home, conn);
     this.#journal?.dropConnection(home, conn);
   }
 
@@ -213,6 +221,18 @@ export class OwnerService implements OwnerApi {
 
   async queryUnsubscribe(request: { queryId: string; subscriber: ConnectionRef }): Promise<void> {
     this.#queries.unsubscribe(request);
+  }
+
+  async search(request: { map: string; query: string; options: SearchOptions }): Promise<SearchResult[]> {
+    return this.#search?.search(request) ?? [];
+  }
+
+  async searchSubscribe(request: { map: string; subscriptionId: string; query: string; options: SearchOptions; subscriber: ConnectionRef }): Promise<SearchResult[]> {
+    return this.#search?.subscribe(request) ?? [];
+  }
+
+  async searchUnsubscribe(request: { subscriptionId: string; subscriber: ConnectionRef }): Promise<void> {
+    this.#search?.unsubscribe(request);
   }
 }
 

@@ -23,6 +23,9 @@ import { OrStore } from "./or-store.ts";
 import { partitionStub } from "./partition-directory.ts";
 import { QueryCoordinator } from "./query-coordinator.ts";
 import { QueryService } from "./query-service.ts";
+import { SearchCoordinator } from "./search-coordinator.ts";
+import { SearchIndexes } from "./search-index.ts";
+import { SearchService } from "./search-service.ts";
 import { applySchema } from "./schema.ts";
 import { Session } from "./session.ts";
 import { shardConfigOf } from "./shard-config.ts";
@@ -79,6 +82,15 @@ export function createPartitionServices(deps: {
         ? deliveries.flatMap((d) => deps.deliverLocal([d.conn], d.frames))
         : partitionStub(env, namespace, home).homeDeliverEach({ deliveries }),
   });
+  const searchService = new SearchService({
+    sql,
+    lww,
+    indexes: new SearchIndexes({ sql }),
+    deliver: async (home, deliveries) =>
+      home === id
+        ? deliveries.flatMap((d) => deps.deliverLocal([d.conn], d.frames))
+        : partitionStub(env, namespace, home).homeDeliverEach({ deliveries }),
+  });
   const persistence = env.HYPERDRIVE ? createPersistence(sql, env.HYPERDRIVE, namespace, alarmSchedule(ctx.storage)) : undefined;
   const owner = new OwnerService({
     sql,
@@ -92,6 +104,7 @@ export function createPartitionServices(deps: {
     interest,
     fanout,
     queries: queryService,
+    search: searchService,
   });
   const sender = new ConnectionSender(async (home, conns, frames) =>
     home === id ? deps.deliverLocal(conns, frames) : partitionStub(env, namespace, home).homeDeliver({ conns, frames }),
@@ -106,6 +119,7 @@ export function createPartitionServices(deps: {
   const sync = new SyncCoordinator({ owners, shards, sql, hlc, home: id });
   const writes = new WriteCoordinator({ owners, shards, hlc, home: id });
   const queries = new QueryCoordinator({ owners, shards, sql, home: id });
+  const search = new SearchCoordinator({ owners, shards, sql, home: id });
   const processors = new ProcessorCoordinator({ owners, shards, home: id });
   const journalHome = new JournalCoordinator({ owners, shards, sql, home: id });
   const auth = createAuthenticator({
@@ -122,8 +136,9 @@ export function createPartitionServices(deps: {
       coordination,
       processors,
       journal: journalHome,
+      search,
       connectionClosed: async (conn) => {
-        await Promise.all([sync.closed(conn), queries.closed(conn), coordination.closed(conn), journalHome.closed(conn)]);
+        await Promise.all([sync.closed(conn), queries.closed(conn), coordination.closed(conn), journalHome.closed(conn), search.closed(conn)]);
       },
     },
   });

@@ -4,6 +4,8 @@ import type { ORMapEntry } from "../core/or-map.ts";
 import type { QueryEntry } from "../core/predicate.ts";
 import type { JournalEventData, PNCounterState, Query } from "../core/protocol/shared.ts";
 import type { JournalFilter } from "./journal-service.ts";
+import type { SearchOptions } from "../core/protocol/shared.ts";
+import type { SearchResult } from "./search-service.ts";
 import { isPeerGoneError } from "../core/errors.ts";
 import { readConnectionState, type Connection, type ConnectionState } from "./connection.ts";
 import type { Env } from "./env.ts";
@@ -88,6 +90,15 @@ export class Partition extends DurableObject<Env> {
   }
   ownerQueryUnsubscribe(request: { queryId: string; subscriber: ConnectionRef }): Promise<void> {
     return this.#get().owner.queryUnsubscribe(request);
+  }
+  ownerSearch(request: { map: string; query: string; options: SearchOptions }): Promise<SearchResult[]> {
+    return this.#get().owner.search(request);
+  }
+  ownerSearchSubscribe(request: { map: string; subscriptionId: string; query: string; options: SearchOptions; subscriber: ConnectionRef }): Promise<SearchResult[]> {
+    return this.#get().owner.searchSubscribe(request);
+  }
+  ownerSearchUnsubscribe(request: { subscriptionId: string; subscriber: ConnectionRef }): Promise<void> {
+    return this.#get().owner.searchUnsubscribe(request);
   }
   ownerProcess(request: { map: string; keys: string[]; processor: { name: string; args?: unknown }; writer: ConnectionRef }): Promise<Record<string, ProcessOutcome>> {
     return this.#get().owner.process(request);
@@ -187,6 +198,9 @@ export class Partition extends DurableObject<Env> {
       dropConnection: (r) => stub.ownerDropConnection(r),
       querySubscribe: (r) => stub.ownerQuerySubscribe(r),
       queryUnsubscribe: (r) => stub.ownerQueryUnsubscribe(r),
+      search: (r) => stub.ownerSearch(r),
+      searchSubscribe: (r) => stub.ownerSearchSubscribe(r),
+      searchUnsubscribe: (r) => stub.ownerSearchUnsubscribe(r),
       process: (r) => stub.ownerProcess(r),
       journalRead: (r) => stub.ownerJournalRead(r),
       journalSubscribe: (r) => stub.ownerJournalSubscribe(r),

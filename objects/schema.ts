@@ -89,6 +89,20 @@ const STEPS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE TABLE conn_journal (conn TEXT NOT NULL, sub_id TEXT NOT NULL, map TEXT, PRIMARY KEY (conn, sub_id)) WITHOUT ROWID;
   `,
+  // 6: full-text search subscriptions and the keys each currently holds (owner role), each connection's search
+  // subscriptions (home role). The indexes themselves live in memory only (search-index.ts).
+  `
+  CREATE TABLE search_sub (
+    home INTEGER NOT NULL, conn TEXT NOT NULL, sub_id TEXT NOT NULL, map TEXT NOT NULL, query TEXT NOT NULL,
+    options BLOB NOT NULL, PRIMARY KEY (home, conn, sub_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX search_sub_map ON search_sub (map);
+  CREATE TABLE search_match (
+    home INTEGER NOT NULL, conn TEXT NOT NULL, sub_id TEXT NOT NULL, key TEXT NOT NULL,
+    PRIMARY KEY (home, conn, sub_id, key)
+  ) WITHOUT ROWID;
+  CREATE TABLE conn_search (conn TEXT NOT NULL, sub_id TEXT NOT NULL, map TEXT NOT NULL, PRIMARY KEY (conn, sub_id)) WITHOUT ROWID;
+  `,
 ];
 
 export function applySchema(sql: SqlPort): void {

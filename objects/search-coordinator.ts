@@ -1,0 +1,84 @@
+import { partitionsOfMap, type ShardConfig } from "../core/placement.ts";
+import type { SearchOptions } from "../core/protocol/shared.ts";
+import type { OwnerApi } from "./owner-api.ts";
+import { byScore, SEARCH_DEFAULT_LIMIT, type SearchResult } from "./search-service.ts";
+import type { SqlPort } from "./sql-port.ts";
+
+type Reply = (message: unknown) => void;
+type SearchRequest = { mapName: string; query: string; options?: SearchOptions | undefined };
+
+/**
+ * Home role, full-text search (PROTOCOL.md §11.4, Part A 8): asks the map's owner (every shard of a sharded map, in
+ * parallel), merges by descending score and applies `limit`. Each connection's subscriptions are kept in SQLite
+ * (conn_search) so SEARCH_UNSUB and the connection's close reach the owners. On a sharded map each shard keeps its
+ * own best `limit` as the subscription's set, so a key cut by the merge may later get UPDATE rather than ENTER.
+ */
+export class SearchCoordinator {
+  readonly #owners: (partition: number) => OwnerApi;
+  readonly #shards: () => ShardConfig;
+  readonly #sql: SqlPort;
+  readonly #home: number;
+
+  constructor(deps: { owners: (partition: number) => OwnerApi; shards: () => ShardConfig; sql: SqlPort; home: number }) {
+    this.#owners = deps.owners;
+    this.#shards = deps.shards;
+    this.#sql = deps.sql;
+    this.#home = deps.home;
+  }
+
+  /** SEARCH → SEARCH_RESP. */
+  async search(request: SearchRequest & { requestId: string }, reply: Reply): Promise<void> {
+    const { requestId, mapName: map, query } = request;
+    const options = request.options ?? {};
+    const answers = await Promise.all(partitionsOfMap(this.#shards(), map).map((p) => this.#owners(p).search({ map, query, options })));
+    reply(response(requestId, answers, options));
+  }
+
+  /** SEARCH_SUB → SEARCH_RESP with requestId = subscriptionId, then live SEARCH_UPDATEs. */
+  async subscribe(conn: string, request: SearchRequest & { subscriptionId: string }, reply: Reply): Promise<void> {
+    const { subscriptionId, mapName: map, query } = request;
+    const options = request.options ?? {};
+    const previous = this.#mapOf(conn, subscriptionId);
+    if (previous !== undefined && previous !== map) await this.#unsubscribeAt(previous, conn, subscriptionId);
+    this.#sql.exec("INSERT OR REPLACE INTO conn_search (conn, sub_id, map) VALUES (?, ?, ?)", conn, subscriptionId, map);
+    const subscriber = { home: this.#home, conn };
+    const answers = await Promise.all(
+      partitionsOfMap(this.#shards(), map).map((p) => this.#owners(p).searchSubscribe({ map, subscriptionId, query, options, subscriber })),
+    );
+    reply(response(subscriptionId, answers, options));
+  }
+
+  /** SEARCH_UNSUB: drops the subscription at its owners; no reply (an OP_ACK would confuse real clients' op log). */
+  async unsubscribe(conn: string, subscriptionId: string): Promise<void> {
+    const map = this.#mapOf(conn, subscriptionId);
+    if (map === undefined) return;
+    await this.#unsubscribeAt(map, conn, subscriptionId);
+  }
+
+  /** The connection closed: the owners of the maps it searched forget its subscriptions. */
+  async closed(conn: string): Promise<void> {
+    const maps = this.#sql.exec("SELECT DISTINCT map FROM conn_search WHERE conn = ?", conn).map((row) => String(row.map));
+    if (maps.length === 0) return;
+    this.#sql.exec("DELETE FROM conn_search WHERE conn = ?", conn);
+    const partitions = new Set(maps.flatMap((map) => partitionsOfMap(this.#shards(), map)));
+    await Promise.all([...partitions].map((p) => this.#owners(p).dropConnection({ home: this.#home, conn })));
+  }
+
+  async #unsubscribeAt(map: string, conn: string, subscriptionId: string): Promise<void> {
+    this.#sql.exec("DELETE FROM conn_search WHERE conn = ? AND sub_id = ?", conn, subscriptionId);
+    const subscriber = { home: this.#home, conn };
+    await Promise.all(partitionsOfMap(this.#shards(), map).map((p) => this.#owners(p).searchUnsubscribe({ subscriptionId, subscriber })));
+  }
+
+  #mapOf(conn: string, subscriptionId: string): string | undefined {
+    const row = this.#sql.exec("SELECT map FROM conn_search WHERE conn = ? AND sub_id = ?", conn, subscriptionId)[0];
+    return row === undefined ? undefined : String(row.map);
+  }
+}
+
+function response(requestId: string, answers: SearchResult[][], options: SearchOptions) {
+  const merged = answers.flat();
+  if (answers.length > 1) merged.sort(byScore);
+  const results = merged.slice(0, options.limit ?? SEARCH_DEFAULT_LIMIT);
+  return { type: "SEARCH_RESP", payload: { requestId, results, totalCount: results.length } };
+}

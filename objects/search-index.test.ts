@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { HLC } from "../core/hlc.ts";
+import { nodeSqlPort } from "../test/support/node-sql-port.ts";
+import { CrdtWriter } from "./crdt-writer.ts";
+import { LwwStore } from "./lww-store.ts";
+import { MerkleStore } from "./merkle-store.ts";
+import type { OwnerOp } from "./owner-api.ts";
+import { OrStore } from "./or-store.ts";
+import { applySchema } from "./schema.ts";
+import { documentText, SearchIndexes } from "./search-index.ts";
+
+let millis = 100;
+
+function setup(budgetBytes?: number) {
+  const sql = nodeSqlPort();
+  applySchema(sql);
+  const merkle = new MerkleStore(sql);
+  const lww = new LwwStore(sql, merkle);
+  const writer = new CrdtWriter({ sql, lww, or: new OrStore(sql, merkle), merkle, hlc: new HLC("edge-p1", { clock: () => 1_000 }) });
+  const indexes = new SearchIndexes({ sql, ...(budgetBytes === undefined ? {} : { budgetBytes }) });
+  /** Writes to SQLite and, like OwnerService, hands the applied changes to the indexes. */
+  const write = (map: string, key: string, value: unknown) => {
+    const op: OwnerOp = { index: 0, type: value === null ? "REMOVE" : "PUT", map, key, record: { value, timestamp: { millis: millis++, counter: 0, nodeId: "a" } } };
+    indexes.update(writer.apply([op]).changes);
+  };
+  const keys = (map: string, query: string) => indexes.search(map, query).map((h) => h.key);
+  return { indexes, write, keys };
+}
+
+describe("documentText", () => {
+  it("joins every string leaf through map values and array items, skipping numbers, booleans, keys and binary", () => {
+    expect(documentText({ title: "Hello", tags: ["a", { deep: "b" }], n: 3, ok: true, bin: new Uint8Array([65]) })).toBe("Hello a b");
+    expect(documentText("plain")).toBe("plain");
+    expect(documentText(42)).toBe("");
+  });
+});
+
+describe("SearchIndexes", () => {
+  it("builds a map's index lazily from SQLite (live records only, more than one page) on first search", () => {
+    const { indexes, write, keys } = setup();
+    for (let i = 0; i < 1100; i++) write("m", `k${i}`, { text: i === 700 ? "needle haystack" : "haystack" });
+    write("m", "gone", { text: "needle" });
+    write("m", "gone", null);
+    expect(indexes.builds).toBe(0);
+
+    expect(keys("m", "needle")).toEqual(["k700"]);
+    expect(indexes.builds).toBe(1);
+    expect(keys("m", "NEEDLE")).toEqual(["k700"]);
+    expect(indexes.builds).toBe(1);
+  });
+
+  it("ranks by BM25, ORs terms and reports the query terms each document matched", () => {
+    const { indexes, write } = setup();
+    write("m", "a", { title: "fast red car", body: "red red red" });
+    write("m", "b", { title: "slow blue boat" });
+    write("m", "c", { title: "red boat" });
+
+    const hits = indexes.search("m", "red boat");
+
+    expect(hits.map((h) => h.key).sort()).toEqual(["a", "b", "c"]);
+    expect(hits[0]?.key).toBe("c");
+    expect(hits.map((h) => h.score)).toEqual([...hits.map((h) => h.score)].sort((x, y) => y - x));
+    expect(hits.find((h) => h.key === "a")?.matchedTerms).toEqual(["red"]);
+    expect(hits.find((h) => h.key === "c")?.matchedTerms.sort()).toEqual(["boat", "red"]);
+    expect(indexes.search("m", "")).toEqual([]);
+  });
+
+  it("follows writes to a built index: new documents, changes and tombstones", () => {
+    const { write, keys } = setup();
+    write("m", "a", { t: "apple" });
+    expect(keys("m", "apple")).toEqual(["a"]);
+
+    write("m", "b", { t: "apple pie" });
+    write("m", "a", { t: "banana" });
+    expect(keys("m", "apple")).toEqual(["b"]);
+    expect(keys("m", "banana")).toEqual(["a"]);
+    write("m", "a", null);
+    expect(keys("m", "banana")).toEqual([]);
+  });
+
+  it("evicts the least recently used index past the budget and rebuilds it on demand", () => {
+    const { indexes, write, keys } = setup(10_000); // one map here is ~4.6 kB (3 bytes a character + 100 a document + 1 KB an index)
+    for (let i = 0; i < 5; i++) write("one", `k${i}`, { t: `alpha ${"x".repeat(200)}` });
+    for (let i = 0; i < 5; i++) write("two", `k${i}`, { t: `beta ${"y".repeat(200)}` });
+    expect(keys("one", "alpha")).toHaveLength(5);
+    expect(keys("two", "beta")).toHaveLength(5);
+    expect(indexes.cached).toEqual(["one", "two"]);
+
+    for (let i = 0; i < 5; i++) write("three", `k${i}`, { t: `gamma ${"z".repeat(200)}` });
+    expect(keys("three", "gamma")).toHaveLength(5);
+    expect(indexes.cached).toEqual(["two", "three"]);
+    expect(indexes.bytes).toBeLessThanOrEqual(10_000);
+
+    write("one", "k9", { t: "alpha" }); // an evicted map is not updated; the rebuild reads SQLite
+    expect(keys("one", "alpha")).toHaveLength(6);
+    expect(indexes.builds).toBe(4);
+    expect(indexes.cached).toEqual(["three", "one"]);
+  });
+
+  it("does not keep an index larger than the whole budget", () => {
+    const { indexes, write, keys } = setup(500);
+    for (let i = 0; i < 5; i++) write("big", `k${i}`, { t: `word ${"x".repeat(100)}` });
+    expect(keys("big", "word")).toHaveLength(5);
+    expect(indexes.cached).toEqual([]);
+    expect(indexes.bytes).toBe(0);
+  });
+
+  it("counts empty indexes against the budget too", () => {
+    const { indexes, keys } = setup(4_096);
+    for (let i = 0; i < 10; i++) expect(keys(`nothing${i}`, "x")).toEqual([]);
+    expect(indexes.cached).toEqual(["nothing6", "nothing7", "nothing8", "nothing9"]);
+  });
+});

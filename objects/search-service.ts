@@ -1,0 +1,252 @@
+import { decodeValue, encodeMessage, encodeValue } from "../core/codec.ts";
+import { searchOptionsSchema, type SearchOptions } from "../core/protocol/shared.ts";
+import type { LwwChange } from "./crdt-writer.ts";
+import type { LwwStore } from "./lww-store.ts";
+import type { ConnectionRef } from "./event-fanout.ts";
+import type { DeliverEachToHome } from "./query-service.ts";
+import { documentText, processTerm, tokenize, type SearchHit, type SearchIndexes } from "./search-index.ts";
+import { bulkInsert, JSON_LIST, type SqlPort } from "./sql-port.ts";
+
+/** SEARCH's default `limit` (PROTOCOL.md §11.4). */
+export const SEARCH_DEFAULT_LIMIT = 10;
+/** With `boost`, this many best hits are re-scored (their values are read to see which fields matched). */
+const MAX_BOOST_CANDIDATES = 1000;
+/** Maps whose subscriptions are cached; the cache is only a shortcut for the write path. */
+const MAX_CACHED_MAPS = 1024;
+
+/** One search result as SEARCH_RESP carries it. */
+export interface SearchResult {
+  key: string;
+  value: unknown;
+  score: number;
+  matchedTerms: string[];
+}
+
+interface Subscription {
+  home: number;
+  conn: string;
+  subscriptionId: string;
+  query: string;
+  options: SearchOptions;
+}
+
+/**
+ * Owner role, full-text search (PROTOCOL.md §11.4, Part A 8). Searches run on the map's minisearch index
+ * (search-index.ts). `boost` maps top-level field names to factors: a hit's score is multiplied by the largest factor
+ * of the fields whose strings hold a matched term (among the 1000 best hits). Subscriptions and the keys each
+ * currently holds live in SQLite (search_sub, search_match), so they survive eviction; after each applied LWW write
+ * the changed documents are scored per subscription and ENTER/UPDATE/LEAVE goes to the subscriber's home.
+ */
+export class SearchService {
+  readonly #sql: SqlPort;
+  readonly #indexes: SearchIndexes;
+  readonly #lww: Pick<LwwStore, "readKeys">;
+  readonly #deliver: DeliverEachToHome;
+  readonly #cache = new Map<string, Subscription[]>();
+
+  constructor(deps: { sql: SqlPort; indexes: SearchIndexes; lww: Pick<LwwStore, "readKeys">; deliver: DeliverEachToHome }) {
+    this.#sql = deps.sql;
+    this.#lww = deps.lww;
+    this.#indexes = deps.indexes;
+    this.#deliver = deps.deliver;
+  }
+
+  /** This owner's best results for `query`: score descending, `minScore` and `limit` applied. */
+  search(request: { map: string; query: string; options?: SearchOptions | undefined }): SearchResult[] {
+    const { map, query } = request;
+    const options = request.options ?? {};
+    const hits = this.#indexes.search(map, query);
+    const boosted = hasBoost(options) ? hits.slice(0, MAX_BOOST_CANDIDATES) : hits;
+    const values = hasBoost(options) ? this.#values(map, boosted.map((h) => h.key)) : undefined;
+    if (values) for (const hit of boosted) hit.score *= boostOf(options, values.get(hit.key), hit.matchedTerms);
+    const kept = boosted.filter((h) => h.score >= (options.minScore ?? 0) && h.score > 0).sort(byScore);
+    const top = kept.slice(0, options.limit ?? SEARCH_DEFAULT_LIMIT);
+    const read = values ?? this.#values(map, top.map((h) => h.key));
+    return top.flatMap((h) => {
+      const value = read.get(h.key);
+      return value === undefined ? [] : [{ key: h.key, value, score: h.score, matchedTerms: h.matchedTerms }];
+    });
+  }
+
+  /** SEARCH_SUB: registers (or replaces) a subscription; its results become its current set. */
+  subscribe(request: { map: string; subscriptionId: string; query: string; options?: SearchOptions | undefined; subscriber: ConnectionRef }): SearchResult[] {
+    const { map, subscriptionId, query } = request;
+    const { home, conn } = request.subscriber;
+    const options = request.options ?? {};
+    const results = this.search({ map, query, options });
+    this.#sql.transaction(() => {
+      this.#remove(home, conn, subscriptionId);
+      this.#sql.exec(
+        "INSERT INTO search_sub (home, conn, sub_id, map, query, options) VALUES (?, ?, ?, ?, ?, ?)",
+        home,
+        conn,
+        subscriptionId,
+        map,
+        query,
+        encodeValue(options),
+      );
+      bulkInsert(this.#sql, "search_match (home, conn, sub_id, key)", results.map((r) => [home, conn, subscriptionId, r.key]));
+    });
+    this.#cache.clear();
+    return results;
+  }
+
+  unsubscribe(request: { subscriptionId: string; subscriber: ConnectionRef }): void {
+    const { home, conn } = request.subscriber;
+    this.#sql.transaction(() => this.#remove(home, conn, request.subscriptionId));
+    this.#cache.clear();
+  }
+
+  dropConnection(home: number, conn: string): void {
+    this.#sql.transaction(() => {
+      this.#sql.exec("DELETE FROM search_sub WHERE home = ? AND conn = ?", home, conn);
+      this.#sql.exec("DELETE FROM search_match WHERE home = ? AND conn = ?", home, conn);
+    });
+    this.#cache.clear();
+  }
+
+  /** Keeps the indexes up to date with applied LWW changes and sends SEARCH_UPDATEs to the subscriptions of their maps. */
+  async publish(changes: readonly LwwChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const outbox = new Map<number, Map<string, Uint8Array[]>>();
+    this.#sql.transaction(() => {
+      for (const [map, written] of latestByMap(changes)) {
+        const subs = this.#subscriptionsOf(map);
+        if (subs.length === 0 && !this.#indexes.has(map)) continue;
+        // SQLite's values, not the written ones: a later write to these keys may have committed while this one
+        // waited (for Postgres), and the index and the subscriptions' sets must end at the stored state.
+        const stored = this.#lww.readKeys(map, [...written.keys()]);
+        const latest = new Map([...written.keys()].map((key): [string, unknown] => [key, stored.get(key)?.value ?? null]));
+        this.#indexes.update([...latest].map(([key, value]) => ({ map, key, value })));
+        for (const sub of subs) {
+          const frames = this.#evaluate(map, sub, latest);
+          if (frames.length === 0) continue;
+          const conns = outbox.get(sub.home) ?? new Map<string, Uint8Array[]>();
+          conns.set(sub.conn, [...(conns.get(sub.conn) ?? []), ...frames]);
+          outbox.set(sub.home, conns);
+        }
+      }
+    });
+    await Promise.all(
+      [...outbox].map(([home, conns]) =>
+        this.#deliver(home, [...conns].map(([conn, frames]) => ({ conn, frames }))).then(
+          (unknown) => {
+            for (const conn of unknown) this.dropConnection(home, conn);
+          },
+          (err: unknown) => console.error(`[owner] search delivery to home p${home} failed`, err),
+        ),
+      ),
+    );
+  }
+
+  /** The SEARCH_UPDATE frames of one subscription for the latest change of each key, keeping its stored set in step. */
+  #evaluate(map: string, sub: Subscription, latest: Map<string, unknown>): Uint8Array[] {
+    const keys = [...latest.keys()];
+    const before = new Set(
+      this.#sql
+        .exec(
+          `SELECT key FROM search_match WHERE home = ? AND conn = ? AND sub_id = ? AND key IN ${JSON_LIST}`,
+          sub.home,
+          sub.conn,
+          sub.subscriptionId,
+          JSON.stringify(keys),
+        )
+        .map((row) => String(row.key)),
+    );
+    const live = new Set(keys.filter((key) => latest.get(key) !== null));
+    const scored = new Map<string, SearchHit>();
+    if (live.size > 0) {
+      for (const hit of this.#indexes.search(map, sub.query, live)) {
+        hit.score *= boostOf(sub.options, latest.get(hit.key), hit.matchedTerms);
+        if (hit.score > 0 && hit.score >= (sub.options.minScore ?? 0)) scored.set(hit.key, hit);
+      }
+    }
+    const frames: Uint8Array[] = [];
+    const entered: string[] = [];
+    const left: string[] = [];
+    for (const [key, value] of latest) {
+      const hit = scored.get(key);
+      const was = before.has(key);
+      if (!hit && !was) continue;
+      const changeType = hit ? (was ? "UPDATE" : "ENTER") : "LEAVE";
+      if (changeType === "ENTER") entered.push(key);
+      if (changeType === "LEAVE") left.push(key);
+      const payload = { subscriptionId: sub.subscriptionId, key, value, score: hit?.score ?? 0, matchedTerms: hit?.matchedTerms ?? [], changeType };
+      frames.push(encodeMessage({ type: "SEARCH_UPDATE", payload }));
+    }
+    bulkInsert(this.#sql, "search_match (home, conn, sub_id, key)", entered.map((key) => [sub.home, sub.conn, sub.subscriptionId, key]));
+    if (left.length > 0) {
+      this.#sql.exec(
+        `DELETE FROM search_match WHERE home = ? AND conn = ? AND sub_id = ? AND key IN ${JSON_LIST}`,
+        sub.home,
+        sub.conn,
+        sub.subscriptionId,
+        JSON.stringify(left),
+      );
+    }
+    return frames;
+  }
+
+  #remove(home: number, conn: string, subscriptionId: string): void {
+    this.#sql.exec("DELETE FROM search_sub WHERE home = ? AND conn = ? AND sub_id = ?", home, conn, subscriptionId);
+    this.#sql.exec("DELETE FROM search_match WHERE home = ? AND conn = ? AND sub_id = ?", home, conn, subscriptionId);
+  }
+
+  /** The live values of `keys` in `map`. */
+  #values(map: string, keys: readonly string[]): Map<string, unknown> {
+    const values = new Map<string, unknown>();
+    if (keys.length === 0) return values;
+    for (const [key, record] of this.#lww.readKeys(map, keys)) if (record.value !== null) values.set(key, record.value);
+    return values;
+  }
+
+  #subscriptionsOf(map: string): Subscription[] {
+    let subs = this.#cache.get(map);
+    if (!subs) {
+      subs = [];
+      for (const row of this.#sql.exec("SELECT home, conn, sub_id, query, options FROM search_sub WHERE map = ?", map)) {
+        if (!(row.options instanceof Uint8Array)) continue;
+        const parsed = searchOptionsSchema.safeParse(decodeValue(row.options));
+        if (!parsed.success) continue;
+        subs.push({ home: Number(row.home), conn: String(row.conn), subscriptionId: String(row.sub_id), query: String(row.query), options: parsed.data });
+      }
+      if (this.#cache.size >= MAX_CACHED_MAPS) this.#cache.clear();
+      this.#cache.set(map, subs);
+    }
+    return subs;
+  }
+}
+
+/** Score descending, then key, so equal scores come in a stable order. */
+export function byScore(a: { key: string; score: number }, b: { key: string; score: number }): number {
+  return b.score - a.score || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
+function hasBoost(options: SearchOptions): boolean {
+  return options.boost !== undefined && Object.keys(options.boost).length > 0;
+}
+
+/** The largest boost of the top-level fields of `value` whose strings hold one of `terms`; 1 when none does. */
+function boostOf(options: SearchOptions, value: unknown, terms: readonly string[]): number {
+  const boost = options.boost;
+  if (!boost || value === null || typeof value !== "object" || Array.isArray(value)) return 1;
+  const wanted = new Set(terms);
+  let factor: number | undefined;
+  for (const [field, weight] of Object.entries(boost)) {
+    if (!Object.hasOwn(value, field)) continue;
+    const tokens = tokenize(documentText((value as Record<string, unknown>)[field])).map(processTerm);
+    if (tokens.some((t) => t !== null && wanted.has(t))) factor = Math.max(factor ?? weight, weight);
+  }
+  return factor === undefined || !(factor > 0) ? 1 : factor;
+}
+
+/** The last change of each key, per map, in first-write order of the keys. */
+function latestByMap(changes: readonly LwwChange[]): Map<string, Map<string, unknown>> {
+  const byMap = new Map<string, Map<string, unknown>>();
+  for (const { map, key, value } of changes) {
+    const keys = byMap.get(map) ?? new Map<string, unknown>();
+    keys.set(key, value);
+    byMap.set(map, keys);
+  }
+  return byMap;
+}
