@@ -21,8 +21,12 @@ function ownerStub(name: string) {
   return env.PARTITION.get(env.PARTITION.idFromName(partitionObjectName("default", partitionOfName(name))));
 }
 
+function partitionStub(partition: number) {
+  return env.PARTITION.get(env.PARTITION.idFromName(partitionObjectName("default", partition)));
+}
+
 describe("topics, counters and locks", () => {
-  it("keeps delivering a topic subscription after the owner object was evicted", async () => {
+  it("keeps delivering a topic subscription after the owner and the subscriber's home were evicted", async () => {
     const topic = "evict-topic";
     const [readerId, publisherId] = ["topic-reader-1", "topic-publisher-1"];
     expect(new Set([partitionOfName(topic), partitionOfName(readerId), partitionOfName(publisherId)]).size).toBe(3);
@@ -32,6 +36,7 @@ describe("topics, counters and locks", () => {
     await reader.waitFor("PONG");
 
     await evictDurableObject(ownerStub(topic));
+    await evictDurableObject(partitionStub(partitionOfName(readerId)));
 
     const publisher = await connect(publisherId, "alice");
     publisher.send({ type: "TOPIC_PUB", payload: { topic, data: { after: "eviction" } } });

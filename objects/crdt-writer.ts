@@ -1,6 +1,6 @@
 import { encodeValue } from "../core/codec.ts";
-import type { HLC } from "../core/hlc.ts";
-import type { ORMapRecord } from "../core/or-map.ts";
+import { compareTimestamps, type HLC, type Timestamp } from "../core/hlc.ts";
+import type { ORMapEntry, ORMapRecord } from "../core/or-map.ts";
 import { MAX_VALUE_BYTES } from "../core/limits.ts";
 import type { LwwStore, LwwWrite } from "./lww-store.ts";
 import type { MerkleStore } from "./merkle-store.ts";
@@ -11,12 +11,24 @@ import type { ChangeRow } from "./postgres-sink.ts";
 import type { SqlPort } from "./sql-port.ts";
 import type { JournalEventData } from "../core/protocol/shared.ts";
 import type { JournalService, NewJournalEvent } from "./journal-service.ts";
+import { OrJournal } from "./or-journal.ts";
 
 /** An applied LWW write, in write order: the new value, or null for a tombstone (for live queries). */
 export interface LwwChange {
   map: string;
   key: string;
   value: unknown;
+  /** For a tombstone: the live value it deleted (absent when the key held none), which a query's LEAVE carries. */
+  previous?: unknown;
+}
+
+/** What a commit produced, for the owner to publish: outcomes, events, live changes, outbox rows, journal events. */
+export interface AppliedWrite {
+  outcomes: OwnerOpOutcome[];
+  events: MapEvents[];
+  changes: LwwChange[];
+  queued: number;
+  journal: JournalEventData[];
 }
 
 /** The SERVER_EVENTs a write produced, per map and tree, for the fan-out. */
@@ -41,7 +53,7 @@ export class CrdtWriter {
 
   /**
    * With an `outbox`, every applied change is also queued for Postgres in the same transaction; with a `journal`,
-   * every applied LWW change also appends a journal event (PUT/UPDATE/DELETE) there.
+   * every applied change (LWW, and OR-Map per changed key: or-journal.ts) also appends a journal event there.
    */
   constructor(deps: { sql: SqlPort; lww: LwwStore; or: OrStore; merkle: MerkleStore; hlc: HLC; outbox?: Outbox; journal?: JournalService }) {
     this.#sql = deps.sql;
@@ -53,13 +65,7 @@ export class CrdtWriter {
     this.#journal = deps.journal;
   }
 
-  apply(ops: readonly OwnerOp[]): {
-    outcomes: OwnerOpOutcome[];
-    events: MapEvents[];
-    changes: LwwChange[];
-    queued: number;
-    journal: JournalEventData[];
-  } {
+  apply(ops: readonly OwnerOp[]): AppliedWrite {
     const outcomes: OwnerOpOutcome[] = [];
     const lwwWrites: LwwWrite[] = [];
     const lwwOps: LwwOwnerOp[] = [];
@@ -93,14 +99,19 @@ export class CrdtWriter {
     };
     try {
       this.#sql.transaction(() => {
-        const previous = this.#journal ? this.#readPrevious(lwwWrites) : undefined;
+        const live = this.#readPrevious(this.#journal ? lwwWrites : lwwWrites.filter((w) => w.record.value === null));
         const journalEvents: NewJournalEvent[] = [];
         const won = this.#lww.apply(lwwWrites);
         lwwOps.forEach((op, i) => {
           outcomes.push({ index: op.index, ok: true });
           if (!won[i]) return;
-          changes.push({ map: op.map, key: op.key, value: op.record.value });
-          if (previous) journalEvents.push(journalEventOf(op, previous));
+          const id = `${op.map}\u0000${op.key}`;
+          const change: LwwChange = { map: op.map, key: op.key, value: op.record.value };
+          if (op.record.value === null && live.has(id)) change.previous = live.get(id);
+          changes.push(change);
+          if (this.#journal) journalEvents.push(journalEventOf(op, live));
+          else if (op.record.value === null) live.delete(id);
+          else live.set(id, op.record.value);
           const { timestamp, ttlMs } = op.record;
           queued.push({
             kind: "lww", map: op.map, key: op.key, value: lwwWrites[i]?.encoded ?? null,
@@ -112,25 +123,15 @@ export class CrdtWriter {
             payload: { mapName: op.map, eventType: op.type, key: op.key, record: op.record },
           });
         });
+        const orJournal = this.#journal ? new OrJournal(this.#or) : undefined;
         for (const op of orOps) {
           outcomes.push({ index: op.index, ok: true });
-          if (op.type === "OR_ADD") {
-            if (!this.#or.add(op.map, op.key, op.record)) continue;
-            this.#hlc.update(op.record.timestamp);
-            queued.push(orAddRow(op.map, op.key, op.record));
-            eventsOf(op.map, "or").push({
-              type: "SERVER_EVENT",
-              payload: { mapName: op.map, eventType: "OR_ADD", key: op.key, orRecord: op.record, orTag: op.record.tag },
-            });
-          } else if (this.#or.removeTag(op.map, op.key, op.tag)) {
-            queued.push({ kind: "or-remove", map: op.map, key: op.key, tag: op.tag });
-            eventsOf(op.map, "or").push({
-              type: "SERVER_EVENT",
-              payload: { mapName: op.map, eventType: "OR_REMOVE", key: op.key, orTag: op.tag },
-            });
-          }
+          const event = this.#applyOr(op, orJournal);
+          if (!event) continue;
+          queued.push(event.row);
+          eventsOf(op.map, "or").push(event.message);
         }
-        if (this.#journal) journal = this.#journal.append(journalEvents);
+        if (this.#journal) journal = this.#journal.append([...journalEvents, ...(orJournal?.events ?? [])]);
         this.#outbox?.append(queued);
       });
     } catch (err) {
@@ -139,6 +140,71 @@ export class CrdtWriter {
       throw err;
     }
     return { outcomes, events: [...events.values()], changes, queued: this.#outbox ? queued.length : 0, journal };
+  }
+
+  /** Applies one OR-Map op; answers its outbox row and SERVER_EVENT, or undefined when it changed nothing. */
+  #applyOr(op: OrOwnerOp, orJournal: OrJournal | undefined): { row: ChangeRow; message: unknown } | undefined {
+    if (op.type === "OR_ADD") {
+      orJournal?.before(op.map, [op.key]);
+      if (!this.#or.add(op.map, op.key, op.record)) return undefined;
+      this.#hlc.update(op.record.timestamp);
+      orJournal?.after(op.map, [op.key], op.record.timestamp);
+      return {
+        row: orAddRow(op.map, op.key, op.record),
+        message: { type: "SERVER_EVENT", payload: { mapName: op.map, eventType: "OR_ADD", key: op.key, orRecord: op.record, orTag: op.record.tag } },
+      };
+    }
+    const holders = orJournal ? [op.key, ...this.#or.keysHoldingTags(op.map, [op.tag])] : [];
+    orJournal?.before(op.map, holders);
+    if (!this.#or.removeTag(op.map, op.key, op.tag)) return undefined;
+    // An OR_REMOVE carries no timestamp: the journal stamps it with the owner's clock.
+    if (orJournal) orJournal.after(op.map, holders, this.#hlc.now());
+    return {
+      row: { kind: "or-remove", map: op.map, key: op.key, tag: op.tag },
+      message: { type: "SERVER_EVENT", payload: { mapName: op.map, eventType: "OR_REMOVE", key: op.key, orTag: op.tag } },
+    };
+  }
+
+  /**
+   * ORMAP_PUSH_DIFF: merges pushed entries (mergeKey: remote tombstones, then every record whose tag survives) in one
+   * transaction, with the outbox rows, journal events and SERVER_EVENTs (OR_ADD / OR_REMOVE) of what changed.
+   */
+  mergeOrEntries(map: string, entries: readonly ORMapEntry[]): AppliedWrite {
+    const messages: unknown[] = [];
+    const queued: ChangeRow[] = [];
+    let journal: JournalEventData[] = [];
+    try {
+      this.#sql.transaction(() => {
+        const orJournal = this.#journal ? new OrJournal(this.#or) : undefined;
+        for (const entry of entries) {
+          orJournal?.before(map, [entry.key, ...this.#or.keysHoldingTags(map, entry.tombstones)]);
+          const change = this.#or.mergeEntry(map, entry);
+          const newest = change.added.map((r) => r.timestamp).reduce<Timestamp | undefined>(
+            (max, t) => (max === undefined || compareTimestamps(t, max) > 0 ? t : max),
+            undefined,
+          );
+          orJournal?.after(map, change.touched, newest ?? this.#hlc.now());
+          queued.push(...change.added.map((record) => orAddRow(map, entry.key, record)));
+          queued.push(...change.removedTags.map((tag): ChangeRow => ({ kind: "or-remove", map, key: entry.key, tag })));
+          for (const record of change.added) {
+            messages.push({
+              type: "SERVER_EVENT",
+              payload: { mapName: map, eventType: "OR_ADD", key: entry.key, orRecord: record, orTag: record.tag },
+            });
+          }
+          for (const tag of change.removedTags) {
+            messages.push({ type: "SERVER_EVENT", payload: { mapName: map, eventType: "OR_REMOVE", key: entry.key, orTag: tag } });
+          }
+        }
+        if (this.#journal && orJournal) journal = this.#journal.append(orJournal.events);
+        this.#outbox?.append(queued);
+      });
+    } catch (err) {
+      this.#merkle.forget();
+      throw err;
+    }
+    const events: MapEvents[] = messages.length > 0 ? [{ map, tree: "or", messages }] : [];
+    return { outcomes: [], events, changes: [], queued: this.#outbox ? queued.length : 0, journal };
   }
 
   /** The live values the keys of `writes` hold now (tombstones left out), by map and key. */

@@ -67,7 +67,7 @@ interface Subscription {
 
 /**
  * Owner role, event journal (PROTOCOL.md §11.6, Part A 11): the CRDT writer appends an event per applied LWW change
- * in its transaction; reads page by sequence; subscriptions live in SQLite (journal_sub) so they survive eviction,
+ * and per OR-Map key a change touched (or-journal.ts) in its transaction; reads page by sequence; subscriptions live in SQLite (journal_sub) so they survive eviction,
  * and each new event is pushed as JOURNAL_EVENT to the matching subscribers.
  */
 export class JournalService {

@@ -11,6 +11,8 @@ export interface OrChange {
   key: string;
   added: ORMapRecord[];
   removedTags: string[];
+  /** Every key whose records changed (the entry's key, and keys that held a tombstoned tag). */
+  touched: string[];
 }
 
 /**
@@ -41,9 +43,17 @@ export class OrStore {
     return true;
   }
 
+  /** The keys that hold a record with one of `tags` (a tombstone of such a tag changes them). */
+  keysHoldingTags(map: string, tags: readonly string[]): string[] {
+    if (tags.length === 0) return [];
+    return this.#sql
+      .exec(`SELECT DISTINCT key FROM or_record WHERE map = ? AND tag IN ${JSON_LIST}`, map, JSON.stringify(tags))
+      .map((row) => String(row.key));
+  }
+
   /** mergeKey for one pushed entry: remote tombstones first, then every record whose tag survives. */
   mergeEntry(map: string, entry: ORMapEntry): OrChange {
-    const change: OrChange = { key: entry.key, added: [], removedTags: [] };
+    const change: OrChange = { key: entry.key, added: [], removedTags: [], touched: [] };
     const touched = new Set<string>([entry.key]);
     for (const tag of entry.tombstones) {
       const holders = this.#tombstone(map, tag, undefined);
@@ -54,7 +64,8 @@ export class OrStore {
     for (const record of entry.records) {
       if (this.#storeRecord(map, entry.key, record)) change.added.push(record);
     }
-    this.#rehash(map, [...touched]);
+    change.touched = [...touched];
+    this.#rehash(map, change.touched);
     return change;
   }
 

@@ -4,13 +4,11 @@ import type { JournalEventData, Query } from "../core/protocol/shared.ts";
 import { runProcessor } from "../core/entry-processors.ts";
 import type { HLC } from "../core/hlc.ts";
 import type { JournalFilter, JournalService } from "./journal-service.ts";
-import type { CrdtWriter } from "./crdt-writer.ts";
+import type { AppliedWrite, CrdtWriter } from "./crdt-writer.ts";
 import type { ConnectionRef, EventFanout } from "./event-fanout.ts";
 import type { InterestRegistry } from "./interest-registry.ts";
 import { LeafBlockCache } from "./leaf-block-cache.ts";
 import type { Persistence } from "./persistence.ts";
-import { orAddRow } from "./crdt-writer.ts";
-import type { ChangeRow } from "./postgres-sink.ts";
 import type { LwwStore } from "./lww-store.ts";
 import type { MerkleStore, TreeKind } from "./merkle-store.ts";
 import type { LeafSumsWire, MerkleAnswer, OwnerApi, OwnerOp, OwnerOpOutcome, ProcessOutcome } from "./owner-api.ts";
@@ -77,7 +75,7 @@ export class OwnerService implements OwnerApi {
 
   /** After a commit: Postgres, query updates, SERVER_EVENTs and journal events, as for any write. */
   async #published(
-    applied: ReturnType<CrdtWriter["apply"]>,
+    applied: AppliedWrite,
     writer: ConnectionRef,
     persist?: boolean,
   ): Promise<OwnerOpOutcome[]> {
@@ -176,32 +174,7 @@ export class OwnerService implements OwnerApi {
   }
 
   async pushOrDiff({ map, entries, writer }: { map: string; entries: ORMapEntry[]; writer: ConnectionRef }): Promise<void> {
-    const messages: unknown[] = [];
-    const queued: ChangeRow[] = [];
-    try {
-      this.#sql.transaction(() => {
-        for (const entry of entries) {
-          const change = this.#or.mergeEntry(map, entry);
-          queued.push(...change.added.map((record) => orAddRow(map, entry.key, record)));
-          queued.push(...change.removedTags.map((tag): ChangeRow => ({ kind: "or-remove", map, key: entry.key, tag })));
-          for (const record of change.added) {
-            messages.push({
-              type: "SERVER_EVENT",
-              payload: { mapName: map, eventType: "OR_ADD", key: entry.key, orRecord: record, orTag: record.tag },
-            });
-          }
-          for (const tag of change.removedTags) {
-            messages.push({ type: "SERVER_EVENT", payload: { mapName: map, eventType: "OR_REMOVE", key: entry.key, orTag: tag } });
-          }
-        }
-        if (this.#persistence) this.#persistence.outbox.append(queued);
-      });
-    } catch (err) {
-      this.#merkle.forget();
-      throw err;
-    }
-    if (this.#persistence && queued.length > 0) await this.#persistence.changed();
-    await this.#fanout.publish(map, "or", messages, writer);
+    await this.#published(this.#writer.mergeOrEntries(map, entries), writer);
   }
 
   async stats(): Promise<{ depth: number; lagMs: number } | undefined> {

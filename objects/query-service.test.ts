@@ -78,7 +78,7 @@ describe("QueryService", () => {
     expect(results.map((r) => r.key)).toEqual(["k599", "k1199", "k598", "k1198"]);
   });
 
-  it("sends ENTER, UPDATE and LEAVE (a tombstone included) to the subscriber", async () => {
+  it("sends ENTER, UPDATE and LEAVE to the subscriber, a delete's LEAVE carrying the deleted value", async () => {
     const { queries, write, updates } = setup();
     queries.subscribe({ map: "m", queryId: "q", query: adults, subscriber: alice });
 
@@ -94,7 +94,27 @@ describe("QueryService", () => {
       ["alice", "q", "k", "UPDATE", { age: 21 }],
       ["alice", "q", "k", "LEAVE", { age: 5 }],
       ["alice", "q", "j", "ENTER", { age: 40 }],
-      ["alice", "q", "j", "LEAVE", null],
+      ["alice", "q", "j", "LEAVE", { age: 40 }],
+    ]);
+  });
+
+  it("gives a delete's LEAVE the value an earlier op of the same batch wrote", async () => {
+    const { sql, queries, updates } = setup();
+    const merkle = new MerkleStore(sql);
+    const writer = new CrdtWriter({ sql, lww: new LwwStore(sql, merkle), or: new OrStore(sql, merkle), merkle, hlc: new HLC("edge-p1", { clock: () => 1_000 }) });
+    queries.subscribe({ map: "m", queryId: "q", query: adults, subscriber: alice });
+    const at = (n: number) => ({ millis: millis + n, counter: 0, nodeId: "a" });
+
+    await queries.publish(
+      writer.apply([
+        { index: 0, type: "PUT", map: "m", key: "k", record: { value: { age: 30 }, timestamp: at(1) } },
+        { index: 1, type: "REMOVE", map: "m", key: "k", record: { value: null, timestamp: at(2) } },
+      ]).changes,
+    );
+
+    expect(updates()).toEqual([
+      ["alice", "q", "k", "ENTER", { age: 30 }],
+      ["alice", "q", "k", "LEAVE", { age: 30 }],
     ]);
   });
 

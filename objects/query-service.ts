@@ -138,14 +138,16 @@ export class QueryService {
     );
     const matching = new Set(before);
     const frames: Uint8Array[] = [];
-    for (const { key, value } of changes) {
+    for (const { key, value, previous } of changes) {
       const isMatch = value !== null && matchesQuery(sub.filter, value);
       const wasMatch = matching.has(key);
       if (!isMatch && !wasMatch) continue;
       const changeType = isMatch ? (wasMatch ? "UPDATE" : "ENTER") : "LEAVE";
       if (isMatch) matching.add(key);
       else matching.delete(key);
-      frames.push(encodeMessage({ type: "QUERY_UPDATE", payload: { queryId: sub.queryId, key, value, changeType } }));
+      // A delete's LEAVE carries the value the key held (PROTOCOL.md §10.3); a LEAVE by update, the new value.
+      const sent = value === null ? (previous ?? null) : value;
+      frames.push(encodeMessage({ type: "QUERY_UPDATE", payload: { queryId: sub.queryId, key, value: sent, changeType } }));
     }
     const entered = [...matching].filter((key) => !before.has(key));
     const left = [...before].filter((key) => !matching.has(key));

@@ -2,7 +2,7 @@ import { env, evictDurableObject } from "cloudflare:test";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { partitionObjectName } from "../core/object-name.ts";
-import { partitionOfName, partitionOfShard } from "../core/placement.ts";
+import { parseShardConfig, partitionOf, partitionOfName, partitionOfShard, partitionsOfMap } from "../core/placement.ts";
 import { WorkerdSocket } from "../test/workerd/socket.ts";
 
 const SECRET = new TextEncoder().encode("workerd-test-secret");
@@ -20,8 +20,12 @@ function ownerStub(map: string) {
   return env.PARTITION.get(env.PARTITION.idFromName(partitionObjectName("default", partitionOfShard(map, 0))));
 }
 
+function partitionStub(partition: number) {
+  return env.PARTITION.get(env.PARTITION.idFromName(partitionObjectName("default", partition)));
+}
+
 describe("live queries", () => {
-  it("keeps delivering QUERY_UPDATE after the owner object was evicted", async () => {
+  it("keeps delivering QUERY_UPDATE after the owner and the subscriber's home were evicted", async () => {
     const map = "evict-query";
     expect(partitionOfName("query-reader-1")).not.toBe(partitionOfShard(map, 0)); // the reader's home is not the owner
     const reader = await connect("clientId=query-reader-1", "bob");
@@ -30,12 +34,37 @@ describe("live queries", () => {
     expect(resp.payload).toEqual({ queryId: "q1", results: [] });
 
     await evictDurableObject(ownerStub(map));
+    await evictDurableObject(partitionStub(partitionOfName("query-reader-1")));
 
     const writer = await connect(`map=${map}`, "alice");
     const record = { value: { color: "red" }, timestamp: { millis: Date.now(), counter: 0, nodeId: "client-a" } };
     writer.send({ type: "CLIENT_OP", payload: { id: "1", mapName: map, key: "k", opType: "PUT", record } });
     const update = await reader.waitFor("QUERY_UPDATE");
     expect(update.payload).toEqual({ queryId: "q1", key: "k", value: { color: "red" }, changeType: "ENTER" });
+    reader.close();
+    writer.close();
+  });
+
+  it("keeps delivering QUERY_UPDATE from every shard of a sharded map after all its shards were evicted", async () => {
+    const map = "sharded-w";
+    const config = parseShardConfig("sharded-w:8");
+    const keys = Array.from({ length: 12 }, (_, i) => `evict-q-${i}`);
+    expect(new Set(keys.map((key) => partitionOf(config, map, key))).size).toBeGreaterThan(1);
+    const reader = await connect("clientId=query-reader-2", "bob");
+    reader.send({ type: "QUERY_SUB", payload: { queryId: "q2", mapName: map, query: { where: { run: "evict-q" } } } });
+    await reader.waitFor("QUERY_RESP");
+
+    for (const partition of [...partitionsOfMap(config, map), partitionOfName("query-reader-2")]) {
+      await evictDurableObject(partitionStub(partition));
+    }
+
+    const writer = await connect("clientId=query-writer-2", "alice");
+    const ops = keys.map((key, i) => ({ id: String(i), mapName: map, key, opType: "PUT", record: { value: { run: "evict-q" }, timestamp: { millis: Date.now(), counter: i, nodeId: "client-a" } } }));
+    writer.send({ type: "OP_BATCH", payload: { ops } });
+    for (const key of keys) {
+      const update = await reader.waitFor("QUERY_UPDATE", (m) => (m.payload as { key: string }).key === key);
+      expect(update.payload).toEqual({ queryId: "q2", key, value: { run: "evict-q" }, changeType: "ENTER" });
+    }
     reader.close();
     writer.close();
   });

@@ -7,7 +7,8 @@ import { MerkleStore } from "./merkle-store.ts";
 import type { OwnerOp } from "./owner-api.ts";
 import { OrStore } from "./or-store.ts";
 import { applySchema } from "./schema.ts";
-import { documentText, SearchIndexes } from "./search-index.ts";
+import { SearchIndexes } from "./search-index.ts";
+import { documentText } from "./search-terms.ts";
 
 let millis = 100;
 
@@ -109,5 +110,51 @@ describe("SearchIndexes", () => {
     const { indexes, keys } = setup(4_096);
     for (let i = 0; i < 10; i++) expect(keys(`nothing${i}`, "x")).toEqual([]);
     expect(indexes.cached).toEqual(["nothing6", "nothing7", "nothing8", "nothing9"]);
+  });
+
+  describe("query syntax", () => {
+    function corpus() {
+      const fixture = setup();
+      fixture.write("m", "fox", { title: "quick brown fox" });
+      fixture.write("m", "dog", { title: "lazy brown dog" });
+      fixture.write("m", "both", { title: "brown dog chases a quick fox" });
+      fixture.write("m", "cat", { title: "sleepy cat" });
+      return fixture;
+    }
+    const sorted = (keys: string[]) => [...keys].sort();
+
+    it("returns documents with any term by default", () => {
+      expect(sorted(corpus().keys("m", "fox cat"))).toEqual(["both", "cat", "fox"]);
+    });
+
+    it("keeps only documents with every +term, still scoring the optional terms", () => {
+      const { indexes } = corpus();
+      const hits = indexes.search("m", "+brown fox");
+      expect(sorted(hits.map((h) => h.key))).toEqual(["both", "dog", "fox"]);
+      expect(hits.at(-1)?.key).toBe("dog");
+    });
+
+    it("drops documents with a -term", () => {
+      expect(sorted(corpus().keys("m", "brown -dog"))).toEqual(["fox"]);
+    });
+
+    it("makes both sides of AND required", () => {
+      expect(sorted(corpus().keys("m", "quick AND dog"))).toEqual(["both"]);
+      expect(sorted(corpus().keys("m", "quick OR dog"))).toEqual(["both", "dog", "fox"]);
+    });
+
+    it("matches a phrase only where its terms are adjacent and in order", () => {
+      const { keys } = corpus();
+      expect(sorted(keys("m", '"brown dog"'))).toEqual(["both", "dog"]);
+      expect(keys("m", '"dog brown"')).toEqual([]);
+      expect(sorted(keys("m", '"quick brown" cat'))).toEqual(["cat", "fox"]);
+      expect(sorted(keys("m", 'brown -"lazy brown"'))).toEqual(["both", "fox"]);
+    });
+
+    it("answers a query of only excluded terms, or no terms, with nothing", () => {
+      const { keys } = corpus();
+      expect(keys("m", "-dog")).toEqual([]);
+      expect(keys("m", "  ")).toEqual([]);
+    });
   });
 });

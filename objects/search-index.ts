@@ -1,12 +1,13 @@
-import MiniSearch from "minisearch";
+import MiniSearch, { type SearchOptions } from "minisearch";
 import { decodeValue } from "../core/codec.ts";
 import { SEARCH_INDEX_BUDGET_BYTES } from "../core/limits.ts";
+import { matchesClause, parseSearchQuery, type SearchClause } from "./search-query.ts";
+import { documentText, processTerm, termsOf, tokenize } from "./search-terms.ts";
+import { JSON_LIST } from "./sql-port.ts";
 import type { SqlPort } from "./sql-port.ts";
 
 /** Rows read per statement while building an index, so a large map is never held in memory whole. */
 const BUILD_PAGE_ROWS = 500;
-/** tantivy's default tokenizer drops tokens longer than this many UTF-8 bytes (PROTOCOL.md §11.4). */
-const MAX_TOKEN_BYTES = 40;
 /** Estimated bytes per indexed character (term tree + postings) and per document (ids, field lengths). */
 const BYTES_PER_CHAR = 3;
 const BYTES_PER_DOC = 100;
@@ -14,40 +15,12 @@ const BYTES_PER_DOC = 100;
 const BYTES_PER_INDEX = 1024;
 
 const FIELD = "text";
-const encoder = new TextEncoder();
 
 /** One hit of the index: the key, its BM25+ score, and the (processed) query terms it matched. */
 export interface SearchHit {
   key: string;
   score: number;
   matchedTerms: string[];
-}
-
-/** Splits on non-alphanumeric Unicode characters, like tantivy's default tokenizer. */
-export function tokenize(text: string): string[] {
-  return text.split(/[^\p{L}\p{N}]+/u);
-}
-
-/** Lowercases; drops empty tokens and tokens over 40 bytes. No stemming, no stop words. */
-export function processTerm(term: string): string | null {
-  if (term === "") return null;
-  const lower = term.toLowerCase();
-  return encoder.encode(lower).length > MAX_TOKEN_BYTES ? null : lower;
-}
-
-/** Every string found in the value, recursively through map values and array items (PROTOCOL.md §11.4). */
-export function stringLeaves(value: unknown, out: string[] = []): string[] {
-  if (typeof value === "string") out.push(value);
-  else if (Array.isArray(value)) for (const item of value) stringLeaves(item, out);
-  else if (value !== null && typeof value === "object" && !(value instanceof Uint8Array)) {
-    for (const item of Object.values(value)) stringLeaves(item, out);
-  }
-  return out;
-}
-
-/** The indexed document of a record value: its string leaves joined with spaces. */
-export function documentText(value: unknown): string {
-  return stringLeaves(value).join(" ");
 }
 
 interface MapIndex {
@@ -101,13 +74,69 @@ export class SearchIndexes {
     return this.#bytes;
   }
 
-  /** BM25+ hits of `query` in `map` (terms OR-ed), best first; `only` restricts the hits to those keys. */
+  /**
+   * BM25+ hits of `query` (search-query.ts syntax) in `map`, best first; `only` restricts the hits to those keys.
+   * The positive clauses' terms are OR-ed in one minisearch query (so scores are minisearch's own); hits then keep
+   * only documents that hold every required clause (or, with none required, any clause) and no excluded one. Phrases
+   * are checked against the stored values of the documents that hold all their terms.
+   */
   search(map: string, query: string, only?: ReadonlySet<string>): SearchHit[] {
+    const clauses = parseSearchQuery(query);
+    const positive = clauses.filter((c) => c.occur !== "mustNot");
+    if (positive.length === 0) return [];
     const index = this.#use(map);
     const options = only === undefined ? {} : { filter: (r: { id: unknown }) => only.has(String(r.id)) };
-    const hits = index.search.search(query, options).map((r) => ({ key: String(r.id), score: r.score, matchedTerms: [...r.queryTerms] }));
+    const terms = [...new Set(positive.flatMap((c) => c.terms))];
+    const found = index.search.search({ combineWith: "OR", queries: terms }, options);
+    const hits = found.map((r) => ({ key: String(r.id), score: r.score, matchedTerms: [...r.queryTerms] }));
+    const excluded = this.#excluded(map, index, clauses.filter((c) => c.occur === "mustNot"), options);
+    const required = positive.filter((c) => c.occur === "must");
+    const wanted = required.length > 0 ? required : positive;
+    const candidates = hits.filter((hit) => {
+      if (excluded.has(hit.key)) return false;
+      const held = new Set(hit.matchedTerms);
+      const holds = (c: SearchClause) => c.terms.every((t) => held.has(t));
+      return required.length > 0 ? required.every(holds) : positive.some(holds);
+    });
+    const phrases = wanted.filter((c) => c.terms.length > 1);
+    const kept = phrases.length === 0 ? candidates : this.#withPhrases(map, candidates, wanted, required.length > 0);
     this.#trim();
-    return hits;
+    return kept;
+  }
+
+  /** Keys of documents (among those `options` lets through) that match any excluded clause. */
+  #excluded(map: string, index: MapIndex, clauses: readonly SearchClause[], options: SearchOptions): Set<string> {
+    const excluded = new Set<string>();
+    for (const clause of clauses) {
+      const keys = index.search.search({ combineWith: "AND", queries: clause.terms }, options).map((r) => String(r.id));
+      if (clause.terms.length === 1) for (const key of keys) excluded.add(key);
+      else {
+        this.#visitDocuments(map, keys, (key, tokens) => {
+          if (matchesClause(clause, tokens)) excluded.add(key);
+        });
+      }
+    }
+    return excluded;
+  }
+
+  /** The hits whose stored text matches every clause (`all`) or any clause, phrases checked for adjacency. */
+  #withPhrases(map: string, hits: readonly SearchHit[], clauses: readonly SearchClause[], all: boolean): SearchHit[] {
+    const matching = new Set<string>();
+    this.#visitDocuments(map, hits.map((h) => h.key), (key, tokens) => {
+      const matches = (c: SearchClause) => matchesClause(c, tokens);
+      if (all ? clauses.every(matches) : clauses.some(matches)) matching.add(key);
+    });
+    return hits.filter((hit) => matching.has(hit.key));
+  }
+
+  /** Visits the index terms, in order, of the live documents of `keys`: read from SQLite a page at a time, never all at once. */
+  #visitDocuments(map: string, keys: readonly string[], visit: (key: string, tokens: string[]) => void): void {
+    for (let i = 0; i < keys.length; i += BUILD_PAGE_ROWS) {
+      const page = JSON.stringify(keys.slice(i, i + BUILD_PAGE_ROWS));
+      for (const row of this.#sql.exec(`SELECT key, value FROM lww_record WHERE map = ? AND key IN ${JSON_LIST} AND value IS NOT NULL`, map, page)) {
+        if (row.value instanceof Uint8Array) visit(String(row.key), termsOf(documentText(decodeValue(row.value))));
+      }
+    }
   }
 
   /** Applies written records (null = tombstone) to the indexes in memory; maps without one are built later from SQLite. */

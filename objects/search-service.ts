@@ -4,7 +4,8 @@ import type { LwwChange } from "./crdt-writer.ts";
 import type { LwwStore } from "./lww-store.ts";
 import type { ConnectionRef } from "./event-fanout.ts";
 import type { DeliverEachToHome } from "./query-service.ts";
-import { documentText, processTerm, tokenize, type SearchHit, type SearchIndexes } from "./search-index.ts";
+import type { SearchHit, SearchIndexes } from "./search-index.ts";
+import { documentText, termsOf } from "./search-terms.ts";
 import { bulkInsert, JSON_LIST, type SqlPort } from "./sql-port.ts";
 
 /** SEARCH's default `limit` (PROTOCOL.md §11.4). */
@@ -234,8 +235,8 @@ function boostOf(options: SearchOptions, value: unknown, terms: readonly string[
   let factor: number | undefined;
   for (const [field, weight] of Object.entries(boost)) {
     if (!Object.hasOwn(value, field)) continue;
-    const tokens = tokenize(documentText((value as Record<string, unknown>)[field])).map(processTerm);
-    if (tokens.some((t) => t !== null && wanted.has(t))) factor = Math.max(factor ?? weight, weight);
+    const tokens = termsOf(documentText((value as Record<string, unknown>)[field]));
+    if (tokens.some((t) => wanted.has(t))) factor = Math.max(factor ?? weight, weight);
   }
   return factor === undefined || !(factor > 0) ? 1 : factor;
 }

@@ -20,8 +20,12 @@ function ownerStub(map: string) {
   return env.PARTITION.get(env.PARTITION.idFromName(partitionObjectName("default", partitionOfShard(map, 0))));
 }
 
+function partitionStub(partition: number) {
+  return env.PARTITION.get(env.PARTITION.idFromName(partitionObjectName("default", partition)));
+}
+
 describe("search subscriptions", () => {
-  it("keep delivering SEARCH_UPDATE after the owner object was evicted (index rebuilt from SQLite)", async () => {
+  it("keep delivering SEARCH_UPDATE after the owner and the subscriber's home were evicted (index rebuilt from SQLite)", async () => {
     const map = "evict-search";
     expect(partitionOfName("search-reader-1")).not.toBe(partitionOfShard(map, 0)); // the reader's home is not the owner
     const writer = await connect(`map=${map}`, "alice");
@@ -36,6 +40,7 @@ describe("search subscriptions", () => {
     expect(resp.payload).toMatchObject({ requestId: "s1", totalCount: 1, results: [{ key: "old", value: { title: "red fox" }, matchedTerms: ["fox"] }] });
 
     await evictDurableObject(ownerStub(map));
+    await evictDurableObject(partitionStub(partitionOfName("search-reader-1")));
 
     put("2", "k", { title: "quick brown fox" });
     const update = await reader.waitFor("SEARCH_UPDATE");

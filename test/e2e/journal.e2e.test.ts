@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { HLC } from "../../core/hlc.ts";
 import type { JournalEventData } from "../../core/protocol/shared.ts";
 import { clientPool, uniqueName } from "../support/e2e-context.ts";
-import { lwwPut, lwwRemove, type MessageOf, type TestClient } from "../support/ws-client.ts";
+import { ORMap } from "../../core/or-map.ts";
+import { parseShardConfig, partitionOf } from "../../core/placement.ts";
+import { SHARDED_MAP, SHARDED_MAP_SHARDS } from "../support/e2e-config.ts";
+import { lwwPut, lwwRemove, orAdd, orRemove, type MessageOf, type TestClient } from "../support/ws-client.ts";
 
 const clients = clientPool();
 const hlc = new HLC("journal-test");
@@ -114,5 +117,48 @@ describe("event journal", () => {
     await client.write([lwwPut(map, "new", 2, hlc.now())]);
     const live = await client.waitFor("JOURNAL_EVENT");
     expect(live.event).toMatchObject({ type: "PUT", key: "new", value: 2 });
+  });
+
+  it("journals OR-Map adds, removes and ORMAP_PUSH_DIFF merges with the key's values after and before", async () => {
+    const map = uniqueName("jor");
+    const client = await clients.authed({ map });
+    const local = new ORMap<string>(new HLC("journal-or"));
+    const first = local.add("tags", "red");
+    const second = local.add("tags", "blue");
+    await client.write([orAdd(map, "tags", first)]);
+    await client.write([orAdd(map, "tags", second)]);
+    await client.write([orRemove(map, "tags", first.tag)]);
+    const pushed = local.add("other", "green");
+    client.send({ type: "ORMAP_PUSH_DIFF", payload: { mapName: map, entries: [{ key: "other", records: [pushed], tombstones: [] }] } });
+    await client.barrier();
+
+    const { events } = await read(client, { fromSequence: "0", mapName: map });
+
+    expect(events.map((e) => [e.type, e.key, e.value, e.previousValue])).toEqual([
+      ["PUT", "tags", ["red"], undefined],
+      ["UPDATE", "tags", ["red", "blue"], ["red"]],
+      ["UPDATE", "tags", ["blue"], ["red", "blue"]],
+      ["PUT", "other", ["green"], undefined],
+    ]);
+    expect(events[0]?.timestamp).toEqual(first.timestamp);
+  });
+
+  it("reads a sharded map's events from every shard, merged in sequence order", async () => {
+    const run = uniqueName("jshard");
+    const client = await clients.authed();
+    const keys = Array.from({ length: 8 }, (_, i) => `${run}-${i}`);
+    const config = parseShardConfig(`${SHARDED_MAP}:${SHARDED_MAP_SHARDS}`);
+    expect(new Set(keys.map((key) => partitionOf(config, SHARDED_MAP, key))).size).toBeGreaterThan(1);
+    // Sequences are at least the owner's wall clock in µs (× 1000 + partition); the server runs on this machine's clock.
+    const before = (BigInt(Date.now()) * 1_000_000n).toString();
+    await client.write(keys.map((key, i) => lwwPut(SHARDED_MAP, key, i, hlc.now())));
+
+    const { events } = await read(client, { fromSequence: before, limit: 1000, mapName: SHARDED_MAP });
+
+    const ours = events.filter((e) => e.key.startsWith(run));
+    expect(ours.map((e) => e.key).sort()).toEqual([...keys].sort());
+    expect(events.every((e) => e.mapName === SHARDED_MAP)).toBe(true);
+    const seqs = events.map((e) => e.sequence);
+    expect([...seqs].sort(numeric)).toEqual(seqs);
   });
 });

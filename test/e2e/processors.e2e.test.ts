@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { HLC } from "../../core/hlc.ts";
 import { BUILTIN_PROCESSORS } from "../../core/entry-processors.ts";
+import { parseShardConfig, partitionOf } from "../../core/placement.ts";
+import { SHARDED_MAP, SHARDED_MAP_SHARDS } from "../support/e2e-config.ts";
 import { clientPool, uniqueName } from "../support/e2e-context.ts";
 import { lwwPut, type MessageOf, type TestClient } from "../support/ws-client.ts";
 
@@ -71,7 +73,7 @@ describe("entry processors", () => {
     for (const name of BUILTIN_PROCESSORS) expect(response.error).toContain(name);
   });
 
-  it("answers ENTRY_PROCESS_BATCH per key across owners of a sharded-free map", async () => {
+  it("answers ENTRY_PROCESS_BATCH per key, a failing key included", async () => {
     const map = uniqueName("batch");
     const client = await clients.authed();
     await client.write([lwwPut(map, "a", 10, hlc.now()), lwwPut(map, "c", "text", hlc.now())]);
@@ -97,5 +99,29 @@ describe("entry processors", () => {
     expect(event.payload.record?.value).toBe(11);
     const ts = event.payload.record!.timestamp;
     expect(ts.millis > base.millis || (ts.millis === base.millis && ts.counter > base.counter)).toBe(true);
+  });
+
+  it("runs ENTRY_PROCESS_BATCH at every owner of a sharded map, with QUERY_UPDATEs and journal events like any write", async () => {
+    const run = uniqueName("run");
+    const client = await clients.authed();
+    const watcher = await clients.authed({ clientId: uniqueName("watcher") });
+    const keys = Array.from({ length: 8 }, (_, i) => `${run}-${i}`);
+    const config = parseShardConfig(`${SHARDED_MAP}:${SHARDED_MAP_SHARDS}`);
+    expect(new Set(keys.map((key) => partitionOf(config, SHARDED_MAP, key))).size).toBeGreaterThan(1);
+    const queryId = uniqueName("q");
+    watcher.send({ type: "QUERY_SUB", payload: { queryId, mapName: SHARDED_MAP, query: { where: { run } } } });
+    await watcher.waitFor("QUERY_RESP", { where: (m) => m.payload.queryId === queryId });
+    watcher.send({ type: "JOURNAL_SUBSCRIBE", requestId: uniqueName("js"), mapName: SHARDED_MAP, types: ["PUT"] });
+    await watcher.barrier();
+
+    const requestId = uniqueName("epb");
+    client.send({ type: "ENTRY_PROCESS_BATCH", requestId, mapName: SHARDED_MAP, keys, processor: { name: "merge", code: "ignored", args: { run } } });
+    const response = await client.waitFor("ENTRY_PROCESS_BATCH_RESPONSE", { where: (m) => m.requestId === requestId });
+
+    for (const key of keys) expect(response.results[key]).toMatchObject({ success: true, newValue: { run } });
+    for (const key of keys) {
+      await watcher.waitFor("QUERY_UPDATE", { where: (m) => m.payload.queryId === queryId && m.payload.key === key && m.payload.changeType === "ENTER" });
+      await watcher.waitFor("JOURNAL_EVENT", { where: (m) => m.event.key === key && m.event.type === "PUT" });
+    }
   });
 });

@@ -59,7 +59,7 @@ describe("live queries", () => {
     await putAll(client, map, { j: { age: 30 } });
     await waitForUpdate(client, queryId, "j", "ENTER");
     await client.write([lwwRemove(map, "j", hlc.now())]);
-    await waitForUpdate(client, queryId, "j", "LEAVE");
+    expect((await waitForUpdate(client, queryId, "j", "LEAVE")).payload.value).toEqual({ age: 30 });
   });
 
   it("delivers QUERY_UPDATE before the writer's OP_ACK", async () => {
@@ -105,7 +105,7 @@ describe("live queries", () => {
     expect(keysOf(resp)).toEqual(["e", "b", "c", "a", "d"]);
   });
 
-  it("evaluates like, regex, contains*, neq on a missing field and and/or/not over the wire", async () => {
+  it("evaluates every predicate operator (comparisons, like, regex, contains*, neq on a missing field, and/or/not) over the wire", async () => {
     const map = uniqueName("ops");
     const client = await clients.authed({ map });
     await putAll(client, map, {
@@ -121,6 +121,11 @@ describe("live queries", () => {
       [{ op: "containsAll", attribute: "name", value: ["carol", "smythe"] }, ["carol"]],
       [{ op: "containsAny", attribute: "name", value: ["bob", "alice"] }, ["alice", "bob"]],
       [{ op: "neq", attribute: "banned", value: true }, ["alice", "carol"]],
+      [{ op: "eq", attribute: "age", value: 45 }, ["carol"]],
+      [{ op: "gt", attribute: "age", value: 30 }, ["carol"]],
+      [{ op: "gte", attribute: "age", value: 30 }, ["alice", "carol"]],
+      [{ op: "lt", attribute: "age", value: 30 }, ["bob"]],
+      [{ op: "lte", attribute: "age", value: 30 }, ["alice", "bob"]],
       [
         {
           op: "and",
@@ -190,5 +195,25 @@ describe("live queries", () => {
     client.send({ type: "QUERY_SUB", payload: { queryId: "q", mapName: map, query: { limit: 1, cursor: "nope" } } });
 
     expect((await client.waitFor("ERROR")).payload.code).toBe(422);
+  });
+
+  it("sends live ENTER, UPDATE and LEAVE from every shard of a sharded map to a subscriber on another home", async () => {
+    const run = uniqueName("run");
+    const writer = await clients.authed();
+    const reader = await clients.authed({ clientId: uniqueName("reader") });
+    const config = parseShardConfig(`${SHARDED_MAP}:${SHARDED_MAP_SHARDS}`);
+    const keys = Array.from({ length: 8 }, (_, i) => `${run}-${i}`);
+    expect(new Set(keys.map((key) => partitionOf(config, SHARDED_MAP, key))).size).toBeGreaterThan(1);
+    const queryId = uniqueName("q");
+    await subscribe(reader, SHARDED_MAP, { where: { run } }, queryId);
+
+    await putAll(writer, SHARDED_MAP, Object.fromEntries(keys.map((key, i) => [key, { run, i }])));
+    for (const key of keys) await waitForUpdate(reader, queryId, key, "ENTER");
+    await putAll(writer, SHARDED_MAP, Object.fromEntries(keys.map((key, i) => [key, { run, i: i + 100 }])));
+    for (const key of keys) await waitForUpdate(reader, queryId, key, "UPDATE");
+    await writer.write(keys.map((key) => lwwRemove(SHARDED_MAP, key, hlc.now())));
+
+    const left = await Promise.all(keys.map((key) => waitForUpdate(reader, queryId, key, "LEAVE")));
+    expect(left.map((m) => m.payload.value)).toEqual(keys.map((_, i) => ({ run, i: i + 100 })));
   });
 });

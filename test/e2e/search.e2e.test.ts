@@ -129,4 +129,67 @@ describe("full-text search", () => {
     const enter = await waitForUpdate(reader, sub, "k", "ENTER");
     expect([enter.payload.value, enter.payload.matchedTerms]).toEqual([{ name: "Zebra crossing" }, ["zebra"]]);
   });
+
+  it("ranks a hit in a boosted field above the same hit elsewhere", async () => {
+    const map = uniqueName("boost");
+    const client = await clients.authed({ map });
+    await putAll(client, map, {
+      inBody: { title: "notes", body: "falcon sightings" },
+      inTitle: { title: "falcon", body: "bird notes here" },
+    });
+
+    const plain = await search(client, map, "falcon");
+    const boosted = await search(client, map, "falcon", { boost: { title: 10 } });
+    const bodyBoosted = await search(client, map, "falcon", { boost: { body: 10 } });
+
+    expect(keysOf(boosted)).toEqual(["inTitle", "inBody"]);
+    expect(boosted.payload.results[0]?.score).toBeCloseTo((plain.payload.results.find((r) => r.key === "inTitle")?.score ?? 0) * 10);
+    expect(keysOf(bodyBoosted)).toEqual(["inBody", "inTitle"]);
+  });
+
+  it("understands +required, -excluded, AND and \"phrases\" in the query", async () => {
+    const map = uniqueName("syntax");
+    const client = await clients.authed({ map });
+    await putAll(client, map, {
+      fox: { t: "quick brown fox" },
+      dog: { t: "lazy brown dog" },
+      both: { t: "brown dog chases a quick fox" },
+    });
+    const sortedKeys = async (query: string) => keysOf(await search(client, map, query)).sort();
+
+    expect(await sortedKeys("+fox brown")).toEqual(["both", "fox"]);
+    expect(await sortedKeys("brown -fox")).toEqual(["dog"]);
+    expect(await sortedKeys("quick AND dog")).toEqual(["both"]);
+    expect(await sortedKeys('"brown fox"')).toEqual(["fox"]);
+    expect(await sortedKeys('"fox brown"')).toEqual([]);
+  });
+
+  it("applies the query syntax to live updates", async () => {
+    const map = uniqueName("livesyntax");
+    const client = await clients.authed({ map });
+    const sub = uniqueName("s");
+    await subscribe(client, map, '"red panda" -zoo', sub);
+
+    await putAll(client, map, { wild: { t: "a red panda in the forest" }, caged: { t: "red panda at the zoo" }, apart: { t: "panda, red" } });
+
+    await waitForUpdate(client, sub, "wild", "ENTER");
+    await client.barrier();
+    expect(client.collect("SEARCH_UPDATE").map((m) => m.payload.key)).toEqual(["wild"]);
+  });
+
+  it("sends live updates from every shard of a sharded map", async () => {
+    const run = uniqueName("live").replace(/[^a-z0-9]/gi, "");
+    const client = await clients.authed();
+    const config = parseShardConfig(`${SHARDED_MAP}:${SHARDED_MAP_SHARDS}`);
+    const keys = Array.from({ length: 8 }, (_, i) => `${run}-${i}`);
+    expect(new Set(keys.map((key) => partitionOf(config, SHARDED_MAP, key))).size).toBeGreaterThan(1);
+    const sub = uniqueName("s");
+    await subscribe(client, SHARDED_MAP, run, sub);
+
+    await putAll(client, SHARDED_MAP, Object.fromEntries(keys.map((key) => [key, { t: run }])));
+    for (const key of keys) await waitForUpdate(client, sub, key, "ENTER");
+    await client.write(keys.map((key) => lwwRemove(SHARDED_MAP, key, hlc.now())));
+
+    for (const key of keys) await waitForUpdate(client, sub, key, "LEAVE");
+  });
 });

@@ -106,4 +106,27 @@ describe("topics", () => {
 
     expect(leaves.collect("TOPIC_MESSAGE")).toEqual([]);
   });
+
+  it("answers a topic name outside the rule (1..256 of A-Z a-z 0-9 _ - . : /) with ERROR and delivers nothing", async () => {
+    const subscriber = await clients.authed({ clientId: uniqueName("client") });
+    const publisher = await clients.authed({ clientId: uniqueName("client") });
+    const valid = uniqueName("rule");
+    await subscribe(subscriber, valid);
+
+    const cases: [string, number][] = [["chat room", 422], ["", 422], ["émoji", 422], ["x".repeat(257), 413]];
+    for (const [topic, code] of cases) {
+      publisher.send({ type: "TOPIC_PUB", payload: { topic, data: 1 } });
+      expect((await publisher.waitFor("ERROR")).payload.code, JSON.stringify(topic)).toBe(code);
+    }
+    subscriber.send({ type: "TOPIC_SUB", payload: { topic: "bad topic" } });
+    expect((await subscriber.waitFor("ERROR")).payload.message).toContain("topic");
+    publisher.send({ type: "TOPIC_PUB", payload: { topic: `${valid}/${"y".repeat(256 - valid.length - 1)}`, data: "longest" } });
+    publisher.send({ type: "TOPIC_PUB", payload: { topic: valid, data: "valid" } });
+
+    expect((await subscriber.waitFor("TOPIC_MESSAGE")).payload.data).toBe("valid");
+    await publisher.barrier();
+    await subscriber.barrier();
+    expect(subscriber.collect("TOPIC_MESSAGE").map((m) => m.payload.data)).toEqual(["valid"]);
+    expect(publisher.collect("ERROR")).toHaveLength(4); // the 256-character name was accepted
+  });
 });
