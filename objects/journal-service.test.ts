@@ -11,7 +11,7 @@ import { MerkleStore } from "./merkle-store.ts";
 import type { OwnerOp } from "./owner-api.ts";
 import { OwnerService } from "./owner-service.ts";
 import { OrStore } from "./or-store.ts";
-import type { ConnectionFrames } from "./query-service.ts";
+import type { ConnectionFrames } from "./home-deliveries.ts";
 import { QueryService } from "./query-service.ts";
 import { applySchema } from "./schema.ts";
 

@@ -3,7 +3,7 @@ import { ProtocolError } from "../core/errors.ts";
 import type { Timestamp } from "../core/hlc.ts";
 import type { JournalEventData } from "../core/protocol/shared.ts";
 import type { ConnectionRef } from "./event-fanout.ts";
-import type { DeliverEachToHome } from "./query-service.ts";
+import { HomeDeliveries, type DeliverEachToHome } from "./home-deliveries.ts";
 import type { SqlPort, SqlRow } from "./sql-port.ts";
 
 /** Events kept per partition (up to TRIM_EVERY more between trims): older ones are trimmed on append (a bounded ring, like TopGun's capacity of 10000). */
@@ -159,30 +159,17 @@ export class JournalService {
       }),
     );
     if (subs.length === 0) return;
-    const byHome = new Map<number, Map<string, Uint8Array[]>>();
+    const outbox = new HomeDeliveries();
     for (const event of events) {
       let frame: Uint8Array | undefined;
       for (const sub of subs) {
         if (sub.map !== null && sub.map !== event.mapName) continue;
         if (sub.types !== null && !sub.types.includes(event.type)) continue;
         frame ??= encodeMessage({ type: "JOURNAL_EVENT", event });
-        let conns = byHome.get(sub.home);
-        if (!conns) byHome.set(sub.home, (conns = new Map()));
-        const frames = conns.get(sub.conn) ?? [];
-        frames.push(frame);
-        conns.set(sub.conn, frames);
+        outbox.add(sub.home, sub.conn, [frame]);
       }
     }
-    await Promise.all(
-      [...byHome].map(([home, conns]) =>
-        this.#deliver(home, [...conns].map(([conn, frames]) => ({ conn, frames }))).then(
-          (unknown) => {
-            for (const conn of unknown) this.dropConnection(home, conn);
-          },
-          (err: unknown) => console.error(`[owner] journal delivery to home p${home} failed`, err),
-        ),
-      ),
-    );
+    await outbox.send(this.#deliver, (home, conn) => this.dropConnection(home, conn), "journal");
   }
 }
 

@@ -9,7 +9,8 @@ import { LwwStore } from "./lww-store.ts";
 import { MerkleStore } from "./merkle-store.ts";
 import type { OwnerOp } from "./owner-api.ts";
 import { OrStore } from "./or-store.ts";
-import { QueryService, type ConnectionFrames } from "./query-service.ts";
+import type { ConnectionFrames } from "./home-deliveries.ts";
+import { QueryService } from "./query-service.ts";
 import { applySchema } from "./schema.ts";
 import type { SqlPort } from "./sql-port.ts";
 

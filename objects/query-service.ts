@@ -5,17 +5,9 @@ import { querySchema } from "../core/protocol/shared.ts";
 import { decodeCursor } from "../core/query-cursor.ts";
 import type { LwwChange } from "./crdt-writer.ts";
 import type { ConnectionRef } from "./event-fanout.ts";
+import { HomeDeliveries, type DeliverEachToHome } from "./home-deliveries.ts";
 import type { InterestRegistry } from "./interest-registry.ts";
 import { bulkInsert, JSON_LIST, type SqlPort } from "./sql-port.ts";
-
-/** Frames for one connection of a home. */
-export interface ConnectionFrames {
-  conn: string;
-  frames: Uint8Array[];
-}
-
-/** Sends each connection its own frames, one delivery per home; resolves to the ids the home no longer knows. */
-export type DeliverEachToHome = (home: number, deliveries: ConnectionFrames[]) => Promise<string[]>;
 
 /** Rows read per statement while scanning a map for a snapshot, so a large map is never held in memory whole. */
 const SNAPSHOT_PAGE_ROWS = 500;
@@ -95,31 +87,18 @@ export class QueryService {
   /** Evaluates applied LWW changes (in write order) against the subscriptions of their maps and delivers the updates. */
   async publish(changes: readonly LwwChange[]): Promise<void> {
     if (changes.length === 0) return;
-    const outbox = new Map<number, Map<string, Uint8Array[]>>();
+    const outbox = new HomeDeliveries();
     this.#sql.transaction(() => {
       for (const [map, list] of groupByMap(changes)) {
         for (const sub of this.#subscriptionsOf(map)) {
-          const frames = this.#evaluate(sub, list);
-          if (frames.length === 0) continue;
-          const conns = outbox.get(sub.home) ?? new Map<string, Uint8Array[]>();
-          conns.set(sub.conn, [...(conns.get(sub.conn) ?? []), ...frames]);
-          outbox.set(sub.home, conns);
+          outbox.add(sub.home, sub.conn, this.#evaluate(sub, list));
         }
       }
     });
-    await Promise.all(
-      [...outbox].map(([home, conns]) =>
-        this.#deliver(home, [...conns].map(([conn, frames]) => ({ conn, frames }))).then(
-          (unknown) => {
-            for (const conn of unknown) {
-              this.dropConnection(home, conn);
-              this.#interest.dropConnection(home, conn);
-            }
-          },
-          (err: unknown) => console.error(`[owner] query delivery to home p${home} failed`, err),
-        ),
-      ),
-    );
+    await outbox.send(this.#deliver, (home, conn) => {
+      this.dropConnection(home, conn);
+      this.#interest.dropConnection(home, conn);
+    }, "query");
   }
 
   /** The QUERY_UPDATE frames of one subscription for `changes`, keeping its stored matching keys in step. */

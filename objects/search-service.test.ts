@@ -8,7 +8,7 @@ import { LwwStore } from "./lww-store.ts";
 import { MerkleStore } from "./merkle-store.ts";
 import type { OwnerOp } from "./owner-api.ts";
 import { OrStore } from "./or-store.ts";
-import type { ConnectionFrames } from "./query-service.ts";
+import type { ConnectionFrames } from "./home-deliveries.ts";
 import { applySchema } from "./schema.ts";
 import { SearchIndexes } from "./search-index.ts";
 import { SearchService } from "./search-service.ts";
@@ -105,6 +105,24 @@ describe("SearchService", () => {
       [7, "alice", "s1", "k", "LEAVE", []],
       [7, "alice", "s1", "old", "LEAVE", []],
       [9, "bob", "s2", "old", "LEAVE", []],
+    ]);
+  });
+
+  it("sends a deleted key's LEAVE with the value it had, and an update's LEAVE with the new value", async () => {
+    const { search, write, sent } = setup();
+    await write("gone", { t: "hello world" });
+    await write("moved", { t: "hello there" });
+    search.subscribe({ map: "m", subscriptionId: "s1", query: "hello", subscriber: alice });
+
+    await write("gone", null);
+    await write("moved", { t: "bye" });
+
+    const leaves = sent.flatMap(({ deliveries }) =>
+      deliveries.flatMap(({ frames }) => frames.map((frame) => searchUpdateMessageSchema.parse(decodeMessage(frame)).payload)),
+    );
+    expect(leaves.map((p) => [p.key, p.changeType, p.value])).toEqual([
+      ["gone", "LEAVE", { t: "hello world" }],
+      ["moved", "LEAVE", { t: "bye" }],
     ]);
   });
 

@@ -3,7 +3,7 @@ import { searchOptionsSchema, type SearchOptions } from "../core/protocol/shared
 import type { LwwChange } from "./crdt-writer.ts";
 import type { LwwStore } from "./lww-store.ts";
 import type { ConnectionRef } from "./event-fanout.ts";
-import type { DeliverEachToHome } from "./query-service.ts";
+import { HomeDeliveries, type DeliverEachToHome } from "./home-deliveries.ts";
 import type { SearchHit, SearchIndexes } from "./search-index.ts";
 import { documentText, termsOf } from "./search-terms.ts";
 import { bulkInsert, JSON_LIST, type SqlPort } from "./sql-port.ts";
@@ -109,7 +109,7 @@ export class SearchService {
   /** Keeps the indexes up to date with applied LWW changes and sends SEARCH_UPDATEs to the subscriptions of their maps. */
   async publish(changes: readonly LwwChange[]): Promise<void> {
     if (changes.length === 0) return;
-    const outbox = new Map<number, Map<string, Uint8Array[]>>();
+    const outbox = new HomeDeliveries();
     this.#sql.transaction(() => {
       for (const [map, written] of latestByMap(changes)) {
         const subs = this.#subscriptionsOf(map);
@@ -119,29 +119,18 @@ export class SearchService {
         const stored = this.#lww.readKeys(map, [...written.keys()]);
         const latest = new Map([...written.keys()].map((key): [string, unknown] => [key, stored.get(key)?.value ?? null]));
         this.#indexes.update([...latest].map(([key, value]) => ({ map, key, value })));
+        // A key that a delete removed leaves with the value it had (PROTOCOL.md §10.3, as QUERY_UPDATE does).
+        const removed = new Map([...written].map(([key, change]) => [key, change.previous ?? null]));
         for (const sub of subs) {
-          const frames = this.#evaluate(map, sub, latest);
-          if (frames.length === 0) continue;
-          const conns = outbox.get(sub.home) ?? new Map<string, Uint8Array[]>();
-          conns.set(sub.conn, [...(conns.get(sub.conn) ?? []), ...frames]);
-          outbox.set(sub.home, conns);
+          outbox.add(sub.home, sub.conn, this.#evaluate(map, sub, latest, removed));
         }
       }
     });
-    await Promise.all(
-      [...outbox].map(([home, conns]) =>
-        this.#deliver(home, [...conns].map(([conn, frames]) => ({ conn, frames }))).then(
-          (unknown) => {
-            for (const conn of unknown) this.dropConnection(home, conn);
-          },
-          (err: unknown) => console.error(`[owner] search delivery to home p${home} failed`, err),
-        ),
-      ),
-    );
+    await outbox.send(this.#deliver, (home, conn) => this.dropConnection(home, conn), "search");
   }
 
   /** The SEARCH_UPDATE frames of one subscription for the latest change of each key, keeping its stored set in step. */
-  #evaluate(map: string, sub: Subscription, latest: Map<string, unknown>): Uint8Array[] {
+  #evaluate(map: string, sub: Subscription, latest: Map<string, unknown>, removed: Map<string, unknown>): Uint8Array[] {
     const keys = [...latest.keys()];
     const before = new Set(
       this.#sql
@@ -172,7 +161,8 @@ export class SearchService {
       const changeType = hit ? (was ? "UPDATE" : "ENTER") : "LEAVE";
       if (changeType === "ENTER") entered.push(key);
       if (changeType === "LEAVE") left.push(key);
-      const payload = { subscriptionId: sub.subscriptionId, key, value, score: hit?.score ?? 0, matchedTerms: hit?.matchedTerms ?? [], changeType };
+      const sent = value === null ? (removed.get(key) ?? null) : value;
+      const payload = { subscriptionId: sub.subscriptionId, key, value: sent, score: hit?.score ?? 0, matchedTerms: hit?.matchedTerms ?? [], changeType };
       frames.push(encodeMessage({ type: "SEARCH_UPDATE", payload }));
     }
     bulkInsert(this.#sql, "search_match (home, conn, sub_id, key)", entered.map((key) => [sub.home, sub.conn, sub.subscriptionId, key]));
@@ -242,11 +232,12 @@ function boostOf(options: SearchOptions, value: unknown, terms: readonly string[
 }
 
 /** The last change of each key, per map, in first-write order of the keys. */
-function latestByMap(changes: readonly LwwChange[]): Map<string, Map<string, unknown>> {
-  const byMap = new Map<string, Map<string, unknown>>();
-  for (const { map, key, value } of changes) {
-    const keys = byMap.get(map) ?? new Map<string, unknown>();
-    keys.set(key, value);
+/** Per map, each changed key's last change: the value written and, for a delete, the value it removed. */
+function latestByMap(changes: readonly LwwChange[]): Map<string, Map<string, { value: unknown; previous: unknown }>> {
+  const byMap = new Map<string, Map<string, { value: unknown; previous: unknown }>>();
+  for (const { map, key, value, previous } of changes) {
+    const keys = byMap.get(map) ?? new Map<string, { value: unknown; previous: unknown }>();
+    keys.set(key, { value, previous });
     byMap.set(map, keys);
   }
   return byMap;
