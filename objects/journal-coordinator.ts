@@ -1,6 +1,7 @@
 import { PARTITION_COUNT, partitionsOfMap, type ShardConfig } from "../core/placement.ts";
 import type { JournalEventData } from "../core/protocol/shared.ts";
 import { compareSequences, parseSequence, type JournalEventType } from "./journal-service.ts";
+import { ConnectionSubscriptions } from "./connection-subscriptions.ts";
 import type { OwnerApi } from "./owner-api.ts";
 import type { SqlPort } from "./sql-port.ts";
 
@@ -15,13 +16,13 @@ export const JOURNAL_DEFAULT_READ_LIMIT = 100;
 export class JournalCoordinator {
   readonly #owners: (partition: number) => OwnerApi;
   readonly #shards: () => ShardConfig;
-  readonly #sql: SqlPort;
+  readonly #subs: ConnectionSubscriptions;
   readonly #home: number;
 
   constructor(deps: { owners: (partition: number) => OwnerApi; shards: () => ShardConfig; sql: SqlPort; home: number }) {
     this.#owners = deps.owners;
     this.#shards = deps.shards;
-    this.#sql = deps.sql;
+    this.#subs = new ConnectionSubscriptions(deps.sql, { name: "conn_journal", id: "sub_id" });
     this.#home = deps.home;
   }
 
@@ -51,9 +52,9 @@ export class JournalCoordinator {
     if (request.fromSequence !== undefined) parseSequence(request.fromSequence);
     const subscriptionId = request.requestId;
     const map = request.mapName;
-    const previous = this.#entry(conn, subscriptionId);
-    if (previous) await this.#unsubscribeAt(previous.map, conn, subscriptionId);
-    this.#sql.exec("INSERT OR REPLACE INTO conn_journal (conn, sub_id, map) VALUES (?, ?, ?)", conn, subscriptionId, map ?? null);
+    const previous = this.#subs.mapOf(conn, subscriptionId);
+    if (previous !== undefined) await this.#unsubscribeAt(previous ?? undefined, conn, subscriptionId);
+    this.#subs.remember(conn, subscriptionId, map ?? null);
     const subscriber = { home: this.#home, conn };
     const filter = { ...(map === undefined ? {} : { map }), ...(request.types === undefined ? {} : { types: request.types }) };
     const backlogs = await Promise.all(
@@ -71,28 +72,21 @@ export class JournalCoordinator {
 
   /** JOURNAL_UNSUBSCRIBE (no reply). */
   async unsubscribe(conn: string, subscriptionId: string): Promise<void> {
-    const entry = this.#entry(conn, subscriptionId);
-    if (entry) await this.#unsubscribeAt(entry.map, conn, subscriptionId);
+    const map = this.#subs.mapOf(conn, subscriptionId);
+    if (map !== undefined) await this.#unsubscribeAt(map ?? undefined, conn, subscriptionId);
   }
 
   /** The connection closed: its subscriptions are dropped at their owners. */
   async closed(conn: string): Promise<void> {
-    const rows = this.#sql.exec("SELECT sub_id, map FROM conn_journal WHERE conn = ?", conn);
-    if (rows.length === 0) return;
-    this.#sql.exec("DELETE FROM conn_journal WHERE conn = ?", conn);
-    const partitions = new Set(rows.flatMap((row) => this.#partitions(row.map === null ? undefined : String(row.map))));
+    const maps = this.#subs.forgetConnection(conn);
+    const partitions = new Set(maps.flatMap((map) => this.#partitions(map ?? undefined)));
     await Promise.all([...partitions].map((p) => this.#owners(p).dropConnection({ home: this.#home, conn })));
   }
 
   async #unsubscribeAt(map: string | undefined, conn: string, subscriptionId: string): Promise<void> {
-    this.#sql.exec("DELETE FROM conn_journal WHERE conn = ? AND sub_id = ?", conn, subscriptionId);
+    this.#subs.forget(conn, subscriptionId);
     const subscriber = { home: this.#home, conn };
     await Promise.all(this.#partitions(map).map((p) => this.#owners(p).journalUnsubscribe({ subscriptionId, subscriber })));
-  }
-
-  #entry(conn: string, subscriptionId: string): { map: string | undefined } | undefined {
-    const row = this.#sql.exec("SELECT map FROM conn_journal WHERE conn = ? AND sub_id = ?", conn, subscriptionId)[0];
-    return row === undefined ? undefined : { map: row.map === null ? undefined : String(row.map) };
   }
 
   #partitions(map: string | undefined): number[] {

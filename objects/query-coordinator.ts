@@ -3,6 +3,7 @@ import { compareEntries, sortPositionOf, type QueryEntry } from "../core/predica
 import { partitionsOfMap, type ShardConfig } from "../core/placement.ts";
 import type { Query } from "../core/protocol/shared.ts";
 import { decodeCursor, encodeCursor } from "../core/query-cursor.ts";
+import { ConnectionSubscriptions } from "./connection-subscriptions.ts";
 import type { OwnerApi } from "./owner-api.ts";
 import type { SqlPort } from "./sql-port.ts";
 
@@ -16,13 +17,13 @@ export type QueryReply = (message: unknown) => void;
 export class QueryCoordinator {
   readonly #owners: (partition: number) => OwnerApi;
   readonly #shards: () => ShardConfig;
-  readonly #sql: SqlPort;
+  readonly #subs: ConnectionSubscriptions;
   readonly #home: number;
 
   constructor(deps: { owners: (partition: number) => OwnerApi; shards: () => ShardConfig; sql: SqlPort; home: number }) {
     this.#owners = deps.owners;
     this.#shards = deps.shards;
-    this.#sql = deps.sql;
+    this.#subs = new ConnectionSubscriptions(deps.sql, { name: "conn_query", id: "query_id" });
     this.#home = deps.home;
   }
 
@@ -32,9 +33,9 @@ export class QueryCoordinator {
     if (query.cursor !== undefined && decodeCursor(query.sort, query.cursor) === undefined) {
       throw new ProtocolError("INVALID_MESSAGE", "cursor does not continue a query with this sort");
     }
-    const previous = this.#mapOf(conn, queryId);
-    if (previous !== undefined && previous !== map) await this.#unsubscribeAt(previous, conn, queryId);
-    this.#sql.exec("INSERT OR REPLACE INTO conn_query (conn, query_id, map) VALUES (?, ?, ?)", conn, queryId, map);
+    const previous = this.#subs.mapOf(conn, queryId);
+    if (typeof previous === "string" && previous !== map) await this.#unsubscribeAt(previous, conn, queryId);
+    this.#subs.remember(conn, queryId, map);
     const subscriber = { home: this.#home, conn };
     const partitions = partitionsOfMap(this.#shards(), map);
     const answers = await Promise.all(partitions.map((p) => this.#owners(p).querySubscribe({ map, queryId, query, subscriber })));
@@ -45,29 +46,21 @@ export class QueryCoordinator {
 
   /** QUERY_UNSUB: drops the subscription at its owners; no reply. */
   async unsubscribe(conn: string, queryId: string): Promise<void> {
-    const map = this.#mapOf(conn, queryId);
-    if (map === undefined) return;
-    await this.#unsubscribeAt(map, conn, queryId);
+    const map = this.#subs.mapOf(conn, queryId);
+    if (typeof map === "string") await this.#unsubscribeAt(map, conn, queryId);
   }
 
   /** The connection closed: the owners of the maps it queried forget it. */
   async closed(conn: string): Promise<void> {
-    const maps = this.#sql.exec("SELECT DISTINCT map FROM conn_query WHERE conn = ?", conn).map((row) => String(row.map));
-    if (maps.length === 0) return;
-    this.#sql.exec("DELETE FROM conn_query WHERE conn = ?", conn);
+    const maps = this.#subs.forgetConnection(conn).filter((map) => map !== null);
     const partitions = new Set(maps.flatMap((map) => partitionsOfMap(this.#shards(), map)));
     await Promise.all([...partitions].map((p) => this.#owners(p).dropConnection({ home: this.#home, conn })));
   }
 
   async #unsubscribeAt(map: string, conn: string, queryId: string): Promise<void> {
-    this.#sql.exec("DELETE FROM conn_query WHERE conn = ? AND query_id = ?", conn, queryId);
+    this.#subs.forget(conn, queryId);
     const subscriber = { home: this.#home, conn };
     await Promise.all(partitionsOfMap(this.#shards(), map).map((p) => this.#owners(p).queryUnsubscribe({ queryId, subscriber })));
-  }
-
-  #mapOf(conn: string, queryId: string): string | undefined {
-    const row = this.#sql.exec("SELECT map FROM conn_query WHERE conn = ? AND query_id = ?", conn, queryId)[0];
-    return row === undefined ? undefined : String(row.map);
   }
 }
 

@@ -1,5 +1,6 @@
 import { partitionsOfMap, type ShardConfig } from "../core/placement.ts";
 import type { SearchOptions } from "../core/protocol/shared.ts";
+import { ConnectionSubscriptions } from "./connection-subscriptions.ts";
 import type { OwnerApi } from "./owner-api.ts";
 import { byScore, SEARCH_DEFAULT_LIMIT, type SearchResult } from "./search-service.ts";
 import type { SqlPort } from "./sql-port.ts";
@@ -16,13 +17,13 @@ type SearchRequest = { mapName: string; query: string; options?: SearchOptions |
 export class SearchCoordinator {
   readonly #owners: (partition: number) => OwnerApi;
   readonly #shards: () => ShardConfig;
-  readonly #sql: SqlPort;
+  readonly #subs: ConnectionSubscriptions;
   readonly #home: number;
 
   constructor(deps: { owners: (partition: number) => OwnerApi; shards: () => ShardConfig; sql: SqlPort; home: number }) {
     this.#owners = deps.owners;
     this.#shards = deps.shards;
-    this.#sql = deps.sql;
+    this.#subs = new ConnectionSubscriptions(deps.sql, { name: "conn_search", id: "sub_id" });
     this.#home = deps.home;
   }
 
@@ -38,9 +39,9 @@ export class SearchCoordinator {
   async subscribe(conn: string, request: SearchRequest & { subscriptionId: string }, reply: Reply): Promise<void> {
     const { subscriptionId, mapName: map, query } = request;
     const options = request.options ?? {};
-    const previous = this.#mapOf(conn, subscriptionId);
-    if (previous !== undefined && previous !== map) await this.#unsubscribeAt(previous, conn, subscriptionId);
-    this.#sql.exec("INSERT OR REPLACE INTO conn_search (conn, sub_id, map) VALUES (?, ?, ?)", conn, subscriptionId, map);
+    const previous = this.#subs.mapOf(conn, subscriptionId);
+    if (typeof previous === "string" && previous !== map) await this.#unsubscribeAt(previous, conn, subscriptionId);
+    this.#subs.remember(conn, subscriptionId, map);
     const subscriber = { home: this.#home, conn };
     const answers = await Promise.all(
       partitionsOfMap(this.#shards(), map).map((p) => this.#owners(p).searchSubscribe({ map, subscriptionId, query, options, subscriber })),
@@ -50,29 +51,21 @@ export class SearchCoordinator {
 
   /** SEARCH_UNSUB: drops the subscription at its owners; no reply (an OP_ACK would confuse real clients' op log). */
   async unsubscribe(conn: string, subscriptionId: string): Promise<void> {
-    const map = this.#mapOf(conn, subscriptionId);
-    if (map === undefined) return;
-    await this.#unsubscribeAt(map, conn, subscriptionId);
+    const map = this.#subs.mapOf(conn, subscriptionId);
+    if (typeof map === "string") await this.#unsubscribeAt(map, conn, subscriptionId);
   }
 
   /** The connection closed: the owners of the maps it searched forget its subscriptions. */
   async closed(conn: string): Promise<void> {
-    const maps = this.#sql.exec("SELECT DISTINCT map FROM conn_search WHERE conn = ?", conn).map((row) => String(row.map));
-    if (maps.length === 0) return;
-    this.#sql.exec("DELETE FROM conn_search WHERE conn = ?", conn);
+    const maps = this.#subs.forgetConnection(conn).filter((map) => map !== null);
     const partitions = new Set(maps.flatMap((map) => partitionsOfMap(this.#shards(), map)));
     await Promise.all([...partitions].map((p) => this.#owners(p).dropConnection({ home: this.#home, conn })));
   }
 
   async #unsubscribeAt(map: string, conn: string, subscriptionId: string): Promise<void> {
-    this.#sql.exec("DELETE FROM conn_search WHERE conn = ? AND sub_id = ?", conn, subscriptionId);
+    this.#subs.forget(conn, subscriptionId);
     const subscriber = { home: this.#home, conn };
     await Promise.all(partitionsOfMap(this.#shards(), map).map((p) => this.#owners(p).searchUnsubscribe({ subscriptionId, subscriber })));
-  }
-
-  #mapOf(conn: string, subscriptionId: string): string | undefined {
-    const row = this.#sql.exec("SELECT map FROM conn_search WHERE conn = ? AND sub_id = ?", conn, subscriptionId)[0];
-    return row === undefined ? undefined : String(row.map);
   }
 }
 
