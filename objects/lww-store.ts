@@ -19,6 +19,48 @@ interface StoredHead {
   hash: number;
 }
 
+/** Rows read per statement by scanLiveValues, so a large map is never held in memory whole. */
+const SCAN_PAGE_ROWS = 500;
+
+/** Visits every live (non-tombstoned) value of `map` in (leaf, key) order, a page of rows per statement. */
+export function scanLiveValues(sql: SqlPort, map: string, visit: (key: string, value: unknown) => void): void {
+  let leaf = -1;
+  let key = "";
+  for (;;) {
+    const rows = sql.exec(
+      `SELECT leaf, key, value FROM lww_record WHERE map = ? AND (leaf > ? OR (leaf = ? AND key > ?)) AND value IS NOT NULL
+       ORDER BY leaf, key LIMIT ?`,
+      map,
+      leaf,
+      leaf,
+      key,
+      SCAN_PAGE_ROWS,
+    );
+    for (const row of rows) {
+      if (row.value instanceof Uint8Array) visit(String(row.key), decodeValue(row.value));
+    }
+    const last = rows.at(-1);
+    if (!last || rows.length < SCAN_PAGE_ROWS) return;
+    leaf = Number(last.leaf);
+    key = String(last.key);
+  }
+}
+
+/** Visits the live values of `keys` in `map` (tombstoned and missing keys skipped), found by primary key. */
+export function readLiveValues(sql: SqlPort, map: string, keys: readonly string[], visit: (key: string, value: unknown) => void): void {
+  for (let i = 0; i < keys.length; i += SCAN_PAGE_ROWS) {
+    const rows = sql.exec(
+      `SELECT r.key, r.value FROM ${LEAF_KEY_LIST} CROSS JOIN lww_record AS r
+       ON r.map = ? AND r.leaf = j.value->>0 AND r.key = j.value->>1 WHERE r.value IS NOT NULL`,
+      leafKeyList(keys.slice(i, i + SCAN_PAGE_ROWS)),
+      map,
+    );
+    for (const row of rows) {
+      if (row.value instanceof Uint8Array) visit(String(row.key), decodeValue(row.value));
+    }
+  }
+}
+
 /** LWW records of the maps this partition owns: merge by HLC (strictly newer wins), tombstones, Merkle sums. */
 export class LwwStore {
   readonly #sql: SqlPort;

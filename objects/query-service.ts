@@ -7,10 +7,9 @@ import type { LwwChange } from "./crdt-writer.ts";
 import type { ConnectionRef } from "./event-fanout.ts";
 import { HomeDeliveries, type DeliverEachToHome } from "./home-deliveries.ts";
 import type { InterestRegistry } from "./interest-registry.ts";
+import { scanLiveValues } from "./lww-store.ts";
 import { bulkInsert, JSON_LIST, type SqlPort } from "./sql-port.ts";
 
-/** Rows read per statement while scanning a map for a snapshot, so a large map is never held in memory whole. */
-const SNAPSHOT_PAGE_ROWS = 500;
 /** Maps whose subscriptions are cached; the cache is only a shortcut for the write path. */
 const MAX_CACHED_MAPS = 1024;
 
@@ -57,8 +56,8 @@ export class QueryService {
         map,
         encodeValue(filter),
       );
-      this.#scan(map, (entry) => {
-        if (matchesQuery(filter, entry.value)) top.offer(entry);
+      scanLiveValues(this.#sql, map, (key, value) => {
+        if (matchesQuery(filter, value)) top.offer({ key, value });
       });
       const entries = top.entries();
       bulkInsert(this.#sql, "query_match (home, conn, query_id, key)", entries.map((e) => [home, conn, queryId, e.key]));
@@ -151,30 +150,6 @@ export class QueryService {
       const map = String(row.map);
       const others = this.#sql.exec("SELECT 1 AS one FROM query_sub WHERE map = ? AND home = ? AND conn = ? LIMIT 1", map, home, conn);
       if (others.length === 0) this.#interest.unregister(map, "query", home, conn);
-    }
-  }
-
-  /** Every live (non-tombstoned) record of `map`, a page of rows at a time in (leaf, key) order. */
-  #scan(map: string, visit: (entry: QueryEntry) => void): void {
-    let leaf = -1;
-    let key = "";
-    for (;;) {
-      const rows = this.#sql.exec(
-        `SELECT leaf, key, value FROM lww_record WHERE map = ? AND (leaf > ? OR (leaf = ? AND key > ?)) AND value IS NOT NULL
-         ORDER BY leaf, key LIMIT ?`,
-        map,
-        leaf,
-        leaf,
-        key,
-        SNAPSHOT_PAGE_ROWS,
-      );
-      for (const row of rows) {
-        if (row.value instanceof Uint8Array) visit({ key: String(row.key), value: decodeValue(row.value) });
-      }
-      const last = rows.at(-1);
-      if (!last || rows.length < SNAPSHOT_PAGE_ROWS) return;
-      leaf = Number(last.leaf);
-      key = String(last.key);
     }
   }
 

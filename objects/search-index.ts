@@ -1,13 +1,10 @@
 import MiniSearch, { type SearchOptions } from "minisearch";
-import { decodeValue } from "../core/codec.ts";
 import { SEARCH_INDEX_BUDGET_BYTES } from "../core/limits.ts";
 import { matchesClause, parseSearchQuery, type SearchClause } from "./search-query.ts";
 import { documentText, processTerm, termsOf, tokenize } from "./search-terms.ts";
-import { JSON_LIST } from "./sql-port.ts";
+import { readLiveValues, scanLiveValues } from "./lww-store.ts";
 import type { SqlPort } from "./sql-port.ts";
 
-/** Rows read per statement while building an index, so a large map is never held in memory whole. */
-const BUILD_PAGE_ROWS = 500;
 /** Estimated bytes per indexed character (term tree + postings) and per document (ids, field lengths). */
 const BYTES_PER_CHAR = 3;
 const BYTES_PER_DOC = 100;
@@ -131,12 +128,7 @@ export class SearchIndexes {
 
   /** Visits the index terms, in order, of the live documents of `keys`: read from SQLite a page at a time, never all at once. */
   #visitDocuments(map: string, keys: readonly string[], visit: (key: string, tokens: string[]) => void): void {
-    for (let i = 0; i < keys.length; i += BUILD_PAGE_ROWS) {
-      const page = JSON.stringify(keys.slice(i, i + BUILD_PAGE_ROWS));
-      for (const row of this.#sql.exec(`SELECT key, value FROM lww_record WHERE map = ? AND key IN ${JSON_LIST} AND value IS NOT NULL`, map, page)) {
-        if (row.value instanceof Uint8Array) visit(String(row.key), termsOf(documentText(decodeValue(row.value))));
-      }
-    }
+    readLiveValues(this.#sql, map, keys, (key, value) => visit(key, termsOf(documentText(value))));
   }
 
   /** Applies written records (null = tombstone) to the indexes in memory; maps without one are built later from SQLite. */
@@ -173,26 +165,8 @@ export class SearchIndexes {
   #build(map: string): MapIndex {
     this.builds++;
     const index: MapIndex = { search: newMiniSearch(), docs: new Map(), bytes: BYTES_PER_INDEX };
-    let leaf = -1;
-    let key = "";
-    for (;;) {
-      const rows = this.#sql.exec(
-        `SELECT leaf, key, value FROM lww_record WHERE map = ? AND (leaf > ? OR (leaf = ? AND key > ?)) AND value IS NOT NULL
-         ORDER BY leaf, key LIMIT ?`,
-        map,
-        leaf,
-        leaf,
-        key,
-        BUILD_PAGE_ROWS,
-      );
-      for (const row of rows) {
-        if (row.value instanceof Uint8Array) this.#add(index, String(row.key), decodeValue(row.value), false);
-      }
-      const last = rows.at(-1);
-      if (!last || rows.length < BUILD_PAGE_ROWS) return index;
-      leaf = Number(last.leaf);
-      key = String(last.key);
-    }
+    scanLiveValues(this.#sql, map, (key, value) => this.#add(index, key, value, false));
+    return index;
   }
 
   #add(index: MapIndex, key: string, value: unknown, counted = true): void {
