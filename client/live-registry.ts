@@ -1,8 +1,10 @@
 import type { ClientMessage, ServerMessage } from "../core/protocol/message.ts";
 import type { Query, SearchOptions } from "../core/protocol/shared.ts";
+import { EventJournalHandle } from "./event-journal-handle.ts";
 import { LockHandle } from "./lock-handle.ts";
 import { PNCounterHandle } from "./pn-counter-handle.ts";
-import { QueryHandle } from "./query-handle.ts";
+import { ProcessorRequests } from "./processor-requests.ts";
+import { QueryHandle, type QueryLocalMap } from "./query-handle.ts";
 import { SearchHandle, type SearchHit } from "./search-handle.ts";
 import { TopicHandle } from "./topic-handle.ts";
 
@@ -18,8 +20,18 @@ interface PendingSearch {
   reject(error: Error): void;
 }
 
-/** Topics, counters, live queries, searches and locks: the features that live on the server and are re-requested after AUTH_ACK. */
+export interface LiveRegistryOptions {
+  nodeId: string;
+  send(message: ClientMessage): boolean;
+  /** The local LWW map a live query reads (opened, loaded and synced on first use). */
+  openLocalMap(mapName: string): QueryLocalMap<unknown>;
+  /** True while a local write to `key` of `mapName` waits for its OP_ACK. */
+  isPending(mapName: string, key: string): boolean;
+}
+
+/** Topics, counters, live queries, searches, locks, entry processors and the journal: the features that live on the server and are re-requested after AUTH_ACK. */
 export class LiveRegistry {
+  readonly #options: LiveRegistryOptions;
   readonly #nodeId: string;
   readonly #send: (message: ClientMessage) => boolean;
   readonly #topics = new Map<string, TopicHandle>();
@@ -28,11 +40,16 @@ export class LiveRegistry {
   readonly #searches = new Map<string, SearchHandle>();
   readonly #pendingSearches = new Map<string, PendingSearch>();
   readonly #locks = new Map<string, LockHandle>();
+  readonly processors: ProcessorRequests;
+  readonly journal: EventJournalHandle;
   #nextId = 1;
 
-  constructor(nodeId: string, send: (message: ClientMessage) => boolean) {
-    this.#nodeId = nodeId;
-    this.#send = send;
+  constructor(options: LiveRegistryOptions) {
+    this.#options = options;
+    this.#nodeId = options.nodeId;
+    this.#send = options.send;
+    this.processors = new ProcessorRequests(this.#send, () => this.#newId());
+    this.journal = new EventJournalHandle(this.#send, () => this.#newId());
   }
 
   topic(name: string): TopicHandle {
@@ -55,7 +72,15 @@ export class LiveRegistry {
 
   query(mapName: string, query: Query): QueryHandle {
     const id = this.#newId();
-    const handle = new QueryHandle({ id, mapName, query, send: this.#send, onClose: () => this.#queries.delete(id) });
+    const handle = new QueryHandle({
+      id,
+      mapName,
+      query,
+      send: this.#send,
+      onClose: () => this.#queries.delete(id),
+      local: this.#options.openLocalMap(mapName),
+      isPending: (key) => this.#options.isPending(mapName, key),
+    });
     this.#queries.set(id, handle);
     return handle;
   }
@@ -103,6 +128,8 @@ export class LiveRegistry {
     for (const handle of this.#searches.values()) handle.resume();
     for (const handle of this.#locks.values()) handle.resume();
     for (const pending of this.#pendingSearches.values()) this.#send(pending.message);
+    this.processors.resume();
+    this.journal.resume();
   }
 
   /** Handles the message if it belongs to a live feature; false otherwise. */
@@ -134,6 +161,16 @@ export class LiveRegistry {
         return true;
       case "LOCK_RELEASED":
         this.#locks.get(message.payload.name)?.released(message.payload.requestId, message.payload.success);
+        return true;
+      case "ENTRY_PROCESS_RESPONSE":
+      case "ENTRY_PROCESS_BATCH_RESPONSE":
+        this.processors.answer(message);
+        return true;
+      case "JOURNAL_READ_RESPONSE":
+        this.journal.answerRead(message);
+        return true;
+      case "JOURNAL_EVENT":
+        this.journal.deliver(message);
         return true;
       default:
         return false;

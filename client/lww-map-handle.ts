@@ -1,4 +1,4 @@
-import type { HLC } from "../core/hlc.ts";
+import { compareTimestamps, type HLC } from "../core/hlc.ts";
 import { LWWMap, type LWWRecord } from "../core/lww-map.ts";
 import { coalesced, type MapContext } from "./map-context.ts";
 import type { StoredEntry } from "./storage/storage-adapter.ts";
@@ -12,6 +12,7 @@ export class LWWMapHandle<V = unknown> {
   readonly mapId: string;
   readonly #map: LWWMap<V>;
   readonly #context: MapContext;
+  readonly #localWriteListeners = new Set<(key: string) => void>();
   /** Resolves when the records stored by earlier sessions are loaded. */
   readonly ready: Promise<void>;
 
@@ -32,6 +33,7 @@ export class LWWMapHandle<V = unknown> {
   set(key: string, value: V, ttlMs?: number): LWWRecord<V> {
     const record = this.#map.set(key, value, ttlMs);
     this.#context.write(this.#entry(key, record), { mapName: this.name, key, opType: "PUT", record }, record.timestamp);
+    this.#emitLocalWrite(key);
     return record;
   }
 
@@ -39,6 +41,7 @@ export class LWWMapHandle<V = unknown> {
   remove(key: string): LWWRecord<V> {
     const record = this.#map.remove(key);
     this.#context.write(this.#entry(key, record), { mapName: this.name, key, opType: "REMOVE", record }, record.timestamp);
+    this.#emitLocalWrite(key);
     return record;
   }
 
@@ -51,9 +54,18 @@ export class LWWMapHandle<V = unknown> {
     return this.#map.entries();
   }
 
-  /** Calls `listener` after every change, local or remote. Returns the unsubscribe function. */
-  onChange(listener: () => void): () => void {
+  /**
+   * Calls `listener` after every change, local or remote, with the changed key (undefined when many keys may
+   * have changed). Returns the unsubscribe function.
+   */
+  onChange(listener: (key: string | undefined) => void): () => void {
     return this.#map.onChange(listener);
+  }
+
+  /** Calls `listener` after each local `set`/`remove`, once its op is in the op log. Returns the unsubscribe function. */
+  onLocalWrite(listener: (key: string) => void): () => void {
+    this.#localWriteListeners.add(listener);
+    return () => this.#localWriteListeners.delete(listener);
   }
 
   /** Calls `callback` with the live entries now and once per burst of changes after. Returns the unsubscribe function. */
@@ -75,9 +87,25 @@ export class LWWMapHandle<V = unknown> {
     this.#map.merge(key, asTyped<V>(record));
   }
 
+  /**
+   * The server refused the local write stamped `timestamp`: drops it here and in storage if it is still the
+   * key's record (true then), so the next sync brings back the server's record.
+   */
+  forgetRejected(key: string, timestamp: LWWRecord["timestamp"]): boolean {
+    const record = this.#map.getRecord(key);
+    if (record === undefined || compareTimestamps(record.timestamp, timestamp) !== 0) return false;
+    this.#map.forget(key);
+    this.#context.unstore(this.mapId, key);
+    return true;
+  }
+
   /** Drops tombstones older than `olderThan`, here and in storage. */
   prune(olderThan: LWWRecord["timestamp"]): void {
     for (const key of this.#map.prune(olderThan)) this.#context.unstore(this.mapId, key);
+  }
+
+  #emitLocalWrite(key: string): void {
+    for (const listener of this.#localWriteListeners) listener(key);
   }
 
   #entry(key: string, record: LWWRecord<V>): StoredEntry {

@@ -1,6 +1,7 @@
 import type { HLC, Timestamp } from "../core/hlc.ts";
 import type { ClientMessage, ServerMessage } from "../core/protocol/message.ts";
 import type { ServerEventPayload } from "../core/protocol/ops.ts";
+import type { ClientOp } from "../core/protocol/shared.ts";
 import type { PendingOp, StorageAdapter } from "./storage/storage-adapter.ts";
 import { LWWMapHandle } from "./lww-map-handle.ts";
 import { handleLwwBuckets, handleLwwLeaf, handleLwwRoot, lwwSyncInit } from "./lww-sync.ts";
@@ -105,6 +106,18 @@ export class MapRegistry {
       this.#syncedOnConnection.delete(handle);
       this.#sync(handle);
     }
+  }
+
+  /**
+   * OP_REJECTED: undoes a refused LWW write that is still its key's record (here and in storage) and syncs the
+   * map again, which brings back the server's record if it has one. Refused OR-Map writes stay (not rolled back).
+   */
+  rollBack(op: ClientOp): void {
+    if (!op.record || (op.opType !== "PUT" && op.opType !== "REMOVE")) return;
+    const handle = this.#lww.get(op.mapName);
+    if (handle === undefined || !handle.forgetRejected(op.key, op.record.timestamp)) return;
+    this.#syncedOnConnection.delete(handle);
+    this.#sync(handle);
   }
 
   /** Handles the message if it is about map data or map sync; false otherwise. */

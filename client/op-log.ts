@@ -57,13 +57,13 @@ export class OpLog {
 
   /**
    * Drops the ops an OP_ACK covers: numeric `lastId` covers every op up to it, anything else every op
-   * sent so far (PROTOCOL.md §3 row 8). Returns the highest seq dropped, or undefined if none.
+   * sent so far (PROTOCOL.md §3 row 8). Returns the dropped ops, oldest first (empty if none).
    */
-  acknowledge(lastId: string): number | undefined {
+  acknowledge(lastId: string): PendingOp[] {
     const numeric = /^\d+$/.test(lastId) ? Number(lastId) : this.#sentThrough;
     const through = Math.min(numeric, this.#sentThrough);
-    const before = this.#pending.length;
-    this.#pending = this.#pending.filter((pending) => pending.seq > through);
-    return this.#pending.length < before ? through : undefined;
+    const acknowledged = this.#pending.filter((pending) => pending.seq <= through);
+    if (acknowledged.length > 0) this.#pending = this.#pending.filter((pending) => pending.seq > through);
+    return acknowledged;
   }
 }

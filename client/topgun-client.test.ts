@@ -124,6 +124,26 @@ describe("TopGunClient op log", () => {
     expect(socket.sentOf("OP_BATCH").map((m) => m.payload.ops.map((op) => op.key))).toEqual([["k"], ["k"]]);
   });
 
+  it("reports the ops an OP_ACK covers to onOpsAcknowledged listeners, and only those", async () => {
+    const server = new FakeServer();
+    const client = await startClient(server);
+    const socket = await handshake(server);
+    const acknowledged: string[][] = [];
+    client.onOpsAcknowledged((ops) => acknowledged.push(ops.map((op) => `${op.mapName}/${op.key}`)));
+    const todos = client.getMap<string>("todos");
+    todos.set("a", "1");
+    todos.set("b", "2");
+    await client.flush();
+    const sent = socket.sentOf("OP_BATCH").flatMap((m) => m.payload.ops);
+    todos.set("c", "3");
+    await client.flush();
+
+    socket.deliver({ type: "OP_ACK", payload: { lastId: sent.at(-1)?.id ?? "" } });
+
+    expect(acknowledged).toEqual([["todos/a", "todos/b"]]);
+    expect(client.getPendingOpCount()).toBe(1);
+  });
+
   it("reports OP_REJECTED to onOpRejected listeners", async () => {
     const server = new FakeServer();
     const client = await startClient(server);

@@ -1,17 +1,20 @@
 import { errorCodeOf } from "../core/errors.ts";
 import { HLC, type Timestamp } from "../core/hlc.ts";
-import type { ClientOp, Query, SearchOptions } from "../core/protocol/shared.ts";
+import type { ClientOp, EntryProcessor, Query, SearchOptions } from "../core/protocol/shared.ts";
 import type { ClientMessage, ServerMessage } from "../core/protocol/message.ts";
 import { DEFAULT_BACKOFF, type BackoffConfig } from "./backoff.ts";
 import type { ClientError } from "./client-error.ts";
 import { Connection, DEFAULT_HEARTBEAT, type ConnectionState, type HeartbeatConfig } from "./connection.ts";
 import type { LWWMapHandle } from "./lww-map-handle.ts";
 import { LiveRegistry, type SearchResult } from "./live-registry.ts";
+import type { EventJournalHandle } from "./event-journal-handle.ts";
 import type { LockHandle } from "./lock-handle.ts";
+import type { EntryProcessorResult } from "./processor-requests.ts";
 import type { SearchHandle } from "./search-handle.ts";
 import type { MapContext } from "./map-context.ts";
 import { MapRegistry } from "./map-registry.ts";
 import { OpLog } from "./op-log.ts";
+import { PendingKeys } from "./pending-keys.ts";
 import type { ORMapHandle } from "./or-map-handle.ts";
 import type { PNCounterHandle } from "./pn-counter-handle.ts";
 import type { QueryHandle } from "./query-handle.ts";
@@ -49,9 +52,11 @@ export class TopGunClient {
   readonly #options: TopGunClientOptions;
   readonly #storage: StorageAdapter;
   readonly #opLog = new OpLog();
+  readonly #pendingKeys = new PendingKeys();
   readonly #writes: WriteBuffer;
   readonly #stateListeners = new Set<(state: ConnectionState) => void>();
   readonly #errorListeners = new Set<(error: ClientError) => void>();
+  readonly #ackListeners = new Set<(ops: readonly ClientOp[]) => void>();
   #token: string | undefined;
   #tokenProvider: TokenProvider | undefined;
   #started: Promise<void> | undefined;
@@ -112,10 +117,31 @@ export class TopGunClient {
     return this.#requireLive().counter(name);
   }
 
-  /** A live query on the LWW map `mapName`, answered by the server; `{}` matches everything. */
+  /**
+   * A live query on the LWW map `mapName`; `{}` matches everything. It shows the local map's matching records at
+   * once (offline too) and local writes as they happen, and settles to the server's answers; it opens the map.
+   */
   query<V = unknown>(mapName: string, query: Query = {}): QueryHandle<V> {
     // As with getMap, V is the app's declaration of what the map holds.
     return this.#requireLive().query(mapName, query) as QueryHandle<V>;
+  }
+
+  /**
+   * Runs the server's built-in entry processor `processor.name` (`increment`, `append`, `merge`, `setIfAbsent`,
+   * `compareAndSet`, `delete`) on `key` atomically at its owner; the new value reaches open maps like any write.
+   */
+  executeOnKey(mapName: string, key: string, processor: EntryProcessor): Promise<EntryProcessorResult> {
+    return this.#requireLive().processors.executeOnKey(mapName, key, processor);
+  }
+
+  /** {@link executeOnKey} on several keys; resolves with each key's result. */
+  executeOnKeys(mapName: string, keys: string[], processor: EntryProcessor): Promise<Map<string, EntryProcessorResult>> {
+    return this.#requireLive().processors.executeOnKeys(mapName, keys, processor);
+  }
+
+  /** The server's event journal: reads and live subscriptions of applied changes. */
+  getEventJournal(): EventJournalHandle {
+    return this.#requireLive().journal;
   }
 
   /** The distributed lock `name`. */
@@ -168,6 +194,15 @@ export class TopGunClient {
     });
   }
 
+  /**
+   * Calls `listener` with the ops each OP_ACK covers, oldest first, once they have left the pending log.
+   * An op's `mapName`, `key` and record timestamp tell which write it was. Returns the unsubscribe function.
+   */
+  onOpsAcknowledged(listener: (ops: readonly ClientOp[]) => void): () => void {
+    this.#ackListeners.add(listener);
+    return () => this.#ackListeners.delete(listener);
+  }
+
   /** Resolves when every write made so far is in storage (and so in the op log). */
   flush(): Promise<void> {
     return this.#writes.flush();
@@ -192,6 +227,7 @@ export class TopGunClient {
     if (isTimestamp(storedHlc)) hlc.update(storedHlc);
     this.#hlc = hlc;
     this.#opLog.restore(ops, typeof storedSeq === "number" ? storedSeq : 0);
+    for (const { seq, op } of ops) this.#pendingKeys.note(op.mapName, op.key, seq);
     this.#writes.setMeta("nodeId", nodeId);
     this.#maps = new MapRegistry({
       hlc,
@@ -202,7 +238,12 @@ export class TopGunClient {
       isAuthenticated: () => this.#connection?.isAuthenticated ?? false,
       onStorageError: (err) => this.#storageError(err),
     });
-    this.#live = new LiveRegistry(nodeId, (message) => this.#send(message));
+    this.#live = new LiveRegistry({
+      nodeId,
+      send: (message) => this.#send(message),
+      openLocalMap: (mapName) => this.#requireMaps().openLww(mapName),
+      isPending: (mapName, key) => this.#pendingKeys.has(mapName, key),
+    });
     this.#connection = new Connection({
       url: connectionUrl(this.#options.serverUrl, nodeId),
       backoff: { ...DEFAULT_BACKOFF, ...this.#options.backoff },
@@ -223,6 +264,7 @@ export class TopGunClient {
     return {
       write: (entry: StoredEntry, op: Omit<ClientOp, "id">, timestamp?: Timestamp) => {
         const pending = this.#opLog.create(op);
+        this.#pendingKeys.note(op.mapName, op.key, pending.seq);
         this.#writes.put(entry);
         this.#writes.addOp(pending);
         this.#writes.setMeta("opSeq", this.#opLog.lastSeq);
@@ -276,12 +318,22 @@ export class TopGunClient {
     const maps = this.#requireMaps();
     switch (message.type) {
       case "OP_ACK": {
-        const through = this.#opLog.acknowledge(message.payload.lastId);
-        if (through !== undefined) this.#storage.deleteOpsThrough(through).catch((err) => this.#storageError(err));
+        const acknowledged = this.#opLog.acknowledge(message.payload.lastId);
+        const last = acknowledged.at(-1);
+        if (last === undefined) return;
+        this.#pendingKeys.acknowledgeThrough(last.seq);
+        this.#storage.deleteOpsThrough(last.seq).catch((err) => this.#storageError(err));
+        const ops = acknowledged.map((pending) => pending.op);
+        for (const listener of this.#ackListeners) listener(ops);
         return;
       }
       case "OP_REJECTED": {
         const { opId, reason, code } = message.payload;
+        const rejected = this.#opLog.pending().find((pending) => pending.op.id === opId);
+        if (rejected !== undefined) {
+          this.#pendingKeys.drop(rejected.op.mapName, rejected.op.key, rejected.seq);
+          maps.rollBack(rejected.op);
+        }
         this.#emitError(code === undefined ? { kind: "OP_REJECTED", opId, reason } : { kind: "OP_REJECTED", opId, reason, code });
         return;
       }
@@ -291,7 +343,7 @@ export class TopGunClient {
         if (message.payload.code === errorCodeOf("UNAVAILABLE")) this.#scheduleResend();
         return;
       default:
-        // The journal, entry processors and resolvers have no client handles yet; their replies are dropped.
+        // Conflict resolvers have no client handle; their replies are dropped.
         if (!maps.dispatch(message, this.#opLog.pending())) this.#live?.dispatch(message);
         return;
     }

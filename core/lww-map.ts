@@ -35,7 +35,7 @@ export class LWWMap<V = unknown> {
   readonly #clock: () => number;
   readonly #records = new Map<string, LWWRecord<V>>();
   readonly #tree = new MerkleTree();
-  readonly #listeners = new Set<() => void>();
+  readonly #listeners = new Set<(key: string | undefined) => void>();
 
   constructor(hlc: HLC, options: LWWMapOptions = {}) {
     this.#hlc = hlc;
@@ -123,6 +123,13 @@ export class LWWMap<V = unknown> {
     return pruned;
   }
 
+  /** Drops the record of `key` without a tombstone (a local write the server refused); a later merge can bring the server's back. */
+  forget(key: string): void {
+    if (!this.#records.delete(key)) return;
+    this.#tree.remove(key);
+    this.#notify(key);
+  }
+
   /** Forgets every record. */
   clear(): void {
     this.#records.clear();
@@ -130,8 +137,11 @@ export class LWWMap<V = unknown> {
     this.#notify();
   }
 
-  /** Calls `listener` after every change; returns a function that unsubscribes it. */
-  onChange(listener: () => void): () => void {
+  /**
+   * Calls `listener` after every change with the changed key, or undefined when many keys may have changed
+   * (clear, prune); returns a function that unsubscribes it.
+   */
+  onChange(listener: (key: string | undefined) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -139,10 +149,10 @@ export class LWWMap<V = unknown> {
   #store(key: string, record: LWWRecord<V>): void {
     this.#records.set(key, record);
     this.#tree.update(key, lwwEntryHash(key, record.timestamp));
-    this.#notify();
+    this.#notify(key);
   }
 
-  #notify(): void {
-    for (const listener of this.#listeners) listener();
+  #notify(key?: string): void {
+    for (const listener of this.#listeners) listener(key);
   }
 }

@@ -10,12 +10,14 @@ export interface LiveResults<T> {
 interface LiveHandle<T> {
   subscribe(listener: (results: T[]) => void): () => void;
   close(): void;
+  /** True once the server answered (a query also calls listeners for local changes before that). */
+  readonly settled?: boolean;
 }
 
 /**
  * Opens a live handle in an effect (opening sends a subscribe frame, so not during render) and closes it on
- * unmount or when `key` changes. The handles call a listener once at once with what they hold, then only
- * for server answers, so `loading` ends at the second call.
+ * unmount or when `key` changes. A handle with `settled` says itself when the server answered; the others call
+ * a listener once at once with what they hold, then only for server answers, so `loading` ends at the second call.
  */
 export function useLiveResults<T>(open: () => LiveHandle<T>, key: string): LiveResults<T> {
   const [state, setState] = useState<LiveResults<T> & { key: string }>({ key, results: [], loading: true });
@@ -23,7 +25,7 @@ export function useLiveResults<T>(open: () => LiveHandle<T>, key: string): LiveR
     const handle = open();
     let answered = false;
     const unsubscribe = handle.subscribe((results) => {
-      setState({ key, results, loading: !answered });
+      setState({ key, results, loading: handle.settled === undefined ? !answered : !handle.settled });
       answered = true;
     });
     return () => {

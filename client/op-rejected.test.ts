@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { MemoryAdapter } from "./storage/memory-adapter.ts";
+import { FakeServer, handshake, until, type FakeSocket } from "./testing/fake-server.ts";
+import { TopGunClient } from "./topgun-client.ts";
+
+const open: TopGunClient[] = [];
+afterEach(async () => {
+  await Promise.all(open.map((client) => client.close()));
+  open.length = 0;
+});
+
+async function startClient(server: FakeServer, storage = new MemoryAdapter()): Promise<TopGunClient> {
+  const client = new TopGunClient({ serverUrl: "ws://server.test", storage, webSocketFactory: server.factory, backoff: { initialMs: 5 } });
+  open.push(client);
+  await client.start();
+  return client;
+}
+
+/** The id of the op the client sent for `key`. */
+async function sentOpId(client: TopGunClient, socket: FakeSocket, key: string): Promise<string> {
+  await client.flush();
+  const find = () => socket.sentOf("OP_BATCH").flatMap((m) => m.payload.ops).findLast((op) => op.key === key)?.id;
+  await until(() => find() !== undefined, `the op for ${key}`);
+  return find() ?? "";
+}
+
+describe("OP_REJECTED", () => {
+  it("rolls a rejected LWW write back and syncs the map again to restore the server's record", async () => {
+    const server = new FakeServer();
+    const client = await startClient(server);
+    const notes = client.getMap<string>("notes");
+    await notes.ready;
+    const socket = await handshake(server);
+    notes.set("n", "refused");
+    const opId = await sentOpId(client, socket, "n");
+
+    socket.deliver({ type: "OP_REJECTED", payload: { opId, reason: "timestamp too far ahead", code: 400 } });
+    const rolledBack = notes.get("n");
+    const serverTs = { millis: 1_000, counter: 0, nodeId: "srv" };
+    socket.deliver({ type: "SYNC_RESP_LEAF", payload: { mapName: "notes", path: "0", records: [{ key: "n", record: { value: "server", timestamp: serverTs } }] } });
+
+    expect(rolledBack).toBeUndefined();
+    expect(socket.sentOf("SYNC_INIT").map((m) => m.mapName)).toEqual(["notes", "notes"]);
+    expect(notes.get("n")).toBe("server");
+  });
+
+  it("keeps a newer local write when an older write of the key is rejected", async () => {
+    const server = new FakeServer();
+    const client = await startClient(server);
+    const notes = client.getMap<string>("notes");
+    await notes.ready;
+    const socket = await handshake(server);
+    notes.set("n", "first");
+    const opId = await sentOpId(client, socket, "n");
+    notes.set("n", "second");
+
+    socket.deliver({ type: "OP_REJECTED", payload: { opId, reason: "drift" } });
+
+    expect(notes.get("n")).toBe("second");
+  });
+
+  it("removes a rolled-back write from storage", async () => {
+    const server = new FakeServer();
+    const storage = new MemoryAdapter();
+    const client = await startClient(server, storage);
+    const notes = client.getMap<string>("notes");
+    await notes.ready;
+    const socket = await handshake(server);
+    notes.set("n", "refused");
+    const opId = await sentOpId(client, socket, "n");
+
+    socket.deliver({ type: "OP_REJECTED", payload: { opId, reason: "drift" } });
+    await client.flush();
+
+    expect(await storage.loadMap(notes.mapId)).toEqual([]);
+  });
+
+  it("takes a rejected write out of a live query at once", async () => {
+    const server = new FakeServer();
+    const client = await startClient(server);
+    const notes = client.getMap<string>("notes");
+    await notes.ready;
+    const query = client.query<string>("notes");
+    const socket = await handshake(server);
+    notes.set("n", "refused");
+    const opId = await sentOpId(client, socket, "n");
+
+    socket.deliver({ type: "OP_REJECTED", payload: { opId, reason: "drift" } });
+
+    expect(query.results()).toEqual([]);
+  });
+});
