@@ -1,7 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Three projects, split by where the tests run (see README "Tests").
+// Four projects, split by where the tests run (see README "Tests").
 export default defineConfig({
   test: {
     projects: [
@@ -9,7 +9,7 @@ export default defineConfig({
         test: {
           name: "unit",
           environment: "node",
-          include: ["core/**/*.test.ts", "client/**/*.test.ts", "worker/**/*.test.ts", "objects/**/*.test.ts", "migrations/**/*.test.ts", "test/unit/**/*.test.ts"],
+          include: ["core/**/*.test.ts", "client/**/*.test.ts", "lab/**/*.test.ts", "worker/**/*.test.ts", "objects/**/*.test.ts", "migrations/**/*.test.ts", "test/unit/**/*.test.ts"],
           exclude: ["**/*.workerd.test.ts", "**/*.e2e.test.ts", "node_modules/**"],
         },
       },
@@ -29,6 +29,18 @@ export default defineConfig({
           globalSetup: ["test/e2e/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "browser",
+          environment: "node",
+          include: ["test/browser/**/*.browser.test.ts"],
+          globalSetup: ["test/browser/global-setup.ts"],
+          testTimeout: 60_000,
+          // The global setup (no timeout of its own) installs Chromium with apt on a fresh machine; hooks only launch it.
+          hookTimeout: 60_000,
           fileParallelism: false,
         },
       },

@@ -14,9 +14,7 @@ export function createRouter() {
     },
   });
   const upgrade = (request: IRequest, env: Env) => {
-    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-      return error(426, "expected a WebSocket upgrade");
-    }
+    if (!isWebSocketUpgrade(request)) return error(426, "expected a WebSocket upgrade");
     const url = new URL(request.url);
     const namespace = readNamespace(url);
     if (namespace === undefined) return error(400, "invalid namespace");
@@ -29,7 +27,23 @@ export function createRouter() {
       return namespace === undefined ? error(400, "invalid namespace") : json(await namespaceStats(env, namespace));
     })
     .get("/ws", upgrade)
-    .get("/", upgrade)
+    // `/` is both the WebSocket endpoint and the Sync Lab page.
+    .get("/", (request: IRequest, env: Env) => (isWebSocketUpgrade(request) ? upgrade(request, env) : serveAsset(request, env)))
+    .get("*", serveAsset)
     .all("*", () => error(404, "not found"));
   return router;
+}
+
+function isWebSocketUpgrade(request: IRequest): boolean {
+  return request.headers.get("Upgrade")?.toLowerCase() === "websocket";
+}
+
+/**
+ * A static file of the Sync Lab, or a JSON 404. The Worker runs before assets (`run_worker_first`) so that a
+ * WebSocket upgrade to `/` never gets index.html and unknown API routes keep their JSON 404.
+ */
+async function serveAsset(request: IRequest, env: Env): Promise<Response> {
+  if (env.ASSETS === undefined) return error(404, "not found");
+  const response = await env.ASSETS.fetch(request as Request);
+  return response.status === 404 ? error(404, "not found") : response;
 }
