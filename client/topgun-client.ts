@@ -1,5 +1,6 @@
 import { errorCodeOf } from "../core/errors.ts";
 import { HLC, type Timestamp } from "../core/hlc.ts";
+import { randomHex } from "../core/random-hex.ts";
 import type { ClientOp, EntryProcessor, Query, SearchOptions } from "../core/protocol/shared.ts";
 import type { ClientMessage, ServerMessage } from "../core/protocol/message.ts";
 import { DEFAULT_BACKOFF, type BackoffConfig } from "./backoff.ts";
@@ -383,7 +384,7 @@ export class TopGunClient {
 
 /** A random node id: lowercase hex, no ':' (HLC node ids sort the same in every runtime then). */
 function newNodeId(): string {
-  return `c${crypto.randomUUID().replaceAll("-", "")}`;
+  return `c${randomHex(32)}`;
 }
 
 function isTimestamp(value: unknown): value is Timestamp {

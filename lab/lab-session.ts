@@ -1,3 +1,5 @@
+import { randomHex } from "../core/random-hex.ts";
+
 /** Where this page's data lives: the session in the URL and this tab's own slot of IndexedDB databases. */
 export interface LabSession {
   id: string;
@@ -38,8 +40,5 @@ export function serverUrlOf(location: Location): string {
   return new URL("/ws", location.origin.replace(/^http/, "ws")).toString();
 }
 
-/** Lowercase hex; getRandomValues, unlike randomUUID, works on plain-http pages too (a LAN address). */
-export function randomId(length: number): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(Math.ceil(length / 2)));
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("").slice(0, length);
-}
+/** Lowercase hex ids that work on plain-http pages too (a LAN address). */
+export const randomId = randomHex;
