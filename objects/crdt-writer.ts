@@ -137,6 +137,7 @@ export class CrdtWriter {
     } catch (err) {
       // The transaction rolled back: the in-memory leaf sums may hold changes SQLite did not keep.
       this.#merkle.forget();
+      this.#journal?.forget();
       throw err;
     }
     return { outcomes, events: [...events.values()], changes, queued: this.#outbox ? queued.length : 0, journal };

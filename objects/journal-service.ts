@@ -80,7 +80,8 @@ export class JournalService {
   readonly #clock: () => number;
   readonly #deliver: DeliverEachToHome;
   #lastTick: number | undefined;
-  #sinceTrim = TRIM_EVERY;
+  /** Rows in journal_event, once read (forgotten when a write's transaction rolls back). */
+  #count: number | undefined;
 
   constructor(deps: { sql: SqlPort; partition: number; deliver: DeliverEachToHome; clock?: () => number }) {
     this.#sql = deps.sql;
@@ -93,6 +94,7 @@ export class JournalService {
   append(events: readonly NewJournalEvent[]): JournalEventData[] {
     if (events.length === 0) return [];
     let last = this.#lastTick ?? Number(this.#sql.exec("SELECT COALESCE(MAX(tick), 0) AS tick FROM journal_event")[0]?.tick ?? 0);
+    const before = this.#count ?? Number(this.#sql.exec("SELECT COUNT(*) AS n FROM journal_event")[0]?.n ?? 0);
     const out: JournalEventData[] = [];
     const rows: SqlValue[][] = [];
     const now = this.#clock() * 1000;
@@ -109,17 +111,25 @@ export class JournalService {
     }
     // One statement for the batch (a statement costs far more than a row: see bulkInsert).
     bulkInsert(this.#sql, "journal_event (tick, map, key, type, value, prev, millis, counter, node)", rows);
-    this.#sinceTrim += events.length;
-    if (this.#sinceTrim >= TRIM_EVERY) {
-      this.#sinceTrim = 0;
+    // The ring's bound: the count is read once, then kept; the oldest rows over the bound go by ascending tick
+    // (a scan of the deleted rows only, not of the 10 000 kept).
+    let count = before + events.length;
+    if (count >= JOURNAL_MAX_EVENTS_PER_PARTITION + TRIM_EVERY) {
       this.#sql.exec(
-        "DELETE FROM journal_event WHERE tick <= (SELECT tick FROM journal_event ORDER BY tick DESC LIMIT 1 OFFSET ?)",
-        JOURNAL_MAX_EVENTS_PER_PARTITION,
+        "DELETE FROM journal_event WHERE tick IN (SELECT tick FROM journal_event ORDER BY tick LIMIT ?)",
+        count - JOURNAL_MAX_EVENTS_PER_PARTITION,
       );
+      count = JOURNAL_MAX_EVENTS_PER_PARTITION;
     }
+    this.#count = count;
     // Only after the statements ran: a rolled-back transaction throws before this, and ticks stay increasing anyway.
     this.#lastTick = last;
     return out;
+  }
+
+  /** A write's transaction rolled back: the kept row count may be off, so it is read again. */
+  forget(): void {
+    this.#count = undefined;
   }
 
   /** This partition's events with sequence ≥ `fromSequence` (of `map` when given), in order, at most `limit`. */
