@@ -52,6 +52,8 @@ export class LwwStore {
       else byMap.set(write.map, [index]);
     });
     for (const [map, indexes] of byMap) {
+      // Load the sums before the records change: a tree that is behind derives its sums from lww_record.
+      this.#merkle.sums("lww", map);
       const heads = this.#readHeads(map, [...new Set(indexes.map((i) => writes[i]!.key))], withPrevious);
       if (withPrevious) {
         for (const [key, head] of heads) if (head.value) previous.set(`${map}\u0000${key}`, head.value);

@@ -139,9 +139,10 @@ export class Partition extends DurableObject<Env> {
     return this.#get().coordination.dropConnection(request);
   }
 
-  /** Lock expiry and Postgres flush retries (the alarm is shared: see alarm-schedule.ts). */
+  /** Lock expiry, Postgres flush retries and Merkle leaf checkpoints (the alarm is shared: see alarm-schedule.ts). */
   override async alarm(): Promise<void> {
     const services = this.#get();
+    services.merkle.checkpoint();
     await Promise.all([services.coordination.alarm(), services.persistence?.alarm()]);
   }
 
