@@ -26,6 +26,8 @@ export class Partition extends DurableObject<Env> {
   readonly #namespace: string;
   readonly #id: number;
   #services: Services | undefined;
+  /** Each open socket's state, so a message does not deserialize the attachment (gone after hibernation: read again). */
+  readonly #states = new WeakMap<WebSocket, ConnectionState>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -172,13 +174,17 @@ export class Partition extends DurableObject<Env> {
   }
 
   #connection(ws: WebSocket, newId?: string): Connection {
-    let state: ConnectionState = readConnectionState(ws.deserializeAttachment(), newId ?? this.ctx.getTags(ws)[0] ?? "");
+    let state: ConnectionState =
+      (newId === undefined ? this.#states.get(ws) : undefined) ??
+      readConnectionState(ws.deserializeAttachment(), newId ?? this.ctx.getTags(ws)[0] ?? "");
+    const states = this.#states;
     return {
       get state() {
         return state;
       },
       update(next) {
         state = next;
+        states.set(ws, next);
         ws.serializeAttachment(next);
       },
       send: (frame) => ws.send(frame),
