@@ -11,6 +11,10 @@ import { writeThroughCost } from "./write-through.ts";
 
 const SHARDED_MAP = "bench-sharded";
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
+/** BENCH_ONLY=writes,sync runs only those parts (writes, sync, live, writeThrough) and records nothing. */
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : undefined;
+const part = <T>(name: string, run: () => Promise<T>): Promise<T | undefined> =>
+  !ONLY || ONLY.has(name) ? run() : Promise.resolve(undefined);
 
 async function main() {
   const server = await startServer({ noAuth: true, shardedMaps: `${SHARDED_MAP}:271` });
@@ -20,18 +24,19 @@ async function main() {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "unknown", node: process.version },
       settings: { durationMs: DURATION_MS, ...WRITE_SETTINGS },
-      writes: {
+      writes: await part("writes", async () => ({
         oneConnection: await throughput(server.wsUrl, 1, () => `bench-one-${stamp}`, DURATION_MS),
         tenConnectionsMapEach: await throughput(server.wsUrl, 10, (i) => `bench-ten-${i}-${stamp}`, DURATION_MS),
         tenConnectionsSharded271: await throughput(server.wsUrl, 10, () => SHARDED_MAP, DURATION_MS),
-      },
-      sync: await syncCost(server.wsUrl),
-      liveQueries: await queryLatency(server.wsUrl),
-      topics: await topicLatency(server.wsUrl),
-      writeThrough: await writeThroughCost(DURATION_MS),
+      })),
+      sync: await part("sync", () => syncCost(server.wsUrl)),
+      liveQueries: await part("live", () => queryLatency(server.wsUrl)),
+      topics: await part("live", () => topicLatency(server.wsUrl)),
+      writeThrough: await part("writeThrough", () => writeThroughCost(DURATION_MS)),
     };
     const text = JSON.stringify(results, null, 2);
     console.log(text);
+    if (ONLY) return;
     const dir = join(import.meta.dirname, "results");
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "latest.json"), text + "\n");

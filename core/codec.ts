@@ -24,7 +24,7 @@ const packr = new Packr({
 export function encodeMessage(message: unknown): Uint8Array {
   // msgpackr returns a view into a shared, reused buffer; a copy gives callers a Uint8Array that owns
   // exactly its bytes, so handing `.buffer` to a socket or SQLite cannot leak neighbouring messages.
-  return new Uint8Array(packr.pack(stripUndefined(message)));
+  return new Uint8Array(packr.pack(hasUndefined(message) ? stripUndefined(message) : message));
 }
 
 /**
@@ -45,6 +45,20 @@ export function encodeValue(value: unknown): Uint8Array {
 /** Decodes a value written by {@link encodeValue}. */
 export function decodeValue(bytes: Uint8Array): unknown {
   return decodeMessage(bytes);
+}
+
+/** Whether `value` holds `undefined` where stripUndefined would change it (checked first: most messages hold none, and the copy costs more than the walk). */
+function hasUndefined(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (hasUndefined(value[i])) return true;
+    return false;
+  }
+  if (!isPlainObject(value)) return false;
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && hasUndefined(value[key])) return true;
+  }
+  return false;
 }
 
 function stripUndefined(value: unknown): unknown {

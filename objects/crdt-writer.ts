@@ -1,4 +1,4 @@
-import { encodeValue } from "../core/codec.ts";
+import { decodeValue, encodeValue } from "../core/codec.ts";
 import { compareTimestamps, type HLC, type Timestamp } from "../core/hlc.ts";
 import type { ORMapEntry, ORMapRecord } from "../core/or-map.ts";
 import { MAX_VALUE_BYTES } from "../core/limits.ts";
@@ -99,19 +99,24 @@ export class CrdtWriter {
     };
     try {
       this.#sql.transaction(() => {
-        const live = this.#readPrevious(this.#journal ? lwwWrites : lwwWrites.filter((w) => w.record.value === null));
         const journalEvents: NewJournalEvent[] = [];
-        const won = this.#lww.apply(lwwWrites);
+        // Previous values: for the journal, and for a delete's query LEAVE (which carries the value it removed).
+        const withPrevious = this.#journal !== undefined || lwwWrites.some((w) => w.record.value === null);
+        const { won, previous } = this.#lww.apply(lwwWrites, withPrevious);
+        const live = new Map<string, LiveValue>();
+        for (const [id, encoded] of previous) live.set(id, { encoded });
         lwwOps.forEach((op, i) => {
           outcomes.push({ index: op.index, ok: true });
           if (!won[i]) return;
           const id = `${op.map}\u0000${op.key}`;
+          const encoded = lwwWrites[i]?.encoded ?? null;
           const change: LwwChange = { map: op.map, key: op.key, value: op.record.value };
-          if (op.record.value === null && live.has(id)) change.previous = live.get(id);
+          const before = live.get(id);
+          if (op.record.value === null && before) change.previous = valueOf(before);
           changes.push(change);
-          if (this.#journal) journalEvents.push(journalEventOf(op, live));
-          else if (op.record.value === null) live.delete(id);
-          else live.set(id, op.record.value);
+          if (this.#journal) journalEvents.push(journalEventOf(op, encoded, live));
+          else if (op.record.value === null || !encoded) live.delete(id);
+          else live.set(id, { encoded, value: op.record.value });
           const { timestamp, ttlMs } = op.record;
           queued.push({
             kind: "lww", map: op.map, key: op.key, value: lwwWrites[i]?.encoded ?? null,
@@ -137,6 +142,7 @@ export class CrdtWriter {
     } catch (err) {
       // The transaction rolled back: the in-memory leaf sums may hold changes SQLite did not keep.
       this.#merkle.forget();
+      this.#journal?.forget();
       throw err;
     }
     return { outcomes, events: [...events.values()], changes, queued: this.#outbox ? queued.length : 0, journal };
@@ -201,28 +207,13 @@ export class CrdtWriter {
       });
     } catch (err) {
       this.#merkle.forget();
+      this.#journal?.forget();
       throw err;
     }
     const events: MapEvents[] = messages.length > 0 ? [{ map, tree: "or", messages }] : [];
     return { outcomes: [], events, changes: [], queued: this.#outbox ? queued.length : 0, journal };
   }
 
-  /** The live values the keys of `writes` hold now (tombstones left out), by map and key. */
-  #readPrevious(writes: readonly LwwWrite[]): Map<string, unknown> {
-    const keysByMap = new Map<string, Set<string>>();
-    for (const w of writes) {
-      const keys = keysByMap.get(w.map) ?? new Set<string>();
-      keys.add(w.key);
-      keysByMap.set(w.map, keys);
-    }
-    const live = new Map<string, unknown>();
-    for (const [map, keys] of keysByMap) {
-      for (const [key, record] of this.#lww.readKeys(map, [...keys])) {
-        if (record.value !== null) live.set(`${map}\u0000${key}`, record.value);
-      }
-    }
-    return live;
-  }
 }
 
 /** The outbox row of an applied OR-Map add. */
@@ -234,19 +225,40 @@ export function orAddRow(map: string, key: string, record: ORMapRecord): ChangeR
   };
 }
 
-/** The journal event of an applied LWW write; updates `live` (the keys' live values) to after the write. */
-function journalEventOf(op: LwwOwnerOp, live: Map<string, unknown>): NewJournalEvent {
+/** A key's live value during a batch: encoded, and decoded once when a journal event needs it. */
+interface LiveValue {
+  encoded: Uint8Array;
+  value?: unknown;
+}
+
+/**
+ * The journal event of an applied LWW write (`encoded`: its value, as stored); updates `live` (the keys' live values)
+ * to after the write. Values travel encoded to the journal rows; a previous value is decoded once for the event.
+ */
+/** A live value, decoded at most once. */
+function valueOf(live: LiveValue): unknown {
+  if (!("value" in live)) live.value = decodeValue(live.encoded);
+  return live.value;
+}
+
+function journalEventOf(op: LwwOwnerOp, encoded: Uint8Array | null, live: Map<string, LiveValue>): NewJournalEvent {
   const id = `${op.map}\u0000${op.key}`;
-  const had = live.has(id);
+  const before = live.get(id);
   const event: NewJournalEvent = {
-    type: op.record.value === null ? "DELETE" : had ? "UPDATE" : "PUT",
+    type: op.record.value === null ? "DELETE" : before ? "UPDATE" : "PUT",
     map: op.map,
     key: op.key,
     timestamp: op.record.timestamp,
   };
-  if (op.record.value !== null) event.value = op.record.value;
-  if (had) event.previousValue = live.get(id);
-  if (op.record.value === null) live.delete(id);
-  else live.set(id, op.record.value);
+  if (op.record.value !== null && encoded) {
+    event.value = op.record.value;
+    event.encodedValue = encoded;
+  }
+  if (before) {
+    event.previousValue = valueOf(before);
+    event.encodedPreviousValue = before.encoded;
+  }
+  if (op.record.value === null || !encoded) live.delete(id);
+  else live.set(id, { encoded, value: op.record.value });
   return event;
 }

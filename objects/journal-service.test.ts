@@ -5,7 +5,7 @@ import { nodeSqlPort } from "../test/support/node-sql-port.ts";
 import { CrdtWriter } from "./crdt-writer.ts";
 import { EventFanout } from "./event-fanout.ts";
 import { InterestRegistry } from "./interest-registry.ts";
-import { compareSequences, formatSequence, JournalService, parseSequence } from "./journal-service.ts";
+import { compareSequences, formatSequence, JOURNAL_MAX_EVENTS_PER_PARTITION, JournalService, parseSequence } from "./journal-service.ts";
 import { LwwStore } from "./lww-store.ts";
 import { MerkleStore } from "./merkle-store.ts";
 import type { OwnerOp } from "./owner-api.ts";
@@ -133,6 +133,22 @@ describe("JournalService", () => {
     now = 4_000;
     const [b] = sql.transaction(() => journal.append([{ type: "PUT", map: "m", key: "b", value: 1, timestamp: ts }]));
     expect(compareSequences(a!.sequence, b!.sequence)).toBe(-1);
+  });
+
+  it("keeps the newest events within the ring's bound, also after a restart", () => {
+    const { journal, sql } = setup();
+    const ts = { millis: 1, counter: 0, nodeId: "n" };
+    const batch = (from: number) => Array.from({ length: 500 }, (_, i) => ({ type: "PUT" as const, map: "m", key: `k${from + i}`, value: 1, timestamp: ts }));
+    for (let n = 0; n < 11_000; n += 500) sql.transaction(() => journal.append(batch(n)));
+    const count = () => Number(sql.exec("SELECT COUNT(*) AS n FROM journal_event")[0]?.n);
+    expect(count()).toBeGreaterThanOrEqual(JOURNAL_MAX_EVENTS_PER_PARTITION);
+    expect(count()).toBeLessThan(JOURNAL_MAX_EVENTS_PER_PARTITION + 500);
+    const restarted = new JournalService({ sql, partition: 5, deliver: async () => [], clock: () => 1_000 });
+    for (let n = 11_000; n < 13_000; n += 500) sql.transaction(() => restarted.append(batch(n)));
+    expect(count()).toBeGreaterThanOrEqual(JOURNAL_MAX_EVENTS_PER_PARTITION);
+    expect(count()).toBeLessThan(JOURNAL_MAX_EVENTS_PER_PARTITION + 500);
+    const keys = sql.exec("SELECT key FROM journal_event ORDER BY tick DESC LIMIT 1").map((r) => r.key);
+    expect(keys).toEqual(["k12999"]);
   });
 });
 

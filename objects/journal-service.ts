@@ -4,7 +4,7 @@ import type { Timestamp } from "../core/hlc.ts";
 import type { JournalEventData } from "../core/protocol/shared.ts";
 import type { ConnectionRef } from "./event-fanout.ts";
 import { HomeDeliveries, type DeliverEachToHome } from "./home-deliveries.ts";
-import type { SqlPort, SqlRow } from "./sql-port.ts";
+import { bulkInsert, type SqlPort, type SqlRow, type SqlValue } from "./sql-port.ts";
 
 /** Events kept per partition (up to TRIM_EVERY more between trims): older ones are trimmed on append (a bounded ring, like TopGun's capacity of 10000). */
 export const JOURNAL_MAX_EVENTS_PER_PARTITION = 10_000;
@@ -25,6 +25,10 @@ export interface NewJournalEvent {
   key: string;
   value?: unknown;
   previousValue?: unknown;
+  /** `value` msgpack-encoded, when the caller has it already (saves encoding it again). */
+  encodedValue?: Uint8Array;
+  /** `previousValue` msgpack-encoded, when the caller has it already. */
+  encodedPreviousValue?: Uint8Array;
   timestamp: Timestamp;
 }
 
@@ -76,7 +80,8 @@ export class JournalService {
   readonly #clock: () => number;
   readonly #deliver: DeliverEachToHome;
   #lastTick: number | undefined;
-  #sinceTrim = TRIM_EVERY;
+  /** Rows in journal_event, once read (forgotten when a write's transaction rolls back). */
+  #count: number | undefined;
 
   constructor(deps: { sql: SqlPort; partition: number; deliver: DeliverEachToHome; clock?: () => number }) {
     this.#sql = deps.sql;
@@ -89,30 +94,42 @@ export class JournalService {
   append(events: readonly NewJournalEvent[]): JournalEventData[] {
     if (events.length === 0) return [];
     let last = this.#lastTick ?? Number(this.#sql.exec("SELECT COALESCE(MAX(tick), 0) AS tick FROM journal_event")[0]?.tick ?? 0);
+    const before = this.#count ?? Number(this.#sql.exec("SELECT COUNT(*) AS n FROM journal_event")[0]?.n ?? 0);
     const out: JournalEventData[] = [];
+    const rows: SqlValue[][] = [];
+    const now = this.#clock() * 1000;
     for (const event of events) {
-      const tick = Math.max(last + 1, this.#clock() * 1000);
+      const tick = Math.max(last + 1, now);
       last = tick;
-      this.#sql.exec(
-        "INSERT INTO journal_event (tick, map, key, type, value, prev, millis, counter, node) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      rows.push([
         tick, event.map, event.key, event.type,
-        event.value === undefined ? null : encodeValue(event.value),
-        event.previousValue === undefined ? null : encodeValue(event.previousValue),
+        event.value === undefined ? null : (event.encodedValue ?? encodeValue(event.value)),
+        event.previousValue === undefined ? null : (event.encodedPreviousValue ?? encodeValue(event.previousValue)),
         event.timestamp.millis, event.timestamp.counter, event.timestamp.nodeId,
-      );
+      ]);
       out.push(toEvent(this.#partition, tick, event));
     }
-    this.#sinceTrim += events.length;
-    if (this.#sinceTrim >= TRIM_EVERY) {
-      this.#sinceTrim = 0;
+    // One statement for the batch (a statement costs far more than a row: see bulkInsert).
+    bulkInsert(this.#sql, "journal_event (tick, map, key, type, value, prev, millis, counter, node)", rows);
+    // The ring's bound: the count is read once, then kept; the oldest rows over the bound go by ascending tick
+    // (a scan of the deleted rows only, not of the 10 000 kept).
+    let count = before + events.length;
+    if (count >= JOURNAL_MAX_EVENTS_PER_PARTITION + TRIM_EVERY) {
       this.#sql.exec(
-        "DELETE FROM journal_event WHERE tick <= (SELECT tick FROM journal_event ORDER BY tick DESC LIMIT 1 OFFSET ?)",
-        JOURNAL_MAX_EVENTS_PER_PARTITION,
+        "DELETE FROM journal_event WHERE tick IN (SELECT tick FROM journal_event ORDER BY tick LIMIT ?)",
+        count - JOURNAL_MAX_EVENTS_PER_PARTITION,
       );
+      count = JOURNAL_MAX_EVENTS_PER_PARTITION;
     }
+    this.#count = count;
     // Only after the statements ran: a rolled-back transaction throws before this, and ticks stay increasing anyway.
     this.#lastTick = last;
     return out;
+  }
+
+  /** A write's transaction rolled back: the kept row count may be off, so it is read again. */
+  forget(): void {
+    this.#count = undefined;
   }
 
   /** This partition's events with sequence ≥ `fromSequence` (of `map` when given), in order, at most `limit`. */

@@ -17,6 +17,15 @@ export interface LwwWrite {
 interface StoredHead {
   timestamp: Timestamp;
   hash: number;
+  /** The stored value, still encoded (null for a tombstone); read only when the caller asked for previous values. */
+  value?: Uint8Array | null;
+}
+
+/** What `apply` answers: per write, whether it won; with `withPrevious`, the encoded live value each key held before. */
+export interface LwwApplied {
+  won: boolean[];
+  /** By `map\u0000key`: the encoded value of each key that held a live (non-tombstone) value before the batch. */
+  previous: Map<string, Uint8Array>;
 }
 
 /** Rows read per statement by scanLiveValues, so a large map is never held in memory whole. */
@@ -71,8 +80,12 @@ export class LwwStore {
     this.#merkle = merkle;
   }
 
-  /** Merges `writes` (call inside a transaction); returns, per write, whether it won. */
-  apply(writes: readonly LwwWrite[]): boolean[] {
+  /**
+   * Merges `writes` (call inside a transaction); answers, per write, whether it won, and with `withPrevious` the
+   * values the keys held before (read by the same statement that reads the heads the merge needs).
+   */
+  apply(writes: readonly LwwWrite[], withPrevious = false): LwwApplied {
+    const previous = new Map<string, Uint8Array>();
     const won = new Array<boolean>(writes.length).fill(false);
     const byMap = new Map<string, number[]>();
     writes.forEach((write, index) => {
@@ -81,7 +94,12 @@ export class LwwStore {
       else byMap.set(write.map, [index]);
     });
     for (const [map, indexes] of byMap) {
-      const heads = this.#readHeads(map, [...new Set(indexes.map((i) => writes[i]!.key))]);
+      // Load the sums before the records change: a tree that is behind derives its sums from lww_record.
+      this.#merkle.sums("lww", map);
+      const heads = this.#readHeads(map, [...new Set(indexes.map((i) => writes[i]!.key))], withPrevious);
+      if (withPrevious) {
+        for (const [key, head] of heads) if (head.value) previous.set(`${map}\u0000${key}`, head.value);
+      }
       const winners = new Map<string, { write: LwwWrite; hash: number }>();
       for (const index of indexes) {
         const write = writes[index]!;
@@ -92,7 +110,7 @@ export class LwwStore {
       }
       this.#store(map, winners, heads);
     }
-    return won;
+    return { won, previous };
   }
 
   /** Records of the leaves first..last (tombstones included), by leaf, for SYNC_RESP_LEAF replies. */
@@ -123,19 +141,20 @@ export class LwwStore {
     return new Map(rows.map((row) => [String(row.key), toRecord(row)]));
   }
 
-  #readHeads(map: string, keys: readonly string[]): Map<string, StoredHead> {
+  #readHeads(map: string, keys: readonly string[], withValues: boolean): Map<string, StoredHead> {
     const rows = this.#sql.exec(
-      `SELECT r.key, r.millis, r.counter, r.node, r.hash FROM ${LEAF_KEY_LIST} CROSS JOIN lww_record AS r
+      `SELECT r.key, r.millis, r.counter, r.node, r.hash${withValues ? ", r.value" : ""} FROM ${LEAF_KEY_LIST} CROSS JOIN lww_record AS r
        ON r.map = ? AND r.leaf = j.value->>0 AND r.key = j.value->>1`,
       leafKeyList(keys),
       map,
     );
     return new Map(
-      rows.map((row) => [
+      rows.map((row): [string, StoredHead] => [
         String(row.key),
         {
           timestamp: { millis: Number(row.millis), counter: Number(row.counter), nodeId: String(row.node) },
           hash: Number(row.hash),
+          ...(withValues ? { value: row.value instanceof Uint8Array ? row.value : null } : {}),
         },
       ]),
     );

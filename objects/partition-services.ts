@@ -43,7 +43,12 @@ export interface Services {
   coordination: CoordinationOwner;
   /** Postgres write-through, when a Hyperdrive binding is configured. */
   persistence: Persistence | undefined;
+  /** Leaf sums (the alarm brings their merkle_leaf rows up to date). */
+  merkle: MerkleStore;
 }
+
+/** How soon after a write the alarm writes the LWW leaf sums that are behind. */
+const MERKLE_CHECKPOINT_DELAY_MS = 2_000;
 
 /** Builds a partition's services; runs on the first event after construction or wake, never in the constructor. */
 export function createPartitionServices(deps: {
@@ -59,7 +64,11 @@ export function createPartitionServices(deps: {
   const sql = durableObjectSqlPort(ctx.storage);
   applySchema(sql);
   const hlc = new HLC(`edge-p${id}`);
-  const merkle = new MerkleStore(sql);
+  const schedule = alarmSchedule(ctx.storage);
+  // LWW leaf sums reach merkle_leaf on the alarm (or every few batches): see merkle-store.ts.
+  const merkle = new MerkleStore(sql, () => {
+    schedule(Date.now() + MERKLE_CHECKPOINT_DELAY_MS).catch((err: unknown) => console.error("[owner] scheduling the Merkle checkpoint failed", err));
+  });
   const lww = new LwwStore(sql, merkle);
   const or = new OrStore(sql, merkle);
   const interest = new InterestRegistry(sql);
@@ -91,7 +100,7 @@ export function createPartitionServices(deps: {
         ? deliveries.flatMap((d) => deps.deliverLocal([d.conn], d.frames))
         : partitionStub(env, namespace, home).homeDeliverEach({ deliveries }),
   });
-  const persistence = env.HYPERDRIVE ? createPersistence(sql, env.HYPERDRIVE, namespace, alarmSchedule(ctx.storage)) : undefined;
+  const persistence = env.HYPERDRIVE ? createPersistence(sql, env.HYPERDRIVE, namespace, schedule) : undefined;
   const owner = new OwnerService({
     sql,
     writer: new CrdtWriter({ sql, lww, or, merkle, hlc, journal, ...(persistence ? { outbox: persistence.outbox } : {}) }),
@@ -112,7 +121,7 @@ export function createPartitionServices(deps: {
   const coordinationOwner = new CoordinationOwner({
     topics: new TopicService({ sql, sender }),
     counters: new CounterService({ sql, sender }),
-    locks: new LockService({ sql, sender, clock: Date.now, wakeAt: alarmSchedule(ctx.storage) }),
+    locks: new LockService({ sql, sender, clock: Date.now, wakeAt: schedule }),
   });
   const coordination = new CoordinationCoordinator({ owners: deps.coordinationOwners, sql, home: id });
   const shards = () => shardConfigOf(env);
@@ -142,5 +151,5 @@ export function createPartitionServices(deps: {
       },
     },
   });
-  return { owner, session, coordination: coordinationOwner, persistence };
+  return { owner, session, coordination: coordinationOwner, persistence, merkle };
 }

@@ -26,6 +26,8 @@ export class Partition extends DurableObject<Env> {
   readonly #namespace: string;
   readonly #id: number;
   #services: Services | undefined;
+  /** Each open socket's state, so a message does not deserialize the attachment (gone after hibernation: read again). */
+  readonly #states = new WeakMap<WebSocket, ConnectionState>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -139,9 +141,10 @@ export class Partition extends DurableObject<Env> {
     return this.#get().coordination.dropConnection(request);
   }
 
-  /** Lock expiry and Postgres flush retries (the alarm is shared: see alarm-schedule.ts). */
+  /** Lock expiry, Postgres flush retries and Merkle leaf checkpoints (the alarm is shared: see alarm-schedule.ts). */
   override async alarm(): Promise<void> {
     const services = this.#get();
+    services.merkle.checkpoint();
     await Promise.all([services.coordination.alarm(), services.persistence?.alarm()]);
   }
 
@@ -171,13 +174,17 @@ export class Partition extends DurableObject<Env> {
   }
 
   #connection(ws: WebSocket, newId?: string): Connection {
-    let state: ConnectionState = readConnectionState(ws.deserializeAttachment(), newId ?? this.ctx.getTags(ws)[0] ?? "");
+    let state: ConnectionState =
+      (newId === undefined ? this.#states.get(ws) : undefined) ??
+      readConnectionState(ws.deserializeAttachment(), newId ?? this.ctx.getTags(ws)[0] ?? "");
+    const states = this.#states;
     return {
       get state() {
         return state;
       },
       update(next) {
         state = next;
+        states.set(ws, next);
         ws.serializeAttachment(next);
       },
       send: (frame) => ws.send(frame),

@@ -103,6 +103,14 @@ const STEPS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE TABLE conn_search (conn TEXT NOT NULL, sub_id TEXT NOT NULL, map TEXT NOT NULL, PRIMARY KEY (conn, sub_id)) WITHOUT ROWID;
   `,
+  // 7: which LWW trees' merkle_leaf rows are up to date with their records (see merkle-store.ts); a tree without
+  // a row here has its leaf sums derived from lww_record when loaded.
+  `
+  CREATE TABLE merkle_current (kind INTEGER NOT NULL, map TEXT NOT NULL, PRIMARY KEY (kind, map)) WITHOUT ROWID;
+  `,
+  // 8: the journal is a ring of at most ~10 000 events: a read by map scans it by tick instead of keeping a second
+  // B-tree per appended and trimmed event (measured: a large part of the journal's cost per write).
+  `DROP INDEX IF EXISTS journal_event_map`,
 ];
 
 export function applySchema(sql: SqlPort): void {

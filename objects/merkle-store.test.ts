@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { HLC } from "../core/hlc.ts";
+import { nodeSqlPort } from "../test/support/node-sql-port.ts";
+import { CrdtWriter } from "./crdt-writer.ts";
+import { LwwStore } from "./lww-store.ts";
+import { MerkleStore } from "./merkle-store.ts";
+import type { OwnerOp } from "./owner-api.ts";
+import { OrStore } from "./or-store.ts";
+import { applySchema } from "./schema.ts";
+import type { SqlPort } from "./sql-port.ts";
+
+function setup(sql: SqlPort = nodeSqlPort()) {
+  applySchema(sql);
+  let behind = 0;
+  const merkle = new MerkleStore(sql, () => behind++);
+  const lww = new LwwStore(sql, merkle);
+  const or = new OrStore(sql, merkle);
+  const writer = new CrdtWriter({ sql, lww, or, merkle, hlc: new HLC("edge-p1", { clock: () => 1_000 }) });
+  return { sql, merkle, writer, behindCalls: () => behind };
+}
+
+const batch = (n: number, millis: number): OwnerOp[] =>
+  Array.from({ length: 20 }, (_, i) => ({
+    index: i, type: "PUT", map: "m", key: `k${(n * 7 + i * 13) % 200}`, record: { value: i, timestamp: { millis, counter: i, nodeId: "a" } },
+  }));
+
+/** The sums a fresh store (a woken object) loads from SQLite. */
+const reloaded = (sql: SqlPort) => {
+  const sums = new MerkleStore(sql).sums("lww", "m");
+  return { sums: [...sums.sums], counts: [...sums.counts] };
+};
+const current = (merkle: MerkleStore) => {
+  const sums = merkle.sums("lww", "m");
+  return { sums: [...sums.sums], counts: [...sums.counts] };
+};
+const rows = (sql: SqlPort) => Number(sql.exec("SELECT COUNT(*) AS n FROM merkle_current")[0]?.n);
+
+describe("MerkleStore (LWW trees written behind)", () => {
+  it("reloads the same sums whether merkle_leaf is behind or caught up by checkpoint()", () => {
+    const { sql, merkle, writer, behindCalls } = setup();
+    writer.apply(batch(0, 100));
+    expect(rows(sql)).toBe(0);
+    expect(behindCalls()).toBe(1);
+    expect(reloaded(sql)).toEqual(current(merkle));
+    for (let n = 1; n < 32; n++) writer.apply(batch(n, 100 + n));
+    expect(behindCalls()).toBe(1);
+    expect(reloaded(sql)).toEqual(current(merkle));
+    merkle.checkpoint();
+    expect(rows(sql)).toBe(1);
+    expect(reloaded(sql)).toEqual(current(merkle));
+    writer.apply(batch(40, 500));
+    expect(rows(sql)).toBe(0);
+    expect(behindCalls()).toBe(2);
+    expect(reloaded(sql)).toEqual(current(merkle));
+    merkle.checkpoint();
+    expect(rows(sql)).toBe(1);
+    expect(merkle.isBehind()).toBe(false);
+    const leafRows = sql.exec("SELECT leaf, hash, count FROM merkle_leaf WHERE kind = 0 AND map = 'm' ORDER BY leaf");
+    const { sums, counts } = current(merkle);
+    expect(leafRows.filter((r) => Number(r.count) > 0).map((r) => [Number(r.leaf), Number(r.hash), Number(r.count)])).toEqual(
+      counts.flatMap((count, leaf) => (count > 0 ? [[leaf, sums[leaf], count]] : [])),
+    );
+    expect(reloaded(sql)).toEqual(current(merkle));
+  });
+
+  it("derives the sums after a rollback and after forget", () => {
+    const { sql, merkle, writer } = setup();
+    writer.apply(batch(0, 100));
+    merkle.checkpoint();
+    const before = current(merkle);
+    expect(() =>
+      sql.transaction(() => {
+        writer.apply(batch(1, 200));
+        throw new Error("rolled back");
+      }),
+    ).toThrow("rolled back");
+    merkle.forget();
+    expect(current(merkle)).toEqual(before);
+    expect(reloaded(sql)).toEqual(before);
+  });
+});
