@@ -118,6 +118,20 @@ describe("JournalService", () => {
     expect(journalEvents()).toHaveLength(before);
   });
 
+  it("publishes to a subscription made after writes found none, and to subscriptions a new object reads from SQLite", async () => {
+    const { write, op, journal, journalEvents, sql, sent } = setup();
+    await write(op("m", "a", 1));
+    expect(journalEvents()).toHaveLength(0);
+    journal.subscribe({ subscriptionId: "s", filter: {}, subscriber: alice });
+    await write(op("m", "b", 1));
+    expect(journalEvents().map(([, e]) => (e as { key: string }).key)).toEqual(["b"]);
+    // After eviction a new service (same SQLite) still knows the subscription.
+    const revived = new JournalService({ sql, partition: 5, deliver: async (home, deliveries) => (sent.push({ home, deliveries }), []), clock: () => 2_000 });
+    const [event] = sql.transaction(() => revived.append([{ type: "PUT", map: "m", key: "c", value: 1, timestamp: { millis: 1, counter: 0, nodeId: "n" } }]));
+    await revived.publish([event!]);
+    expect(journalEvents().map(([, e]) => (e as { key: string }).key)).toEqual(["b", "c"]);
+  });
+
   it("answers a subscription's backlog from fromSequence", async () => {
     const { write, op, journal } = setup();
     await write(op("m", "a", 1), op("m", "b", 2));

@@ -82,6 +82,11 @@ export class JournalService {
   #lastTick: number | undefined;
   /** Rows in journal_event, once read (forgotten when a write's transaction rolls back). */
   #count: number | undefined;
+  /**
+   * journal_sub, once read: every publish needs it, and most partitions have no subscriber. Dropped whenever this
+   * service changes journal_sub (the only writer of the table); a new object (after eviction) reads it again.
+   */
+  #subs: Subscription[] | undefined;
 
   constructor(deps: { sql: SqlPort; partition: number; deliver: DeliverEachToHome; clock?: () => number }) {
     this.#sql = deps.sql;
@@ -149,6 +154,7 @@ export class JournalService {
       "INSERT OR REPLACE INTO journal_sub (home, conn, sub_id, map, types) VALUES (?, ?, ?, ?, ?)",
       subscriber.home, subscriber.conn, subscriptionId, filter.map ?? null, filter.types ? JSON.stringify(filter.types) : null,
     );
+    this.#subs = undefined;
     if (request.fromSequence === undefined) return [];
     return this.read({ fromSequence: request.fromSequence, limit: JOURNAL_MAX_BACKLOG, map: filter.map }).filter(
       (event) => !filter.types || filter.types.includes(event.type),
@@ -157,24 +163,18 @@ export class JournalService {
 
   unsubscribe(request: { subscriptionId: string; subscriber: ConnectionRef }): void {
     this.#sql.exec("DELETE FROM journal_sub WHERE home = ? AND conn = ? AND sub_id = ?", request.subscriber.home, request.subscriber.conn, request.subscriptionId);
+    this.#subs = undefined;
   }
 
   dropConnection(home: number, conn: string): void {
     this.#sql.exec("DELETE FROM journal_sub WHERE home = ? AND conn = ?", home, conn);
+    this.#subs = undefined;
   }
 
   /** Pushes new events (after their commit) to the matching subscribers; forgets connections their home no longer has. */
   async publish(events: readonly JournalEventData[]): Promise<void> {
     if (events.length === 0) return;
-    const subs = this.#sql.exec("SELECT home, conn, sub_id, map, types FROM journal_sub").map(
-      (row): Subscription => ({
-        home: Number(row.home),
-        conn: String(row.conn),
-        id: String(row.sub_id),
-        map: row.map === null ? null : String(row.map),
-        types: row.types === null ? null : (JSON.parse(String(row.types)) as JournalEventType[]),
-      }),
-    );
+    const subs = this.#subscriptions();
     if (subs.length === 0) return;
     const outbox = new HomeDeliveries();
     for (const event of events) {
@@ -187,6 +187,19 @@ export class JournalService {
       }
     }
     await outbox.send(this.#deliver, (home, conn) => this.dropConnection(home, conn), "journal");
+  }
+
+  #subscriptions(): Subscription[] {
+    this.#subs ??= this.#sql.exec("SELECT home, conn, sub_id, map, types FROM journal_sub").map(
+      (row): Subscription => ({
+        home: Number(row.home),
+        conn: String(row.conn),
+        id: String(row.sub_id),
+        map: row.map === null ? null : String(row.map),
+        types: row.types === null ? null : (JSON.parse(String(row.types)) as JournalEventType[]),
+      }),
+    );
+    return this.#subs;
   }
 }
 

@@ -86,9 +86,12 @@ export class QueryService {
   /** Evaluates applied LWW changes (in write order) against the subscriptions of their maps and delivers the updates. */
   async publish(changes: readonly LwwChange[]): Promise<void> {
     if (changes.length === 0) return;
+    // Most writes reach maps nobody queries: then no transaction is opened.
+    const queried = [...groupByMap(changes)].filter(([map]) => this.#subscriptionsOf(map).length > 0);
+    if (queried.length === 0) return;
     const outbox = new HomeDeliveries();
     this.#sql.transaction(() => {
-      for (const [map, list] of groupByMap(changes)) {
+      for (const [map, list] of queried) {
         for (const sub of this.#subscriptionsOf(map)) {
           outbox.add(sub.home, sub.conn, this.#evaluate(sub, list));
         }

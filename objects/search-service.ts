@@ -109,11 +109,14 @@ export class SearchService {
   /** Keeps the indexes up to date with applied LWW changes and sends SEARCH_UPDATEs to the subscriptions of their maps. */
   async publish(changes: readonly LwwChange[]): Promise<void> {
     if (changes.length === 0) return;
+    // Most writes reach a map with no subscription and no index in memory: then there is nothing to do (and no
+    // transaction to open).
+    const touched = [...latestByMap(changes)].filter(([map]) => this.#subscriptionsOf(map).length > 0 || this.#indexes.has(map));
+    if (touched.length === 0) return;
     const outbox = new HomeDeliveries();
     this.#sql.transaction(() => {
-      for (const [map, written] of latestByMap(changes)) {
+      for (const [map, written] of touched) {
         const subs = this.#subscriptionsOf(map);
-        if (subs.length === 0 && !this.#indexes.has(map)) continue;
         // SQLite's values, not the written ones: a later write to these keys may have committed while this one
         // waited (for Postgres), and the index and the subscriptions' sets must end at the stored state.
         const stored = this.#lww.readKeys(map, [...written.keys()]);

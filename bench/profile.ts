@@ -1,0 +1,104 @@
+// CPU profile of the local server under a write load, through the workerd inspector's CDP Profiler domain.
+// Usage: node --experimental-strip-types bench/profile.ts [one|ten|sharded] [out.cpuprofile]
+// Prints the functions with the most self and inclusive samples (native SQLite time shows as "exec :0"), and
+// writes the profile (open it in Chrome DevTools) and a copy of the bundle its line numbers refer to.
+import { execSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { startServer, PROJECT_ROOT } from "../test/support/server-harness.ts";
+// @ts-expect-error ws (a wrangler dependency) ships no types; Node's own WebSocket cannot send an Origin header.
+import WebSocket from "ws";
+import { throughput } from "./writes.ts";
+
+const mode = process.argv[2] ?? "sharded";
+const out = process.argv[3] ?? `profile-${mode}.cpuprofile`;
+const SHARDED_MAP = "bench-sharded";
+// The dev server's inspector only accepts DevTools' origin.
+const DEVTOOLS_ORIGIN = "https://devtools.devprod.cloudflare.dev";
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+async function main() {
+  const inspectorPort = await freePort();
+  process.env.INSPECTOR_PORT = String(inspectorPort);
+  const server = await startServer({ noAuth: true, shardedMaps: `${SHARDED_MAP}:271` });
+  const stamp = Date.now();
+  const connections = mode === "one" ? 1 : 10;
+  const mapOf = mode === "sharded" ? () => SHARDED_MAP : mode === "one" ? () => `one-${stamp}` : (i: number) => `ten-${i}-${stamp}`;
+  try {
+    console.log("warm-up", await throughput(server.wsUrl, connections, mapOf, 3000));
+    const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as { webSocketDebuggerUrl: string }[];
+    const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl, { headers: { Origin: DEVTOOLS_ORIGIN } });
+    await new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+    });
+    let nextId = 0;
+    const pending = new Map<number, (result: unknown) => void>();
+    ws.on("message", (data: unknown) => {
+      const message = JSON.parse(String(data)) as { id?: number; result?: unknown };
+      if (message.id !== undefined) pending.get(message.id)?.(message.result);
+    });
+    const call = (method: string, params: object = {}) =>
+      new Promise<unknown>((resolve) => {
+        const id = ++nextId;
+        pending.set(id, resolve);
+        ws.send(JSON.stringify({ id, method, params }));
+      });
+    await call("Profiler.enable");
+    await call("Profiler.setSamplingInterval", { interval: 200 });
+    await call("Profiler.start");
+    console.log("measured", await throughput(server.wsUrl, connections, mapOf, 6000));
+    const { profile } = (await call("Profiler.stop")) as { profile: Profile };
+    ws.close();
+    writeFileSync(out, JSON.stringify(profile));
+    const bundle = execSync(`ls -td ${PROJECT_ROOT}/.wrangler/tmp/*/ | head -1`).toString().trim();
+    writeFileSync(`${out}.bundle.js`, readFileSync(`${bundle}index.js`));
+    summarize(profile);
+  } finally {
+    await server.stop();
+  }
+}
+
+function summarize(profile: Profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parent.set(child, n.id);
+  const name = (n: ProfileNode) => `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url.split("/").at(-1)}:${n.callFrame.lineNumber + 1}`;
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  for (const sample of profile.samples) {
+    const node = byId.get(sample)!;
+    self.set(name(node), (self.get(name(node)) ?? 0) + 1);
+    const seen = new Set<string>();
+    for (let id: number | undefined = sample; id !== undefined; id = parent.get(id)) {
+      const label = name(byId.get(id)!);
+      if (seen.has(label)) continue;
+      seen.add(label);
+      inclusive.set(label, (inclusive.get(label) ?? 0) + 1);
+    }
+  }
+  const total = profile.samples.length;
+  const top = (counts: Map<string, number>, n: number) =>
+    [...counts].sort((a, b) => b[1] - a[1]).slice(0, n).map(([label, count]) => `${((100 * count) / total).toFixed(1).padStart(5)}% ${label}`).join("\n");
+  console.log(`samples: ${total}\n== self\n${top(self, 30)}\n== inclusive\n${top(inclusive, 40)}`);
+}
+
+await main();
