@@ -1,20 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FakeServer, handshake, until } from "./testing/fake-server.ts";
-import { MemoryAdapter } from "./storage/memory-adapter.ts";
-import { TopGunClient } from "./topgun-client.ts";
+import { startedClients } from "./testing/started-clients.ts";
 
-const open: TopGunClient[] = [];
-afterEach(async () => {
-  await Promise.all(open.map((client) => client.close()));
-  open.length = 0;
-});
-
-async function startClient(server: FakeServer): Promise<TopGunClient> {
-  const client = new TopGunClient({ serverUrl: "ws://server.test", storage: new MemoryAdapter(), webSocketFactory: server.factory, backoff: { initialMs: 5 } });
-  open.push(client);
-  await client.start();
-  return client;
-}
+const startClient = startedClients();
 
 describe("topics", () => {
   it("subscribes and sends offline publishes after AUTH_ACK", async () => {

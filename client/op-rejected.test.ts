@@ -1,20 +1,10 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MemoryAdapter } from "./storage/memory-adapter.ts";
 import { FakeServer, handshake, until, type FakeSocket } from "./testing/fake-server.ts";
-import { TopGunClient } from "./topgun-client.ts";
+import { startedClients } from "./testing/started-clients.ts";
+import type { TopGunClient } from "./topgun-client.ts";
 
-const open: TopGunClient[] = [];
-afterEach(async () => {
-  await Promise.all(open.map((client) => client.close()));
-  open.length = 0;
-});
-
-async function startClient(server: FakeServer, storage = new MemoryAdapter()): Promise<TopGunClient> {
-  const client = new TopGunClient({ serverUrl: "ws://server.test", storage, webSocketFactory: server.factory, backoff: { initialMs: 5 } });
-  open.push(client);
-  await client.start();
-  return client;
-}
+const startClient = startedClients();
 
 /** The id of the op the client sent for `key`. */
 async function sentOpId(client: TopGunClient, socket: FakeSocket, key: string): Promise<string> {

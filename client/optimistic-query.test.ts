@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ResultChange } from "./result-diff.ts";
-import { MemoryAdapter } from "./storage/memory-adapter.ts";
 import { FakeServer, handshake, until, type FakeSocket } from "./testing/fake-server.ts";
-import { TopGunClient } from "./topgun-client.ts";
+import { startedClients } from "./testing/started-clients.ts";
+import type { TopGunClient } from "./topgun-client.ts";
 
 interface Task {
   title: string;
@@ -10,18 +10,7 @@ interface Task {
   rank?: number;
 }
 
-const open: TopGunClient[] = [];
-afterEach(async () => {
-  await Promise.all(open.map((client) => client.close()));
-  open.length = 0;
-});
-
-async function startClient(server: FakeServer): Promise<TopGunClient> {
-  const client = new TopGunClient({ serverUrl: "ws://server.test", storage: new MemoryAdapter(), webSocketFactory: server.factory, backoff: { initialMs: 5 } });
-  open.push(client);
-  await client.start();
-  return client;
-}
+const startClient = startedClients();
 
 function queryIdOf(socket: FakeSocket): string {
   const sub = socket.sentOf("QUERY_SUB").at(-1);
