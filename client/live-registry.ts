@@ -2,7 +2,7 @@ import type { ClientMessage, ServerMessage } from "../core/protocol/message.ts";
 import type { Query, SearchOptions } from "../core/protocol/shared.ts";
 import { EventJournalHandle } from "./event-journal-handle.ts";
 import { LockHandle } from "./lock-handle.ts";
-import { PNCounterHandle } from "./pn-counter-handle.ts";
+import { PNCounterHandle, type CounterStore } from "./pn-counter-handle.ts";
 import { ProcessorRequests } from "./processor-requests.ts";
 import { QueryHandle, type QueryLocalMap } from "./query-handle.ts";
 import { SearchHandle, type SearchHit } from "./search-handle.ts";
@@ -27,6 +27,8 @@ export interface LiveRegistryOptions {
   openLocalMap(mapName: string): QueryLocalMap<unknown>;
   /** True while a local write to `key` of `mapName` waits for its OP_ACK. */
   isPending(mapName: string, key: string): boolean;
+  /** Where counters keep their state between reloads (none: in memory only). */
+  counterStore?: CounterStore;
 }
 
 /** Topics, counters, live queries, searches, locks, entry processors and the journal: the features that live on the server and are re-requested after AUTH_ACK. */
@@ -64,7 +66,7 @@ export class LiveRegistry {
   counter(name: string): PNCounterHandle {
     let handle = this.#counters.get(name);
     if (handle === undefined) {
-      handle = new PNCounterHandle(name, this.#nodeId, this.#send);
+      handle = new PNCounterHandle(name, this.#nodeId, this.#send, this.#options.counterStore);
       this.#counters.set(name, handle);
     }
     return handle;

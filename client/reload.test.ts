@@ -55,6 +55,28 @@ describe.each(backends)("reload with %s", (_label, backend) => {
     expect(after.getPendingOpCount()).toBe(3);
   });
 
+  it("keeps a PN counter's own counts across a reload and pushes them, with changes made before they were read on top", async () => {
+    const reopen = backend();
+    const before = await session(reopen());
+    before.getPNCounter("likes").increment(5);
+    before.getPNCounter("likes").decrement(1);
+    await before.flush();
+    await before.close();
+
+    const server = new FakeServer();
+    const after = await session(reopen(), server);
+    const likes = after.getPNCounter("likes");
+    likes.increment(2); // before the stored state is read: added on top of it, not lost to the max-merge
+    await likes.loaded;
+    expect(likes.get()).toBe(6);
+
+    const socket = await handshake(server);
+    expect(socket.sentOf("COUNTER_SYNC").at(-1)?.payload.state).toEqual({ p: { [after.nodeId]: 7 }, n: { [after.nodeId]: 1 } });
+    // The server's older view of this node's counts (5 before the reload) does not take the new increments back.
+    socket.deliver({ type: "COUNTER_UPDATE", payload: { name: "likes", state: { p: { [after.nodeId]: 5, other: 10 }, n: {} } } });
+    expect(likes.get()).toBe(16);
+  });
+
   it("orders a write after a reload after the same node's writes before it", async () => {
     const reopen = backend();
     const before = await session(reopen());

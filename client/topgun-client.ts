@@ -244,6 +244,14 @@ export class TopGunClient {
       send: (message) => this.#send(message),
       openLocalMap: (mapName) => this.#requireMaps().openLww(mapName),
       isPending: (mapName, key) => this.#pendingKeys.has(mapName, key),
+      counterStore: {
+        load: (name) =>
+          storage.getMeta(`counter:${name}`).catch((err: unknown) => {
+            this.#storageError(err);
+            return undefined;
+          }),
+        save: (name, state) => this.#writes.setMeta(`counter:${name}`, state),
+      },
     });
     this.#connection = new Connection({
       url: connectionUrl(this.#options.serverUrl, nodeId),
