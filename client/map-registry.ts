@@ -109,13 +109,23 @@ export class MapRegistry {
   }
 
   /**
-   * OP_REJECTED: undoes a refused LWW write that is still its key's record (here and in storage) and syncs the
-   * map again, which brings back the server's record if it has one. Refused OR-Map writes stay (not rolled back).
+   * OP_REJECTED: undoes a refused write here and in storage, then syncs the map again, which brings back what the
+   * server holds: an LWW write only while it is still its key's record (a newer local write stays); an OR-Map add
+   * is dropped (without a tombstone); an OR-Map remove loses its tombstone, so the removed value returns.
    */
   rollBack(op: ClientOp): void {
-    if (!op.record || (op.opType !== "PUT" && op.opType !== "REMOVE")) return;
-    const handle = this.#lww.get(op.mapName);
-    if (handle === undefined || !handle.forgetRejected(op.key, op.record.timestamp)) return;
+    let handle: AnyHandle | undefined;
+    if (op.record && (op.opType === "PUT" || op.opType === "REMOVE")) {
+      const lww = this.#lww.get(op.mapName);
+      if (lww?.forgetRejected(op.key, op.record.timestamp)) handle = lww;
+    } else if (op.opType === "OR_ADD" && op.orRecord) {
+      const or = this.#or.get(op.mapName);
+      if (or?.forgetRejected(op.orRecord.tag, true)) handle = or;
+    } else if (op.opType === "OR_REMOVE" && typeof op.orTag === "string") {
+      const or = this.#or.get(op.mapName);
+      if (or?.forgetRejected(op.orTag, false)) handle = or;
+    }
+    if (handle === undefined) return;
     this.#syncedOnConnection.delete(handle);
     this.#sync(handle);
   }

@@ -79,4 +79,48 @@ describe("OP_REJECTED", () => {
 
     expect(query.results()).toEqual([]);
   });
+
+  it("drops a rejected OR-Map add here and in storage, and syncs the map again", async () => {
+    const server = new FakeServer();
+    const storage = new MemoryAdapter();
+    const client = await startClient(server, storage);
+    const tags = client.getORMap<string>("tags");
+    await tags.ready;
+    const socket = await handshake(server);
+    tags.add("k", "kept");
+    tags.add("k", "refused");
+    await client.flush();
+    const ops = () => socket.sentOf("OP_BATCH").flatMap((m) => m.payload.ops);
+    await until(() => ops().length === 2, "both adds sent");
+    const refused = ops().find((op) => op.orRecord?.value === "refused");
+
+    socket.deliver({ type: "OP_REJECTED", payload: { opId: refused?.id ?? "", reason: "drift" } });
+    await client.flush();
+
+    expect(tags.get("k")).toEqual(["kept"]);
+    expect(tags.crdt.isTombstoned(refused?.orRecord?.tag ?? "")).toBe(false);
+    const stored = await storage.loadMap(tags.mapId);
+    expect(stored.flatMap((e) => (e.value.kind === "or" ? e.value.records.map((r) => r.value) : []))).toEqual(["kept"]);
+    expect(socket.sentOf("ORMAP_SYNC_INIT")).toHaveLength(2);
+  });
+
+  it("undoes a rejected OR-Map remove, so the value the server still holds comes back", async () => {
+    const server = new FakeServer();
+    const client = await startClient(server);
+    const tags = client.getORMap<string>("tags");
+    await tags.ready;
+    const socket = await handshake(server);
+    const record = tags.add("k", "v");
+    tags.remove("k", "v");
+    await client.flush();
+    const removeId = () => socket.sentOf("OP_BATCH").flatMap((m) => m.payload.ops).find((op) => op.opType === "OR_REMOVE")?.id;
+    await until(() => removeId() !== undefined, "the remove sent");
+
+    socket.deliver({ type: "OP_REJECTED", payload: { opId: removeId() ?? "", reason: "forbidden" } });
+    expect(tags.crdt.isTombstoned(record.tag)).toBe(false);
+    // What the re-sync delivers: the server's record of the key, no longer refused locally.
+    socket.deliver({ type: "SERVER_EVENT", payload: { mapName: "tags", eventType: "OR_ADD", key: "k", orRecord: record, orTag: record.tag } });
+
+    expect(tags.get("k")).toEqual(["v"]);
+  });
 });

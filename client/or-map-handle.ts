@@ -103,6 +103,22 @@ export class ORMapHandle<V = unknown> {
     for (const tag of tombstones) this.#map.applyTombstone(tag);
   }
 
+  /**
+   * The server refused a local write: an add (`record` given) is dropped here and in storage; a remove of `tag`
+   * loses its tombstone, so the next sync brings the record back. True when something was undone.
+   */
+  forgetRejected(tag: string, wasAdd: boolean): boolean {
+    if (wasAdd) {
+      const key = this.#map.forgetRecord(tag);
+      if (key === undefined) return false;
+      this.#context.store(this.#entry(key));
+      return true;
+    }
+    if (!this.#map.forgetTombstone(tag)) return false;
+    this.#context.storeMeta(this.tombstonesKey, this.#map.getTombstones());
+    return true;
+  }
+
   /** Drops tombstones older than `olderThan`. */
   prune(olderThan: Timestamp): void {
     if (this.#map.prune(olderThan).length > 0) this.#context.storeMeta(this.tombstonesKey, this.#map.getTombstones());

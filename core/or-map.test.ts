@@ -23,6 +23,31 @@ function sendKey(from: ORMap<unknown>, to: ORMap<unknown>, key: string): void {
   to.mergeKey(key, entry.records, entry.tombstones);
 }
 
+describe("ORMap undoing refused local writes", () => {
+  it("forgets a refused add without a tombstone, and its tree entry with it", () => {
+    const { map } = replica("a");
+    map.add("k", "kept");
+    const rootBefore = map.merkleTree.getRootHash();
+    const refused = map.add("k", "refused");
+
+    expect(map.forgetRecord(refused.tag)).toBe("k");
+    expect(map.get("k")).toEqual(["kept"]);
+    expect(map.isTombstoned(refused.tag)).toBe(false);
+    expect(map.merkleTree.getRootHash()).toBe(rootBefore);
+    expect(map.forgetRecord(refused.tag)).toBeUndefined();
+  });
+
+  it("forgets a refused remove's tombstone, so the record can come back", () => {
+    const { map } = replica("a");
+    const record = map.add("k", "v");
+    const [tag] = map.remove("k", "v");
+
+    expect(map.forgetTombstone(tag ?? "")).toBe(true);
+    expect(map.apply("k", record)).toBe(true);
+    expect(map.get("k")).toEqual(["v"]);
+  });
+});
+
 describe("ORMap add and remove", () => {
   it("keeps every added value of a key", () => {
     const { map } = replica("a");

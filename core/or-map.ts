@@ -93,6 +93,21 @@ export class ORMap<V = unknown> {
     this.#changed(key === undefined ? [] : [key]);
   }
 
+  /** Undoes a local add the server refused: drops the record of `tag` without tombstoning it; returns its key. */
+  forgetRecord(tag: string): string | undefined {
+    const key = this.#keyOfTag.get(tag);
+    if (key === undefined) return undefined;
+    this.#keyOfTag.delete(tag);
+    this.#items.get(key)?.delete(tag);
+    this.#changed([key]);
+    return key;
+  }
+
+  /** Undoes a local remove the server refused: forgets the tombstone, so sync can bring the record back. */
+  forgetTombstone(tag: string): boolean {
+    return this.#tombstones.delete(tag);
+  }
+
   /** Merges another replica: union of tombstones, then every record of `other` not yet known or removed. */
   merge(other: ORMap<V>): void {
     const touched = new Set<string>();
