@@ -1,28 +1,15 @@
-import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
-import { SignJWT } from "jose";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { partitionObjectName } from "../core/object-name.ts";
 import { partitionOfName } from "../core/placement.ts";
-import { WorkerdSocket } from "../test/workerd/socket.ts";
+import { connectAs, partitionStub } from "../test/workerd/connect.ts";
 import type { Partition } from "./partition.ts";
 
-const SECRET = new TextEncoder().encode("workerd-test-secret");
-
-async function connect(clientId: string, user: string): Promise<WorkerdSocket> {
-  const socket = await WorkerdSocket.open(`clientId=${clientId}`);
-  await socket.waitFor("AUTH_REQUIRED");
-  const token = await new SignJWT({ roles: [] }).setProtectedHeader({ alg: "HS256" }).setSubject(user).setIssuedAt().setExpirationTime("1h").sign(SECRET);
-  socket.send({ type: "AUTH", token });
-  await socket.waitFor("AUTH_ACK");
-  return socket;
+function connect(clientId: string, user: string) {
+  return connectAs(`clientId=${clientId}`, user);
 }
 
 function ownerStub(name: string) {
-  return env.PARTITION.get(env.PARTITION.idFromName(partitionObjectName("default", partitionOfName(name))));
-}
-
-function partitionStub(partition: number) {
-  return env.PARTITION.get(env.PARTITION.idFromName(partitionObjectName("default", partition)));
+  return partitionStub(partitionOfName(name));
 }
 
 describe("topics, counters and locks", () => {

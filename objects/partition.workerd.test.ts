@@ -1,21 +1,14 @@
-import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
-import { SignJWT } from "jose";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { partitionObjectName } from "../core/object-name.ts";
 import { partitionOfShard } from "../core/placement.ts";
+import { partitionStub, testToken } from "../test/workerd/connect.ts";
 import { WorkerdSocket } from "../test/workerd/socket.ts";
 import type { Partition } from "./partition.ts";
-
-const SECRET = new TextEncoder().encode("workerd-test-secret");
-
-async function token(sub: string): Promise<string> {
-  return new SignJWT({ roles: [] }).setProtectedHeader({ alg: "HS256" }).setSubject(sub).setIssuedAt().setExpirationTime("1h").sign(SECRET);
-}
 
 async function connect(map: string, user = "alice"): Promise<WorkerdSocket> {
   const socket = await WorkerdSocket.open(`map=${encodeURIComponent(map)}`);
   await socket.waitFor("AUTH_REQUIRED");
-  socket.send({ type: "AUTH", token: await token(user) });
+  socket.send({ type: "AUTH", token: await testToken(user) });
   await socket.waitFor("AUTH_ACK");
   return socket;
 }
@@ -25,7 +18,7 @@ function put(map: string, key: string, value: unknown, millis: number, id: strin
 }
 
 function homeStub(map: string) {
-  return env.PARTITION.get(env.PARTITION.idFromName(partitionObjectName("default", partitionOfShard(map, 0))));
+  return partitionStub(partitionOfShard(map, 0));
 }
 
 describe("Partition", () => {
@@ -67,7 +60,7 @@ describe("Partition", () => {
     const map = "evict-fanout";
     const reader = await WorkerdSocket.open("clientId=reader-1");
     await reader.waitFor("AUTH_REQUIRED");
-    reader.send({ type: "AUTH", token: await token("bob") });
+    reader.send({ type: "AUTH", token: await testToken("bob") });
     await reader.waitFor("AUTH_ACK");
     reader.send({ type: "SYNC_INIT", mapName: map });
     await reader.waitFor("SYNC_RESP_ROOT");

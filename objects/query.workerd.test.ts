@@ -1,27 +1,10 @@
-import { env, evictDurableObject } from "cloudflare:test";
-import { SignJWT } from "jose";
+import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { partitionObjectName } from "../core/object-name.ts";
 import { parseShardConfig, partitionOf, partitionOfName, partitionOfShard, partitionsOfMap } from "../core/placement.ts";
-import { WorkerdSocket } from "../test/workerd/socket.ts";
-
-const SECRET = new TextEncoder().encode("workerd-test-secret");
-
-async function connect(query: string, user: string): Promise<WorkerdSocket> {
-  const socket = await WorkerdSocket.open(query);
-  await socket.waitFor("AUTH_REQUIRED");
-  const token = await new SignJWT({ roles: [] }).setProtectedHeader({ alg: "HS256" }).setSubject(user).setIssuedAt().setExpirationTime("1h").sign(SECRET);
-  socket.send({ type: "AUTH", token });
-  await socket.waitFor("AUTH_ACK");
-  return socket;
-}
+import { connectAs as connect, partitionStub } from "../test/workerd/connect.ts";
 
 function ownerStub(map: string) {
-  return env.PARTITION.get(env.PARTITION.idFromName(partitionObjectName("default", partitionOfShard(map, 0))));
-}
-
-function partitionStub(partition: number) {
-  return env.PARTITION.get(env.PARTITION.idFromName(partitionObjectName("default", partition)));
+  return partitionStub(partitionOfShard(map, 0));
 }
 
 describe("live queries", () => {
