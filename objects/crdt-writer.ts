@@ -119,7 +119,7 @@ export class CrdtWriter {
           else live.set(id, { encoded, value: op.record.value });
           const { timestamp, ttlMs } = op.record;
           queued.push({
-            kind: "lww", map: op.map, key: op.key, value: lwwWrites[i]?.encoded ?? null,
+            kind: "lww", map: op.map, key: op.key, value: encoded,
             millis: timestamp.millis, counter: timestamp.counter, node: timestamp.nodeId, ...(ttlMs === undefined ? {} : { ttlMs }),
           });
           this.#hlc.update(op.record.timestamp);
@@ -213,7 +213,6 @@ export class CrdtWriter {
     const events: MapEvents[] = messages.length > 0 ? [{ map, tree: "or", messages }] : [];
     return { outcomes: [], events, changes: [], queued: this.#outbox ? queued.length : 0, journal };
   }
-
 }
 
 /** The outbox row of an applied OR-Map add. */
@@ -231,16 +230,16 @@ interface LiveValue {
   value?: unknown;
 }
 
-/**
- * The journal event of an applied LWW write (`encoded`: its value, as stored); updates `live` (the keys' live values)
- * to after the write. Values travel encoded to the journal rows; a previous value is decoded once for the event.
- */
 /** A live value, decoded at most once. */
 function valueOf(live: LiveValue): unknown {
   if (!("value" in live)) live.value = decodeValue(live.encoded);
   return live.value;
 }
 
+/**
+ * The journal event of an applied LWW write (`encoded`: its value, as stored); updates `live` (the keys' live values)
+ * to after the write. Values travel encoded to the journal rows; a previous value is decoded once for the event.
+ */
 function journalEventOf(op: LwwOwnerOp, encoded: Uint8Array | null, live: Map<string, LiveValue>): NewJournalEvent {
   const id = `${op.map}\u0000${op.key}`;
   const before = live.get(id);

@@ -20,6 +20,8 @@ import { MerkleStore } from "./merkle-store.ts";
 import type { OwnerApi } from "./owner-api.ts";
 import { OwnerService } from "./owner-service.ts";
 import { OrStore } from "./or-store.ts";
+import type { DeliverToHome } from "./event-fanout.ts";
+import type { DeliverEachToHome } from "./home-deliveries.ts";
 import { partitionStub } from "./partition-directory.ts";
 import { QueryCoordinator } from "./query-coordinator.ts";
 import { QueryService } from "./query-service.ts";
@@ -65,40 +67,36 @@ export function createPartitionServices(deps: {
   applySchema(sql);
   const hlc = new HLC(`edge-p${id}`);
   const schedule = alarmSchedule(ctx.storage);
-  // LWW leaf sums reach merkle_leaf on the alarm (or every few batches): see merkle-store.ts.
+  // LWW leaf sums reach merkle_leaf on the alarm, soon after a write: see merkle-store.ts.
   const merkle = new MerkleStore(sql, () => {
     schedule(Date.now() + MERKLE_CHECKPOINT_DELAY_MS).catch((err: unknown) => console.error("[owner] scheduling the Merkle checkpoint failed", err));
   });
   const lww = new LwwStore(sql, merkle);
   const or = new OrStore(sql, merkle);
   const interest = new InterestRegistry(sql);
-  const fanout = new EventFanout(interest, async (home, conns, frames) =>
-    home === id ? deps.deliverLocal(conns, frames) : partitionStub(env, namespace, home).homeDeliver({ conns, frames }),
-  );
+  // Frames for connections of a home: delivered here when this partition is the home, else by one call to it.
+  const deliver: DeliverToHome = async (home, conns, frames) =>
+    home === id ? deps.deliverLocal(conns, frames) : partitionStub(env, namespace, home).homeDeliver({ conns, frames });
+  const deliverEach: DeliverEachToHome = async (home, deliveries) =>
+    home === id
+      ? deliveries.flatMap((d) => deps.deliverLocal([d.conn], d.frames))
+      : partitionStub(env, namespace, home).homeDeliverEach({ deliveries });
+  const fanout = new EventFanout(interest, deliver);
   const queryService = new QueryService({
     sql,
     interest,
-    deliver: async (home, deliveries) =>
-      home === id
-        ? deliveries.flatMap((d) => deps.deliverLocal([d.conn], d.frames))
-        : partitionStub(env, namespace, home).homeDeliverEach({ deliveries }),
+    deliver: deliverEach,
   });
   const journal = new JournalService({
     sql,
     partition: id,
-    deliver: async (home, deliveries) =>
-      home === id
-        ? deliveries.flatMap((d) => deps.deliverLocal([d.conn], d.frames))
-        : partitionStub(env, namespace, home).homeDeliverEach({ deliveries }),
+    deliver: deliverEach,
   });
   const searchService = new SearchService({
     sql,
     lww,
     indexes: new SearchIndexes({ sql }),
-    deliver: async (home, deliveries) =>
-      home === id
-        ? deliveries.flatMap((d) => deps.deliverLocal([d.conn], d.frames))
-        : partitionStub(env, namespace, home).homeDeliverEach({ deliveries }),
+    deliver: deliverEach,
   });
   const persistence = env.HYPERDRIVE ? createPersistence(sql, env.HYPERDRIVE, namespace, schedule) : undefined;
   const owner = new OwnerService({
@@ -115,9 +113,7 @@ export function createPartitionServices(deps: {
     queries: queryService,
     search: searchService,
   });
-  const sender = new ConnectionSender(async (home, conns, frames) =>
-    home === id ? deps.deliverLocal(conns, frames) : partitionStub(env, namespace, home).homeDeliver({ conns, frames }),
-  );
+  const sender = new ConnectionSender(deliver);
   const coordinationOwner = new CoordinationOwner({
     topics: new TopicService({ sql, sender }),
     counters: new CounterService({ sql, sender }),

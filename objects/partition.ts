@@ -144,8 +144,14 @@ export class Partition extends DurableObject<Env> {
   /** Lock expiry, Postgres flush retries and Merkle leaf checkpoints (the alarm is shared: see alarm-schedule.ts). */
   override async alarm(): Promise<void> {
     const services = this.#get();
-    services.merkle.checkpoint();
-    await Promise.all([services.coordination.alarm(), services.persistence?.alarm()]);
+    // Each feature runs even when another fails; a failure is rethrown after, so the runtime retries the alarm.
+    const results = await Promise.allSettled([
+      Promise.resolve().then(() => services.merkle.checkpoint()),
+      services.coordination.alarm(),
+      services.persistence?.alarm(),
+    ]);
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 
   // Home role: an owner pushes frames to connections of this home; answers the ids no longer here.
