@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { PARTITION_COUNT, parseShardConfig, partitionOf } from "../core/placement.ts";
 import type { JournalEventData } from "../core/protocol/shared.ts";
 import { nodeSqlPort } from "../test/support/node-sql-port.ts";
+import { dropClosedConnection } from "./connection-close.ts";
 import { formatSequence } from "./journal-service.ts";
 import { JournalCoordinator } from "./journal-coordinator.ts";
 import type { OwnerApi } from "./owner-api.ts";
@@ -39,7 +40,7 @@ function setup() {
   const shards = parseShardConfig("");
   const coordinator = new JournalCoordinator({ owners, shards: () => shards, sql, home: 3 });
   const replies: unknown[] = [];
-  return { coordinator, calls, replies, reply: (m: unknown) => void replies.push(m), owner: partitionOf(shards, "m", "") };
+  return { coordinator, owners, calls, replies, reply: (m: unknown) => void replies.push(m), owner: partitionOf(shards, "m", "") };
 }
 
 describe("JournalCoordinator", () => {
@@ -62,17 +63,17 @@ describe("JournalCoordinator", () => {
   });
 
   it("unsubscribes and drops a closed connection's subscriptions at their owners", async () => {
-    const { coordinator, calls, reply, owner } = setup();
+    const { coordinator, owners, calls, reply, owner } = setup();
     await coordinator.subscribe("c1", { requestId: "s1", mapName: "m" }, reply);
     await coordinator.subscribe("c1", { requestId: "s2", mapName: "m", types: ["DELETE"] }, reply);
     await coordinator.unsubscribe("c1", "s1");
     expect(calls.filter((c) => c.method === "unsubscribe")).toEqual([
       { partition: owner, method: "unsubscribe", request: { subscriptionId: "s1", subscriber: { home: 3, conn: "c1" } } },
     ]);
-    await coordinator.closed("c1");
+    await dropClosedConnection("c1", 3, [coordinator], owners);
     expect(calls.filter((c) => c.method === "drop")).toEqual([{ partition: owner, method: "drop", request: { home: 3, conn: "c1" } }]);
     calls.length = 0;
-    await coordinator.closed("c1");
+    await dropClosedConnection("c1", 3, [coordinator], owners);
     expect(calls).toEqual([]);
   });
 });

@@ -76,11 +76,9 @@ export class JournalCoordinator {
     if (map !== undefined) await this.#unsubscribeAt(map ?? undefined, conn, subscriptionId);
   }
 
-  /** The connection closed: its subscriptions are dropped at their owners. */
-  async closed(conn: string): Promise<void> {
-    const maps = this.#subs.forgetConnection(conn);
-    const partitions = new Set(maps.flatMap((map) => this.#partitions(map ?? undefined)));
-    await Promise.all([...partitions].map((p) => this.#owners(p).dropConnection({ home: this.#home, conn })));
+  /** The connection closed: forgets its subscriptions here; answers the owners they are registered at (connection-close.ts). */
+  forgetConnection(conn: string): number[] {
+    return this.#subs.forgetConnection(conn).flatMap((map) => this.#partitions(map ?? undefined));
   }
 
   async #unsubscribeAt(map: string | undefined, conn: string, subscriptionId: string): Promise<void> {

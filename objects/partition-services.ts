@@ -10,6 +10,7 @@ import { CoordinationOwner } from "./coordination-owner.ts";
 import { CounterService } from "./counter-service.ts";
 import { LockService } from "./lock-service.ts";
 import { TopicService } from "./topic-service.ts";
+import { dropClosedConnection } from "./connection-close.ts";
 import { CrdtWriter } from "./crdt-writer.ts";
 import { durableObjectSqlPort } from "./do-sql-port.ts";
 import type { Env } from "./env.ts";
@@ -143,7 +144,7 @@ export function createPartitionServices(deps: {
       journal: journalHome,
       search,
       connectionClosed: async (conn) => {
-        await Promise.all([sync.closed(conn), queries.closed(conn), coordination.closed(conn), journalHome.closed(conn), search.closed(conn)]);
+        await Promise.all([coordination.closed(conn), dropClosedConnection(conn, id, [sync, queries, search, journalHome], owners)]);
       },
     },
   });

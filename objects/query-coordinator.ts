@@ -50,11 +50,9 @@ export class QueryCoordinator {
     if (typeof map === "string") await this.#unsubscribeAt(map, conn, queryId);
   }
 
-  /** The connection closed: the owners of the maps it queried forget it. */
-  async closed(conn: string): Promise<void> {
-    const maps = this.#subs.forgetConnection(conn).filter((map) => map !== null);
-    const partitions = new Set(maps.flatMap((map) => partitionsOfMap(this.#shards(), map)));
-    await Promise.all([...partitions].map((p) => this.#owners(p).dropConnection({ home: this.#home, conn })));
+  /** The connection closed: forgets its queries here; answers the owners of the maps it queried (connection-close.ts). */
+  forgetConnection(conn: string): number[] {
+    return this.#subs.forgetConnection(conn).flatMap((map) => (map === null ? [] : partitionsOfMap(this.#shards(), map)));
   }
 
   async #unsubscribeAt(map: string, conn: string, queryId: string): Promise<void> {

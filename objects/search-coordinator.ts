@@ -55,11 +55,9 @@ export class SearchCoordinator {
     if (typeof map === "string") await this.#unsubscribeAt(map, conn, subscriptionId);
   }
 
-  /** The connection closed: the owners of the maps it searched forget its subscriptions. */
-  async closed(conn: string): Promise<void> {
-    const maps = this.#subs.forgetConnection(conn).filter((map) => map !== null);
-    const partitions = new Set(maps.flatMap((map) => partitionsOfMap(this.#shards(), map)));
-    await Promise.all([...partitions].map((p) => this.#owners(p).dropConnection({ home: this.#home, conn })));
+  /** The connection closed: forgets its searches here; answers the owners of the maps it searched (connection-close.ts). */
+  forgetConnection(conn: string): number[] {
+    return this.#subs.forgetConnection(conn).flatMap((map) => (map === null ? [] : partitionsOfMap(this.#shards(), map)));
   }
 
   async #unsubscribeAt(map: string, conn: string, subscriptionId: string): Promise<void> {

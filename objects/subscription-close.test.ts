@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseShardConfig, partitionsOfMap } from "../core/placement.ts";
 import { nodeSqlPort } from "../test/support/node-sql-port.ts";
+import { dropClosedConnection, type ConnectionForgetter } from "./connection-close.ts";
 import type { OwnerApi } from "./owner-api.ts";
 import { QueryCoordinator } from "./query-coordinator.ts";
 import { applySchema } from "./schema.ts";
@@ -21,7 +22,10 @@ function setup() {
       dropConnection: async (r: { home: number; conn: string }) => void drops.push(`p${partition} ${r.home}/${r.conn}`),
     }) as unknown as OwnerApi;
   const deps = { owners, shards: () => shards, sql, home: HOME };
-  return { queries: new QueryCoordinator(deps), search: new SearchCoordinator(deps), drops };
+  const queries = new QueryCoordinator(deps);
+  const search = new SearchCoordinator(deps);
+  const close = (conn: string, ...features: ConnectionForgetter[]) => dropClosedConnection(conn, HOME, features, owners);
+  return { queries, search, close, drops };
 }
 
 const expectedDrops = (maps: string[], conn: string) =>
@@ -29,31 +33,41 @@ const expectedDrops = (maps: string[], conn: string) =>
 
 describe("subscriptions end when their connection closes", () => {
   it("drops a closed connection's queries at every owner of the maps it queried, every shard included, once", async () => {
-    const { queries, drops } = setup();
+    const { queries, close, drops } = setup();
     await queries.subscribe("c1", { queryId: "q1", mapName: "wide", query: {} }, () => undefined);
     await queries.subscribe("c1", { queryId: "q2", mapName: "plain", query: {} }, () => undefined);
 
-    await queries.closed("c1");
-    await queries.closed("c1");
+    await close("c1", queries);
+    await close("c1", queries);
 
     expect(drops.sort()).toEqual(expectedDrops(["wide", "plain"], "c1"));
   });
 
   it("drops a closed connection's search subscriptions at every owner of the maps it searched, once", async () => {
-    const { search, drops } = setup();
+    const { search, close, drops } = setup();
     await search.subscribe("c1", { subscriptionId: "s1", mapName: "wide", query: "fox" }, () => undefined);
 
-    await search.closed("c1");
-    await search.closed("c1");
+    await close("c1", search);
+    await close("c1", search);
+
+    expect(drops.sort()).toEqual(expectedDrops(["wide"], "c1"));
+  });
+
+  it("tells each owner once when several features of the closed connection name it", async () => {
+    const { queries, search, close, drops } = setup();
+    await queries.subscribe("c1", { queryId: "q1", mapName: "wide", query: {} }, () => undefined);
+    await search.subscribe("c1", { subscriptionId: "s1", mapName: "wide", query: "fox" }, () => undefined);
+
+    await close("c1", queries, search);
 
     expect(drops.sort()).toEqual(expectedDrops(["wide"], "c1"));
   });
 
   it("leaves other connections' subscriptions alone", async () => {
-    const { queries, drops } = setup();
+    const { queries, close, drops } = setup();
     await queries.subscribe("c1", { queryId: "q1", mapName: "plain", query: {} }, () => undefined);
 
-    await queries.closed("c2");
+    await close("c2", queries);
 
     expect(drops).toEqual([]);
   });

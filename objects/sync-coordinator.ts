@@ -108,12 +108,11 @@ export class SyncCoordinator {
     await Promise.all([...byOwner].map(([partition, list]) => this.#owners(partition).pushOrDiff({ map, entries: list, writer })));
   }
 
-  /** The connection closed: its owners forget it. */
-  async closed(conn: string): Promise<void> {
+  /** The connection closed: forgets the maps it synced here; answers their owners (connection-close.ts). */
+  forgetConnection(conn: string): number[] {
     const maps = this.#sql.exec("SELECT DISTINCT map FROM conn_interest WHERE conn = ?", conn).map((row) => String(row.map));
-    this.#sql.exec("DELETE FROM conn_interest WHERE conn = ?", conn);
-    const partitions = new Set(maps.flatMap((map) => partitionsOfMap(this.#shards(), map)));
-    await Promise.all([...partitions].map((p) => this.#owners(p).dropConnection({ home: this.#home, conn })));
+    if (maps.length > 0) this.#sql.exec("DELETE FROM conn_interest WHERE conn = ?", conn);
+    return maps.flatMap((map) => partitionsOfMap(this.#shards(), map));
   }
 
   async #answer(conn: string, kind: TreeKind, map: string, path: string): Promise<MerkleAnswer> {
