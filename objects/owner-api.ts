@@ -4,10 +4,10 @@ import type { ORMapEntry, ORMapRecord } from "../core/or-map.ts";
 import type { ErrorKind } from "../core/errors.ts";
 import type { QueryEntry } from "../core/predicate.ts";
 import type { JournalEventData, Query } from "../core/protocol/shared.ts";
-import type { ConnectionRef } from "./event-fanout.ts";
-import type { TreeKind } from "./merkle-store.ts";
-import type { JournalFilter } from "./journal-service.ts";
-import type { SearchResult } from "./search-service.ts";
+import type { ConnectionRef } from "./delivery/event-fanout.ts";
+import type { TreeKind } from "./writes/merkle-store.ts";
+import type { JournalFilter } from "./journal/journal-service.ts";
+import type { SearchResult } from "./search/search-service.ts";
 import type { SearchOptions } from "../core/protocol/shared.ts";
 
 /** One key's answer to an entry processor (the wire shape of ENTRY_PROCESS_RESPONSE without requestId). */

@@ -1,5 +1,5 @@
-import type { PNCounterState } from "../core/protocol/shared.ts";
-import type { ConnectionRef } from "./event-fanout.ts";
+import type { PNCounterState } from "../../core/protocol/shared.ts";
+import type { ConnectionRef } from "../delivery/event-fanout.ts";
 import type { LockOutcome, LockRequest } from "./lock-service.ts";
 import type { TopicPublish } from "./topic-service.ts";
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { partitionOfName } from "../core/placement.ts";
-import { nodeSqlPort } from "../test/support/node-sql-port.ts";
+import { partitionOfName } from "../../core/placement.ts";
+import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
 import type { CoordinationApi } from "./coordination-api.ts";
 import { CoordinationCoordinator } from "./coordination-coordinator.ts";
-import { applySchema } from "./schema.ts";
+import { applySchema } from "../storage/schema.ts";
 
 function setup() {
   const sql = nodeSqlPort();

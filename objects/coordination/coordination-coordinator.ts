@@ -1,10 +1,10 @@
-import { encodeValue } from "../core/codec.ts";
-import { partitionOfName } from "../core/placement.ts";
-import { toWireCounterState } from "../core/protocol/counters.ts";
-import type { PNCounterState } from "../core/protocol/shared.ts";
+import { encodeValue } from "../../core/codec.ts";
+import { partitionOfName } from "../../core/placement.ts";
+import { toWireCounterState } from "../../core/protocol/counters.ts";
+import type { PNCounterState } from "../../core/protocol/shared.ts";
 import type { CoordinationApi } from "./coordination-api.ts";
 import { lockTtlMs } from "./lock-service.ts";
-import type { SqlPort } from "./sql-port.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
 
 export type CoordinationReply = (message: unknown) => void;
 

@@ -1,7 +1,7 @@
-import type { PNCounterState } from "../core/protocol/shared.ts";
+import type { PNCounterState } from "../../core/protocol/shared.ts";
 import type { CoordinationApi } from "./coordination-api.ts";
 import type { CounterService } from "./counter-service.ts";
-import type { ConnectionRef } from "./event-fanout.ts";
+import type { ConnectionRef } from "../delivery/event-fanout.ts";
 import type { LockOutcome, LockRequest, LockService } from "./lock-service.ts";
 import type { TopicPublish, TopicService } from "./topic-service.ts";
 

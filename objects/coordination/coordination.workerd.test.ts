@@ -1,8 +1,8 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { partitionOfName } from "../core/placement.ts";
-import { connectAs, partitionStub } from "../test/workerd/connect.ts";
-import type { Partition } from "./partition.ts";
+import { partitionOfName } from "../../core/placement.ts";
+import { connectAs, partitionStub } from "../../test/workerd/connect.ts";
+import type { Partition } from "../partition.ts";
 
 function connect(clientId: string, user: string) {
   return connectAs(`clientId=${clientId}`, user);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { nodeSqlPort } from "../test/support/node-sql-port.ts";
-import { recordingSender } from "../test/support/recording-sender.ts";
+import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
+import { recordingSender } from "../../test/support/recording-sender.ts";
 import { CounterService, mergeCounterStates } from "./counter-service.ts";
-import { applySchema } from "./schema.ts";
+import { applySchema } from "../storage/schema.ts";
 
 const alice = { home: 3, conn: "alice" };
 const bob = { home: 5, conn: "bob" };

@@ -1,9 +1,9 @@
-import { pnCounterStateSchema, type PNCounterState } from "../core/protocol/shared.ts";
-import { toWireCounterState } from "../core/protocol/counters.ts";
-import type { ConnectionSender } from "./connection-sender.ts";
-import type { ConnectionRef } from "./event-fanout.ts";
-import { SerialQueue } from "./serial-queue.ts";
-import type { SqlPort } from "./sql-port.ts";
+import { pnCounterStateSchema, type PNCounterState } from "../../core/protocol/shared.ts";
+import { toWireCounterState } from "../../core/protocol/counters.ts";
+import type { ConnectionSender } from "../delivery/connection-sender.ts";
+import type { ConnectionRef } from "../delivery/event-fanout.ts";
+import { SerialQueue } from "../../core/serial-queue.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
 
 /** Merges two PN counter states: the maximum per node, separately for `p` and `n` (PROTOCOL.md §11.3). */
 export function mergeCounterStates(a: PNCounterState, b: PNCounterState): PNCounterState {

@@ -1,6 +1,6 @@
-import type { ConnectionSender } from "./connection-sender.ts";
-import type { ConnectionRef } from "./event-fanout.ts";
-import type { SqlPort, SqlRow } from "./sql-port.ts";
+import type { ConnectionSender } from "../delivery/connection-sender.ts";
+import type { ConnectionRef } from "../delivery/event-fanout.ts";
+import type { SqlPort, SqlRow } from "../storage/sql-port.ts";
 
 /** Lock TTLs (PROTOCOL.md §11.2): the default when a request names none, and the range a TTL is clamped to. */
 export const LOCK_TTL_DEFAULT_MS = 10_000;

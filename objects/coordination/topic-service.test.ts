@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { encodeValue } from "../core/codec.ts";
-import { nodeSqlPort } from "../test/support/node-sql-port.ts";
-import { recordingSender } from "../test/support/recording-sender.ts";
-import { applySchema } from "./schema.ts";
+import { encodeValue } from "../../core/codec.ts";
+import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
+import { recordingSender } from "../../test/support/recording-sender.ts";
+import { applySchema } from "../storage/schema.ts";
 import { TopicService } from "./topic-service.ts";
 
 const alice = { home: 3, conn: "alice" };

@@ -1,8 +1,8 @@
-import { decodeValue } from "../core/codec.ts";
-import type { ConnectionSender } from "./connection-sender.ts";
-import type { ConnectionRef } from "./event-fanout.ts";
-import { SerialQueue } from "./serial-queue.ts";
-import type { SqlPort } from "./sql-port.ts";
+import { decodeValue } from "../../core/codec.ts";
+import type { ConnectionSender } from "../delivery/connection-sender.ts";
+import type { ConnectionRef } from "../delivery/event-fanout.ts";
+import { SerialQueue } from "../../core/serial-queue.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
 
 /** A TOPIC_PUB as the home forwards it: `data` stays msgpack-encoded so any msgpack value crosses the RPC unchanged. */
 export interface TopicPublish {

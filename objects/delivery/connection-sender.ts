@@ -1,4 +1,4 @@
-import { encodeMessage } from "../core/codec.ts";
+import { encodeMessage } from "../../core/codec.ts";
 import type { ConnectionRef, DeliverToHome } from "./event-fanout.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { nodeSqlPort } from "../test/support/node-sql-port.ts";
+import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
 import { ConnectionSubscriptions } from "./connection-subscriptions.ts";
-import { applySchema } from "./schema.ts";
+import { applySchema } from "../storage/schema.ts";
 
 function setup() {
   const sql = nodeSqlPort();

@@ -1,4 +1,4 @@
-import type { SqlPort } from "./sql-port.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
 
 type Table = { name: "conn_query"; id: "query_id" } | { name: "conn_search"; id: "sub_id" } | { name: "conn_journal"; id: "sub_id" };
 

@@ -1,4 +1,4 @@
-import { encodeMessage } from "../core/codec.ts";
+import { encodeMessage } from "../../core/codec.ts";
 import type { InterestRegistry } from "./interest-registry.ts";
 
 /** A connection, named by its home partition and its id there. */

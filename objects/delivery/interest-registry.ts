@@ -1,4 +1,4 @@
-import type { SqlPort } from "./sql-port.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
 
 /** Why a connection wants a map's events: it synced the LWW map, synced the OR map, or holds a query on it. */
 export type InterestKind = "lww-sync" | "or-sync" | "query";

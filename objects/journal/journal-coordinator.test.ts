@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { PARTITION_COUNT, parseShardConfig, partitionOf } from "../core/placement.ts";
-import type { JournalEventData } from "../core/protocol/shared.ts";
-import { nodeSqlPort } from "../test/support/node-sql-port.ts";
-import { dropClosedConnection } from "./connection-close.ts";
+import { PARTITION_COUNT, parseShardConfig, partitionOf } from "../../core/placement.ts";
+import type { JournalEventData } from "../../core/protocol/shared.ts";
+import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
+import { dropClosedConnection } from "../session/connection-close.ts";
 import { formatSequence } from "./journal-service.ts";
 import { JournalCoordinator } from "./journal-coordinator.ts";
-import type { OwnerApi } from "./owner-api.ts";
-import { applySchema } from "./schema.ts";
+import type { OwnerApi } from "../owner-api.ts";
+import { applySchema } from "../storage/schema.ts";
 
 const event = (tick: number, partition: number, mapName: string): JournalEventData => ({
   sequence: formatSequence(tick, partition),

@@ -1,9 +1,9 @@
-import { PARTITION_COUNT, partitionsOfMap, type ShardConfig } from "../core/placement.ts";
-import type { JournalEventData } from "../core/protocol/shared.ts";
+import { PARTITION_COUNT, partitionsOfMap, type ShardConfig } from "../../core/placement.ts";
+import type { JournalEventData } from "../../core/protocol/shared.ts";
 import { compareSequences, parseSequence, type JournalEventType } from "./journal-service.ts";
-import { ConnectionSubscriptions } from "./connection-subscriptions.ts";
-import type { OwnerApi } from "./owner-api.ts";
-import type { SqlPort } from "./sql-port.ts";
+import { ConnectionSubscriptions } from "../delivery/connection-subscriptions.ts";
+import type { OwnerApi } from "../owner-api.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
 
 /** JOURNAL_READ's default `limit` (PROTOCOL.md §3 row 70). */
 export const JOURNAL_DEFAULT_READ_LIMIT = 100;

@@ -1,19 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { decodeMessage } from "../core/codec.ts";
-import { HLC } from "../core/hlc.ts";
-import { nodeSqlPort } from "../test/support/node-sql-port.ts";
-import { CrdtWriter } from "./crdt-writer.ts";
-import { EventFanout } from "./event-fanout.ts";
-import { InterestRegistry } from "./interest-registry.ts";
+import { decodeMessage } from "../../core/codec.ts";
+import { HLC } from "../../core/hlc.ts";
+import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
+import { CrdtWriter } from "../writes/crdt-writer.ts";
+import { EventFanout } from "../delivery/event-fanout.ts";
+import { InterestRegistry } from "../delivery/interest-registry.ts";
 import { compareSequences, formatSequence, JOURNAL_MAX_EVENTS_PER_PARTITION, JournalService, parseSequence } from "./journal-service.ts";
-import { LwwStore } from "./lww-store.ts";
-import { MerkleStore } from "./merkle-store.ts";
-import type { OwnerOp } from "./owner-api.ts";
-import { OwnerService } from "./owner-service.ts";
-import { OrStore } from "./or-store.ts";
-import type { ConnectionFrames } from "./home-deliveries.ts";
-import { QueryService } from "./query-service.ts";
-import { applySchema } from "./schema.ts";
+import { LwwStore } from "../writes/lww-store.ts";
+import { MerkleStore } from "../writes/merkle-store.ts";
+import type { OwnerOp } from "../owner-api.ts";
+import { OwnerService } from "../owner-service.ts";
+import { OrStore } from "../writes/or-store.ts";
+import type { ConnectionFrames } from "../delivery/home-deliveries.ts";
+import { QueryService } from "../queries/query-service.ts";
+import { applySchema } from "../storage/schema.ts";
 
 const alice = { home: 7, conn: "alice" };
 

@@ -1,10 +1,10 @@
-import { decodeValue, encodeMessage, encodeValue } from "../core/codec.ts";
-import { ProtocolError } from "../core/errors.ts";
-import type { Timestamp } from "../core/hlc.ts";
-import type { JournalEventData } from "../core/protocol/shared.ts";
-import type { ConnectionRef } from "./event-fanout.ts";
-import { HomeDeliveries, type DeliverEachToHome } from "./home-deliveries.ts";
-import { bulkInsert, type SqlPort, type SqlRow, type SqlValue } from "./sql-port.ts";
+import { decodeValue, encodeMessage, encodeValue } from "../../core/codec.ts";
+import { ProtocolError } from "../../core/errors.ts";
+import type { Timestamp } from "../../core/hlc.ts";
+import type { JournalEventData } from "../../core/protocol/shared.ts";
+import type { ConnectionRef } from "../delivery/event-fanout.ts";
+import { HomeDeliveries, type DeliverEachToHome } from "../delivery/home-deliveries.ts";
+import { bulkInsert, type SqlPort, type SqlRow, type SqlValue } from "../storage/sql-port.ts";
 
 /** Events kept per partition (up to TRIM_EVERY more between trims): older ones are trimmed on append (a bounded ring, like TopGun's capacity of 10000). */
 export const JOURNAL_MAX_EVENTS_PER_PARTITION = 10_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { encodeValue } from "../core/codec.ts";
-import { nodeSqlPort } from "../test/support/node-sql-port.ts";
+import { encodeValue } from "../../core/codec.ts";
+import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
 import { OUTBOX_DDL, Outbox } from "./outbox.ts";
 import type { ChangeRow } from "./postgres-sink.ts";
 

@@ -1,5 +1,5 @@
 import type { ChangeRow } from "./postgres-sink.ts";
-import { bulkInsert, type SqlPort, type SqlValue } from "./sql-port.ts";
+import { bulkInsert, type SqlPort, type SqlValue } from "../storage/sql-port.ts";
 
 /** DDL of the outbox (a schema step in schema.ts). */
 export const OUTBOX_DDL = `

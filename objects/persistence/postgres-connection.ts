@@ -1,7 +1,7 @@
 import pg from "pg";
 import { Outbox } from "./outbox.ts";
 import { Persistence } from "./persistence.ts";
-import type { SqlPort } from "./sql-port.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
 import { WriteThrough, type PgConnection } from "./write-through.ts";
 
 /** Bounds of one flush: how long to wait for a connection and for each statement before giving up (then the alarm retries). */

@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { encodeValue } from "../core/codec.ts";
-import { migrate, readMigrations } from "../migrations/runner.ts";
+import { encodeValue } from "../../core/codec.ts";
+import { migrate, readMigrations } from "../../migrations/runner.ts";
 import { jsonOf, writeChanges, type ChangeRow } from "./postgres-sink.ts";
 
 // Against the machine's Postgres (CI starts it before the tests), each test in a schema of its own.
@@ -15,7 +15,7 @@ beforeEach(async () => {
   await client.connect();
   await client.query(`CREATE SCHEMA ${schema}`);
   await client.query(`SET search_path TO ${schema}`);
-  await migrate(client, readMigrations(`${import.meta.dirname}/../migrations`));
+  await migrate(client, readMigrations(`${import.meta.dirname}/../../migrations`));
 });
 
 afterEach(async () => {

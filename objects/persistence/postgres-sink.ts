@@ -1,4 +1,4 @@
-import { decodeValue } from "../core/codec.ts";
+import { decodeValue } from "../../core/codec.ts";
 
 /** One applied change, as the outbox keeps it (values as the msgpack bytes the edge stores). */
 export type ChangeRow =

@@ -1,8 +1,8 @@
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { encodeValue } from "../core/codec.ts";
-import { migrate, readMigrations } from "../migrations/runner.ts";
-import { nodeSqlPort } from "../test/support/node-sql-port.ts";
+import { encodeValue } from "../../core/codec.ts";
+import { migrate, readMigrations } from "../../migrations/runner.ts";
+import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
 import { OUTBOX_DDL, Outbox } from "./outbox.ts";
 import type { ChangeRow } from "./postgres-sink.ts";
 import { WriteThrough, type PgConnection } from "./write-through.ts";
@@ -17,7 +17,7 @@ beforeEach(async () => {
   await admin.connect();
   await admin.query(`CREATE SCHEMA ${schema}`);
   await admin.query(`SET search_path TO ${schema}`);
-  await migrate(admin, readMigrations(`${import.meta.dirname}/../migrations`));
+  await migrate(admin, readMigrations(`${import.meta.dirname}/../../migrations`));
 });
 
 afterEach(async () => {

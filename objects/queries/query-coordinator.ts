@@ -1,11 +1,11 @@
-import { ProtocolError } from "../core/errors.ts";
-import { compareEntries, sortPositionOf, type QueryEntry } from "../core/predicate.ts";
-import { partitionsOfMap, type ShardConfig } from "../core/placement.ts";
-import type { Query } from "../core/protocol/shared.ts";
-import { decodeCursor, encodeCursor } from "../core/query-cursor.ts";
-import { ConnectionSubscriptions } from "./connection-subscriptions.ts";
-import type { OwnerApi } from "./owner-api.ts";
-import type { SqlPort } from "./sql-port.ts";
+import { ProtocolError } from "../../core/errors.ts";
+import { compareEntries, sortPositionOf, type QueryEntry } from "../../core/predicate.ts";
+import { partitionsOfMap, type ShardConfig } from "../../core/placement.ts";
+import type { Query } from "../../core/protocol/shared.ts";
+import { decodeCursor, encodeCursor } from "../../core/query-cursor.ts";
+import { ConnectionSubscriptions } from "../delivery/connection-subscriptions.ts";
+import type { OwnerApi } from "../owner-api.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
 
 export type QueryReply = (message: unknown) => void;
 

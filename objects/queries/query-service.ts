@@ -1,14 +1,14 @@
-import { decodeValue, encodeMessage, encodeValue } from "../core/codec.ts";
-import { matchesQuery, TopEntries, type QueryEntry } from "../core/predicate.ts";
-import type { Query } from "../core/protocol/shared.ts";
-import { querySchema } from "../core/protocol/shared.ts";
-import { decodeCursor } from "../core/query-cursor.ts";
-import type { LwwChange } from "./crdt-writer.ts";
-import type { ConnectionRef } from "./event-fanout.ts";
-import { HomeDeliveries, type DeliverEachToHome } from "./home-deliveries.ts";
-import type { InterestRegistry } from "./interest-registry.ts";
-import { scanLiveValues } from "./lww-store.ts";
-import { bulkInsert, JSON_LIST, type SqlPort } from "./sql-port.ts";
+import { decodeValue, encodeMessage, encodeValue } from "../../core/codec.ts";
+import { matchesQuery, TopEntries, type QueryEntry } from "../../core/predicate.ts";
+import type { Query } from "../../core/protocol/shared.ts";
+import { querySchema } from "../../core/protocol/shared.ts";
+import { decodeCursor } from "../../core/query-cursor.ts";
+import type { LwwChange } from "../writes/crdt-writer.ts";
+import type { ConnectionRef } from "../delivery/event-fanout.ts";
+import { HomeDeliveries, type DeliverEachToHome } from "../delivery/home-deliveries.ts";
+import type { InterestRegistry } from "../delivery/interest-registry.ts";
+import { scanLiveValues } from "../writes/lww-store.ts";
+import { bulkInsert, JSON_LIST, type SqlPort } from "../storage/sql-port.ts";
 
 /** Maps whose subscriptions are cached; the cache is only a shortcut for the write path. */
 const MAX_CACHED_MAPS = 1024;

@@ -1,9 +1,9 @@
-import { partitionsOfMap, type ShardConfig } from "../core/placement.ts";
-import type { SearchOptions } from "../core/protocol/shared.ts";
-import { ConnectionSubscriptions } from "./connection-subscriptions.ts";
-import type { OwnerApi } from "./owner-api.ts";
+import { partitionsOfMap, type ShardConfig } from "../../core/placement.ts";
+import type { SearchOptions } from "../../core/protocol/shared.ts";
+import { ConnectionSubscriptions } from "../delivery/connection-subscriptions.ts";
+import type { OwnerApi } from "../owner-api.ts";
 import { byScore, SEARCH_DEFAULT_LIMIT, type SearchResult } from "./search-service.ts";
-import type { SqlPort } from "./sql-port.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
 
 type Reply = (message: unknown) => void;
 type SearchRequest = { mapName: string; query: string; options?: SearchOptions | undefined };

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { HLC } from "../core/hlc.ts";
-import { nodeSqlPort } from "../test/support/node-sql-port.ts";
-import { CrdtWriter } from "./crdt-writer.ts";
-import { LwwStore } from "./lww-store.ts";
-import { MerkleStore } from "./merkle-store.ts";
-import type { OwnerOp } from "./owner-api.ts";
-import { OrStore } from "./or-store.ts";
-import { applySchema } from "./schema.ts";
+import { HLC } from "../../core/hlc.ts";
+import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
+import { CrdtWriter } from "../writes/crdt-writer.ts";
+import { LwwStore } from "../writes/lww-store.ts";
+import { MerkleStore } from "../writes/merkle-store.ts";
+import type { OwnerOp } from "../owner-api.ts";
+import { OrStore } from "../writes/or-store.ts";
+import { applySchema } from "../storage/schema.ts";
 import { SearchIndexes } from "./search-index.ts";
 import { documentText } from "./search-terms.ts";
 

@@ -1,9 +1,9 @@
 import MiniSearch, { type SearchOptions } from "minisearch";
-import { SEARCH_INDEX_BUDGET_BYTES } from "../core/limits.ts";
+import { SEARCH_INDEX_BUDGET_BYTES } from "../../core/limits.ts";
 import { matchesClause, parseSearchQuery, type SearchClause } from "./search-query.ts";
 import { documentText, processTerm, termsOf, tokenize } from "./search-terms.ts";
-import { readLiveValues, scanLiveValues } from "./lww-store.ts";
-import type { SqlPort } from "./sql-port.ts";
+import { readLiveValues, scanLiveValues } from "../writes/lww-store.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
 
 /** Estimated bytes per indexed character (term tree + postings) and per document (ids, field lengths). */
 const BYTES_PER_CHAR = 3;

@@ -1,12 +1,12 @@
-import { decodeValue, encodeMessage, encodeValue } from "../core/codec.ts";
-import { searchOptionsSchema, type SearchOptions } from "../core/protocol/shared.ts";
-import type { LwwChange } from "./crdt-writer.ts";
-import type { LwwStore } from "./lww-store.ts";
-import type { ConnectionRef } from "./event-fanout.ts";
-import { HomeDeliveries, type DeliverEachToHome } from "./home-deliveries.ts";
+import { decodeValue, encodeMessage, encodeValue } from "../../core/codec.ts";
+import { searchOptionsSchema, type SearchOptions } from "../../core/protocol/shared.ts";
+import type { LwwChange } from "../writes/crdt-writer.ts";
+import type { LwwStore } from "../writes/lww-store.ts";
+import type { ConnectionRef } from "../delivery/event-fanout.ts";
+import { HomeDeliveries, type DeliverEachToHome } from "../delivery/home-deliveries.ts";
 import type { SearchHit, SearchIndexes } from "./search-index.ts";
 import { documentText, termsOf } from "./search-terms.ts";
-import { bulkInsert, JSON_LIST, type SqlPort } from "./sql-port.ts";
+import { bulkInsert, JSON_LIST, type SqlPort } from "../storage/sql-port.ts";
 
 /** SEARCH's default `limit` (PROTOCOL.md §11.4). */
 export const SEARCH_DEFAULT_LIMIT = 10;

@@ -1,7 +1,7 @@
 import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { partitionOfName, partitionOfShard } from "../core/placement.ts";
-import { connectAs as connect, partitionStub } from "../test/workerd/connect.ts";
+import { partitionOfName, partitionOfShard } from "../../core/placement.ts";
+import { connectAs as connect, partitionStub } from "../../test/workerd/connect.ts";
 
 function ownerStub(map: string) {
   return partitionStub(partitionOfShard(map, 0));

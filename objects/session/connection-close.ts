@@ -1,4 +1,4 @@
-import type { OwnerApi } from "./owner-api.ts";
+import type { OwnerApi } from "../owner-api.ts";
 
 /** A home feature that keeps per-connection state naming owner partitions (sync interest, queries, search, journal). */
 export interface ConnectionForgetter {

@@ -1,12 +1,12 @@
-import { ProtocolError } from "../core/errors.ts";
-import type { ClientMessage } from "../core/protocol/message.ts";
-import type { CoordinationCoordinator } from "./coordination-coordinator.ts";
-import type { JournalCoordinator } from "./journal-coordinator.ts";
-import type { ProcessorCoordinator } from "./processor-coordinator.ts";
-import type { QueryCoordinator } from "./query-coordinator.ts";
-import type { SearchCoordinator } from "./search-coordinator.ts";
-import type { SyncCoordinator } from "./sync-coordinator.ts";
-import type { WriteCoordinator } from "./write-coordinator.ts";
+import { ProtocolError } from "../../core/errors.ts";
+import type { ClientMessage } from "../../core/protocol/message.ts";
+import type { CoordinationCoordinator } from "../coordination/coordination-coordinator.ts";
+import type { JournalCoordinator } from "../journal/journal-coordinator.ts";
+import type { ProcessorCoordinator } from "../writes/processor-coordinator.ts";
+import type { QueryCoordinator } from "../queries/query-coordinator.ts";
+import type { SearchCoordinator } from "../search/search-coordinator.ts";
+import type { SyncCoordinator } from "../sync/sync-coordinator.ts";
+import type { WriteCoordinator } from "../writes/write-coordinator.ts";
 
 /** The services a home dispatches to. */
 export interface Handlers {

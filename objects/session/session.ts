@@ -1,11 +1,11 @@
-import { decodeMessage, encodeMessage } from "../core/codec.ts";
-import { ProtocolError, isPeerGoneError, toErrorMessage } from "../core/errors.ts";
-import { MAX_FRAME_BYTES } from "../core/limits.ts";
-import { splitInboundBatch } from "../core/protocol/batch-frame.ts";
-import { parseClientMessage, type ClientMessage } from "../core/protocol/message.ts";
+import { decodeMessage, encodeMessage } from "../../core/codec.ts";
+import { ProtocolError, isPeerGoneError, toErrorMessage } from "../../core/errors.ts";
+import { MAX_FRAME_BYTES } from "../../core/limits.ts";
+import { splitInboundBatch } from "../../core/protocol/batch-frame.ts";
+import { parseClientMessage, type ClientMessage } from "../../core/protocol/message.ts";
 import type { Authenticator } from "./authenticator.ts";
 import type { Connection } from "./connection.ts";
-import { SerialQueue } from "./serial-queue.ts";
+import { SerialQueue } from "../../core/serial-queue.ts";
 import { dispatch, type Handlers } from "./dispatch.ts";
 
 /** Close code sent after AUTH_FAIL (policy violation). */

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { parseShardConfig, partitionsOfMap } from "../core/placement.ts";
-import { nodeSqlPort } from "../test/support/node-sql-port.ts";
+import { parseShardConfig, partitionsOfMap } from "../../core/placement.ts";
+import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
 import { dropClosedConnection, type ConnectionForgetter } from "./connection-close.ts";
-import type { OwnerApi } from "./owner-api.ts";
-import { QueryCoordinator } from "./query-coordinator.ts";
-import { applySchema } from "./schema.ts";
-import { SearchCoordinator } from "./search-coordinator.ts";
+import type { OwnerApi } from "../owner-api.ts";
+import { QueryCoordinator } from "../queries/query-coordinator.ts";
+import { applySchema } from "../storage/schema.ts";
+import { SearchCoordinator } from "../search/search-coordinator.ts";
 
 const HOME = 3;
 const shards = parseShardConfig("wide:4");

@@ -1,4 +1,4 @@
-import { OUTBOX_DDL } from "./outbox.ts";
+import { OUTBOX_DDL } from "../persistence/outbox.ts";
 import type { SqlPort } from "./sql-port.ts";
 
 /**

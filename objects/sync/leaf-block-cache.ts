@@ -1,4 +1,4 @@
-import type { LWWRecord } from "../core/lww-map.ts";
+import type { LWWRecord } from "../../core/lww-map.ts";
 
 /** Leaves read together: a sync that asks for one leaf of a level-2 bucket asks for its siblings next. */
 export const LEAVES_PER_BLOCK = 16;

@@ -1,10 +1,10 @@
-import type { HLC } from "../core/hlc.ts";
-import { LeafSums } from "../core/merkle-tree.ts";
-import type { ORMapEntry } from "../core/or-map.ts";
-import { partitionOf, partitionsOfMap, type ShardConfig } from "../core/placement.ts";
-import type { MerkleAnswer, OwnerApi } from "./owner-api.ts";
-import type { TreeKind } from "./merkle-store.ts";
-import type { SqlPort } from "./sql-port.ts";
+import type { HLC } from "../../core/hlc.ts";
+import { LeafSums } from "../../core/merkle-tree.ts";
+import type { ORMapEntry } from "../../core/or-map.ts";
+import { partitionOf, partitionsOfMap, type ShardConfig } from "../../core/placement.ts";
+import type { MerkleAnswer, OwnerApi } from "../owner-api.ts";
+import type { TreeKind } from "../writes/merkle-store.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
 
 /** How long a home reuses the leaf sums it gathered from a sharded map's shards during one sync exchange. */
 const GATHERED_SUMS_TTL_MS = 30_000;

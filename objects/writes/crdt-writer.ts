@@ -1,16 +1,16 @@
-import { decodeValue, encodeValue } from "../core/codec.ts";
-import { compareTimestamps, type HLC, type Timestamp } from "../core/hlc.ts";
-import type { ORMapEntry, ORMapRecord } from "../core/or-map.ts";
-import { MAX_VALUE_BYTES } from "../core/limits.ts";
+import { decodeValue, encodeValue } from "../../core/codec.ts";
+import { compareTimestamps, type HLC, type Timestamp } from "../../core/hlc.ts";
+import type { ORMapEntry, ORMapRecord } from "../../core/or-map.ts";
+import { MAX_VALUE_BYTES } from "../../core/limits.ts";
 import type { LwwStore, LwwWrite } from "./lww-store.ts";
 import type { MerkleStore } from "./merkle-store.ts";
-import { isLwwOp, type LwwOwnerOp, type OrOwnerOp, type OwnerOp, type OwnerOpOutcome } from "./owner-api.ts";
-import type { Outbox } from "./outbox.ts";
+import { isLwwOp, type LwwOwnerOp, type OrOwnerOp, type OwnerOp, type OwnerOpOutcome } from "../owner-api.ts";
+import type { Outbox } from "../persistence/outbox.ts";
 import type { OrStore } from "./or-store.ts";
-import type { ChangeRow } from "./postgres-sink.ts";
-import type { SqlPort } from "./sql-port.ts";
-import type { JournalEventData } from "../core/protocol/shared.ts";
-import type { JournalService, NewJournalEvent } from "./journal-service.ts";
+import type { ChangeRow } from "../persistence/postgres-sink.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
+import type { JournalEventData } from "../../core/protocol/shared.ts";
+import type { JournalService, NewJournalEvent } from "../journal/journal-service.ts";
 import { OrJournal } from "./or-journal.ts";
 
 /** An applied LWW write, in write order: the new value, or null for a tombstone (for live queries). */

@@ -1,9 +1,9 @@
-import { decodeValue, encodeValue } from "../core/codec.ts";
-import type { Timestamp } from "../core/hlc.ts";
-import { isNewerRecord, type LWWRecord } from "../core/lww-map.ts";
-import { leafIndexOf, lwwEntryHash } from "../core/merkle-tree.ts";
+import { decodeValue, encodeValue } from "../../core/codec.ts";
+import type { Timestamp } from "../../core/hlc.ts";
+import { isNewerRecord, type LWWRecord } from "../../core/lww-map.ts";
+import { leafIndexOf, lwwEntryHash } from "../../core/merkle-tree.ts";
 import type { LeafChange, MerkleStore } from "./merkle-store.ts";
-import { bulkInsert, type SqlPort, type SqlRow, type SqlValue } from "./sql-port.ts";
+import { bulkInsert, type SqlPort, type SqlRow, type SqlValue } from "../storage/sql-port.ts";
 
 /** One LWW write: a value, or a tombstone when `record.value` is null. */
 export interface LwwWrite {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { HLC } from "../core/hlc.ts";
-import { nodeSqlPort } from "../test/support/node-sql-port.ts";
+import { HLC } from "../../core/hlc.ts";
+import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
 import { CrdtWriter } from "./crdt-writer.ts";
 import { LwwStore } from "./lww-store.ts";
 import { MerkleStore } from "./merkle-store.ts";
-import type { OwnerOp } from "./owner-api.ts";
+import type { OwnerOp } from "../owner-api.ts";
 import { OrStore } from "./or-store.ts";
-import { applySchema } from "./schema.ts";
-import type { SqlPort } from "./sql-port.ts";
+import { applySchema } from "../storage/schema.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
 
 function setup(sql: SqlPort = nodeSqlPort()) {
   applySchema(sql);

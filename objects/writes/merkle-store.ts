@@ -1,5 +1,5 @@
-import { LeafSums } from "../core/merkle-tree.ts";
-import { bulkInsert, type SqlPort, type SqlValue } from "./sql-port.ts";
+import { LeafSums } from "../../core/merkle-tree.ts";
+import { bulkInsert, type SqlPort, type SqlValue } from "../storage/sql-port.ts";
 
 /** Which tree: the LWW map or the OR map of a name (they are separate maps with separate trees). */
 export type TreeKind = "lww" | "or";

@@ -1,19 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { HLC } from "../core/hlc.ts";
-import type { ORMapRecord } from "../core/or-map.ts";
-import { nodeSqlPort } from "../test/support/node-sql-port.ts";
+import { HLC } from "../../core/hlc.ts";
+import type { ORMapRecord } from "../../core/or-map.ts";
+import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
 import { CrdtWriter } from "./crdt-writer.ts";
-import { EventFanout } from "./event-fanout.ts";
-import { InterestRegistry } from "./interest-registry.ts";
-import { JournalService } from "./journal-service.ts";
+import { EventFanout } from "../delivery/event-fanout.ts";
+import { InterestRegistry } from "../delivery/interest-registry.ts";
+import { JournalService } from "../journal/journal-service.ts";
 import { LwwStore } from "./lww-store.ts";
 import { MerkleStore } from "./merkle-store.ts";
-import { Outbox } from "./outbox.ts";
-import type { OwnerOp } from "./owner-api.ts";
-import { OwnerService } from "./owner-service.ts";
+import { Outbox } from "../persistence/outbox.ts";
+import type { OwnerOp } from "../owner-api.ts";
+import { OwnerService } from "../owner-service.ts";
 import { OrStore } from "./or-store.ts";
-import { QueryService } from "./query-service.ts";
-import { applySchema } from "./schema.ts";
+import { QueryService } from "../queries/query-service.ts";
+import { applySchema } from "../storage/schema.ts";
 
 const alice = { home: 7, conn: "alice" };
 

@@ -1,6 +1,6 @@
-import { compareTimestamps, type Timestamp } from "../core/hlc.ts";
-import type { ORMapRecord } from "../core/or-map.ts";
-import type { NewJournalEvent } from "./journal-service.ts";
+import { compareTimestamps, type Timestamp } from "../../core/hlc.ts";
+import type { ORMapRecord } from "../../core/or-map.ts";
+import type { NewJournalEvent } from "../journal/journal-service.ts";
 import type { OrStore } from "./or-store.ts";
 
 interface KeyState {

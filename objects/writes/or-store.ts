@@ -1,10 +1,10 @@
-import { decodeValue, encodeValue } from "../core/codec.ts";
-import { compareTimestamps } from "../core/hlc.ts";
-import { leafIndexOf } from "../core/merkle-tree.ts";
-import { orEntryHash } from "../core/or-entry-hash.ts";
-import type { ORMapEntry, ORMapRecord } from "../core/or-map.ts";
+import { decodeValue, encodeValue } from "../../core/codec.ts";
+import { compareTimestamps } from "../../core/hlc.ts";
+import { leafIndexOf } from "../../core/merkle-tree.ts";
+import { orEntryHash } from "../../core/or-entry-hash.ts";
+import type { ORMapEntry, ORMapRecord } from "../../core/or-map.ts";
 import type { MerkleStore } from "./merkle-store.ts";
-import { JSON_LIST, type SqlPort, type SqlRow } from "./sql-port.ts";
+import { JSON_LIST, type SqlPort, type SqlRow } from "../storage/sql-port.ts";
 
 /** What an OR-Map change did, for events: records now present and tags now removed. */
 export interface OrChange {

@@ -1,7 +1,7 @@
-import { isBuiltinProcessor, unknownProcessorError } from "../core/entry-processors.ts";
-import { partitionOf, type ShardConfig } from "../core/placement.ts";
-import type { EntryProcessor } from "../core/protocol/shared.ts";
-import type { OwnerApi, ProcessOutcome } from "./owner-api.ts";
+import { isBuiltinProcessor, unknownProcessorError } from "../../core/entry-processors.ts";
+import { partitionOf, type ShardConfig } from "../../core/placement.ts";
+import type { EntryProcessor } from "../../core/protocol/shared.ts";
+import type { OwnerApi, ProcessOutcome } from "../owner-api.ts";
 
 /**
  * Home role, entry processors (PROTOCOL.md §11.5, Part A 11): `processor.name` picks a built-in

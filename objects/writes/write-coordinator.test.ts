@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { HLC } from "../core/hlc.ts";
-import { parseShardConfig, partitionOf } from "../core/placement.ts";
-import type { ClientOp } from "../core/protocol/shared.ts";
-import type { OwnerApi, OwnerOp } from "./owner-api.ts";
+import { HLC } from "../../core/hlc.ts";
+import { parseShardConfig, partitionOf } from "../../core/placement.ts";
+import type { ClientOp } from "../../core/protocol/shared.ts";
+import type { OwnerApi, OwnerOp } from "../owner-api.ts";
 import { WriteCoordinator } from "./write-coordinator.ts";
 
 const NOW = 1_700_000_000_000;

@@ -1,9 +1,9 @@
-import type { HLC } from "../core/hlc.ts";
-import { partitionOf, type ShardConfig } from "../core/placement.ts";
-import { classifyOp, type ClientOp, type WriteConcern } from "../core/protocol/shared.ts";
-import type { ErrorKind } from "../core/errors.ts";
-import { errorCodeOf } from "../core/errors.ts";
-import type { OwnerApi, OwnerOp, OwnerOpOutcome } from "./owner-api.ts";
+import type { HLC } from "../../core/hlc.ts";
+import { partitionOf, type ShardConfig } from "../../core/placement.ts";
+import { classifyOp, type ClientOp, type WriteConcern } from "../../core/protocol/shared.ts";
+import type { ErrorKind } from "../../core/errors.ts";
+import { errorCodeOf } from "../../core/errors.ts";
+import type { OwnerApi, OwnerOp, OwnerOpOutcome } from "../owner-api.ts";
 
 const LEVELS: readonly WriteConcern[] = ["FIRE_AND_FORGET", "MEMORY", "APPLIED", "REPLICATED", "PERSISTED"];
 const rank = (level: WriteConcern) => LEVELS.indexOf(level);

@@ -1,6 +1,6 @@
 import { DatabaseSync } from "node:sqlite";
-import type { SqlPort, SqlRow, SqlValue } from "../../objects/sql-port.ts";
-import { MAX_SQL_PARAMS } from "../../objects/sql-port.ts";
+import type { SqlPort, SqlRow, SqlValue } from "../../objects/storage/sql-port.ts";
+import { MAX_SQL_PARAMS } from "../../objects/storage/sql-port.ts";
 
 /**
  * The SqlPort over an in-memory node:sqlite database, for testing services in plain Node. It enforces the

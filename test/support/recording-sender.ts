@@ -1,6 +1,6 @@
 import { decodeMessage } from "../../core/codec.ts";
-import { ConnectionSender } from "../../objects/connection-sender.ts";
-import type { ConnectionRef } from "../../objects/event-fanout.ts";
+import { ConnectionSender } from "../../objects/delivery/connection-sender.ts";
+import type { ConnectionRef } from "../../objects/delivery/event-fanout.ts";
 
 /** A message an owner sent, with the connection it went to. */
 export interface SentMessage {
