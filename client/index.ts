@@ -20,5 +20,5 @@ export { MemoryAdapter } from "./storage/memory-adapter.ts";
 export { IDBAdapter, DEFAULT_IDB_NAME, type IDBAdapterOptions } from "./storage/idb-adapter.ts";
 export type { StorageAdapter, StorageCommit, StoredEntry, StoredValue, PendingOp } from "./storage/storage-adapter.ts";
 export type { LWWRecord } from "../core/lww-map.ts";
-export type { ORMapRecord } from "../core/or-map.ts";
+export type { ORMapRecord } from "../core/or-record.ts";
 export type { Timestamp } from "../core/hlc.ts";

@@ -1,5 +1,6 @@
 import type { HLC, Timestamp } from "../core/hlc.ts";
-import { ORMap, type ORMapEntry, type ORMapRecord } from "../core/or-map.ts";
+import { ORMap } from "../core/or-map.ts";
+import type { ORMapEntry, ORMapRecord } from "../core/or-record.ts";
 import { coalesced, type MapContext } from "./map-context.ts";
 import type { StoredEntry } from "./storage/storage-adapter.ts";
 

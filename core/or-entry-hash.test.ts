@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fnv1a } from "./hash.ts";
 import type { Timestamp } from "./hlc.ts";
 import { orEntryHash } from "./or-entry-hash.ts";
-import type { ORMapRecord } from "./or-map.ts";
+import type { ORMapRecord } from "./or-record.ts";
 
 const ts = (millis: number, counter = 0, nodeId = "n"): Timestamp => ({ millis, counter, nodeId });
 const record = (tag: string, value: unknown, timestamp = ts(100), ttlMs?: number): ORMapRecord =>

@@ -1,5 +1,5 @@
 import { fnv1a } from "./hash.ts";
-import type { ORMapRecord } from "./or-map.ts";
+import type { ORMapRecord } from "./or-record.ts";
 
 /**
  * The OR-Map Merkle entry hash of one key, computed exactly as TopGun's TS client (`hashORMapEntry`,

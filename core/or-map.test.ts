@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { HLC, type Timestamp } from "./hlc.ts";
 import { orEntryHash } from "./or-entry-hash.ts";
-import { ORMap, type ORMapRecord } from "./or-map.ts";
+import { ORMap } from "./or-map.ts";
+import type { ORMapRecord } from "./or-record.ts";
 
 const ts = (millis: number, counter = 0, nodeId = "r"): Timestamp => ({ millis, counter, nodeId });
 const remoteRecord = <V>(value: V, timestamp: Timestamp): ORMapRecord<V> => ({

@@ -2,21 +2,7 @@ import { compareTimestamps, parseTimestamp, timestampToString, type HLC, type Ti
 import { isExpired } from "./lww-map.ts";
 import { MerkleTree } from "./merkle-tree.ts";
 import { orEntryHash } from "./or-entry-hash.ts";
-
-/** One value of an OR-Map key; `tag` (normally the HLC string of `timestamp`) identifies it globally. */
-export interface ORMapRecord<V = unknown> {
-  value: V;
-  timestamp: Timestamp;
-  tag: string;
-  ttlMs?: number;
-}
-
-/** A key's state as OR-Map sync exchanges it. */
-export interface ORMapEntry<V = unknown> {
-  key: string;
-  records: ORMapRecord<V>[];
-  tombstones: string[];
-}
+import type { ORMapEntry, ORMapRecord } from "./or-record.ts";
 
 /** What {@link ORMap.mergeKey} changed. */
 export interface MergeKeyResult {

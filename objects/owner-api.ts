@@ -1,6 +1,6 @@
 import type { LWWRecord } from "../core/lww-map.ts";
 import type { LeafSumsWire } from "../core/merkle-tree.ts";
-import type { ORMapEntry, ORMapRecord } from "../core/or-map.ts";
+import type { ORMapEntry, ORMapRecord } from "../core/or-record.ts";
 import type { ErrorKind } from "../core/errors.ts";
 import type { QueryEntry } from "../core/predicate.ts";
 import type { JournalEventData, Query } from "../core/protocol/shared.ts";

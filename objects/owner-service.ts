@@ -1,4 +1,4 @@
-import type { ORMapEntry } from "../core/or-map.ts";
+import type { ORMapEntry } from "../core/or-record.ts";
 import type { QueryEntry } from "../core/predicate.ts";
 import type { JournalEventData, Query } from "../core/protocol/shared.ts";
 import { runProcessor } from "../core/entry-processors.ts";

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { parsePartitionObjectName } from "../core/object-name.ts";
-import type { ORMapEntry } from "../core/or-map.ts";
+import type { ORMapEntry } from "../core/or-record.ts";
 import type { QueryEntry } from "../core/predicate.ts";
 import type { JournalEventData, PNCounterState, Query } from "../core/protocol/shared.ts";
 import type { JournalFilter } from "./journal/journal-service.ts";

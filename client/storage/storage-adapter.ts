@@ -1,5 +1,5 @@
 import type { LWWRecord } from "../../core/lww-map.ts";
-import type { ORMapRecord } from "../../core/or-map.ts";
+import type { ORMapRecord } from "../../core/or-record.ts";
 import type { ClientOp } from "../../core/protocol/shared.ts";
 
 /** What a map keeps under one key: an LWW record, or the stored records of an OR-Map key. */

@@ -1,6 +1,6 @@
 import type { HLC } from "../../core/hlc.ts";
 import { LeafSums } from "../../core/merkle-tree.ts";
-import type { ORMapEntry } from "../../core/or-map.ts";
+import type { ORMapEntry } from "../../core/or-record.ts";
 import { partitionOf, partitionsOfMap, type ShardConfig } from "../../core/placement.ts";
 import type { MerkleAnswer, OwnerApi } from "../owner-api.ts";
 import type { TreeKind } from "../writes/merkle-store.ts";

@@ -1,6 +1,6 @@
 import { decodeValue, encodeValue } from "../../core/codec.ts";
 import { compareTimestamps, type HLC, type Timestamp } from "../../core/hlc.ts";
-import type { ORMapEntry, ORMapRecord } from "../../core/or-map.ts";
+import type { ORMapEntry, ORMapRecord } from "../../core/or-record.ts";
 import { MAX_VALUE_BYTES } from "../../core/limits.ts";
 import type { LwwStore, LwwWrite } from "./lww-store.ts";
 import type { MerkleStore } from "./merkle-store.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { HLC } from "../../core/hlc.ts";
-import type { ORMapRecord } from "../../core/or-map.ts";
+import type { ORMapRecord } from "../../core/or-record.ts";
 import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
 import { CrdtWriter } from "./crdt-writer.ts";
 import { EventFanout } from "../delivery/event-fanout.ts";

@@ -1,5 +1,5 @@
 import { compareTimestamps, type Timestamp } from "../../core/hlc.ts";
-import type { ORMapRecord } from "../../core/or-map.ts";
+import type { ORMapRecord } from "../../core/or-record.ts";
 import type { NewJournalEvent } from "../journal/journal-service.ts";
 import type { OrStore } from "./or-store.ts";
 

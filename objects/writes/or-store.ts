@@ -2,7 +2,7 @@ import { decodeValue, encodeValue } from "../../core/codec.ts";
 import { compareTimestamps } from "../../core/hlc.ts";
 import { leafIndexOf } from "../../core/merkle-tree.ts";
 import { orEntryHash } from "../../core/or-entry-hash.ts";
-import type { ORMapEntry, ORMapRecord } from "../../core/or-map.ts";
+import type { ORMapEntry, ORMapRecord } from "../../core/or-record.ts";
 import type { MerkleStore } from "./merkle-store.ts";
 import { JSON_LIST, type SqlPort, type SqlRow } from "../storage/sql-port.ts";
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { HLC } from "../../core/hlc.ts";
-import { ORMap, type ORMapRecord } from "../../core/or-map.ts";
+import { ORMap } from "../../core/or-map.ts";
+import type { ORMapRecord } from "../../core/or-record.ts";
 import { clientPool, uniqueName } from "../support/e2e-context.ts";
 import { clientOrSync } from "../support/merkle-sync-client.ts";
 import { nilTtlPaths } from "../support/wire-checks.ts";
