@@ -15,7 +15,10 @@ import type { LockOutcome, LockRequest } from "./coordination/lock-service.ts";
 import type { TopicPublish } from "./coordination/topic-service.ts";
 import type { TreeKind } from "./writes/merkle-store.ts";
 import { createPartitionServices, type Services } from "./partition-services.ts";
-import type { LeafSumsWire, MerkleAnswer, OwnerApi, OwnerOp, OwnerOpOutcome, ProcessOutcome } from "./owner-api.ts";
+import type { LeafSumsWire } from "../core/merkle-tree.ts";
+import type { OwnerApi } from "./owner-api.ts";
+import type { MerkleAnswer } from "./sync/sync-owner.ts";
+import type { OwnerOp, OwnerOpOutcome, ProcessOutcome } from "./writes/owner-op.ts";
 import { partitionStub } from "./partition-directory.ts";
 
 /**

@@ -1,9 +1,18 @@
 import { PARTITION_COUNT, partitionsOfMap, type ShardConfig } from "../../core/placement.ts";
 import type { JournalEventData } from "../../core/protocol/shared.ts";
-import { compareSequences, parseSequence, type JournalEventType } from "./journal-service.ts";
+import { compareSequences, parseSequence, type JournalEventType, type JournalFilter } from "./journal-service.ts";
 import { ConnectionSubscriptions } from "../delivery/connection-subscriptions.ts";
-import type { OwnerApi } from "../owner-api.ts";
+import type { ConnectionRef } from "../delivery/event-fanout.ts";
 import type { SqlPort } from "../storage/sql-port.ts";
+
+/** What the journal asks of the partitions that may hold a map's events. */
+export interface JournalOwner {
+  /** This owner's journal events from `fromSequence` (inclusive), in order, at most `limit`. */
+  journalRead(request: { fromSequence: string; limit: number; map?: string }): Promise<JournalEventData[]>;
+  /** Registers a journal subscription; answers the backlog from `fromSequence` when given. */
+  journalSubscribe(request: { subscriptionId: string; fromSequence?: string; filter: JournalFilter; subscriber: ConnectionRef }): Promise<JournalEventData[]>;
+  journalUnsubscribe(request: { subscriptionId: string; subscriber: ConnectionRef }): Promise<void>;
+}
 
 /** JOURNAL_READ's default `limit` (PROTOCOL.md §3 row 70). */
 export const JOURNAL_DEFAULT_READ_LIMIT = 100;
@@ -14,12 +23,12 @@ export const JOURNAL_DEFAULT_READ_LIMIT = 100;
  * pages by sequence. Each connection's subscriptions are kept in SQLite (conn_journal) for UNSUBSCRIBE and close.
  */
 export class JournalCoordinator {
-  readonly #owners: (partition: number) => OwnerApi;
+  readonly #owners: (partition: number) => JournalOwner;
   readonly #shards: () => ShardConfig;
   readonly #subs: ConnectionSubscriptions;
   readonly #home: number;
 
-  constructor(deps: { owners: (partition: number) => OwnerApi; shards: () => ShardConfig; sql: SqlPort; home: number }) {
+  constructor(deps: { owners: (partition: number) => JournalOwner; shards: () => ShardConfig; sql: SqlPort; home: number }) {
     this.#owners = deps.owners;
     this.#shards = deps.shards;
     this.#subs = new ConnectionSubscriptions(deps.sql, { name: "conn_journal", id: "sub_id" });

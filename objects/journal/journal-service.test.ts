@@ -8,7 +8,7 @@ import { InterestRegistry } from "../delivery/interest-registry.ts";
 import { compareSequences, formatSequence, JOURNAL_MAX_EVENTS_PER_PARTITION, JournalService, parseSequence } from "./journal-service.ts";
 import { LwwStore } from "../writes/lww-store.ts";
 import { MerkleStore } from "../writes/merkle-store.ts";
-import type { OwnerOp } from "../owner-api.ts";
+import type { OwnerOp } from "../writes/owner-op.ts";
 import { OwnerService } from "../owner-service.ts";
 import { OrStore } from "../writes/or-store.ts";
 import type { ConnectionFrames } from "../delivery/home-deliveries.ts";

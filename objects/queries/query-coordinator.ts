@@ -4,8 +4,14 @@ import { partitionsOfMap, type ShardConfig } from "../../core/placement.ts";
 import type { Query } from "../../core/protocol/shared.ts";
 import { decodeCursor, encodeCursor } from "../../core/query-cursor.ts";
 import { ConnectionSubscriptions } from "../delivery/connection-subscriptions.ts";
-import type { OwnerApi } from "../owner-api.ts";
+import type { ConnectionRef } from "../delivery/event-fanout.ts";
 import type { SqlPort } from "../storage/sql-port.ts";
+
+/** What live queries ask of the owners of a map's shards. */
+export interface QueryOwner {
+  querySubscribe(request: { map: string; queryId: string; query: Query; subscriber: ConnectionRef }): Promise<QueryEntry[]>;
+  queryUnsubscribe(request: { queryId: string; subscriber: ConnectionRef }): Promise<void>;
+}
 
 export type QueryReply = (message: unknown) => void;
 
@@ -15,12 +21,12 @@ export type QueryReply = (message: unknown) => void;
  * connection's queries are kept in SQLite (conn_query) so QUERY_UNSUB and the connection's close reach the owners.
  */
 export class QueryCoordinator {
-  readonly #owners: (partition: number) => OwnerApi;
+  readonly #owners: (partition: number) => QueryOwner;
   readonly #shards: () => ShardConfig;
   readonly #subs: ConnectionSubscriptions;
   readonly #home: number;
 
-  constructor(deps: { owners: (partition: number) => OwnerApi; shards: () => ShardConfig; sql: SqlPort; home: number }) {
+  constructor(deps: { owners: (partition: number) => QueryOwner; shards: () => ShardConfig; sql: SqlPort; home: number }) {
     this.#owners = deps.owners;
     this.#shards = deps.shards;
     this.#subs = new ConnectionSubscriptions(deps.sql, { name: "conn_query", id: "query_id" });

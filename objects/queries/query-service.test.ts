@@ -7,7 +7,7 @@ import { CrdtWriter } from "../writes/crdt-writer.ts";
 import { InterestRegistry } from "../delivery/interest-registry.ts";
 import { LwwStore } from "../writes/lww-store.ts";
 import { MerkleStore } from "../writes/merkle-store.ts";
-import type { OwnerOp } from "../owner-api.ts";
+import type { OwnerOp } from "../writes/owner-op.ts";
 import { OrStore } from "../writes/or-store.ts";
 import type { ConnectionFrames } from "../delivery/home-deliveries.ts";
 import { QueryService } from "./query-service.ts";

@@ -1,12 +1,21 @@
 import { partitionsOfMap, type ShardConfig } from "../../core/placement.ts";
 import type { SearchOptions } from "../../core/protocol/shared.ts";
 import { ConnectionSubscriptions } from "../delivery/connection-subscriptions.ts";
-import type { OwnerApi } from "../owner-api.ts";
+import type { ConnectionRef } from "../delivery/event-fanout.ts";
 import { byScore, SEARCH_DEFAULT_LIMIT, type SearchResult } from "./search-service.ts";
 import type { SqlPort } from "../storage/sql-port.ts";
 
 type Reply = (message: unknown) => void;
 type SearchRequest = { mapName: string; query: string; options?: SearchOptions | undefined };
+
+/** What search asks of the owners of a map's shards. */
+export interface SearchOwner {
+  /** Full-text search of this owner's part of the map: best first, `minScore` and `limit` applied. */
+  search(request: { map: string; query: string; options: SearchOptions }): Promise<SearchResult[]>;
+  /** Registers a search subscription (its results become its current set) and answers those results. */
+  searchSubscribe(request: { map: string; subscriptionId: string; query: string; options: SearchOptions; subscriber: ConnectionRef }): Promise<SearchResult[]>;
+  searchUnsubscribe(request: { subscriptionId: string; subscriber: ConnectionRef }): Promise<void>;
+}
 
 /**
  * Home role, full-text search (PROTOCOL.md §11.4, Part A 8): asks the map's owner (every shard of a sharded map, in
@@ -15,12 +24,12 @@ type SearchRequest = { mapName: string; query: string; options?: SearchOptions |
  * own best `limit` as the subscription's set, so a key cut by the merge may later get UPDATE rather than ENTER.
  */
 export class SearchCoordinator {
-  readonly #owners: (partition: number) => OwnerApi;
+  readonly #owners: (partition: number) => SearchOwner;
   readonly #shards: () => ShardConfig;
   readonly #subs: ConnectionSubscriptions;
   readonly #home: number;
 
-  constructor(deps: { owners: (partition: number) => OwnerApi; shards: () => ShardConfig; sql: SqlPort; home: number }) {
+  constructor(deps: { owners: (partition: number) => SearchOwner; shards: () => ShardConfig; sql: SqlPort; home: number }) {
     this.#owners = deps.owners;
     this.#shards = deps.shards;
     this.#subs = new ConnectionSubscriptions(deps.sql, { name: "conn_search", id: "sub_id" });

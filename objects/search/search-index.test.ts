@@ -4,7 +4,7 @@ import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
 import { CrdtWriter } from "../writes/crdt-writer.ts";
 import { LwwStore } from "../writes/lww-store.ts";
 import { MerkleStore } from "../writes/merkle-store.ts";
-import type { OwnerOp } from "../owner-api.ts";
+import type { OwnerOp } from "../writes/owner-op.ts";
 import { OrStore } from "../writes/or-store.ts";
 import { applySchema } from "../storage/schema.ts";
 import { SearchIndexes } from "./search-index.ts";

@@ -1,4 +1,9 @@
-import type { OwnerApi } from "../owner-api.ts";
+import type { ConnectionRef } from "../delivery/event-fanout.ts";
+
+/** What a closing connection asks of each owner that holds state for it. */
+export interface ConnectionOwner {
+  dropConnection(request: ConnectionRef): Promise<void>;
+}
 
 /** A home feature that keeps per-connection state naming owner partitions (sync interest, queries, search, journal). */
 export interface ConnectionForgetter {
@@ -14,7 +19,7 @@ export async function dropClosedConnection(
   conn: string,
   home: number,
   features: readonly ConnectionForgetter[],
-  owners: (partition: number) => Pick<OwnerApi, "dropConnection">,
+  owners: (partition: number) => ConnectionOwner,
 ): Promise<void> {
   const partitions = new Set(features.flatMap((feature) => feature.forgetConnection(conn)));
   await Promise.all([...partitions].map((p) => owners(p).dropConnection({ home, conn })));

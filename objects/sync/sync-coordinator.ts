@@ -2,7 +2,7 @@ import type { HLC } from "../../core/hlc.ts";
 import { LeafSums } from "../../core/merkle-tree.ts";
 import type { ORMapEntry } from "../../core/or-record.ts";
 import { partitionOf, partitionsOfMap, type ShardConfig } from "../../core/placement.ts";
-import type { MerkleAnswer, OwnerApi } from "../owner-api.ts";
+import type { MerkleAnswer, SyncOwner } from "./sync-owner.ts";
 import type { TreeKind } from "../writes/merkle-store.ts";
 import type { SqlPort } from "../storage/sql-port.ts";
 
@@ -24,7 +24,7 @@ export type SyncReply = (message: unknown) => void;
  * An unsharded map asks its one owner; a sharded map's tree is the sum of its shards' trees.
  */
 export class SyncCoordinator {
-  readonly #owners: (partition: number) => OwnerApi;
+  readonly #owners: (partition: number) => SyncOwner;
   readonly #shards: () => ShardConfig;
   readonly #sql: SqlPort;
   readonly #hlc: HLC;
@@ -33,7 +33,7 @@ export class SyncCoordinator {
   readonly #gathered = new Map<string, Gathered>();
 
   constructor(deps: {
-    owners: (partition: number) => OwnerApi;
+    owners: (partition: number) => SyncOwner;
     shards: () => ShardConfig;
     sql: SqlPort;
     hlc: HLC;

@@ -5,7 +5,7 @@ import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
 import { CrdtWriter } from "./crdt-writer.ts";
 import { LwwStore } from "./lww-store.ts";
 import { MerkleStore } from "./merkle-store.ts";
-import type { OwnerOp } from "../owner-api.ts";
+import type { OwnerOp } from "./owner-op.ts";
 import { OrStore } from "./or-store.ts";
 import { applySchema } from "../storage/schema.ts";
 

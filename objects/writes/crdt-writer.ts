@@ -4,7 +4,7 @@ import type { ORMapEntry, ORMapRecord } from "../../core/or-record.ts";
 import { MAX_VALUE_BYTES } from "../../core/limits.ts";
 import type { LwwStore, LwwWrite } from "./lww-store.ts";
 import type { MerkleStore } from "./merkle-store.ts";
-import { isLwwOp, type LwwOwnerOp, type OrOwnerOp, type OwnerOp, type OwnerOpOutcome } from "../owner-api.ts";
+import { isLwwOp, type LwwOwnerOp, type OrOwnerOp, type OwnerOp, type OwnerOpOutcome } from "./owner-op.ts";
 import type { Outbox } from "../persistence/outbox.ts";
 import type { OrStore } from "./or-store.ts";
 import type { ChangeRow } from "../persistence/postgres-sink.ts";

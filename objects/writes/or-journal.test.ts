@@ -9,7 +9,7 @@ import { JournalService } from "../journal/journal-service.ts";
 import { LwwStore } from "./lww-store.ts";
 import { MerkleStore } from "./merkle-store.ts";
 import { Outbox } from "../persistence/outbox.ts";
-import type { OwnerOp } from "../owner-api.ts";
+import type { OwnerOp } from "./owner-op.ts";
 import { OwnerService } from "../owner-service.ts";
 import { OrStore } from "./or-store.ts";
 import { QueryService } from "../queries/query-service.ts";

@@ -1,7 +1,7 @@
 import { isBuiltinProcessor, unknownProcessorError } from "../../core/entry-processors.ts";
 import { partitionOf, type ShardConfig } from "../../core/placement.ts";
 import type { EntryProcessor } from "../../core/protocol/shared.ts";
-import type { OwnerApi, ProcessOutcome } from "../owner-api.ts";
+import type { ProcessOutcome, WriteOwner } from "./owner-op.ts";
 
 /**
  * Home role, entry processors (PROTOCOL.md §11.5, Part A 11): `processor.name` picks a built-in
@@ -9,11 +9,11 @@ import type { OwnerApi, ProcessOutcome } from "../owner-api.ts";
  * one call per owner, which apply them atomically.
  */
 export class ProcessorCoordinator {
-  readonly #owners: (partition: number) => OwnerApi;
+  readonly #owners: (partition: number) => WriteOwner;
   readonly #shards: () => ShardConfig;
   readonly #home: number;
 
-  constructor(deps: { owners: (partition: number) => OwnerApi; shards: () => ShardConfig; home: number }) {
+  constructor(deps: { owners: (partition: number) => WriteOwner; shards: () => ShardConfig; home: number }) {
     this.#owners = deps.owners;
     this.#shards = deps.shards;
     this.#home = deps.home;

@@ -2,35 +2,20 @@ import { describe, expect, it } from "vitest";
 import { HLC } from "../../core/hlc.ts";
 import { parseShardConfig, partitionOf } from "../../core/placement.ts";
 import type { ClientOp } from "../../core/protocol/shared.ts";
-import type { OwnerApi, OwnerOp } from "../owner-api.ts";
+import type { OwnerOp, WriteOwner } from "./owner-op.ts";
 import { WriteCoordinator } from "./write-coordinator.ts";
 
 const NOW = 1_700_000_000_000;
 
 function setup(options: { failing?: boolean; shards?: string } = {}) {
   const calls: { partition: number; ops: OwnerOp[] }[] = [];
-  const owner = (partition: number): OwnerApi => ({
+  const owner = (partition: number): WriteOwner => ({
     apply: async ({ ops }) => {
       calls.push({ partition, ops });
       if (options.failing) throw new Error("owner unavailable");
       return ops.map((op) => ({ index: op.index, ok: true as const }));
     },
-    syncInit: async () => ({ leaves: [], sums: [], counts: [] }),
-    merkle: async () => ({ type: "missing" }),
-    readLeaf: async () => ({ type: "missing" }),
-    orDiff: async () => [],
-    pushOrDiff: async () => undefined,
-    dropConnection: async () => undefined,
-    stats: async () => undefined,
-    querySubscribe: async () => [],
-    queryUnsubscribe: async () => undefined,
-    search: async () => [],
-    searchSubscribe: async () => [],
-    searchUnsubscribe: async () => undefined,
     process: async () => ({}),
-    journalRead: async () => [],
-    journalSubscribe: async () => [],
-    journalUnsubscribe: async () => undefined,
   });
   const shards = parseShardConfig(options.shards ?? "");
   const coordinator = new WriteCoordinator({

@@ -3,7 +3,7 @@ import { partitionOf, type ShardConfig } from "../../core/placement.ts";
 import { classifyOp, type ClientOp, type WriteConcern } from "../../core/protocol/shared.ts";
 import type { ErrorKind } from "../../core/errors.ts";
 import { errorCodeOf } from "../../core/errors.ts";
-import type { OwnerApi, OwnerOp, OwnerOpOutcome } from "../owner-api.ts";
+import type { OwnerOp, OwnerOpOutcome, WriteOwner } from "./owner-op.ts";
 
 const LEVELS: readonly WriteConcern[] = ["FIRE_AND_FORGET", "MEMORY", "APPLIED", "REPLICATED", "PERSISTED"];
 const rank = (level: WriteConcern) => LEVELS.indexOf(level);
@@ -29,12 +29,12 @@ export interface WriteReplies {
  * network when the home owns the map), and answers OP_REJECTED / OP_ACK as PROTOCOL.md Part A says.
  */
 export class WriteCoordinator {
-  readonly #owners: (partition: number) => OwnerApi;
+  readonly #owners: (partition: number) => WriteOwner;
   readonly #shards: () => ShardConfig;
   readonly #hlc: HLC;
   readonly #home: number;
 
-  constructor(deps: { owners: (partition: number) => OwnerApi; shards: () => ShardConfig; hlc: HLC; home: number }) {
+  constructor(deps: { owners: (partition: number) => WriteOwner; shards: () => ShardConfig; hlc: HLC; home: number }) {
     this.#owners = deps.owners;
     this.#shards = deps.shards;
     this.#hlc = deps.hlc;

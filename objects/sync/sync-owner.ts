@@ -1,0 +1,21 @@
+import type { LWWRecord } from "../../core/lww-map.ts";
+import type { LeafSumsWire } from "../../core/merkle-tree.ts";
+import type { ORMapEntry } from "../../core/or-record.ts";
+import type { ConnectionRef } from "../delivery/event-fanout.ts";
+import type { TreeKind } from "../writes/merkle-store.ts";
+
+/** What a Merkle path of one owner's map holds. */
+export type MerkleAnswer =
+  | { type: "missing" }
+  | { type: "buckets"; buckets: Record<string, number> }
+  | { type: "lww-leaf"; records: { key: string; record: LWWRecord }[] }
+  | { type: "or-leaf"; entries: ORMapEntry[] };
+
+/** What Merkle sync asks of the owners of a map's shards. */
+export interface SyncOwner {
+  syncInit(request: { kind: TreeKind; map: string; listener: ConnectionRef }): Promise<LeafSumsWire>;
+  merkle(request: { kind: TreeKind; map: string; path: string }): Promise<MerkleAnswer>;
+  readLeaf(request: { kind: TreeKind; map: string; leaf: number }): Promise<MerkleAnswer>;
+  orDiff(request: { map: string; keys: string[] }): Promise<ORMapEntry[]>;
+  pushOrDiff(request: { map: string; entries: ORMapEntry[]; writer: ConnectionRef }): Promise<void>;
+}
