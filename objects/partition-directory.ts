@@ -1,7 +1,10 @@
 import { partitionObjectName } from "../core/object-name.ts";
-import type { Env } from "./env.ts";
 
-/** The stub of partition `id` of `namespace`. */
-export function partitionStub(env: Env, namespace: string, id: number) {
-  return env.PARTITION.get(env.PARTITION.idFromName(partitionObjectName(namespace, id)));
+/** The stub of partition `id` of `namespace` in the Partition namespace binding. */
+export function partitionStub<T extends Rpc.DurableObjectBranded | undefined>(
+  binding: DurableObjectNamespace<T>,
+  namespace: string,
+  id: number,
+): DurableObjectStub<T> {
+  return binding.get(binding.idFromName(partitionObjectName(namespace, id)));
 }

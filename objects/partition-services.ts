@@ -13,7 +13,6 @@ import { TopicService } from "./coordination/topic-service.ts";
 import { dropClosedConnection } from "./session/connection-close.ts";
 import { CrdtWriter } from "./writes/crdt-writer.ts";
 import { durableObjectSqlPort } from "./storage/do-sql-port.ts";
-import type { Env } from "./env.ts";
 import { EventFanout } from "./delivery/event-fanout.ts";
 import { InterestRegistry } from "./delivery/interest-registry.ts";
 import { LwwStore } from "./writes/lww-store.ts";
@@ -22,8 +21,7 @@ import type { OwnerApi } from "./owner-api.ts";
 import { OwnerService } from "./owner-service.ts";
 import { OrStore } from "./writes/or-store.ts";
 import type { DeliverToHome } from "./delivery/event-fanout.ts";
-import type { DeliverEachToHome } from "./delivery/home-deliveries.ts";
-import { partitionStub } from "./partition-directory.ts";
+import type { DeliverEachToHome, HomeApi } from "./delivery/home-deliveries.ts";
 import { QueryCoordinator } from "./queries/query-coordinator.ts";
 import { QueryService } from "./queries/query-service.ts";
 import { SearchCoordinator } from "./search/search-coordinator.ts";
@@ -31,6 +29,7 @@ import { SearchIndexes } from "./search/search-index.ts";
 import { SearchService } from "./search/search-service.ts";
 import { applySchema } from "./storage/schema.ts";
 import { Session } from "./session/session.ts";
+import type { Settings } from "./settings.ts";
 import { shardConfigOf } from "./shard-config.ts";
 import { SyncCoordinator } from "./sync/sync-coordinator.ts";
 import { WriteCoordinator } from "./writes/write-coordinator.ts";
@@ -56,14 +55,15 @@ const MERKLE_CHECKPOINT_DELAY_MS = 2_000;
 /** Builds a partition's services; runs on the first event after construction or wake, never in the constructor. */
 export function createPartitionServices(deps: {
   ctx: DurableObjectState;
-  env: Env;
+  settings: Settings;
   namespace: string;
   id: number;
   owners: (partition: number) => OwnerApi;
+  homes: (partition: number) => HomeApi;
   coordinationOwners: (partition: number) => CoordinationApi;
   deliverLocal: (conns: string[], frames: Uint8Array[]) => string[];
 }): Services {
-  const { ctx, env, namespace, id, owners } = deps;
+  const { ctx, settings, namespace, id, owners } = deps;
   const sql = durableObjectSqlPort(ctx.storage);
   applySchema(sql);
   const hlc = new HLC(`edge-p${id}`);
@@ -77,11 +77,11 @@ export function createPartitionServices(deps: {
   const interest = new InterestRegistry(sql);
   // Frames for connections of a home: delivered here when this partition is the home, else by one call to it.
   const deliver: DeliverToHome = async (home, conns, frames) =>
-    home === id ? deps.deliverLocal(conns, frames) : partitionStub(env, namespace, home).homeDeliver({ conns, frames });
+    home === id ? deps.deliverLocal(conns, frames) : deps.homes(home).homeDeliver({ conns, frames });
   const deliverEach: DeliverEachToHome = async (home, deliveries) =>
     home === id
       ? deliveries.flatMap((d) => deps.deliverLocal([d.conn], d.frames))
-      : partitionStub(env, namespace, home).homeDeliverEach({ deliveries });
+      : deps.homes(home).homeDeliverEach({ deliveries });
   const fanout = new EventFanout(interest, deliver);
   const queryService = new QueryService({
     sql,
@@ -99,7 +99,7 @@ export function createPartitionServices(deps: {
     indexes: new SearchIndexes({ sql }),
     deliver: deliverEach,
   });
-  const persistence = env.HYPERDRIVE ? createPersistence(sql, env.HYPERDRIVE, namespace, schedule) : undefined;
+  const persistence = settings.HYPERDRIVE ? createPersistence(sql, settings.HYPERDRIVE, namespace, schedule) : undefined;
   const owner = new OwnerService({
     sql,
     writer: new CrdtWriter({ sql, lww, or, merkle, hlc, journal, ...(persistence ? { outbox: persistence.outbox } : {}) }),
@@ -121,7 +121,7 @@ export function createPartitionServices(deps: {
     locks: new LockService({ sql, sender, clock: Date.now, wakeAt: schedule }),
   });
   const coordination = new CoordinationCoordinator({ owners: deps.coordinationOwners, sql, home: id });
-  const shards = () => shardConfigOf(env);
+  const shards = () => shardConfigOf(settings);
   const sync = new SyncCoordinator({ owners, shards, sql, hlc, home: id });
   const writes = new WriteCoordinator({ owners, shards, hlc, home: id });
   const queries = new QueryCoordinator({ owners, shards, sql, home: id });
@@ -129,8 +129,8 @@ export function createPartitionServices(deps: {
   const processors = new ProcessorCoordinator({ owners, shards, home: id });
   const journalHome = new JournalCoordinator({ owners, shards, sql, home: id });
   const auth = createAuthenticator({
-    secret: env.JWT_SECRET,
-    noAuth: env.TOPGUN_NO_AUTH === "1" || env.TOPGUN_NO_AUTH === "true",
+    secret: settings.JWT_SECRET,
+    noAuth: settings.TOPGUN_NO_AUTH === "1" || settings.TOPGUN_NO_AUTH === "true",
   });
   const session = new Session({
     auth,

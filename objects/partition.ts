@@ -8,7 +8,7 @@ import type { SearchOptions } from "../core/protocol/shared.ts";
 import type { SearchResult } from "./search/search-service.ts";
 import { isPeerGoneError } from "../core/errors.ts";
 import { readConnectionState, type Connection, type ConnectionState } from "./session/connection.ts";
-import type { Env } from "./env.ts";
+import type { Settings } from "./settings.ts";
 import type { CoordinationApi } from "./coordination/coordination-api.ts";
 import type { ConnectionRef } from "./delivery/event-fanout.ts";
 import type { LockOutcome, LockRequest } from "./coordination/lock-service.ts";
@@ -21,18 +21,23 @@ import type { MerkleAnswer } from "./sync/sync-owner.ts";
 import type { OwnerOp, OwnerOpOutcome, ProcessOutcome } from "./writes/owner-op.ts";
 import { partitionStub } from "./partition-directory.ts";
 
+/** The bindings a partition sees: the deployment's settings and its own class's namespace. */
+export interface PartitionEnv extends Settings {
+  PARTITION: DurableObjectNamespace<Partition>;
+}
+
 /**
  * One of the 271 partitions of a namespace (`<namespace>/p<id>`). A thin shell: it decodes runtime events and
  * RPCs, finds the connection, and calls one service. Services are built on first use, not in the constructor.
  */
-export class Partition extends DurableObject<Env> {
+export class Partition extends DurableObject<PartitionEnv> {
   readonly #namespace: string;
   readonly #id: number;
   #services: Services | undefined;
   /** Each open socket's state, so a message does not deserialize the attachment (gone after hibernation: read again). */
   readonly #states = new WeakMap<WebSocket, ConnectionState>();
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: PartitionEnv) {
     super(ctx, env);
     const parsed = parsePartitionObjectName(ctx.id.name ?? "");
     if (!parsed) throw new Error(`Partition needs a name of the form <namespace>/p<id>, got ${String(ctx.id.name)}`);
@@ -203,7 +208,7 @@ export class Partition extends DurableObject<Env> {
 
   #owner(partition: number): OwnerApi {
     if (partition === this.#id) return this.#get().owner;
-    const stub = partitionStub(this.env, this.#namespace, partition);
+    const stub = partitionStub(this.env.PARTITION, this.#namespace, partition);
     return {
       apply: (r) => stub.ownerApply(r),
       syncInit: (r) => stub.ownerSyncInit(r),
@@ -227,7 +232,7 @@ export class Partition extends DurableObject<Env> {
 
   #coordination(partition: number): CoordinationApi {
     if (partition === this.#id) return this.#get().coordination;
-    const stub = partitionStub(this.env, this.#namespace, partition);
+    const stub = partitionStub(this.env.PARTITION, this.#namespace, partition);
     return {
       topicSubscribe: (r) => stub.ownerTopicSubscribe(r),
       topicUnsubscribe: (r) => stub.ownerTopicUnsubscribe(r),
@@ -243,7 +248,8 @@ export class Partition extends DurableObject<Env> {
   #get(): Services {
     this.#services ??= createPartitionServices({
       ctx: this.ctx,
-      env: this.env,
+      settings: this.env,
+      homes: (partition) => partitionStub(this.env.PARTITION, this.#namespace, partition),
       namespace: this.#namespace,
       id: this.#id,
       owners: (partition) => this.#owner(partition),

@@ -1,11 +1,11 @@
 import { parseShardConfig, type ShardConfig } from "../core/placement.ts";
-import type { Env } from "./env.ts";
+import type { Settings } from "./settings.ts";
 
 let cached: { text: string; config: ShardConfig } | undefined;
 
 /** The sharded-map configuration of this deployment, parsed once per isolate. */
-export function shardConfigOf(env: Env): ShardConfig {
-  const text = env.TOPGUN_SHARDED_MAPS ?? "";
+export function shardConfigOf(settings: Settings): ShardConfig {
+  const text = settings.TOPGUN_SHARDED_MAPS ?? "";
   if (cached?.text !== text) cached = { text, config: parseShardConfig(text) };
   return cached.config;
 }

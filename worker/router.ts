@@ -18,7 +18,7 @@ export function createRouter() {
     const url = new URL(request.url);
     const namespace = readNamespace(url);
     if (namespace === undefined) return error(400, "invalid namespace");
-    return partitionStub(env, namespace, chooseHomePartition(url)).fetch(request as Request);
+    return partitionStub(env.PARTITION, namespace, chooseHomePartition(url)).fetch(request as Request);
   };
   router
     .get("/health", () => json({ ok: true, service: "topgun-edge", time: Date.now() }))

@@ -6,7 +6,7 @@ import { partitionStub } from "../objects/partition-directory.ts";
 export async function namespaceStats(env: Env, namespace: string) {
   if (!env.HYPERDRIVE) return { namespace, writeThrough: false };
   const parts = await Promise.all(
-    Array.from({ length: PARTITION_COUNT }, (_, id) => partitionStub(env, namespace, id).ownerStats()),
+    Array.from({ length: PARTITION_COUNT }, (_, id) => partitionStub(env.PARTITION, namespace, id).ownerStats()),
   );
   let outboxDepth = 0;
   let lagMs = 0;

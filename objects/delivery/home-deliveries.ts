@@ -37,3 +37,9 @@ export class HomeDeliveries {
     );
   }
 }
+
+/** The home role as an owner calls it: pushes frames to connections of that home; answers the ids no longer there. */
+export interface HomeApi {
+  homeDeliver(request: { conns: string[]; frames: Uint8Array[] }): string[] | Promise<string[]>;
+  homeDeliverEach(request: { deliveries: ConnectionFrames[] }): string[] | Promise<string[]>;
+}
