@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { encodeValue } from "../../core/codec.ts";
 import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
-import { OUTBOX_DDL, Outbox } from "./outbox.ts";
+import { Outbox } from "./outbox.ts";
+import { OUTBOX_DDL } from "../storage/schema.ts";
 import type { ChangeRow } from "./postgres-sink.ts";
 
 function setup(clock = () => 1_000) {

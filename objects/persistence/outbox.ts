@@ -1,13 +1,6 @@
 import type { ChangeRow } from "./postgres-sink.ts";
 import { bulkInsert, type SqlPort, type SqlValue } from "../storage/sql-port.ts";
 
-/** DDL of the outbox (a schema step in schema.ts). */
-export const OUTBOX_DDL = `
-  CREATE TABLE outbox (
-    seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, map TEXT NOT NULL, key TEXT NOT NULL, tag TEXT, value BLOB,
-    millis INTEGER, counter INTEGER, node TEXT, ttl_ms INTEGER, queued_at INTEGER NOT NULL
-  )`;
-
 export interface OutboxBatch {
   lastSeq: number;
   rows: ChangeRow[];

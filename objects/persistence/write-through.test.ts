@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { encodeValue } from "../../core/codec.ts";
 import { migrate, readMigrations } from "../../migrations/runner.ts";
 import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
-import { OUTBOX_DDL, Outbox } from "./outbox.ts";
+import { Outbox } from "./outbox.ts";
+import { OUTBOX_DDL } from "../storage/schema.ts";
 import type { ChangeRow } from "./postgres-sink.ts";
 import { WriteThrough, type PgConnection } from "./write-through.ts";
 

@@ -1,5 +1,11 @@
-import { OUTBOX_DDL } from "../persistence/outbox.ts";
 import type { SqlPort } from "./sql-port.ts";
+
+/** DDL of the outbox (schema step 4; persistence/outbox.ts writes and reads it). */
+export const OUTBOX_DDL = `
+  CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, map TEXT NOT NULL, key TEXT NOT NULL, tag TEXT, value BLOB,
+    millis INTEGER, counter INTEGER, node TEXT, ttl_ms INTEGER, queued_at INTEGER NOT NULL
+  )`;
 
 /**
  * The SQLite schema of a Partition, as numbered steps. `applySchema` runs the steps this object has not run yet,
@@ -112,6 +118,7 @@ const STEPS: readonly string[] = [
   // B-tree per appended and trimmed event (measured: a large part of the journal's cost per write).
   `DROP INDEX IF EXISTS journal_event_map`,
 ];
+
 
 export function applySchema(sql: SqlPort): void {
   sql.exec("CREATE TABLE IF NOT EXISTS schema_step (step INTEGER PRIMARY KEY)");

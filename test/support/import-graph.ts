@@ -81,3 +81,46 @@ export function importCycles(graph: ReadonlyMap<string, readonly string[]>): str
   for (const node of graph.keys()) if (!index.has(node)) visit(node);
   return cycles;
 }
+
+/** A folder's import rule, read from the `May import:` line of its README.md. */
+export interface FolderRule {
+  folder: string;
+  allowed: string[];
+}
+
+/** The rule of every folder under `dirs` whose README.md has a `May import:` line. */
+export function folderRules(dirs: readonly string[]): FolderRule[] {
+  const rules: FolderRule[] = [];
+  const visit = (dir: string): void => {
+    const absolute = join(REPO_ROOT, dir);
+    for (const entry of readdirSync(absolute, { withFileTypes: true })) {
+      if (entry.isDirectory()) visit(join(dir, entry.name));
+      if (entry.name !== "README.md") continue;
+      const line = /^May import:(.*)$/m.exec(readFileSync(join(absolute, entry.name), "utf8"));
+      if (line) rules.push({ folder: dir, allowed: (line[1] ?? "").split(",").map((s) => s.trim()).filter(Boolean) });
+    }
+  };
+  for (const dir of dirs) visit(dir);
+  return rules;
+}
+
+const isTestFile = (file: string) => /\.test\.tsx?$/.test(file);
+
+/**
+ * Imports that break a folder's rule: a non-test file directly in the folder importing a file that is neither in
+ * the folder itself nor under an allowed folder (or equal to an allowed file).
+ */
+export function boundaryViolations(rules: readonly FolderRule[], graph: ReadonlyMap<string, readonly string[]>): string[] {
+  const violations: string[] = [];
+  const within = (path: string, entry: string) => (entry.endsWith(".ts") ? path === entry : path.startsWith(`${entry}/`));
+  for (const rule of rules) {
+    for (const [file, targets] of graph) {
+      if (isTestFile(file) || !within(file, rule.folder) || file.slice(rule.folder.length + 1).includes("/")) continue;
+      for (const target of targets) {
+        const inFolder = within(target, rule.folder) && !target.slice(rule.folder.length + 1).includes("/");
+        if (!inFolder && !rule.allowed.some((entry) => within(target, entry))) violations.push(`${file} → ${target}`);
+      }
+    }
+  }
+  return violations;
+}
