@@ -21,6 +21,7 @@ describe("folder boundaries", () => {
       "objects/sync",
       "objects/writes",
       "worker",
+      "worker/routes",
     ]);
   });
 

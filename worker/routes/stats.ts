@@ -1,6 +1,17 @@
-import { PARTITION_COUNT } from "../core/placement.ts";
-import type { Env } from "../objects/env.ts";
-import { partitionStub } from "../objects/partition-directory.ts";
+import { error, json } from "itty-router";
+import { PARTITION_COUNT } from "../../core/placement.ts";
+import type { Env } from "../../objects/env.ts";
+import { partitionStub } from "../../objects/partition-directory.ts";
+import { readNamespace } from "../home-partition.ts";
+import type { RouteGroup } from "./route-group.ts";
+
+/** `GET /stats?namespace=`: the namespace's write-through state. */
+export const statsRoutes: RouteGroup = (router) => {
+  router.get("/stats", async (request, env) => {
+    const namespace = readNamespace(new URL(request.url));
+    return namespace === undefined ? error(400, "invalid namespace") : json(await namespaceStats(env, namespace));
+  });
+};
 
 /** Write-through state of a namespace: outbox depth summed and the oldest waiting change over its partitions. */
 export async function namespaceStats(env: Env, namespace: string) {
