@@ -1,6 +1,7 @@
 import { jwtVerify, errors } from "jose";
+import { ANONYMOUS_PRINCIPAL, type Principal } from "../../core/principal.ts";
 
-export type AuthResult = { ok: true; userId: string; roles: string[] } | { ok: false; error: string };
+export type AuthResult = { ok: true; userId: string; principal: Principal } | { ok: false; error: string };
 
 /** Verifies the token of an AUTH message. */
 export interface Authenticator {
@@ -19,7 +20,7 @@ export function createAuthenticator(options: { secret: string | undefined; noAut
     async verify(token) {
       if (options.noAuth) {
         const claims = key && token ? await verifyWith(key, token) : undefined;
-        return claims?.ok ? claims : { ok: true, userId: "anonymous", roles: [] };
+        return claims?.ok ? claims : { ok: true, userId: "anonymous", principal: ANONYMOUS_PRINCIPAL };
       }
       if (!key) return { ok: false, error: "server has no JWT_SECRET configured" };
       if (!token) return { ok: false, error: "missing token" };
@@ -36,7 +37,8 @@ async function verifyWith(key: Uint8Array, token: string): Promise<AuthResult> {
     if (roles !== undefined && !(Array.isArray(roles) && roles.every((r) => typeof r === "string"))) {
       return { ok: false, error: "InvalidClaim: roles" };
     }
-    return { ok: true, userId: sub ?? "anonymous", roles: Array.isArray(roles) ? roles.map(String) : [] };
+    const userId = sub ?? "anonymous";
+    return { ok: true, userId, principal: { id: userId, roles: Array.isArray(roles) ? roles.map(String) : [], claims: { ...payload } } };
   } catch (err) {
     return { ok: false, error: describeJoseError(err) };
   }

@@ -1,4 +1,5 @@
 import { ProtocolError } from "../../core/errors.ts";
+import type { Principal } from "../../core/principal.ts";
 import type { ClientMessage } from "../../core/protocol/message.ts";
 import type { CoordinationCoordinator } from "../coordination/coordination-coordinator.ts";
 import type { JournalCoordinator } from "../journal/journal-coordinator.ts";
@@ -22,8 +23,8 @@ export interface Handlers {
 
 export interface DispatchContext {
   conn: string;
-  /** The authenticated user, when the token named one. */
-  userId?: string | undefined;
+  /** Who the connection authenticated as (id null when the token named no one). */
+  principal: Principal;
   reply: (message: unknown) => void;
 }
 
@@ -70,7 +71,7 @@ export async function dispatch(message: ClientMessage, h: Handlers, ctx: Dispatc
     case "TOPIC_UNSUB":
       return h.coordination.topicUnsubscribe(conn, message.payload.topic);
     case "TOPIC_PUB":
-      return h.coordination.topicPublish(conn, ctx.userId ?? conn, message.payload.topic, message.payload.data);
+      return h.coordination.topicPublish(conn, ctx.principal.id ?? conn, message.payload.topic, message.payload.data);
     case "COUNTER_REQUEST":
       return h.coordination.counterRequest(conn, message.payload.name, reply);
     case "COUNTER_SYNC":

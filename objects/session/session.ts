@@ -4,7 +4,7 @@ import { MAX_FRAME_BYTES } from "../../core/limits.ts";
 import { splitInboundBatch } from "../../core/protocol/batch-frame.ts";
 import { parseClientMessage, type ClientMessage } from "../../core/protocol/message.ts";
 import type { Authenticator } from "./authenticator.ts";
-import type { Connection } from "./connection.ts";
+import { claimsToKeep, principalOf, type Connection } from "./connection.ts";
 import { SerialQueue } from "../../core/serial-queue.ts";
 import { dispatch, type Handlers } from "./dispatch.ts";
 
@@ -76,7 +76,7 @@ export class Session {
       return;
     }
     try {
-      await dispatch(message, this.#handlers, { conn: conn.state.id, userId: conn.state.userId, reply: (m) => send(conn, m) });
+      await dispatch(message, this.#handlers, { conn: conn.state.id, principal: principalOf(conn.state), reply: (m) => send(conn, m) });
     } catch (err) {
       if (err instanceof ProtocolError) return fail(err);
       console.error(`[home p${this.#home}] ${message.type} failed on connection ${conn.state.id}`, err);
@@ -92,7 +92,8 @@ export class Session {
       conn.close(AUTH_FAILED_CLOSE_CODE, "authentication failed");
       return;
     }
-    conn.update({ ...conn.state, authenticated: true, acked: true, userId: result.userId });
+    const { principal } = result;
+    conn.update({ ...conn.state, authenticated: true, acked: true, userId: result.userId, roles: principal.roles, claims: claimsToKeep(principal.claims) });
     send(conn, { type: "AUTH_ACK", userId: result.userId });
   }
 }
