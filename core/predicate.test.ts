@@ -144,3 +144,49 @@ describe("query cursors", () => {
     expect(decodeCursor({ a: "asc" }, "not a cursor!")).toBeUndefined();
   });
 });
+
+describe("evaluatePredicate: TopGun main's additions", () => {
+  const row = { status: "open", score: 5, tags: ["a", "b"], owner: "u1", none: null };
+  const leaf = (node: Partial<PredicateNode> & Pick<PredicateNode, "op">): PredicateNode => node;
+
+  it("matches `in` when the field equals an element, or an array field holds the scalar", () => {
+    expect(evaluatePredicate(leaf({ op: "in", attribute: "status", value: ["done", "open"] }), row)).toBe(true);
+    expect(evaluatePredicate(leaf({ op: "in", attribute: "status", value: ["done"] }), row)).toBe(false);
+    expect(evaluatePredicate(leaf({ op: "in", attribute: "tags", value: "b" }), row)).toBe(true);
+    expect(evaluatePredicate(leaf({ op: "in", attribute: "tags", value: "z" }), row)).toBe(false);
+  });
+
+  it("matches `between` inclusively for numbers and strings, never across types", () => {
+    expect(evaluatePredicate(leaf({ op: "between", attribute: "score", value: [5, 9] }), row)).toBe(true);
+    expect(evaluatePredicate(leaf({ op: "between", attribute: "score", value: [6, 9] }), row)).toBe(false);
+    expect(evaluatePredicate(leaf({ op: "between", attribute: "status", value: ["a", "p"] }), row)).toBe(true);
+    expect(evaluatePredicate(leaf({ op: "between", attribute: "score", value: ["1", "9"] }), row)).toBe(false);
+    expect(evaluatePredicate(leaf({ op: "between", attribute: "score", value: [1] }), row)).toBe(false);
+  });
+
+  it("treats a missing field and null alike for isNull and isNotNull", () => {
+    expect(evaluatePredicate(leaf({ op: "isNull", attribute: "none" }), row)).toBe(true);
+    expect(evaluatePredicate(leaf({ op: "isNull", attribute: "absent" }), row)).toBe(true);
+    expect(evaluatePredicate(leaf({ op: "isNull", attribute: "score" }), row)).toBe(false);
+    expect(evaluatePredicate(leaf({ op: "isNotNull", attribute: "score" }), row)).toBe(true);
+    expect(evaluatePredicate(leaf({ op: "isNotNull", attribute: "none" }), row)).toBe(false);
+  });
+
+  it("reads the record key through the pseudo-attribute _key", () => {
+    const byKey = leaf({ op: "in", attribute: "_key", value: ["k1", "k2"] });
+    expect(evaluatePredicate(byKey, row, { key: "k2" })).toBe(true);
+    expect(evaluatePredicate(byKey, row, { key: "k3" })).toBe(false);
+    expect(evaluatePredicate(byKey, row)).toBe(false);
+  });
+
+  it("compares against auth.* and data.* through valueRef, and an unresolvable reference is false", () => {
+    const owned = leaf({ op: "eq", attribute: "owner", valueRef: "auth.id" });
+    expect(evaluatePredicate(owned, row, { auth: { id: "u1" } })).toBe(true);
+    expect(evaluatePredicate(owned, row, { auth: { id: "u2" } })).toBe(false);
+    expect(evaluatePredicate(owned, row)).toBe(false);
+    expect(evaluatePredicate(leaf({ op: "eq", attribute: "owner", valueRef: "auth.org.id" }), row, { auth: { org: { id: "u1" } } })).toBe(true);
+    expect(evaluatePredicate(leaf({ op: "eq", attribute: "owner", valueRef: "data.status" }), row)).toBe(false);
+    expect(evaluatePredicate(leaf({ op: "isNotNull", attribute: "owner", valueRef: "auth.missing" }), row, { auth: {} })).toBe(true);
+    expect(evaluatePredicate(leaf({ op: "in", attribute: "owner", valueRef: "auth.team" }), row, { auth: { team: ["u1", "u9"] } })).toBe(true);
+  });
+});

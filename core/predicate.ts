@@ -30,8 +30,8 @@ export function isValueMap(value: unknown): value is Record<string, unknown> {
  * True when `value` passes the query's filter: `predicate` wins over `where`; a query with neither matches every
  * value (tombstones excepted, which callers leave out). A value that is not a map never matches a filter.
  */
-export function matchesQuery(query: Pick<Query, "where" | "predicate">, value: unknown): boolean {
-  if (query.predicate) return evaluatePredicate(query.predicate, value);
+export function matchesQuery(query: Pick<Query, "where" | "predicate">, value: unknown, key?: string): boolean {
+  if (query.predicate) return evaluatePredicate(query.predicate, value, key === undefined ? {} : { key });
   if (query.where) return matchesWhere(query.where, value);
   return true;
 }
@@ -42,30 +42,64 @@ export function matchesWhere(where: Readonly<Record<string, unknown>>, value: un
   return Object.entries(where).every(([field, expected]) => Object.hasOwn(value, field) && value[field] === expected);
 }
 
-/** Evaluates a predicate tree against a record value with the TS core's semantics. */
-export function evaluatePredicate(node: PredicateNode, value: unknown): boolean {
-  if (!isValueMap(value)) return false;
-  return evaluateNode(node, value);
+/** What a predicate may read besides the record's value: its key (`_key`) and, in access policies, the principal. */
+export interface PredicateContext {
+  /** The record key, which the pseudo-attribute `_key` names. */
+  key?: string;
+  /** `auth` of a policy condition (see core/principal.ts); queries have none, so `auth.*` references fail. */
+  auth?: Readonly<Record<string, unknown>>;
 }
 
-function evaluateNode(node: PredicateNode, data: Record<string, unknown>): boolean {
+/** The pseudo-attribute that names the record key instead of a field of the value. */
+export const KEY_ATTRIBUTE = "_key";
+
+/** Evaluates a predicate tree against a record value with the TS core's semantics. */
+export function evaluatePredicate(node: PredicateNode, value: unknown, context: PredicateContext = {}): boolean {
+  if (!isValueMap(value)) return false;
+  return evaluateNode(node, value, context);
+}
+
+const MISSING = Symbol("missing");
+
+/** `auth.a.b` from the context, `data.a.b` from the record: MISSING when any step is absent. */
+function resolveRef(ref: string, data: Record<string, unknown>, context: PredicateContext): unknown {
+  const [root, ...path] = ref.split(".");
+  let current: unknown = root === "data" ? data : root === "auth" ? context.auth : undefined;
+  if (current === undefined || path.length === 0) return MISSING;
+  for (const step of path) {
+    if (!isValueMap(current) || !Object.hasOwn(current, step)) return MISSING;
+    current = current[step];
+  }
+  return current;
+}
+
+function evaluateNode(node: PredicateNode, data: Record<string, unknown>, context: PredicateContext): boolean {
   const children = node.children ?? [];
   switch (node.op) {
     case "and":
-      return children.every((child: PredicateNode) => evaluateNode(child, data));
+      return children.every((child: PredicateNode) => evaluateNode(child, data, context));
     case "or":
-      return children.some((child: PredicateNode) => evaluateNode(child, data));
+      return children.some((child: PredicateNode) => evaluateNode(child, data, context));
     case "not": {
       const first = children[0];
-      return first === undefined ? true : !evaluateNode(first, data);
+      return first === undefined ? true : !evaluateNode(first, data, context);
     }
     default:
       break;
   }
   if (node.attribute === undefined) return false;
-  const actual = Object.hasOwn(data, node.attribute) ? data[node.attribute] : undefined;
-  const target = node.value;
+  const actual =
+    node.attribute === KEY_ATTRIBUTE ? context.key : Object.hasOwn(data, node.attribute) ? data[node.attribute] : undefined;
+  if (node.op === "isNull") return actual === undefined || actual === null;
+  if (node.op === "isNotNull") return actual !== undefined && actual !== null;
+  const target = node.valueRef === undefined ? node.value : resolveRef(node.valueRef, data, context);
+  if (target === MISSING) return false;
   switch (node.op) {
+    case "in":
+      if (Array.isArray(target)) return target.some((t) => t === actual);
+      return Array.isArray(actual) && actual.some((a) => a === target);
+    case "between":
+      return isBetween(actual, target);
     case "eq":
       return actual === target;
     case "neq":
@@ -92,6 +126,15 @@ function evaluateNode(node: PredicateNode, data: Record<string, unknown>): boole
 }
 
 type Orderable = number | string | boolean;
+
+/** `[low, high]`, inclusive, all three numbers or all three strings. */
+function isBetween(actual: unknown, range: unknown): boolean {
+  if (!Array.isArray(range) || range.length !== 2) return false;
+  const [low, high] = range as unknown[];
+  if (typeof actual === "number" && typeof low === "number" && typeof high === "number") return low <= actual && actual <= high;
+  if (typeof actual === "string" && typeof low === "string" && typeof high === "string") return low <= actual && actual <= high;
+  return false;
+}
 
 /** JS relational operators, restricted to primitives (an object or a missing field compares false). */
 function compareOrderable(a: unknown, b: unknown, compare: (a: Orderable, b: Orderable) => boolean): boolean {

@@ -127,7 +127,7 @@ export type OpResult = z.infer<typeof opResultSchema>;
 
 // --- queries and search --------------------------------------------------------------------------------
 
-/** The 11 ops Rust knows plus the TS core's `contains*` (Part A 7: the full TS predicate language). */
+/** The 11 ops Rust knows, the TS core's `contains*` (Part A 7) and TopGun main's `in`, `between`, `isNull`, `isNotNull`. */
 export const predicateOpSchema = z.enum([
   "eq",
   "neq",
@@ -140,6 +140,10 @@ export const predicateOpSchema = z.enum([
   "contains",
   "containsAll",
   "containsAny",
+  "in",
+  "between",
+  "isNull",
+  "isNotNull",
   "and",
   "or",
   "not",
@@ -150,6 +154,8 @@ export const predicateNodeSchema = z.object({
   op: predicateOpSchema,
   attribute: optionalField(z.string().max(MAX_KEY_LENGTH)),
   value: z.unknown().optional(),
+  /** `auth.<path>` or `data.<path>`: the compared value comes from the principal or the record instead of `value`. */
+  valueRef: optionalField(z.string().max(MAX_KEY_LENGTH)),
   get children() {
     return optionalField(z.array(predicateNodeSchema));
   },
