@@ -87,9 +87,16 @@ function evaluateNode(node: PredicateNode, data: Record<string, unknown>, contex
     default:
       break;
   }
-  if (node.attribute === undefined) return false;
+  // A leaf without an attribute compares its literal `value` with its `valueRef` (`'editor' in auth.roles`).
+  if (node.attribute === undefined && node.valueRef === undefined) return false;
   const actual =
-    node.attribute === KEY_ATTRIBUTE ? context.key : Object.hasOwn(data, node.attribute) ? data[node.attribute] : undefined;
+    node.attribute === undefined
+      ? node.value
+      : node.attribute === KEY_ATTRIBUTE
+        ? context.key
+        : Object.hasOwn(data, node.attribute)
+          ? data[node.attribute]
+          : undefined;
   if (node.op === "isNull") return actual === undefined || actual === null;
   if (node.op === "isNotNull") return actual !== undefined && actual !== null;
   const target = node.valueRef === undefined ? node.value : resolveRef(node.valueRef, data, context);
