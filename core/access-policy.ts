@@ -164,3 +164,15 @@ function simplify(node: PredicateNode): PredicateNode {
       return node;
   }
 }
+
+/** The query narrowed to the records a read filter lets through: `predicate` (or `where`) AND the filter. */
+export function restrictQuery<Q extends { where?: Record<string, unknown> | undefined; predicate?: PredicateNode | undefined }>(query: Q, filter: PredicateNode): Q {
+  const own = query.predicate ?? (query.where === undefined ? undefined : whereAsPredicate(query.where));
+  const { where: _replaced, ...rest } = query;
+  return { ...rest, predicate: own === undefined ? filter : { op: "and", children: [filter, own] } } as Q;
+}
+
+/** `where` as a predicate: every field equal (eq is `===`, and a missing field never equals a decoded value). */
+function whereAsPredicate(where: Record<string, unknown>): PredicateNode {
+  return { op: "and", children: Object.entries(where).map(([attribute, value]) => ({ op: "eq", attribute, value })) };
+}

@@ -14,7 +14,9 @@ import type { MerkleStore, TreeKind } from "./writes/merkle-store.ts";
 import type { LeafSumsWire } from "../core/merkle-tree.ts";
 import type { OwnerApi } from "./owner-api.ts";
 import type { MerkleAnswer } from "./sync/sync-owner.ts";
-import type { OwnerOp, OwnerOpOutcome, ProcessOutcome } from "./writes/owner-op.ts";
+import { isLwwOp, type LwwOwnerOp, type OwnerOp, type OwnerOpOutcome, type ProcessOutcome } from "./writes/owner-op.ts";
+import { evaluatePredicate } from "../core/predicate.ts";
+import type { PredicateNode } from "../core/protocol/shared.ts";
 import type { OrStore } from "./writes/or-store.ts";
 import type { QueryService } from "./queries/query-service.ts";
 import type { SearchResult, SearchService } from "./search/search-service.ts";
@@ -73,7 +75,27 @@ export class OwnerService implements OwnerApi {
 
   async apply({ ops, writer, persist }: { ops: OwnerOp[]; writer: ConnectionRef; persist?: boolean }): Promise<OwnerOpOutcome[]> {
     for (const map of new Set(ops.map((op) => op.map))) this.#leafBlocks.forget(map);
-    return this.#published(this.#writer.apply(ops), writer, persist);
+    // The guard check reads and the writer writes in the same synchronous turn: no other write comes between.
+    const refused = this.#refusedByGuards(ops);
+    const allowed = refused.length === 0 ? ops : ops.filter((op) => !refused.some((r) => r.index === op.index));
+    const outcomes = await this.#published(this.#writer.apply(allowed), writer, persist);
+    return refused.length === 0 ? outcomes : [...outcomes, ...refused];
+  }
+
+  /** Ops whose guard the key's current live value fails (see LwwOwnerOp.guard). */
+  #refusedByGuards(ops: readonly OwnerOp[]): OwnerOpOutcome[] {
+    const refused: OwnerOpOutcome[] = [];
+    const guarded = ops.filter((op): op is LwwOwnerOp & { guard: PredicateNode } => isLwwOp(op) && op.guard !== undefined);
+    for (const map of new Set(guarded.map((op) => op.map))) {
+      const inMap = guarded.filter((op) => op.map === map);
+      const current = this.#lww.readKeys(map, inMap.map((op) => op.key));
+      for (const op of inMap) {
+        const stored = current.get(op.key);
+        if (stored === undefined || stored.value === null) continue;
+        if (!evaluatePredicate(op.guard, stored.value, { key: op.key })) refused.push(forbiddenWrite(op.index, map));
+      }
+    }
+    return refused;
   }
 
   /** After a commit: Postgres, query updates, SERVER_EVENTs and journal events, as for any write. */
@@ -102,8 +124,9 @@ export class OwnerService implements OwnerApi {
    * so processors on this owner are serialised). A write's timestamp is the owner's HLC after the current record's,
    * so it is strictly newer and always wins.
    */
-  async process(request: { map: string; keys: string[]; processor: { name: string; args?: unknown }; writer: ConnectionRef }): Promise<Record<string, ProcessOutcome>> {
-    const { map, processor, writer } = request;
+  async process(request: { map: string; keys: string[]; processor: { name: string; args?: unknown }; writer: ConnectionRef; guard?: PredicateNode }): Promise<Record<string, ProcessOutcome>> {
+    const { map, processor, writer, guard } = request;
+    const passes = (key: string, value: unknown) => guard === undefined || evaluatePredicate(guard, value, { key });
     const keys = [...new Set(request.keys)];
     const hlc = this.#hlc;
     if (!hlc) throw new Error("entry processors need the owner's HLC");
@@ -114,11 +137,14 @@ export class OwnerService implements OwnerApi {
       const ops: OwnerOp[] = [];
       keys.forEach((key, index) => {
         const record = current.get(key);
+        const denied = () => (results[key] = { success: false, error: `forbidden: write access denied for map: ${map}` });
+        if (record && record.value !== null && !passes(key, record.value)) return void denied();
         const outcome = runProcessor(processor.name, record?.value ?? undefined, processor.args);
         if (!outcome.ok) {
           results[key] = { success: false, error: outcome.error };
           return;
         }
+        if (outcome.write && !("delete" in outcome.write) && !passes(key, outcome.write.value)) return void denied();
         const answer: ProcessOutcome = { success: true };
         if (outcome.result !== undefined) answer.result = outcome.result;
         if (outcome.newValue !== undefined) answer.newValue = outcome.newValue;
@@ -212,3 +238,7 @@ export class OwnerService implements OwnerApi {
   }
 }
 
+
+function forbiddenWrite(index: number, map: string): OwnerOpOutcome {
+  return { index, ok: false, kind: "FORBIDDEN", message: `forbidden: write access denied for map: ${map}` };
+}

@@ -29,6 +29,9 @@ import { SearchIndexes } from "./search/search-index.ts";
 import { SearchService } from "./search/search-service.ts";
 import { applySchema } from "./storage/schema.ts";
 import { Session } from "./session/session.ts";
+import type { PolicySnapshot } from "../core/access-policy.ts";
+import { AccessGuard, parseAdminSubjects } from "./access/access-guard.ts";
+import { OPEN_POLICIES, PolicyCache } from "./access/policy-cache.ts";
 import type { Settings } from "./settings.ts";
 import { shardConfigOf } from "./shard-config.ts";
 import { SyncCoordinator } from "./sync/sync-coordinator.ts";
@@ -60,6 +63,8 @@ export function createPartitionServices(deps: {
   id: number;
   owners: (partition: number) => OwnerApi;
   homes: (partition: number) => HomeApi;
+  /** The namespace's policies from its control object; absent in configurations without one (everything allowed). */
+  policySnapshot?: () => Promise<PolicySnapshot>;
   coordinationOwners: (partition: number) => CoordinationApi;
   deliverLocal: (conns: string[], frames: Uint8Array[]) => string[];
 }): Services {
@@ -143,6 +148,10 @@ export function createPartitionServices(deps: {
       processors,
       journal: journalHome,
       search,
+      access: new AccessGuard({
+        policies: deps.policySnapshot ? new PolicyCache({ fetch: deps.policySnapshot }) : OPEN_POLICIES,
+        adminSubjects: parseAdminSubjects(settings.TOPGUN_ADMIN_SUBJECTS),
+      }),
       connectionClosed: async (conn) => {
         await Promise.all([coordination.closed(conn), dropClosedConnection(conn, id, [sync, queries, search, journalHome], owners)]);
       },

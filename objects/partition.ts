@@ -20,10 +20,13 @@ import type { OwnerApi } from "./owner-api.ts";
 import type { MerkleAnswer } from "./sync/sync-owner.ts";
 import type { OwnerOp, OwnerOpOutcome, ProcessOutcome } from "./writes/owner-op.ts";
 import { partitionStub } from "./partition-directory.ts";
+import { controlObjectName, type Control } from "./control/control.ts";
 
 /** The bindings a partition sees: the deployment's settings and its own class's namespace. */
 export interface PartitionEnv extends Settings {
   PARTITION: DurableObjectNamespace<Partition>;
+  /** Each namespace's control object (policies); absent in test configurations without one. */
+  CONTROL?: DurableObjectNamespace<Control>;
 }
 
 /**
@@ -245,11 +248,18 @@ export class Partition extends DurableObject<PartitionEnv> {
     };
   }
 
+  #control() {
+    const binding = this.env.CONTROL;
+    if (!binding) throw new Error("no CONTROL binding");
+    return binding.get(binding.idFromName(controlObjectName(this.#namespace)));
+  }
+
   #get(): Services {
     this.#services ??= createPartitionServices({
       ctx: this.ctx,
       settings: this.env,
       homes: (partition) => partitionStub(this.env.PARTITION, this.#namespace, partition),
+      ...(this.env.CONTROL ? { policySnapshot: () => this.#control().policySnapshot() } : {}),
       namespace: this.#namespace,
       id: this.#id,
       owners: (partition) => this.#owner(partition),

@@ -8,4 +8,8 @@ export interface Settings {
   HYPERDRIVE?: Hyperdrive;
   /** Maps spread over several partitions: "name:shards,name2:shards". */
   TOPGUN_SHARDED_MAPS?: string;
+  /** Comma-separated JWT `sub` values that bypass access policies and administer every namespace. */
+  TOPGUN_ADMIN_SUBJECTS?: string;
+  /** The token claim that names a connection's namespace (tenancy); unset: the URL's `?namespace=` decides. */
+  TOPGUN_NAMESPACE_CLAIM?: string;
 }

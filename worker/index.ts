@@ -2,6 +2,7 @@ import { createRouter } from "./router.ts";
 import type { Env } from "../objects/env.ts";
 
 export { Partition } from "../objects/partition.ts";
+export { Control } from "../objects/control/control.ts";
 
 const router = createRouter();
 

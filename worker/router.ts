@@ -1,5 +1,8 @@
 import { Router, error, type IRequest } from "itty-router";
 import type { Env } from "../objects/env.ts";
+import { authenticateAdmin } from "./admin-auth.ts";
+import { adminError } from "./admin-error.ts";
+import { adminPolicyRoutes } from "./routes/admin-policies.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { labAssetRoutes } from "./routes/lab-assets.ts";
 import type { WorkerRouter } from "./routes/route-group.ts";
@@ -15,7 +18,13 @@ export function createRouter(): WorkerRouter {
       return error(500, "internal error");
     },
   });
-  for (const group of [healthRoutes, statsRoutes, websocketRoutes, labAssetRoutes]) group(router);
+  for (const group of [healthRoutes, statsRoutes, adminPolicyRoutes, websocketRoutes]) group(router);
+  // Unknown admin routes: authenticated first, so an anonymous caller learns nothing about the plane.
+  router.all("/api/admin/*", async (request, env) => {
+    const call = await authenticateAdmin(request as Request, env);
+    return call instanceof Response ? call : adminError(404, "not found");
+  });
+  labAssetRoutes(router);
   router.all("*", () => error(404, "not found"));
   return router;
 }

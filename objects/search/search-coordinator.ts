@@ -37,11 +37,12 @@ export class SearchCoordinator {
   }
 
   /** SEARCH → SEARCH_RESP. */
-  async search(request: SearchRequest & { requestId: string }, reply: Reply): Promise<void> {
+  /** `visible` keeps the hits the searcher may read (a record-level read condition); it runs before the limit. */
+  async search(request: SearchRequest & { requestId: string }, reply: Reply, visible?: (hit: SearchResult) => boolean): Promise<void> {
     const { requestId, mapName: map, query } = request;
     const options = request.options ?? {};
     const answers = await Promise.all(partitionsOfMap(this.#shards(), map).map((p) => this.#owners(p).search({ map, query, options })));
-    reply(response(requestId, answers, options));
+    reply(response(requestId, visible === undefined ? answers : answers.map((hits) => hits.filter(visible)), options));
   }
 
   /** SEARCH_SUB → SEARCH_RESP with requestId = subscriptionId, then live SEARCH_UPDATEs. */

@@ -1,6 +1,8 @@
+import { permits, RESOURCE_PREFIX, restrictQuery, type Access } from "../../core/access-policy.ts";
 import { ProtocolError } from "../../core/errors.ts";
 import type { Principal } from "../../core/principal.ts";
 import type { ClientMessage } from "../../core/protocol/message.ts";
+import type { AccessGuard, AccessOf } from "../access/access-guard.ts";
 import type { CoordinationCoordinator } from "../coordination/coordination-coordinator.ts";
 import type { JournalCoordinator } from "../journal/journal-coordinator.ts";
 import type { ProcessorCoordinator } from "../writes/processor-coordinator.ts";
@@ -18,6 +20,8 @@ export interface Handlers {
   processors: ProcessorCoordinator;
   journal: JournalCoordinator;
   search: SearchCoordinator;
+  /** Access policies: asked before every message that reads or writes data. */
+  access: AccessGuard;
   connectionClosed(conn: string): Promise<void>;
 }
 
@@ -33,26 +37,34 @@ const RESOLVERS_UNSUPPORTED = "conflict resolvers are not supported on the edge 
 /** Routes one authenticated message to its handler. AUTH, PING and BATCH are handled by the session itself. */
 export async function dispatch(message: ClientMessage, h: Handlers, ctx: DispatchContext): Promise<void> {
   const { conn, reply } = ctx;
+  const accessOf = await h.access.forPrincipal(ctx.principal);
+  const readWhole = (map: string, why: string) => requireWhole(accessOf, "read", map, why);
   switch (message.type) {
     case "AUTH":
     case "PING":
     case "BATCH":
       return;
     case "CLIENT_OP":
-      return h.writes.write(conn, [message.payload], { writeConcern: message.payload.writeConcern ?? undefined }, { send: reply });
+      return h.writes.write(conn, [message.payload], { writeConcern: message.payload.writeConcern ?? undefined }, { send: reply }, accessOf);
     case "OP_BATCH":
-      return h.writes.write(conn, message.payload.ops, { writeConcern: message.payload.writeConcern ?? undefined }, { send: reply });
+      return h.writes.write(conn, message.payload.ops, { writeConcern: message.payload.writeConcern ?? undefined }, { send: reply }, accessOf);
     case "SYNC_INIT":
+      readWhole(message.mapName, MERKLE_NEEDS_WHOLE_MAP);
       return h.sync.init(conn, "lww", message.mapName, reply);
     case "ORMAP_SYNC_INIT":
+      readWhole(message.mapName, MERKLE_NEEDS_WHOLE_MAP);
       return h.sync.init(conn, "or", message.mapName, reply);
     case "MERKLE_REQ_BUCKET":
+      readWhole(message.payload.mapName, MERKLE_NEEDS_WHOLE_MAP);
       return bucket(h, conn, "lww", message.payload, reply);
     case "ORMAP_MERKLE_REQ_BUCKET":
+      readWhole(message.payload.mapName, MERKLE_NEEDS_WHOLE_MAP);
       return bucket(h, conn, "or", message.payload, reply);
     case "ORMAP_DIFF_REQUEST":
+      readWhole(message.payload.mapName, MERKLE_NEEDS_WHOLE_MAP);
       return h.sync.orDiff(message.payload.mapName, message.payload.keys, reply);
     case "ORMAP_PUSH_DIFF":
+      requireWhole(accessOf, "write", message.payload.mapName, "an OR-Map merge needs write access to every record");
       return h.sync.pushDiff(conn, message.payload.mapName, message.payload.entries);
     case "PARTITION_MAP_REQUEST":
       return; // The edge routes keys itself: clients stay in single-server mode (PROTOCOL.md Part A 13).
@@ -62,43 +74,93 @@ export async function dispatch(message: ClientMessage, h: Handlers, ctx: Dispatc
       return reply({ type: "UNREGISTER_RESOLVER_RESPONSE", requestId: message.requestId, success: false, error: RESOLVERS_UNSUPPORTED });
     case "LIST_RESOLVERS":
       return reply({ type: "LIST_RESOLVERS_RESPONSE", requestId: message.requestId, resolvers: [] });
-    case "QUERY_SUB":
-      return h.queries.subscribe(conn, message.payload, reply);
+    case "QUERY_SUB": {
+      const access = requireSome(accessOf, "read", message.payload.mapName);
+      const payload = access.kind === "filter" ? { ...message.payload, query: restrictQuery(message.payload.query, access.filter) } : message.payload;
+      return h.queries.subscribe(conn, payload, reply);
+    }
     case "QUERY_UNSUB":
       return h.queries.unsubscribe(conn, message.payload.queryId);
     case "TOPIC_SUB":
+      requireWhole(accessOf, "read", RESOURCE_PREFIX.topic + message.payload.topic, "a subscription receives every message of the topic");
       return h.coordination.topicSubscribe(conn, message.payload.topic);
     case "TOPIC_UNSUB":
       return h.coordination.topicUnsubscribe(conn, message.payload.topic);
     case "TOPIC_PUB":
+      requireRecord(accessOf, "write", RESOURCE_PREFIX.topic + message.payload.topic, message.payload.data);
       return h.coordination.topicPublish(conn, ctx.principal.id ?? conn, message.payload.topic, message.payload.data);
     case "COUNTER_REQUEST":
+      requireWhole(accessOf, "read", RESOURCE_PREFIX.counter + message.payload.name, "a counter has no records");
       return h.coordination.counterRequest(conn, message.payload.name, reply);
     case "COUNTER_SYNC":
+      requireWhole(accessOf, "write", RESOURCE_PREFIX.counter + message.payload.name, "a counter has no records");
       return h.coordination.counterSync(conn, message.payload.name, message.payload.state, reply);
     case "LOCK_REQUEST":
+      requireWhole(accessOf, "write", RESOURCE_PREFIX.lock + message.payload.name, "a lock has no records");
       return h.coordination.lockRequest(conn, message.payload, reply);
     case "LOCK_RELEASE":
       return h.coordination.lockRelease(conn, message.payload, reply);
-    case "SEARCH":
-      return h.search.search(message.payload, reply);
+    case "SEARCH": {
+      const access = requireSome(accessOf, "read", message.payload.mapName);
+      return h.search.search(message.payload, reply, access.kind === "filter" ? (hit) => permits(access, hit.value, hit.key) : undefined);
+    }
     case "SEARCH_SUB":
+      readWhole(message.payload.mapName, "live search needs read access to every record");
       return h.search.subscribe(conn, message.payload, reply);
     case "SEARCH_UNSUB":
       return h.search.unsubscribe(conn, message.payload.subscriptionId); // no reply (PROTOCOL.md §3 row 37: see search-coordinator.ts)
-    case "ENTRY_PROCESS":
-      return h.processors.process(conn, message, reply);
-    case "ENTRY_PROCESS_BATCH":
-      return h.processors.processBatch(conn, message, reply);
+    case "ENTRY_PROCESS": {
+      const access = requireSome(accessOf, "write", message.mapName);
+      return h.processors.process(conn, message, reply, access.kind === "filter" ? access.filter : undefined);
+    }
+    case "ENTRY_PROCESS_BATCH": {
+      const access = requireSome(accessOf, "write", message.mapName);
+      return h.processors.processBatch(conn, message, reply, access.kind === "filter" ? access.filter : undefined);
+    }
     case "JOURNAL_SUBSCRIBE":
+      await requireJournal(h, ctx, accessOf, message.mapName);
       return h.journal.subscribe(conn, message, reply);
     case "JOURNAL_UNSUBSCRIBE":
       return h.journal.unsubscribe(conn, message.subscriptionId);
     case "JOURNAL_READ":
+      await requireJournal(h, ctx, accessOf, message.mapName);
       return h.journal.read(message, reply);
     default:
       return assertNever(message);
   }
+}
+
+const MERKLE_NEEDS_WHOLE_MAP = "Merkle sync needs read access to every record; use a query";
+
+/** The access unless it is none; a denial becomes ERROR 403 (PROTOCOL-NEXT.md §5.4, Edge rule). */
+function requireSome(accessOf: AccessOf, action: "read" | "write", resource: string): Access {
+  const access = accessOf({ action, resource });
+  if (access.kind === "none") throw forbidden(action, resource);
+  return access;
+}
+
+/** For paths that cannot filter per record: anything short of the whole resource is refused, saying why. */
+function requireWhole(accessOf: AccessOf, action: "read" | "write", resource: string, why: string): void {
+  const access = requireSome(accessOf, action, resource);
+  if (access.kind === "filter") throw forbidden(action, resource, why);
+}
+
+/** One value (a topic message) checked against a record condition. */
+function requireRecord(accessOf: AccessOf, action: "read" | "write", resource: string, value: unknown): void {
+  if (!permits(requireSome(accessOf, action, resource), value)) throw forbidden(action, resource);
+}
+
+/** The journal carries values: a map's journal needs the whole map; the journal of every map needs every map. */
+async function requireJournal(h: Handlers, ctx: DispatchContext, accessOf: AccessOf, map: string | null | undefined): Promise<void> {
+  if (typeof map === "string") return requireWhole(accessOf, "read", map, "the journal carries every record's values");
+  if (!(await h.access.readsEverything(ctx.principal))) {
+    throw new ProtocolError("FORBIDDEN", "forbidden: the journal of all maps needs read access to every map; name a map");
+  }
+}
+
+function forbidden(action: "read" | "write", resource: string, why?: string): ProtocolError {
+  const what = resource.startsWith(RESOURCE_PREFIX.topic) || resource.startsWith(RESOURCE_PREFIX.counter) || resource.startsWith(RESOURCE_PREFIX.lock) ? resource : `map: ${resource}`;
+  return new ProtocolError("FORBIDDEN", `forbidden: ${action} access denied for ${what}${why === undefined ? "" : ` (${why})`}`);
 }
 
 async function bucket(

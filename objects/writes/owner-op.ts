@@ -1,11 +1,17 @@
 import type { ErrorKind } from "../../core/errors.ts";
 import type { LWWRecord } from "../../core/lww-map.ts";
 import type { ORMapRecord } from "../../core/or-record.ts";
+import type { PredicateNode } from "../../core/protocol/shared.ts";
 import type { ConnectionRef } from "../delivery/event-fanout.ts";
 
 /** One validated write, as the home sends it to the owner of its key. */
 export type OwnerOp = LwwOwnerOp | OrOwnerOp;
-export type LwwOwnerOp = { index: number; type: "PUT" | "REMOVE"; map: string; key: string; record: LWWRecord };
+/**
+ * `guard`: a record-level write condition (access policies, bound to the writer): the owner applies the op only if
+ * the key's current live value, when there is one, passes it too, so nobody takes over or deletes a record the
+ * condition keeps from them.
+ */
+export type LwwOwnerOp = { index: number; type: "PUT" | "REMOVE"; map: string; key: string; record: LWWRecord; guard?: PredicateNode };
 export type OrOwnerOp =
   | { index: number; type: "OR_ADD"; map: string; key: string; record: ORMapRecord }
   | { index: number; type: "OR_REMOVE"; map: string; key: string; tag: string };
@@ -30,5 +36,6 @@ export interface WriteOwner {
   /** With `persist`, the owner also waits for Postgres and marks each applied op `persisted` when it got there. */
   apply(request: { ops: OwnerOp[]; writer: ConnectionRef; persist?: boolean }): Promise<OwnerOpOutcome[]>;
   /** Runs a built-in entry processor on each key atomically (read, compute, write in one transaction). */
-  process(request: { map: string; keys: string[]; processor: { name: string; args?: unknown }; writer: ConnectionRef }): Promise<Record<string, ProcessOutcome>>;
+  /** With `guard`, a key is processed only if its current value and its new value both pass it. */
+  process(request: { map: string; keys: string[]; processor: { name: string; args?: unknown }; writer: ConnectionRef; guard?: PredicateNode }): Promise<Record<string, ProcessOutcome>>;
 }

@@ -1,6 +1,6 @@
 import { isBuiltinProcessor, unknownProcessorError } from "../../core/entry-processors.ts";
 import { partitionOf, type ShardConfig } from "../../core/placement.ts";
-import type { EntryProcessor } from "../../core/protocol/shared.ts";
+import type { EntryProcessor, PredicateNode } from "../../core/protocol/shared.ts";
 import type { ProcessOutcome, WriteOwner } from "./owner-op.ts";
 
 /**
@@ -20,18 +20,28 @@ export class ProcessorCoordinator {
   }
 
   /** ENTRY_PROCESS → ENTRY_PROCESS_RESPONSE. */
-  async process(conn: string, request: { requestId: string; mapName: string; key: string; processor: EntryProcessor }, reply: (m: unknown) => void): Promise<void> {
-    const results = await this.#run(conn, request.mapName, [request.key], request.processor);
+  async process(
+    conn: string,
+    request: { requestId: string; mapName: string; key: string; processor: EntryProcessor },
+    reply: (m: unknown) => void,
+    guard?: PredicateNode,
+  ): Promise<void> {
+    const results = await this.#run(conn, request.mapName, [request.key], request.processor, guard);
     reply({ type: "ENTRY_PROCESS_RESPONSE", requestId: request.requestId, ...results[request.key] });
   }
 
   /** ENTRY_PROCESS_BATCH → ENTRY_PROCESS_BATCH_RESPONSE, results by key. */
-  async processBatch(conn: string, request: { requestId: string; mapName: string; keys: string[]; processor: EntryProcessor }, reply: (m: unknown) => void): Promise<void> {
-    const results = await this.#run(conn, request.mapName, request.keys, request.processor);
+  async processBatch(
+    conn: string,
+    request: { requestId: string; mapName: string; keys: string[]; processor: EntryProcessor },
+    reply: (m: unknown) => void,
+    guard?: PredicateNode,
+  ): Promise<void> {
+    const results = await this.#run(conn, request.mapName, request.keys, request.processor, guard);
     reply({ type: "ENTRY_PROCESS_BATCH_RESPONSE", requestId: request.requestId, results });
   }
 
-  async #run(conn: string, map: string, keys: readonly string[], processor: EntryProcessor): Promise<Record<string, ProcessOutcome>> {
+  async #run(conn: string, map: string, keys: readonly string[], processor: EntryProcessor, guard?: PredicateNode): Promise<Record<string, ProcessOutcome>> {
     const unique = [...new Set(keys)];
     if (!isBuiltinProcessor(processor.name)) {
       const error = unknownProcessorError(processor.name);
@@ -49,7 +59,7 @@ export class ProcessorCoordinator {
     const answers = await Promise.all(
       [...byOwner].map(([partition, ownerKeys]) =>
         this.#owners(partition)
-          .process({ map, keys: ownerKeys, processor: call, writer })
+          .process({ map, keys: ownerKeys, processor: call, writer, ...(guard === undefined ? {} : { guard }) })
           .catch((err: unknown): Record<string, ProcessOutcome> => {
             console.error(`[home p${this.#home}] entry processor failed at p${partition}`, err);
             return Object.fromEntries(ownerKeys.map((key) => [key, { success: false, error: "owner unavailable; retry" }]));

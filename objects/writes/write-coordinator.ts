@@ -3,7 +3,13 @@ import { partitionOf, type ShardConfig } from "../../core/placement.ts";
 import { classifyOp, type ClientOp, type WriteConcern } from "../../core/protocol/shared.ts";
 import type { ErrorKind } from "../../core/errors.ts";
 import { errorCodeOf } from "../../core/errors.ts";
+import { permits, type Access, type AccessRequest } from "../../core/access-policy.ts";
 import type { OwnerOp, OwnerOpOutcome, WriteOwner } from "./owner-op.ts";
+
+/** The access of the writer to a resource (the access guard, bound to the connection's principal). */
+export type WriteAccess = (request: AccessRequest) => Access;
+
+const ALLOW_EVERYTHING: WriteAccess = () => ({ kind: "all" });
 
 const LEVELS: readonly WriteConcern[] = ["FIRE_AND_FORGET", "MEMORY", "APPLIED", "REPLICATED", "PERSISTED"];
 const rank = (level: WriteConcern) => LEVELS.indexOf(level);
@@ -46,15 +52,18 @@ export class WriteCoordinator {
     ops: readonly ClientOp[],
     batch: { writeConcern?: WriteConcern | undefined },
     replies: WriteReplies,
+    access: WriteAccess = ALLOW_EVERYTHING,
   ): Promise<void> {
     const levels = ops.map((op) => op.writeConcern ?? batch.writeConcern);
     const wantsResults = levels.some((level) => level !== undefined);
     const rejections: Rejection[] = [];
     const byOwner = new Map<number, OwnerOp[]>();
+    let forbiddenMap: string | undefined;
     ops.forEach((op, index) => {
-      const prepared = this.#prepare(op, index);
+      const prepared = this.#authorize(this.#prepare(op, index), access);
       if ("rejected" in prepared) {
         rejections.push(prepared.rejected);
+        if (prepared.rejected.kind === "FORBIDDEN") forbiddenMap ??= op.mapName;
         return;
       }
       const owner = partitionOf(this.#shards(), op.mapName, op.key);
@@ -62,6 +71,10 @@ export class WriteCoordinator {
       if (list) list.push(prepared);
       else byOwner.set(owner, [prepared]);
     });
+    // A denial is announced before anything the batch causes (PROTOCOL-NEXT.md §5.4, Edge rule).
+    if (forbiddenMap !== undefined) {
+      replies.send({ type: "ERROR", payload: { code: errorCodeOf("FORBIDDEN"), message: forbiddenWriteMessage(forbiddenMap) } });
+    }
     const ackEarly = ops.length > 0 && levels.every((level) => level !== undefined && rank(level) <= rank("MEMORY"));
     const ack = (outcomes: Rejection[], achieved: (index: number) => WriteConcern) =>
       this.#acknowledge(ops, levels, wantsResults, outcomes, achieved, replies);
@@ -125,6 +138,29 @@ export class WriteCoordinator {
     replies.send({ type: "OP_ACK", payload });
   }
 
+  /**
+   * Applies the writer's access to a prepared op: denied, allowed, or (a record condition) allowed when the new
+   * value passes, with the condition sent along as the owner's guard for the value it replaces.
+   */
+  #authorize(prepared: OwnerOp | { rejected: Rejection }, access: WriteAccess): OwnerOp | { rejected: Rejection } {
+    if ("rejected" in prepared) return prepared;
+    const removal = prepared.type === "REMOVE" || prepared.type === "OR_REMOVE";
+    const granted = access({ action: "write", resource: prepared.map, removal });
+    if (granted.kind === "all") return prepared;
+    const forbidden = { rejected: { index: prepared.index, kind: "FORBIDDEN" as const, message: forbiddenWriteMessage(prepared.map) } };
+    if (granted.kind === "none") return forbidden;
+    switch (prepared.type) {
+      case "PUT":
+        return permits(granted, prepared.record.value, prepared.key) ? { ...prepared, guard: granted.filter } : forbidden;
+      case "REMOVE":
+        return { ...prepared, guard: granted.filter };
+      case "OR_ADD":
+        return permits(granted, prepared.record.value, prepared.key) ? prepared : forbidden;
+      case "OR_REMOVE":
+        return forbidden; // An OR-Map tag removal has no single value to check: conditional writes cannot remove tags.
+    }
+  }
+
   #prepare(op: ClientOp, index: number): OwnerOp | { rejected: Rejection } {
     const reject = (kind: ErrorKind, message: string) => ({ rejected: { index, kind, message } });
     const base = { index, map: op.mapName, key: op.key };
@@ -156,4 +192,9 @@ export class WriteCoordinator {
 function stripTtl<R extends { ttlMs?: number | null | undefined }>(record: R): R & { ttlMs?: number } {
   const { ttlMs, ...rest } = record;
   return (typeof ttlMs === "number" ? { ...rest, ttlMs } : rest) as R & { ttlMs?: number };
+}
+
+/** The message of a denied write (PROTOCOL-NEXT.md §5.4). */
+export function forbiddenWriteMessage(map: string): string {
+  return `forbidden: write access denied for map: ${map}`;
 }

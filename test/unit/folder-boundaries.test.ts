@@ -10,6 +10,8 @@ describe("folder boundaries", () => {
     const folders = folderRules(["objects", "worker"]).map((rule) => rule.folder).sort();
     expect(folders).toEqual([
       "objects",
+      "objects/access",
+      "objects/control",
       "objects/coordination",
       "objects/delivery",
       "objects/journal",

@@ -1,15 +1,15 @@
-import { error, json } from "itty-router";
+import { json } from "itty-router";
 import { PARTITION_COUNT } from "../../core/placement.ts";
 import type { Env } from "../../objects/env.ts";
 import { partitionStub } from "../../objects/partition-directory.ts";
-import { readNamespace } from "../home-partition.ts";
+import { authenticateAdmin } from "../admin-auth.ts";
 import type { RouteGroup } from "./route-group.ts";
 
-/** `GET /stats?namespace=`: the namespace's write-through state. */
+/** `GET /stats?namespace=` (admin token): the namespace's write-through state. */
 export const statsRoutes: RouteGroup = (router) => {
   router.get("/stats", async (request, env) => {
-    const namespace = readNamespace(new URL(request.url));
-    return namespace === undefined ? error(400, "invalid namespace") : json(await namespaceStats(env, namespace));
+    const call = await authenticateAdmin(request as Request, env);
+    return call instanceof Response ? call : json(await namespaceStats(env, call.namespace));
   });
 };
 

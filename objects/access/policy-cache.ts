@@ -1,0 +1,50 @@
+import { OPEN_SNAPSHOT, type PolicySnapshot } from "../../core/access-policy.ts";
+
+/** How long a partition trusts its copy of the policies before asking the control object again. */
+export const POLICY_REFRESH_MS = 1_000;
+/** After a failed refresh, how soon to try again (the old copy keeps serving meanwhile). */
+const RETRY_AFTER_FAILURE_MS = 250;
+
+/**
+ * A partition's cached copy of its namespace's policies: refreshed at most once per POLICY_REFRESH_MS (so a change
+ * is seen everywhere within about a second, without a reconnect), shared by concurrent callers, and kept when the
+ * control object is briefly away. With no copy at all and the control object unreachable, it throws: a failure to
+ * read the policy store denies (PROTOCOL-NEXT.md §5.2).
+ */
+export class PolicyCache {
+  readonly #fetch: () => Promise<PolicySnapshot>;
+  readonly #clock: () => number;
+  #snapshot: PolicySnapshot | undefined;
+  #freshUntil = 0;
+  #inflight: Promise<PolicySnapshot> | undefined;
+
+  constructor(deps: { fetch: () => Promise<PolicySnapshot>; clock?: () => number }) {
+    this.#fetch = deps.fetch;
+    this.#clock = deps.clock ?? Date.now;
+  }
+
+  current(): PolicySnapshot | Promise<PolicySnapshot> {
+    if (this.#snapshot !== undefined && this.#clock() < this.#freshUntil) return this.#snapshot;
+    this.#inflight ??= this.#refresh().finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
+  }
+
+  async #refresh(): Promise<PolicySnapshot> {
+    try {
+      const snapshot = await this.#fetch();
+      this.#snapshot = snapshot;
+      this.#freshUntil = this.#clock() + POLICY_REFRESH_MS;
+      return snapshot;
+    } catch (err) {
+      if (this.#snapshot === undefined) throw err;
+      console.error("[access] refreshing the policies failed; the cached copy serves", err);
+      this.#freshUntil = this.#clock() + RETRY_AFTER_FAILURE_MS;
+      return this.#snapshot;
+    }
+  }
+}
+
+/** The cache of a deployment without a control object binding (tests): nothing configured, everything allowed. */
+export const OPEN_POLICIES = new PolicyCache({ fetch: async () => OPEN_SNAPSHOT });
