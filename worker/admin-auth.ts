@@ -19,7 +19,8 @@ export function hasAdminPlane(env: Env): boolean {
   return !isNoAuth(env) && Boolean(env.JWT_SECRET);
 }
 
-function isNoAuth(env: Env): boolean {
+/** True when the deployment accepts every connection without a token (local development). */
+export function isNoAuth(env: Env): boolean {
   return env.TOPGUN_NO_AUTH === "1" || env.TOPGUN_NO_AUTH === "true";
 }
 
