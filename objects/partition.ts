@@ -20,7 +20,7 @@ import type { OwnerApi } from "./owner-api.ts";
 import type { MerkleAnswer } from "./sync/sync-owner.ts";
 import type { OwnerOp, OwnerOpOutcome, ProcessOutcome } from "./writes/owner-op.ts";
 import { partitionStub } from "./partition-directory.ts";
-import { controlObjectName, type Control } from "./control/control.ts";
+import { controlApi, type Control } from "./control/control.ts";
 
 /** The bindings a partition sees: the deployment's settings and its own class's namespace. */
 export interface PartitionEnv extends Settings {
@@ -251,7 +251,7 @@ export class Partition extends DurableObject<PartitionEnv> {
   #control() {
     const binding = this.env.CONTROL;
     if (!binding) throw new Error("no CONTROL binding");
-    return binding.get(binding.idFromName(controlObjectName(this.#namespace)));
+    return controlApi(binding, this.#namespace);
   }
 
   #get(): Services {

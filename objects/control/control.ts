@@ -42,3 +42,26 @@ export class Control extends DurableObject {
 export function controlObjectName(namespace: string): string {
   return `${namespace}/control`;
 }
+
+/** The control object of a namespace as callers see it (RPC types of `unknown`-valued policies, spelled out). */
+export interface ControlApi {
+  policySnapshot(): Promise<PolicySnapshot>;
+  listPolicies(): Promise<AccessPolicy[]>;
+  getPolicy(id: string): Promise<AccessPolicy | undefined>;
+  canStorePolicy(id: string, limit: number): Promise<boolean>;
+  putPolicy(policy: AccessPolicy): Promise<AccessPolicy>;
+  deletePolicy(id: string): Promise<boolean>;
+}
+
+/** The control object of `namespace` in the CONTROL binding. */
+export function controlApi(binding: DurableObjectNamespace<Control>, namespace: string): ControlApi {
+  const stub = binding.get(binding.idFromName(controlObjectName(namespace)));
+  return {
+    policySnapshot: () => stub.policySnapshot(),
+    listPolicies: () => stub.listPolicies(),
+    getPolicy: (id) => stub.getPolicy(id),
+    canStorePolicy: (id, limit) => stub.canStorePolicy(id, limit),
+    putPolicy: (policy) => stub.putPolicy(policy),
+    deletePolicy: (id) => stub.deletePolicy(id),
+  };
+}

@@ -3,7 +3,7 @@ import type { AccessPolicy } from "../../core/access-policy.ts";
 import { ConditionSyntaxError, parseCondition } from "../../core/condition-expr.ts";
 import { MAX_MAP_NAME_LENGTH } from "../../core/limits.ts";
 import { predicateNodeSchema } from "../../core/protocol/shared.ts";
-import { controlObjectName } from "../../objects/control/control.ts";
+import { controlApi } from "../../objects/control/control.ts";
 import type { Env } from "../../objects/env.ts";
 import { adminError } from "../admin-error.ts";
 import { authenticateAdmin } from "../admin-auth.ts";
@@ -54,8 +54,7 @@ export const adminPolicyRoutes: RouteGroup = (router) => {
 };
 
 function control(env: Env, namespace: string) {
-  const binding = env.CONTROL;
-  return binding ? binding.get(binding.idFromName(controlObjectName(namespace))) : undefined;
+  return env.CONTROL ? controlApi(env.CONTROL, namespace) : undefined;
 }
 
 /** The request body as a policy: `condition` wins over `conditionExpr`; a bad expression points at its error. */

@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import type { PolicySnapshot } from "../../core/access-policy.ts";
+import { POLICY_REFRESH_MS, PolicyCache } from "./policy-cache.ts";
+
+const snap = (version: number): PolicySnapshot => ({ version, configured: true, policies: [] });
+
+function setup() {
+  let now = 1_000;
+  let version = 1;
+  let failing = false;
+  let fetches = 0;
+  const cache = new PolicyCache({
+    clock: () => now,
+    fetch: async () => {
+      fetches += 1;
+      if (failing) throw new Error("control object away");
+      return snap(version);
+    },
+  });
+  return {
+    cache,
+    advance: (ms: number) => (now += ms),
+    publish: (v: number) => (version = v),
+    fail: (on: boolean) => (failing = on),
+    fetches: () => fetches,
+  };
+}
+
+describe("PolicyCache", () => {
+  it("serves its copy for a second, then sees the new version", async () => {
+    const t = setup();
+    expect((await t.cache.current()).version).toBe(1);
+    t.publish(2);
+    t.advance(POLICY_REFRESH_MS - 1);
+    expect((await t.cache.current()).version).toBe(1);
+    t.advance(1);
+    expect((await t.cache.current()).version).toBe(2);
+    expect(t.fetches()).toBe(2);
+  });
+
+  it("asks the control object once for concurrent callers", async () => {
+    const t = setup();
+    await Promise.all([t.cache.current(), t.cache.current(), t.cache.current()]);
+    expect(t.fetches()).toBe(1);
+  });
+
+  it("keeps serving its copy while the control object is away, and retries soon", async () => {
+    const t = setup();
+    await t.cache.current();
+    t.fail(true);
+    t.advance(POLICY_REFRESH_MS);
+    expect((await t.cache.current()).version).toBe(1);
+    t.fail(false);
+    t.publish(3);
+    t.advance(300);
+    expect((await t.cache.current()).version).toBe(3);
+  });
+
+  it("fails when it has no copy and the control object is away (so access is denied)", async () => {
+    const t = setup();
+    t.fail(true);
+    await expect(Promise.resolve(t.cache.current())).rejects.toThrow("control object away");
+  });
+});
