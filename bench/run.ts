@@ -8,10 +8,11 @@ import { queryLatency, topicLatency } from "./live-latency.ts";
 import { syncCost } from "./sync.ts";
 import { WRITE_SETTINGS, throughput } from "./writes.ts";
 import { writeThroughCost } from "./write-through.ts";
+import { accessCost } from "./access-cost.ts";
 
 const SHARDED_MAP = "bench-sharded";
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
-/** BENCH_ONLY=writes,sync runs only those parts (writes, sync, live, writeThrough) and records nothing. */
+/** BENCH_ONLY=writes,sync runs only those parts (writes, sync, live, writeThrough, access) and records nothing. */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : undefined;
 const part = <T>(name: string, run: () => Promise<T>): Promise<T | undefined> =>
   !ONLY || ONLY.has(name) ? run() : Promise.resolve(undefined);
@@ -33,6 +34,7 @@ async function main() {
       liveQueries: await part("live", () => queryLatency(server.wsUrl)),
       topics: await part("live", () => topicLatency(server.wsUrl)),
       writeThrough: await part("writeThrough", () => writeThroughCost(DURATION_MS)),
+      accessPolicies: await part("access", () => accessCost(DURATION_MS)),
     };
     const text = JSON.stringify(results, null, 2);
     console.log(text);

@@ -24,9 +24,15 @@ function batchOf(map: string, prefix: string, keySpace: number, id: number) {
 }
 
 /** Acknowledged ops/s of `connections` sockets each keeping WINDOW OP_BATCHes of 100 random keys in flight. */
-export async function throughput(wsUrl: (p: Record<string, string>) => string, connections: number, mapOf: (i: number) => string, durationMs: number) {
+export async function throughput(
+  wsUrl: (p: Record<string, string>) => string,
+  connections: number,
+  mapOf: (i: number) => string,
+  durationMs: number,
+  token?: string,
+) {
   const sockets = await Promise.all(
-    Array.from({ length: connections }, (_, i) => BenchSocket.open(wsUrl({ map: mapOf(i), clientId: `bench-${i}` }))),
+    Array.from({ length: connections }, (_, i) => BenchSocket.open(wsUrl({ map: mapOf(i), clientId: `bench-${i}` }), token)),
   );
   let acked = 0;
   const end = Date.now() + durationMs;
