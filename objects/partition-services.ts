@@ -29,6 +29,9 @@ import { SearchIndexes } from "./search/search-index.ts";
 import { SearchService } from "./search/search-service.ts";
 import { applySchema } from "./storage/schema.ts";
 import { Session } from "./session/session.ts";
+import { HomeDelivery, type DeliverySocket } from "./session/home-delivery.ts";
+import { OutboundGuard } from "./session/outbound-guard.ts";
+import { ConnectionSubscriptions } from "./delivery/connection-subscriptions.ts";
 import type { PolicySnapshot } from "../core/access-policy.ts";
 import { AccessGuard, parseAdminSubjects } from "./access/access-guard.ts";
 import { OPEN_POLICIES, PolicyCache } from "./access/policy-cache.ts";
@@ -50,6 +53,8 @@ export interface Services {
   persistence: Persistence | undefined;
   /** Leaf sums (the alarm brings their merkle_leaf rows up to date). */
   merkle: MerkleStore;
+  /** Home role: frames owners push to this home's connections. */
+  homeDelivery: HomeDelivery;
 }
 
 /** How soon after a write the alarm writes the LWW leaf sums that are behind. */
@@ -66,13 +71,26 @@ export function createPartitionServices(deps: {
   /** The namespace's policies from its control object; absent in configurations without one (everything allowed). */
   policySnapshot?: () => Promise<PolicySnapshot>;
   coordinationOwners: (partition: number) => CoordinationApi;
-  deliverLocal: (conns: string[], frames: Uint8Array[]) => string[];
+  /** The open sockets of a connection of this home (none when it is gone). */
+  socketsOf: (conn: string) => DeliverySocket[];
 }): Services {
   const { ctx, settings, namespace, id, owners } = deps;
   const sql = durableObjectSqlPort(ctx.storage);
   applySchema(sql);
   const hlc = new HLC(`edge-p${id}`);
   const schedule = alarmSchedule(ctx.storage);
+  const access = new AccessGuard({
+    policies: deps.policySnapshot ? new PolicyCache({ fetch: deps.policySnapshot }) : OPEN_POLICIES,
+    adminSubjects: parseAdminSubjects(settings.TOPGUN_ADMIN_SUBJECTS),
+  });
+  const homeDelivery = new HomeDelivery({
+    socketsOf: deps.socketsOf,
+    guard: new OutboundGuard({
+      access,
+      queries: new ConnectionSubscriptions(sql, { name: "conn_query", id: "query_id" }),
+      searches: new ConnectionSubscriptions(sql, { name: "conn_search", id: "sub_id" }),
+    }),
+  });
   // LWW leaf sums reach merkle_leaf on the alarm, soon after a write: see merkle-store.ts.
   const merkle = new MerkleStore(sql, () => {
     schedule(Date.now() + MERKLE_CHECKPOINT_DELAY_MS).catch((err: unknown) => console.error("[owner] scheduling the Merkle checkpoint failed", err));
@@ -82,10 +100,10 @@ export function createPartitionServices(deps: {
   const interest = new InterestRegistry(sql);
   // Frames for connections of a home: delivered here when this partition is the home, else by one call to it.
   const deliver: DeliverToHome = async (home, conns, frames) =>
-    home === id ? deps.deliverLocal(conns, frames) : deps.homes(home).homeDeliver({ conns, frames });
+    home === id ? homeDelivery.deliver(conns, frames) : deps.homes(home).homeDeliver({ conns, frames });
   const deliverEach: DeliverEachToHome = async (home, deliveries) =>
     home === id
-      ? deliveries.flatMap((d) => deps.deliverLocal([d.conn], d.frames))
+      ? homeDelivery.deliverEach(deliveries)
       : deps.homes(home).homeDeliverEach({ deliveries });
   const fanout = new EventFanout(interest, deliver);
   const queryService = new QueryService({
@@ -148,14 +166,11 @@ export function createPartitionServices(deps: {
       processors,
       journal: journalHome,
       search,
-      access: new AccessGuard({
-        policies: deps.policySnapshot ? new PolicyCache({ fetch: deps.policySnapshot }) : OPEN_POLICIES,
-        adminSubjects: parseAdminSubjects(settings.TOPGUN_ADMIN_SUBJECTS),
-      }),
+      access,
       connectionClosed: async (conn) => {
         await Promise.all([coordination.closed(conn), dropClosedConnection(conn, id, [sync, queries, search, journalHome], owners)]);
       },
     },
   });
-  return { owner, session, coordination: coordinationOwner, persistence, merkle };
+  return { owner, session, coordination: coordinationOwner, persistence, merkle, homeDelivery };
 }

@@ -7,7 +7,8 @@ import type { JournalFilter } from "./journal/journal-service.ts";
 import type { SearchOptions } from "../core/protocol/shared.ts";
 import type { SearchResult } from "./search/search-service.ts";
 import { isPeerGoneError } from "../core/errors.ts";
-import { readConnectionState, type Connection, type ConnectionState } from "./session/connection.ts";
+import { principalOf, readConnectionState, type Connection, type ConnectionState } from "./session/connection.ts";
+import type { DeliverySocket } from "./session/home-delivery.ts";
 import type { Settings } from "./settings.ts";
 import type { CoordinationApi } from "./coordination/coordination-api.ts";
 import type { ConnectionRef } from "./delivery/event-fanout.ts";
@@ -166,28 +167,25 @@ export class Partition extends DurableObject<PartitionEnv> {
   }
 
   // Home role: an owner pushes frames to connections of this home; answers the ids no longer here.
-  homeDeliver(request: { conns: string[]; frames: Uint8Array[] }): string[] {
-    return this.#deliver(request.conns, request.frames);
+  homeDeliver(request: { conns: string[]; frames: Uint8Array[] }): Promise<string[]> {
+    return this.#get().homeDelivery.deliver(request.conns, request.frames);
   }
-  homeDeliverEach(request: { deliveries: { conn: string; frames: Uint8Array[] }[] }): string[] {
-    return request.deliveries.flatMap((d) => this.#deliver([d.conn], d.frames));
+  homeDeliverEach(request: { deliveries: { conn: string; frames: Uint8Array[] }[] }): Promise<string[]> {
+    return this.#get().homeDelivery.deliverEach(request.deliveries);
   }
 
-  #deliver(conns: readonly string[], frames: readonly Uint8Array[]): string[] {
-    const unknown: string[] = [];
-    for (const conn of conns) {
-      const sockets = this.ctx.getWebSockets(conn);
-      if (sockets.length === 0) unknown.push(conn);
-      for (const ws of sockets) {
+  #socketsOf(conn: string): DeliverySocket[] {
+    return this.ctx.getWebSockets(conn).map((ws) => ({
+      principal: principalOf(this.#connection(ws).state),
+      send: (frame) => {
         try {
-          for (const frame of frames) ws.send(frame);
+          ws.send(frame);
         } catch (err) {
           if (!isPeerGoneError(err)) throw err;
           // The socket is closing; its close event cleans up.
         }
-      }
-    }
-    return unknown;
+      },
+    }));
   }
 
   #connection(ws: WebSocket, newId?: string): Connection {
@@ -264,7 +262,7 @@ export class Partition extends DurableObject<PartitionEnv> {
       id: this.#id,
       owners: (partition) => this.#owner(partition),
       coordinationOwners: (partition) => this.#coordination(partition),
-      deliverLocal: (conns, frames) => this.#deliver(conns, frames),
+      socketsOf: (conn) => this.#socketsOf(conn),
     });
     return this.#services;
   }

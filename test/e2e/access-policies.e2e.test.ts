@@ -202,3 +202,54 @@ describe("access policies: a shared board for members", () => {
     }
   });
 });
+
+describe("access policies: changes reach live streams", () => {
+  it("stops SERVER_EVENTs, query updates and topic messages within about a second of a deny, without a reconnect", async () => {
+    const namespace = uniqueName("revoke");
+    await putPolicies(serverUrl(), namespace, [
+      { id: "all", mapPattern: "*", action: "all", effect: "allow" },
+      { id: "topics", mapPattern: "topic:*", action: "all", effect: "allow" },
+    ]);
+    const reader = await connect(namespace, "reader");
+    const writer = await connect(namespace, "writer");
+    reader.send({ type: "SYNC_INIT", mapName: "board" });
+    await reader.waitFor("SYNC_RESP_ROOT");
+    const queryId = uniqueName("q");
+    await query(reader, "board", queryId);
+    reader.send({ type: "TOPIC_SUB", payload: { topic: "news" } });
+    await reader.barrier();
+    await writer.write([lwwPut("board", "before", { n: 1 }, hlc.now(), { id: "w0" })]);
+    await reader.waitFor("SERVER_EVENT", { where: (m) => m.payload.key === "before" });
+    await reader.waitFor("QUERY_UPDATE", { where: (m) => m.payload.key === "before" });
+
+    await putPolicies(serverUrl(), namespace, [
+      { id: "no-board", mapPattern: "board", action: "read", effect: "deny" },
+      { id: "no-news", mapPattern: "topic:news", action: "read", effect: "deny" },
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await writer.write([lwwPut("board", "after", { n: 2 }, hlc.now(), { id: "w1" })]);
+    writer.send({ type: "TOPIC_PUB", payload: { topic: "news", data: "after" } });
+    await writer.barrier();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await reader.barrier();
+    expect(reader.collect("SERVER_EVENT").map((m) => m.payload.key)).toEqual(["before"]);
+    expect(reader.collect("QUERY_UPDATE").map((m) => m.payload.key)).toEqual(["before"]);
+    expect(reader.collect("TOPIC_MESSAGE")).toEqual([]);
+  });
+
+  it("sends a LEAVE without the value when a record leaves a reader's view for a value it may not see", async () => {
+    const namespace = uniqueName("leave");
+    await putPolicies(serverUrl(), namespace, [
+      { id: "read", mapPattern: "docs", action: "all", effect: "allow" },
+      { id: "hide", mapPattern: "docs", action: "read", effect: "deny", conditionExpr: "data.secret == true" },
+    ]);
+    const reader = await connect(namespace, "reader");
+    const writer = await connect(namespace, "writer");
+    await writer.write([lwwPut("docs", "d1", { secret: false, text: "public" }, hlc.now(), { id: "w0" })]);
+    const queryId = uniqueName("q");
+    expect((await query(reader, "docs", queryId)).payload.results.map((r) => r.key)).toEqual(["d1"]);
+    await writer.write([lwwPut("docs", "d1", { secret: true, text: "classified" }, hlc.now(), { id: "w1" })]);
+    const leave = await reader.waitFor("QUERY_UPDATE", { where: (m) => m.payload.queryId === queryId && m.payload.changeType === "LEAVE" });
+    expect(leave.payload.value ?? null).toBeNull();
+  });
+});

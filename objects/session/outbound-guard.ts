@@ -1,0 +1,102 @@
+import { permits, RESOURCE_PREFIX } from "../../core/access-policy.ts";
+import { decodeMessage, encodeMessage } from "../../core/codec.ts";
+import type { Principal } from "../../core/principal.ts";
+import type { AccessGuard, AccessOf } from "../access/access-guard.ts";
+import type { ConnectionSubscriptions } from "../delivery/connection-subscriptions.ts";
+
+/** What a live frame pushed by an owner exposes: a resource read whole, or one record of a map. */
+export type OutboundExposure =
+  | { kind: "whole"; resource: string }
+  | { kind: "record"; resource: string; key: string; value: unknown; leave: boolean }
+  | { kind: "none" };
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const text = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+
+/**
+ * Classifies a frame an owner pushes to a connection: the map, topic or counter it reveals, and for query updates
+ * the record. Subscriptions name their map only at the home (`mapOf`); an unknown one is treated as a whole-map read.
+ */
+export function exposureOf(message: unknown, mapOf: (kind: "query" | "search", id: string) => string | undefined): OutboundExposure {
+  if (!isRecord(message)) return { kind: "none" };
+  const payload = isRecord(message.payload) ? message.payload : {};
+  switch (message.type) {
+    case "SERVER_EVENT": {
+      const map = text(payload.mapName);
+      return map === undefined ? { kind: "none" } : { kind: "whole", resource: map };
+    }
+    case "QUERY_UPDATE": {
+      const map = mapOf("query", text(payload.queryId) ?? "");
+      const key = text(payload.key);
+      if (map === undefined || key === undefined) return { kind: "none" };
+      return { kind: "record", resource: map, key, value: payload.value, leave: payload.changeType === "LEAVE" };
+    }
+    case "SEARCH_UPDATE": {
+      const map = mapOf("search", text(payload.subscriptionId) ?? "");
+      return map === undefined ? { kind: "none" } : { kind: "whole", resource: map };
+    }
+    case "JOURNAL_EVENT": {
+      const event = isRecord(message.event) && isRecord(message.event.event) ? message.event.event : message.event;
+      const map = isRecord(event) ? text(event.mapName) : undefined;
+      return map === undefined ? { kind: "none" } : { kind: "whole", resource: map };
+    }
+    case "TOPIC_MESSAGE": {
+      const topic = text(payload.topic);
+      return topic === undefined ? { kind: "none" } : { kind: "whole", resource: RESOURCE_PREFIX.topic + topic };
+    }
+    case "COUNTER_UPDATE": {
+      const name = text(payload.name);
+      return name === undefined ? { kind: "none" } : { kind: "whole", resource: RESOURCE_PREFIX.counter + name };
+    }
+    default:
+      return { kind: "none" };
+  }
+}
+
+/**
+ * Whether the connection may still receive what the frame exposes under the current policies: yes, no, or (a
+ * LEAVE whose value it may not read) only without the value: a LEAVE names a key the subscriber already had.
+ */
+export function mayReceive(exposure: OutboundExposure, accessOf: AccessOf): "yes" | "no" | "without-value" {
+  if (exposure.kind === "none") return "yes";
+  const access = accessOf({ action: "read", resource: exposure.resource });
+  if (exposure.kind === "whole") return access.kind === "all" ? "yes" : "no";
+  if (permits(access, exposure.value, exposure.key)) return "yes";
+  return exposure.leave && access.kind !== "none" ? "without-value" : "no";
+}
+
+/**
+ * The last check before a live frame leaves the home: owners filtered it when it was subscribed, but policies may
+ * have changed since (a subscription's record filter was bound then). While the namespace has no policies, or the
+ * principal is an admin subject, frames pass untouched and undecoded.
+ */
+export class OutboundGuard {
+  readonly #access: AccessGuard;
+  readonly #queries: ConnectionSubscriptions;
+  readonly #searches: ConnectionSubscriptions;
+
+  constructor(deps: { access: AccessGuard; queries: ConnectionSubscriptions; searches: ConnectionSubscriptions }) {
+    this.#access = deps.access;
+    this.#queries = deps.queries;
+    this.#searches = deps.searches;
+  }
+
+  async permitted(conn: string, principal: Principal, frames: readonly Uint8Array[]): Promise<readonly Uint8Array[]> {
+    if (await this.#access.readsEverything(principal)) return frames;
+    const accessOf = await this.#access.forPrincipal(principal);
+    const mapOf = (kind: "query" | "search", id: string) => {
+      const map = (kind === "query" ? this.#queries : this.#searches).mapOf(conn, id);
+      return typeof map === "string" ? map : undefined;
+    };
+    const out: Uint8Array[] = [];
+    for (const frame of frames) {
+      const message = decodeMessage(frame);
+      const verdict = mayReceive(exposureOf(message, mapOf), accessOf);
+      if (verdict === "yes") out.push(frame);
+      else if (verdict === "without-value" && isRecord(message) && isRecord(message.payload)) {
+        out.push(encodeMessage({ ...message, payload: { ...message.payload, value: null } }));
+      }
+    }
+    return out;
+  }
+}
