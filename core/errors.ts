@@ -16,6 +16,7 @@ export const ERROR_KINDS = {
   AUTH_FAILED: { code: 401, meaning: "the token was missing, malformed, expired or badly signed" },
   FORBIDDEN: { code: 403, meaning: "the authenticated user may not do this" },
   DRIFT: { code: 409, meaning: "the op's timestamp is too far ahead of the server clock" },
+  RATE_LIMITED: { code: 429, meaning: "the connection spent its op budget; the frame was dropped, retry later" },
   NOT_FOUND: { code: 404, meaning: "the named thing does not exist" },
   NOT_SUPPORTED: { code: 501, meaning: "the message is valid but this server does not implement it" },
   TIMEOUT: { code: 504, meaning: "the work did not finish in time" },

@@ -1,8 +1,23 @@
 // Every size and count limit of TopGun Edge, in one place. Inbound messages are checked against these in
 // validation, before any work is done (STYLE.md §3).
 
-/** Largest inbound WebSocket frame: far above any real client message, well below the Worker's memory. */
-export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+/** Largest inbound WebSocket frame: TopGun's 2 MiB (PROTOCOL-NEXT.md §2), far above any real client message. */
+export const MAX_FRAME_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Deepest msgpack nesting of an inbound frame (open non-empty containers; the top-level map is level 1), checked
+ * by a non-recursive pre-scan before decoding, so a hostile frame cannot exhaust the decoder's stack.
+ */
+export const MAX_NESTING_DEPTH = 256;
+
+/** Most inner items of an inbound BATCH (PROTOCOL-NEXT.md §2): more, and the whole frame is dropped with 413. */
+export const MAX_BATCH_ITEMS = 8192;
+
+/** Sustained op rate of one connection (token bucket refill, PROTOCOL-NEXT.md §2). */
+export const OP_RATE_PER_SECOND = 20_000;
+
+/** Burst of one connection's op budget: the bucket's size; it starts full. */
+export const OP_BURST = 40_000;
 
 /** Largest msgpack-encoded record value: keeps one key's row far below SQLite's row and DO value limits. */
 export const MAX_VALUE_BYTES = 1024 * 1024;
