@@ -2,7 +2,7 @@ import { HLC } from "../core/hlc.ts";
 import { alarmSchedule } from "./storage/alarm-schedule.ts";
 import { createPersistence } from "./persistence/postgres-connection.ts";
 import type { Persistence } from "./persistence/persistence.ts";
-import { createAuthenticator } from "./session/authenticator.ts";
+import { authenticatorFromSettings } from "./session/authenticator.ts";
 import { ConnectionSender } from "./delivery/connection-sender.ts";
 import type { CoordinationApi } from "./coordination/coordination-api.ts";
 import { CoordinationCoordinator } from "./coordination/coordination-coordinator.ts";
@@ -151,13 +151,11 @@ export function createPartitionServices(deps: {
   const search = new SearchCoordinator({ owners, shards, sql, home: id });
   const processors = new ProcessorCoordinator({ owners, shards, home: id });
   const journalHome = new JournalCoordinator({ owners, shards, sql, home: id });
-  const auth = createAuthenticator({
-    secret: settings.JWT_SECRET,
-    noAuth: settings.TOPGUN_NO_AUTH === "1" || settings.TOPGUN_NO_AUTH === "true",
-  });
   const session = new Session({
-    auth,
+    auth: authenticatorFromSettings(settings),
     home: id,
+    namespace,
+    namespaceClaim: settings.TOPGUN_NAMESPACE_CLAIM,
     handlers: {
       writes,
       sync,

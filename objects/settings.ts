@@ -1,7 +1,17 @@
 /** The deployment's variables and plain bindings (wrangler.toml), as the objects read them. */
 export interface Settings {
-  /** HS256 secret for client JWTs (a Worker secret). */
+  /** Client JWTs: an HS256 secret, or a PEM public key (`-----BEGIN PUBLIC KEY-----`) for RS256 (a Worker secret). */
   JWT_SECRET?: string;
+  /** JSON Web Key Set of the identity provider (RS256, ES256, EdDSA; keys chosen by `kid`, refetched on an unknown one). */
+  TOPGUN_JWKS_URL?: string;
+  /** Milliseconds after a key-set fetch during which an unknown `kid` is refused without fetching again (default 30000). */
+  TOPGUN_JWKS_COOLDOWN_MS?: string;
+  /** When set, a token's `iss` must be present and equal. */
+  TOPGUN_JWT_ISSUER?: string;
+  /** When set, a token's `aud` must be present and equal (or an array holding it). */
+  TOPGUN_JWT_AUDIENCE?: string;
+  /** When set, a connection's namespace must equal this claim of its token (tenancy); unset, any namespace. */
+  TOPGUN_NAMESPACE_CLAIM?: string;
   /** "1" or "true" turns authentication off: local development only. */
   TOPGUN_NO_AUTH?: string;
   /** Postgres write-through (wrangler.toml `--env postgres`); absent: Durable Object storage alone. */

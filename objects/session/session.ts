@@ -1,12 +1,15 @@
 import { decodeMessage, encodeMessage } from "../../core/codec.ts";
 import { ProtocolError, isPeerGoneError, toErrorMessage } from "../../core/errors.ts";
-import { MAX_FRAME_BYTES } from "../../core/limits.ts";
+import { MAX_BATCH_ITEMS, MAX_FRAME_BYTES, MAX_NESTING_DEPTH } from "../../core/limits.ts";
+import { scanMsgpackDepth } from "../../core/msgpack-depth.ts";
 import { splitInboundBatch } from "../../core/protocol/batch-frame.ts";
 import { parseClientMessage, type ClientMessage } from "../../core/protocol/message.ts";
 import type { Authenticator } from "./authenticator.ts";
 import { claimsToKeep, principalOf, type Connection } from "./connection.ts";
 import { SerialQueue } from "../../core/serial-queue.ts";
 import { dispatch, type Handlers } from "./dispatch.ts";
+import { OpBudgets, frameCost } from "./op-budget.ts";
+import { namespaceFor } from "./tenancy.ts";
 
 /** Close code sent after AUTH_FAIL (policy violation). */
 const AUTH_FAILED_CLOSE_CODE = 1008;
@@ -21,13 +24,23 @@ export class Session {
   readonly #handlers: Handlers;
   readonly #clock: () => number;
   readonly #home: number;
+  readonly #namespace: string;
+  readonly #namespaceClaim: string | undefined;
   readonly #queue = new SerialQueue();
+  readonly #budgets: OpBudgets;
 
-  constructor(deps: { auth: Authenticator; handlers: Handlers; home: number; clock?: () => number }) {
+  /**
+   * `namespace` is the home's own (from its object name); with `namespaceClaim` (TOPGUN_NAMESPACE_CLAIM) a token
+   * is accepted only when that claim names this namespace.
+   */
+  constructor(deps: { auth: Authenticator; handlers: Handlers; home: number; namespace: string; namespaceClaim?: string | undefined; clock?: () => number }) {
     this.#auth = deps.auth;
     this.#handlers = deps.handlers;
     this.#home = deps.home;
+    this.#namespace = deps.namespace;
+    this.#namespaceClaim = deps.namespaceClaim;
     this.#clock = deps.clock ?? Date.now;
+    this.#budgets = new OpBudgets(this.#clock);
   }
 
   opened(conn: Connection): void {
@@ -40,6 +53,7 @@ export class Session {
   }
 
   closed(connId: string): Promise<void> {
+    this.#budgets.forget(connId);
     return this.#queue.run(connId, () => this.#handlers.connectionClosed(connId));
   }
 
@@ -52,6 +66,9 @@ export class Session {
     if (typeof data === "string") return fail(new ProtocolError("BAD_FRAME", "text frames are not supported; send msgpack in binary frames"));
     const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
     if (bytes.byteLength > MAX_FRAME_BYTES) return fail(new ProtocolError("TOO_LARGE", `frame exceeds ${MAX_FRAME_BYTES} bytes`));
+    // Before decoding: msgpackr recurses once per level, so a hostile nesting must not reach it.
+    const scan = scanMsgpackDepth(bytes, MAX_NESTING_DEPTH);
+    if (!scan.ok && scan.problem === "too-deep") return fail(new ProtocolError("BAD_FRAME", `frame nests deeper than ${MAX_NESTING_DEPTH} levels`));
     let raw: unknown;
     try {
       raw = decodeMessage(bytes);
@@ -64,6 +81,14 @@ export class Session {
       return;
     }
     const message = parsed.message;
+    const items = authenticated && !insideBatch && message.type === "BATCH" ? splitInboundBatch(message.data) : [];
+    if (authenticated && !insideBatch) {
+      // The whole frame is refused before any of it is handled (PROTOCOL-NEXT.md §2); inner items were paid for here.
+      if (items.length > MAX_BATCH_ITEMS) return fail(new ProtocolError("TOO_LARGE", "batch exceeds maximum inner item count"));
+      if (!this.#budgets.trySpend(conn.state.id, frameCost(message, items.length))) {
+        return fail(new ProtocolError("RATE_LIMITED", "rate limit exceeded, slow down"));
+      }
+    }
     if (message.type === "AUTH") return this.#authenticate(conn, message.token);
     if (message.type === "PING") {
       send(conn, { type: "PONG", timestamp: message.timestamp, serverTime: this.#clock() });
@@ -72,7 +97,7 @@ export class Session {
     if (!authenticated) return;
     if (message.type === "BATCH") {
       if (insideBatch) return fail(new ProtocolError("INVALID_MESSAGE", "a BATCH cannot contain a BATCH"));
-      for (const inner of splitInboundBatch(message.data)) await this.#frame(conn, inner, true);
+      for (const inner of items) await this.#frame(conn, inner, true);
       return;
     }
     try {
@@ -93,6 +118,12 @@ export class Session {
       return;
     }
     const { principal } = result;
+    const tenancy = this.#auth.open ? undefined : namespaceFor(principal, this.#namespace, this.#namespaceClaim);
+    if (tenancy && !tenancy.ok) {
+      send(conn, { type: "AUTH_FAIL", error: tenancy.error });
+      conn.close(AUTH_FAILED_CLOSE_CODE, "authentication failed");
+      return;
+    }
     conn.update({ ...conn.state, authenticated: true, acked: true, userId: result.userId, roles: principal.roles, claims: claimsToKeep(principal.claims) });
     send(conn, { type: "AUTH_ACK", userId: result.userId });
   }
