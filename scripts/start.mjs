@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Starts the local edge server (wrangler dev with embedded Durable Object storage).
-// Environment: PORT (default 8787), TOPGUN_STATE_DIR (default .state/default), JWT_SECRET, TOPGUN_NO_AUTH=1,
-// TOPGUN_SHARDED_MAPS ("name:shards,..."), DATABASE_URL (Postgres write-through through a local Hyperdrive binding).
-// Extra arguments are passed on to wrangler dev.
+// Environment: PORT (default 8787), HOST, TOPGUN_STATE_DIR (default .state/default), JWT_SECRET, DATABASE_URL
+// (Postgres write-through through a local Hyperdrive binding), and every other TOPGUN_* variable, which is passed to
+// the Worker as a var (the README's configuration table lists them). Extra arguments are passed on to wrangler dev.
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -16,16 +16,21 @@ mkdirSync(stateDir, { recursive: true });
 const vars = [];
 const secret = process.env.JWT_SECRET;
 const noAuth = process.env.TOPGUN_NO_AUTH === "1" || process.env.TOPGUN_NO_AUTH === "true";
+const verifies = Boolean(secret || process.env.TOPGUN_JWKS_URL);
 if (secret) vars.push(`JWT_SECRET:${secret}`);
-if (noAuth || !secret) {
+if (noAuth || !verifies) {
   vars.push("TOPGUN_NO_AUTH:1");
   console.warn(
     noAuth
       ? "[topgun-edge] TOPGUN_NO_AUTH=1: authentication is off (local development only)."
-      : "[topgun-edge] No JWT_SECRET given: authentication is off. Set JWT_SECRET to require HS256 tokens.",
+      : "[topgun-edge] No JWT_SECRET or TOPGUN_JWKS_URL given: authentication is off. Set one to require tokens.",
   );
 }
-if (process.env.TOPGUN_SHARDED_MAPS) vars.push(`TOPGUN_SHARDED_MAPS:${process.env.TOPGUN_SHARDED_MAPS}`);
+// TOPGUN_NO_AUTH is decided above; TOPGUN_STATE_DIR is this script's own.
+const LOCAL_ONLY = new Set(["TOPGUN_STATE_DIR", "TOPGUN_NO_AUTH"]);
+for (const [name, value] of Object.entries(process.env)) {
+  if (name.startsWith("TOPGUN_") && !LOCAL_ONLY.has(name) && value !== undefined && value !== "") vars.push(`${name}:${value}`);
+}
 
 const childEnv = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 const databaseUrl = process.env.DATABASE_URL;

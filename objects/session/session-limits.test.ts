@@ -7,6 +7,7 @@ import { createAuthenticator } from "./authenticator.ts";
 import type { Connection, ConnectionState } from "./connection.ts";
 import type { Handlers } from "./dispatch.ts";
 import { Session } from "./session.ts";
+import { inboundBatch as batch } from "../../test/support/inbound-batch.ts";
 
 const SECRET = "session-test-secret";
 
@@ -68,19 +69,6 @@ function deepClientOp(key: string, levels: number): Uint8Array {
   }
   inner.push(1);
   return encodeMessage({ type: "CLIENT_OP", payload: { ...put(key), record: { value, timestamp: { millis: 1, counter: 0, nodeId: "n" } } } });
-}
-
-/** An inbound BATCH: each item a u32 big-endian length and its bytes. */
-function batch(items: Uint8Array[]): Record<string, unknown> {
-  const data = new Uint8Array(items.reduce((sum, item) => sum + 4 + item.byteLength, 0));
-  const view = new DataView(data.buffer);
-  let offset = 0;
-  for (const item of items) {
-    view.setUint32(offset, item.byteLength, false);
-    data.set(item, offset + 4);
-    offset += 4 + item.byteLength;
-  }
-  return { type: "BATCH", count: items.length, data };
 }
 
 describe("Session nesting limit", () => {

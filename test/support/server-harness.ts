@@ -23,6 +23,8 @@ export interface ServerOptions {
   databaseUrl?: string;
   /** How long to wait for /health (default 90 s). */
   startTimeoutMs?: number;
+  /** Other settings of the Worker, e.g. `{ TOPGUN_JWKS_URL: "…" }` (npm start passes every TOPGUN_* on). */
+  settings?: Record<string, string>;
 }
 
 export interface RunningServer {
@@ -88,11 +90,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
 function serverEnv(port: number, stateDir: string, options: ServerOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), TOPGUN_STATE_DIR: stateDir, HOST: "127.0.0.1" };
-  // Only the options decide authentication and sharding, never the environment the tests run in.
+  // Only the options decide the server's settings, never the environment the tests run in.
   delete env.JWT_SECRET;
-  delete env.TOPGUN_NO_AUTH;
-  delete env.TOPGUN_SHARDED_MAPS;
   delete env.DATABASE_URL;
+  for (const name of Object.keys(env)) if (name.startsWith("TOPGUN_") && name !== "TOPGUN_STATE_DIR") delete env[name];
+  Object.assign(env, options.settings ?? {});
   if (options.jwtSecret !== undefined) env.JWT_SECRET = options.jwtSecret;
   if (options.noAuth) env.TOPGUN_NO_AUTH = "1";
   if (options.shardedMaps !== undefined) env.TOPGUN_SHARDED_MAPS = options.shardedMaps;
