@@ -10,8 +10,6 @@ export interface Settings {
   TOPGUN_JWT_ISSUER?: string;
   /** When set, a token's `aud` must be present and equal (or an array holding it). */
   TOPGUN_JWT_AUDIENCE?: string;
-  /** When set, a connection's namespace must equal this claim of its token (tenancy); unset, any namespace. */
-  TOPGUN_NAMESPACE_CLAIM?: string;
   /** "1" or "true" turns authentication off: local development only. */
   TOPGUN_NO_AUTH?: string;
   /** Postgres write-through (wrangler.toml `--env postgres`); absent: Durable Object storage alone. */
