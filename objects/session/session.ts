@@ -66,9 +66,12 @@ export class Session {
     if (typeof data === "string") return fail(new ProtocolError("BAD_FRAME", "text frames are not supported; send msgpack in binary frames"));
     const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
     if (bytes.byteLength > MAX_FRAME_BYTES) return fail(new ProtocolError("TOO_LARGE", `frame exceeds ${MAX_FRAME_BYTES} bytes`));
-    // Before decoding: msgpackr recurses once per level, so a hostile nesting must not reach it.
-    const scan = scanMsgpackDepth(bytes, MAX_NESTING_DEPTH);
-    if (!scan.ok && scan.problem === "too-deep") return fail(new ProtocolError("BAD_FRAME", `frame nests deeper than ${MAX_NESTING_DEPTH} levels`));
+    // Before decoding: msgpackr recurses once per level, so a hostile nesting must not reach it. Each level takes a
+    // byte at least, so a frame no longer than the limit cannot be too deep.
+    if (bytes.byteLength > MAX_NESTING_DEPTH) {
+      const scan = scanMsgpackDepth(bytes, MAX_NESTING_DEPTH);
+      if (!scan.ok && scan.problem === "too-deep") return fail(new ProtocolError("BAD_FRAME", `frame nests deeper than ${MAX_NESTING_DEPTH} levels`));
+    }
     let raw: unknown;
     try {
       raw = decodeMessage(bytes);
