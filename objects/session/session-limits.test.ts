@@ -1,4 +1,5 @@
 import { SignJWT } from "jose";
+import { ALLOW_ALL } from "../../core/access-policy.ts";
 import { describe, expect, it } from "vitest";
 import { decodeMessage, encodeMessage } from "../../core/codec.ts";
 import { MAX_BATCH_ITEMS, MAX_NESTING_DEPTH } from "../../core/limits.ts";
@@ -16,6 +17,7 @@ function setup(options: { namespace?: string; namespaceClaim?: string } = {}) {
   const clock = { now: 1_000_000 };
   const written: string[] = [];
   const handlers = {
+    access: { forPrincipal: async () => () => ALLOW_ALL },
     writes: { write: async (_conn: string, ops: ClientOp[]) => void written.push(...ops.map((op) => op.key)) },
     connectionClosed: async () => {},
   } as unknown as Handlers;
