@@ -60,7 +60,7 @@ describe("authenticator with a JWKS URL", () => {
   it("refuses an HS256 token when only a key set is configured", async () => {
     const idp = await jwks();
     const auth = createAuthenticator({ noAuth: false, jwksUrl: idp.url });
-    const hs = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("x").sign(new TextEncoder().encode("s"));
+    const hs = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("x").setExpirationTime("1h").sign(new TextEncoder().encode("s"));
     expect(await auth.verify(hs)).toEqual({ ok: false, error: "InvalidAlgorithm" });
   });
 });
@@ -95,6 +95,34 @@ describe("authenticator issuer and audience", () => {
   });
 });
 
+describe("authenticator required claims", () => {
+  const key = new TextEncoder().encode("hs-secret");
+  const auth = createAuthenticator({ noAuth: false, secret: "hs-secret" });
+
+  it("refuses a token without exp", async () => {
+    const token = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("dave").sign(key);
+    expect(await auth.verify(token)).toEqual({ ok: false, error: "InvalidClaim: exp" });
+  });
+
+  it("refuses a token without sub", async () => {
+    const token = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setExpirationTime("1h").sign(key);
+    expect(await auth.verify(token)).toEqual({ ok: false, error: "InvalidClaim: sub" });
+  });
+
+  it("accepts a token expired less than 60 s ago and refuses one expired longer ago", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const recent = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("e").setExpirationTime(now - 30).sign(key);
+    const old = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("e").setExpirationTime(now - 120).sign(key);
+    expect((await auth.verify(recent)).ok).toBe(true);
+    expect(await auth.verify(old)).toEqual({ ok: false, error: "ExpiredSignature" });
+  });
+
+  it("ignores entries of roles that are not strings", async () => {
+    const token = await new SignJWT({ roles: ["editor", 7, null, "viewer"] }).setProtectedHeader({ alg: "HS256" }).setSubject("f").setExpirationTime("1h").sign(key);
+    expect(await auth.verify(token)).toMatchObject({ ok: true, principal: { roles: ["editor", "viewer"] } });
+  });
+});
+
 describe("authenticator with a PEM JWT_SECRET", () => {
   it("verifies RS256 tokens with the public key, also when its line breaks arrive as \\n", async () => {
     const { publicKey, privateKey } = await generateKeyPair("RS256", { extractable: true });
@@ -107,7 +135,7 @@ describe("authenticator with a PEM JWT_SECRET", () => {
   it("refuses an HS256 token signed with the PEM text as its secret", async () => {
     const { publicKey } = await generateKeyPair("RS256", { extractable: true });
     const pem = await exportSPKI(publicKey);
-    const forged = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("mallory").sign(new TextEncoder().encode(pem));
+    const forged = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("mallory").setExpirationTime("1h").sign(new TextEncoder().encode(pem));
     expect(await createAuthenticator({ noAuth: false, secret: pem }).verify(forged)).toEqual({ ok: false, error: "InvalidAlgorithm" });
   });
 });

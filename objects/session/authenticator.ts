@@ -20,8 +20,11 @@ export interface AuthenticatorOptions extends KeySources {
   audience?: string | undefined;
 }
 
-/** Exp is checked only when present, with TopGun's 60 s leeway. */
+/** TopGun's leeway on `exp` (and `nbf`). */
 const CLOCK_TOLERANCE_S = 60;
+
+/** TopGun main refuses a token without an expiry or a subject (PROTOCOL-NEXT.md §3.1; v0.12 defaulted `sub`). */
+const REQUIRED_CLAIMS = ["exp", "sub"];
 
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const keys = tokenKeys(options);
@@ -66,16 +69,15 @@ async function verifyWith(keys: TokenKeys, claims: { issuer: string | undefined;
     const { payload } = await jwtVerify(token, keys.key, {
       algorithms: keys.algorithms,
       clockTolerance: CLOCK_TOLERANCE_S,
+      requiredClaims: REQUIRED_CLAIMS,
       ...(claims.issuer ? { issuer: claims.issuer } : {}),
       ...(claims.audience ? { audience: claims.audience } : {}),
     });
     const { sub, roles } = payload;
-    if (sub !== undefined && typeof sub !== "string") return { ok: false, error: "InvalidClaim: sub" };
-    if (roles !== undefined && !(Array.isArray(roles) && roles.every((r) => typeof r === "string"))) {
-      return { ok: false, error: "InvalidClaim: roles" };
-    }
-    const userId = sub ?? "anonymous";
-    return { ok: true, userId, principal: { id: userId, roles: Array.isArray(roles) ? roles.map(String) : [], claims: { ...payload } } };
+    if (typeof sub !== "string" || sub === "") return { ok: false, error: "InvalidClaim: sub" };
+    // As TopGun: entries of `roles` that are not strings are ignored, and a `roles` that is not a list gives none.
+    const roleNames = Array.isArray(roles) ? roles.filter((r): r is string => typeof r === "string") : [];
+    return { ok: true, userId: sub, principal: { id: sub, roles: roleNames, claims: { ...payload } } };
   } catch (err) {
     return { ok: false, error: describeJoseError(err) };
   }
