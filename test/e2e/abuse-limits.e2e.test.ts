@@ -78,9 +78,10 @@ describe("op budget", () => {
     const map = uniqueName("burst");
     const client = await clients.authed({ map });
     const hlc = new HLC("writera");
-    // Each frame: one write and 8,191 cheap no-reply items, 8,192 ops of budget; ten of them are 81,920 ops.
+    // Each frame: one write and 8,191 cheap no-reply items, 8,192 ops of budget; 14 of them are 114,688 ops, which
+    // drain the bucket unless the server takes over a quarter of a second per frame (the refill pays 5,000 by then).
     const filler = new Array<Uint8Array>(MAX_BATCH_ITEMS - 1).fill(encodeMessage({ type: "PARTITION_MAP_REQUEST" }));
-    const writes = Array.from({ length: 10 }, (_, i) => lwwPut(map, `k${i}`, i, hlc.now()));
+    const writes = Array.from({ length: 14 }, (_, i) => lwwPut(map, `k${i}`, i, hlc.now()));
     for (const op of writes) client.send(inboundBatch([encodeMessage({ type: "CLIENT_OP", payload: op }), ...filler]));
 
     // Frames are handled in order, and each answers with its write's OP_ACK or with one 429.
