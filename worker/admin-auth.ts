@@ -1,7 +1,8 @@
 import type { Principal } from "../core/principal.ts";
 import type { Env } from "../objects/env.ts";
 import { parseAdminSubjects } from "../objects/access/access-guard.ts";
-import { createAuthenticator } from "../objects/session/authenticator.ts";
+import { authenticatorFromSettings, authOptionsOf } from "../objects/session/authenticator.ts";
+import { namespaceFor } from "../objects/session/tenancy.ts";
 import { readNamespace } from "./home-partition.ts";
 import { adminError } from "./admin-error.ts";
 
@@ -14,14 +15,14 @@ export interface AdminCall {
 /** The role that opens the admin plane (PROTOCOL-NEXT.md §6.2: exactly this, lowercase). */
 const ADMIN_ROLE = "admin";
 
-/** True when the deployment verifies tokens; the admin plane exists only then (Edge rule, §6.2). */
+/** True when the deployment verifies tokens (JWT_SECRET or TOPGUN_JWKS_URL); the admin plane exists only then (§6.2). */
 export function hasAdminPlane(env: Env): boolean {
-  return !isNoAuth(env) && Boolean(env.JWT_SECRET);
+  return !isNoAuth(env) && Boolean(env.JWT_SECRET || env.TOPGUN_JWKS_URL);
 }
 
 /** True when the deployment accepts every connection without a token (local development). */
 export function isNoAuth(env: Env): boolean {
-  return env.TOPGUN_NO_AUTH === "1" || env.TOPGUN_NO_AUTH === "true";
+  return authOptionsOf(env).noAuth;
 }
 
 /**
@@ -34,14 +35,16 @@ export async function authenticateAdmin(request: Request, env: Env): Promise<Adm
   const header = request.headers.get("Authorization") ?? "";
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) return adminError(401, "authentication required");
-  const result = await createAuthenticator({ secret: env.JWT_SECRET, noAuth: false }).verify(match[1]);
+  const result = await authenticatorFromSettings(env).verify(match[1]);
   if (!result.ok) return adminError(401, "Authentication failed");
   const { principal } = result;
   const globalAdmin = principal.id !== null && parseAdminSubjects(env.TOPGUN_ADMIN_SUBJECTS).has(principal.id);
   if (!globalAdmin && !principal.roles.includes(ADMIN_ROLE)) return adminError(403, "admin role required");
-  const namespace = readNamespace(new URL(request.url));
-  if (namespace === undefined) return adminError(400, "invalid namespace", "namespace");
-  const claim = env.TOPGUN_NAMESPACE_CLAIM;
-  if (claim && !globalAdmin && principal.claims[claim] !== namespace) return adminError(403, "admin of another namespace");
-  return { principal, namespace };
+  const url = new URL(request.url);
+  if (readNamespace(url) === undefined) return adminError(400, "invalid namespace", "namespace");
+  const requested = url.searchParams.get("namespace") ?? undefined;
+  // A global admin reaches every namespace; a tenant's admin only the one its token names.
+  const answer = namespaceFor(principal, requested, globalAdmin ? undefined : env.TOPGUN_NAMESPACE_CLAIM);
+  if (!answer.ok) return adminError(403, `admin of another namespace: ${answer.error}`);
+  return { principal, namespace: answer.namespace };
 }

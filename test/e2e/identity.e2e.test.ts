@@ -5,6 +5,7 @@ import { HLC } from "../../core/hlc.ts";
 import { uniqueName } from "../support/e2e-context.ts";
 import { startJwksServer, type JwksServer } from "../support/jwks-server.ts";
 import { startServer, type RunningServer } from "../support/server-harness.ts";
+import { adminCall } from "../support/admin-api.ts";
 import { lwwPut, TestClient } from "../support/ws-client.ts";
 
 const ISSUER = "https://idp.test";
@@ -24,6 +25,7 @@ beforeAll(async () => {
       TOPGUN_JWT_ISSUER: ISSUER,
       TOPGUN_JWT_AUDIENCE: AUDIENCE,
       TOPGUN_NAMESPACE_CLAIM: "tenant",
+      TOPGUN_ADMIN_SUBJECTS: "root",
     },
   });
 });
@@ -114,5 +116,31 @@ describe("tenancy by token claim", () => {
     b.client.send({ type: "SYNC_INIT", mapName: map });
     expect((await a.client.waitFor("SYNC_RESP_ROOT")).payload.rootHash).not.toBe(0);
     expect((await b.client.waitFor("SYNC_RESP_ROOT")).payload.rootHash).toBe(0);
+  });
+});
+
+describe("the admin plane under tenancy", () => {
+  const policy = { mapPattern: "notes", action: "read", effect: "allow" };
+
+  it("lets a tenant's admin (a JWKS token) manage its own namespace only", async () => {
+    const token = await idp.sign({ ...valid("tenant-a", "ops-a"), roles: ["admin"] });
+    expect((await adminCall(server.url, "/api/admin/policies", { method: "POST", body: policy, namespace: "tenant-a", token })).status).toBe(201);
+    const other = await adminCall(server.url, "/api/admin/policies", { method: "POST", body: policy, namespace: "tenant-b", token });
+    expect(other.status).toBe(403);
+    expect(await adminCall(server.url, "/api/admin/policies", { namespace: "tenant-b", token: await idp.sign({ ...valid("tenant-b", "ops-b"), roles: ["admin"] }) })).toEqual({
+      status: 200,
+      body: { policies: [] },
+    });
+  });
+
+  it("lets a global admin (TOPGUN_ADMIN_SUBJECTS) manage any namespace", async () => {
+    const token = await idp.sign({ ...valid("tenant-a", "root") });
+    expect((await adminCall(server.url, "/api/admin/policies", { method: "POST", body: { id: "g", ...policy }, namespace: "tenant-c", token })).status).toBe(201);
+    expect((await adminCall(server.url, "/api/admin/policies/g", { namespace: "tenant-c", token })).status).toBe(200);
+  });
+
+  it("refuses admin calls with a token of another issuer", async () => {
+    const token = await idp.sign({ ...valid("tenant-a", "ops-a"), roles: ["admin"], iss: "https://evil.test" });
+    expect((await adminCall(server.url, "/api/admin/policies", { namespace: "tenant-a", token })).status).toBe(401);
   });
 });

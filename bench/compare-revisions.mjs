@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// A/B write throughput of several git revisions on this machine, rounds interleaved so each revision sees the same
+// load: `node bench/compare-revisions.mjs <rev> <rev> [...]` (ROUNDS, BENCH_SECONDS). Each revision runs its own
+// `bench/run.ts` with BENCH_ONLY=writes in a temporary worktree sharing this checkout's node_modules; the medians are
+// printed and recorded in bench/results/compare-<date>.json.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "..");
+const revisions = process.argv.slice(2);
+if (revisions.length < 2) {
+  console.error("usage: node bench/compare-revisions.mjs <rev> <rev> [...]");
+  process.exit(2);
+}
+const rounds = Number(process.env.ROUNDS ?? 3);
+const seconds = process.env.BENCH_SECONDS ?? "4";
+
+const trees = revisions.map((rev) => {
+  const sha = execFileSync("git", ["rev-parse", "--short", rev], { cwd: root, encoding: "utf8" }).trim();
+  const dir = join(tmpdir(), `topgun-ab-${sha}`);
+  if (!existsSync(dir)) execFileSync("git", ["worktree", "add", "--detach", dir, sha], { cwd: root, stdio: "ignore" });
+  if (!existsSync(join(dir, "node_modules"))) symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+  return { rev, sha, dir, runs: [] };
+});
+
+/** The first JSON object printed by bench/run.ts. */
+function resultsOf(stdout) {
+  const start = stdout.indexOf("{\n");
+  return JSON.parse(stdout.slice(start, stdout.lastIndexOf("\n}") + 2));
+}
+
+for (let round = 0; round < rounds; round++) {
+  for (const tree of trees) {
+    const run = spawnSync(process.execPath, ["--experimental-strip-types", "bench/run.ts"], {
+      cwd: tree.dir,
+      env: { ...process.env, BENCH_ONLY: "writes", BENCH_SECONDS: seconds },
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (run.status !== 0) throw new Error(`${tree.rev}: bench failed\n${run.stderr.slice(-2000)}`);
+    const writes = resultsOf(run.stdout).writes;
+    const pick = (name) => writes?.[name]?.opsPerSecond ?? writes?.[name]?.ops?.opsPerSecond;
+    tree.runs.push({ one: pick("oneConnection"), ten: pick("tenConnectionsMapEach") });
+    console.error(`round ${round + 1}: ${tree.rev} (${tree.sha}) one=${tree.runs.at(-1).one} ten=${tree.runs.at(-1).ten}`);
+  }
+}
+
+const median = (xs) => {
+  const sorted = xs.filter((x) => typeof x === "number").sort((a, b) => a - b);
+  return sorted.length === 0 ? null : sorted[Math.floor(sorted.length / 2)];
+};
+const summary = {
+  date: new Date().toISOString(),
+  rounds,
+  secondsPerRun: Number(seconds),
+  revisions: trees.map((t) => ({ rev: t.rev, sha: t.sha, oneConnectionMedian: median(t.runs.map((r) => r.one)), tenConnectionsMedian: median(t.runs.map((r) => r.ten)), runs: t.runs })),
+};
+console.log(JSON.stringify(summary, null, 2));
+const dir = join(root, "bench", "results");
+mkdirSync(dir, { recursive: true });
+writeFileSync(join(dir, `compare-${summary.date.slice(0, 19).replace(/:/g, "")}.json`), JSON.stringify(summary, null, 2) + "\n");
+for (const tree of trees) {
+  execFileSync("git", ["worktree", "remove", "--force", tree.dir], { cwd: root, stdio: "ignore" });
+  rmSync(tree.dir, { recursive: true, force: true });
+}
