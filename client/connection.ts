@@ -1,7 +1,8 @@
 import { decodeMessage, encodeMessage } from "../core/codec.ts";
-import { parseServerMessage, type ClientMessage, type ParseResult, type ServerMessage } from "../core/protocol/message.ts";
+import type { ClientMessage, ServerMessage } from "../core/protocol/message.ts";
 import { backoffDelayMs, type BackoffConfig } from "./backoff.ts";
 import type { ClientError } from "./client-error.ts";
+import { parseServerMessage, type ServerParseResult } from "./wire/parse-server-message.ts";
 import { frameBytes, type WebSocketFactory, type WebSocketLike } from "./web-socket.ts";
 
 /** Where the connection is; SYNCING lasts from AUTH_ACK until the client has sent its ops and sync requests. */
@@ -153,7 +154,7 @@ export class Connection {
     this.#lastFrameAt = Date.now();
     const bytes = frameBytes(data);
     if (bytes === undefined) return;
-    let parsed: ParseResult<ServerMessage>;
+    let parsed: ServerParseResult;
     try {
       parsed = parseServerMessage(decodeMessage(bytes));
     } catch (err) {
@@ -161,7 +162,7 @@ export class Connection {
       return;
     }
     if (!parsed.ok) {
-      if (!("ignore" in parsed)) this.#options.handlers.onError({ kind: "PROTOCOL", message: parsed.error.message });
+      this.#options.handlers.onError({ kind: "PROTOCOL", message: parsed.error });
       return;
     }
     const message = parsed.message;

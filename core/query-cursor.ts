@@ -1,13 +1,16 @@
 // Query cursors (PROTOCOL.md Part A 7): an opaque base64 string naming the last entry of a page by its sort
 // position, so the next page continues the same predicate, sort and limit. Runtime-free.
-import { z } from "zod";
+// Checked by hand rather than with zod, so the client SDK, which decodes cursors too, does not bundle zod.
 import type { SortPosition, SortSpec } from "./predicate.ts";
 
-const cursorSchema = z.object({
-  s: z.array(z.tuple([z.string(), z.string()])),
-  v: z.array(z.union([z.number(), z.string(), z.boolean(), z.null()])),
-  k: z.string(),
-});
+type SortValue = SortPosition["values"][number];
+
+/** The decoded JSON of a cursor: `s` the sort entries, `v` the sort values, `k` the key. */
+interface CursorFields {
+  s: [string, string][];
+  v: SortValue[];
+  k: string;
+}
 
 /** Encodes the position of a page's last entry; `sort` is recorded so a cursor cannot continue another order. */
 export function encodeCursor(sort: SortSpec | undefined, position: SortPosition): string {
@@ -28,9 +31,23 @@ export function decodeCursor(sort: SortSpec | undefined, cursor: string): SortPo
   } catch {
     return undefined; // Not base64 or not JSON: not one of ours.
   }
-  const result = cursorSchema.safeParse(parsed);
-  if (!result.success) return undefined;
-  const { s, v, k } = result.data;
+  if (!isCursorFields(parsed)) return undefined;
+  const { s, v, k } = parsed;
   if (JSON.stringify(s) !== JSON.stringify(Object.entries(sort ?? {})) || v.length !== s.length) return undefined;
   return { values: v, key: k };
+}
+
+function isCursorFields(value: unknown): value is CursorFields {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  if (!("s" in value) || !("v" in value) || !("k" in value)) return false;
+  const { s, v, k } = value;
+  return typeof k === "string" && Array.isArray(s) && s.every(isSortEntry) && Array.isArray(v) && v.every(isSortValue);
+}
+
+function isSortEntry(entry: unknown): entry is [string, string] {
+  return Array.isArray(entry) && entry.length === 2 && typeof entry[0] === "string" && typeof entry[1] === "string";
+}
+
+function isSortValue(value: unknown): value is SortValue {
+  return value === null || typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value));
 }
