@@ -1,0 +1,103 @@
+// What an app ships: the client SDK and its React bindings bundled for a browser (esbuild, minified ESM, as an
+// app's bundler would), the Sync Lab page, and the Worker as `wrangler deploy` uploads it. `npm run bench` records
+// them; test/unit/client-bundle-size.test.ts fails when the client or the React bindings pass their budget.
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
+
+const ROOT = resolve(import.meta.dirname, "..");
+
+/** `topgun-edge/client` (without React), minified and gzipped. */
+export const CLIENT_BUDGET_GZIP_BYTES = 30 * 1024;
+/** What `topgun-edge/react` adds to it. */
+export const REACT_BUDGET_GZIP_BYTES = 3 * 1024;
+
+export interface BundleSize {
+  minifiedBytes: number;
+  gzipBytes: number;
+}
+
+export interface BrowserBundle extends BundleSize {
+  /** Minified bytes by input: packages by name, the repo's files by top-level folder. */
+  bytesBySource: Record<string, number>;
+}
+
+/** Bundles `source` (module text resolved from the repo root) as an app's bundler would for a browser. */
+export async function browserBundle(source: string): Promise<BrowserBundle> {
+  const result = await build({
+    stdin: { contents: source, resolveDir: ROOT, loader: "ts" },
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: ["es2022"],
+    minify: true,
+    write: false,
+    metafile: true,
+    // The app brings React; the bindings import it.
+    external: ["react", "react-dom", "react/jsx-runtime"],
+    logLevel: "silent",
+  });
+  const code = result.outputFiles[0]?.contents ?? new Uint8Array();
+  const bytesBySource: Record<string, number> = {};
+  for (const output of Object.values(result.metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const source = sourceName(input);
+      bytesBySource[source] = (bytesBySource[source] ?? 0) + bytesInOutput;
+    }
+  }
+  return { minifiedBytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).byteLength, bytesBySource };
+}
+
+/** The client SDK alone, the SDK with its React bindings, and what the bindings add. */
+export async function clientBundleSizes(): Promise<{ client: BrowserBundle; withReact: BrowserBundle; reactAdds: BundleSize }> {
+  const client = await browserBundle(`export * from "./client/index.ts";`);
+  const withReact = await browserBundle(`export * from "./client/index.ts"; export * from "./client/react/index.tsx";`);
+  const reactAdds = {
+    minifiedBytes: withReact.minifiedBytes - client.minifiedBytes,
+    gzipBytes: withReact.gzipBytes - client.gzipBytes,
+  };
+  return { client, withReact, reactAdds };
+}
+
+/** The Sync Lab page's script, as scripts/build-lab.mjs builds it. */
+export async function syncLabBundleSize(): Promise<BundleSize> {
+  const { minifiedBytes, gzipBytes } = await browserBundle(`import "./lab/main.ts";`);
+  return { minifiedBytes, gzipBytes };
+}
+
+/** The Worker as `wrangler deploy` would upload it (`--dry-run --outdir`). */
+export async function workerBundleSize(): Promise<BundleSize> {
+  const outDir = await mkdtemp(join(tmpdir(), "topgun-worker-"));
+  try {
+    await promisify(execFile)(join(ROOT, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", outDir], {
+      cwd: ROOT,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    });
+    const code = await readFile(join(outDir, "index.js"));
+    return { minifiedBytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).byteLength };
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+}
+
+/** Every size `npm run bench` records. */
+export async function bundleSizes() {
+  const { client, reactAdds } = await clientBundleSizes();
+  return {
+    client: { minifiedBytes: client.minifiedBytes, gzipBytes: client.gzipBytes, bytesBySource: client.bytesBySource },
+    reactAdds,
+    syncLab: await syncLabBundleSize(),
+    // Not minified: wrangler uploads the bundle as it builds it.
+    worker: await workerBundleSize(),
+  };
+}
+
+function sourceName(input: string): string {
+  const parts = input.split("/");
+  if (parts[0] !== "node_modules") return parts[0] ?? input;
+  return parts[1]?.startsWith("@") ? `${parts[1]}/${parts[2]}` : (parts[1] ?? input);
+}

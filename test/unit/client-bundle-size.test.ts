@@ -1,0 +1,19 @@
+import { describe, expect, it } from "vitest";
+import { CLIENT_BUDGET_GZIP_BYTES, REACT_BUDGET_GZIP_BYTES, clientBundleSizes } from "../../bench/bundle-size.ts";
+
+// Bundled for a browser as an app would (esbuild, minified ESM, React external); budgets in bench/bundle-size.ts.
+const sizes = await clientBundleSizes();
+
+describe("the client bundle", () => {
+  it(`stays within ${CLIENT_BUDGET_GZIP_BYTES} bytes gzipped for topgun-edge/client`, () => {
+    expect(sizes.client.gzipBytes).toBeLessThanOrEqual(CLIENT_BUDGET_GZIP_BYTES);
+  });
+
+  it(`grows by at most ${REACT_BUDGET_GZIP_BYTES} bytes gzipped with topgun-edge/react`, () => {
+    expect(sizes.reactAdds.gzipBytes).toBeLessThanOrEqual(REACT_BUDGET_GZIP_BYTES);
+  });
+
+  it("carries no zod (the server validates with it; the client has its own guards)", () => {
+    expect(Object.keys(sizes.withReact.bytesBySource)).not.toContain("zod");
+  });
+});
