@@ -16,13 +16,14 @@ export const CLIENT_BUDGET_GZIP_BYTES = 30 * 1024;
 /** What `topgun-edge/react` adds to it. */
 export const REACT_BUDGET_GZIP_BYTES = 3 * 1024;
 
+/** Bytes as shipped (minified for the browser bundles; the Worker as wrangler uploads it) and gzipped (level 9). */
 export interface BundleSize {
-  minifiedBytes: number;
+  bytes: number;
   gzipBytes: number;
 }
 
 export interface BrowserBundle extends BundleSize {
-  /** Minified bytes by input: packages by name, the repo's files by top-level folder. */
+  /** Bytes by input: packages by name, the repo's files by top-level folder. */
   bytesBySource: Record<string, number>;
 }
 
@@ -49,7 +50,7 @@ export async function browserBundle(source: string): Promise<BrowserBundle> {
       bytesBySource[source] = (bytesBySource[source] ?? 0) + bytesInOutput;
     }
   }
-  return { minifiedBytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).byteLength, bytesBySource };
+  return { bytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).byteLength, bytesBySource };
 }
 
 /** The client SDK alone, the SDK with its React bindings, and what the bindings add. */
@@ -57,7 +58,7 @@ export async function clientBundleSizes(): Promise<{ client: BrowserBundle; with
   const client = await browserBundle(`export * from "./client/index.ts";`);
   const withReact = await browserBundle(`export * from "./client/index.ts"; export * from "./client/react/index.tsx";`);
   const reactAdds = {
-    minifiedBytes: withReact.minifiedBytes - client.minifiedBytes,
+    bytes: withReact.bytes - client.bytes,
     gzipBytes: withReact.gzipBytes - client.gzipBytes,
   };
   return { client, withReact, reactAdds };
@@ -65,8 +66,8 @@ export async function clientBundleSizes(): Promise<{ client: BrowserBundle; with
 
 /** The Sync Lab page's script, as scripts/build-lab.mjs builds it. */
 export async function syncLabBundleSize(): Promise<BundleSize> {
-  const { minifiedBytes, gzipBytes } = await browserBundle(`import "./lab/main.ts";`);
-  return { minifiedBytes, gzipBytes };
+  const { bytes, gzipBytes } = await browserBundle(`import "./lab/main.ts";`);
+  return { bytes, gzipBytes };
 }
 
 /** The Worker as `wrangler deploy` would upload it (`--dry-run --outdir`). */
@@ -78,7 +79,7 @@ export async function workerBundleSize(): Promise<BundleSize> {
       env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
     });
     const code = await readFile(join(outDir, "index.js"));
-    return { minifiedBytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).byteLength };
+    return { bytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).byteLength };
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }
@@ -88,7 +89,7 @@ export async function workerBundleSize(): Promise<BundleSize> {
 export async function bundleSizes() {
   const { client, reactAdds } = await clientBundleSizes();
   return {
-    client: { minifiedBytes: client.minifiedBytes, gzipBytes: client.gzipBytes, bytesBySource: client.bytesBySource },
+    client: { bytes: client.bytes, gzipBytes: client.gzipBytes, bytesBySource: client.bytesBySource },
     reactAdds,
     syncLab: await syncLabBundleSize(),
     // Not minified: wrangler uploads the bundle as it builds it.

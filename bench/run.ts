@@ -4,6 +4,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { startServer } from "../test/support/server-harness.ts";
+import { bundleSizes } from "./bundle-size.ts";
+import { coldStart } from "./cold-start.ts";
 import { queryLatency, topicLatency } from "./live-latency.ts";
 import { syncCost } from "./sync.ts";
 import { WRITE_SETTINGS, throughput } from "./writes.ts";
@@ -12,7 +14,7 @@ import { accessCost } from "./access-cost.ts";
 
 const SHARDED_MAP = "bench-sharded";
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
-/** BENCH_ONLY=writes,sync runs only those parts (writes, sync, live, writeThrough, access) and records nothing. */
+/** BENCH_ONLY=writes,sync runs only those parts (writes, sync, live, writeThrough, access, bundles, coldStart) and records nothing. */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : undefined;
 const part = <T>(name: string, run: () => Promise<T>): Promise<T | undefined> =>
   !ONLY || ONLY.has(name) ? run() : Promise.resolve(undefined);
@@ -35,6 +37,8 @@ async function main() {
       topics: await part("live", () => topicLatency(server.wsUrl)),
       writeThrough: await part("writeThrough", () => writeThroughCost(DURATION_MS)),
       accessPolicies: await part("access", () => accessCost(DURATION_MS)),
+      bundles: await part("bundles", () => bundleSizes()),
+      coldStart: await part("coldStart", () => coldStart()),
     };
     const text = JSON.stringify(results, null, 2);
     console.log(text);
