@@ -52,6 +52,34 @@ describe("TopGunClient handshake", () => {
   });
 });
 
+describe("TopGunClient reconnect", () => {
+  it("opens a new socket at once instead of waiting out the backoff", async () => {
+    const server = new FakeServer();
+    const client = new TopGunClient({ serverUrl: "ws://server.test", storage: new MemoryAdapter(), webSocketFactory: server.factory, backoff: { initialMs: 60_000, maxMs: 60_000 } });
+    open.push(client);
+    await client.start();
+    await handshake(server);
+    server.last.drop();
+    expect(client.getConnectionState()).toBe("BACKOFF");
+
+    client.reconnect();
+
+    expect(server.sockets).toHaveLength(2);
+    expect(client.getConnectionState()).toBe("CONNECTING");
+  });
+
+  it("leaves a live connection alone", async () => {
+    const server = new FakeServer();
+    const client = await startClient(server);
+    await handshake(server);
+
+    client.reconnect();
+
+    expect(server.sockets).toHaveLength(1);
+    expect(client.getConnectionState()).toBe("CONNECTED");
+  });
+});
+
 describe("TopGunClient op log", () => {
   it("sends 1,000 quick writes as 1,000 ops in a few OP_BATCH frames", async () => {
     const server = new FakeServer();

@@ -172,6 +172,14 @@ export class TopGunClient {
     this.#retryAuth();
   }
 
+  /**
+   * Connects now instead of waiting out the backoff, for an app that knows the network is back (the browser's
+   * `online` event does the same on its own). A live or opening connection is left alone.
+   */
+  reconnect(): void {
+    this.#connection?.reconnectNow();
+  }
+
   getConnectionState(): ConnectionState {
     return this.#connection?.state ?? "INITIAL";
   }
