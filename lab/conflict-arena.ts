@@ -1,6 +1,8 @@
 import { el } from "./element.ts";
 import { ARENA_FIELDS, TAGS_KEY, arenaDeviceView, type ArenaMaps } from "./arena-device-view.ts";
 import { LabDevice } from "./lab-device.ts";
+import { pendingText } from "./status-text.ts";
+import type { SyncEventLog } from "./sync-events.ts";
 
 export interface ConflictArenaOptions {
   /** Prefix of the arena devices' IndexedDB names (one database per device). */
@@ -9,6 +11,7 @@ export interface ConflictArenaOptions {
   tagsMap: string;
   serverUrl: string;
   token: string | undefined;
+  events: SyncEventLog;
 }
 
 interface ArenaDevice {
@@ -30,11 +33,10 @@ export async function mountConflictArena(container: HTMLElement, options: Confli
   const addButton = el("button", { type: "button", "data-testid": "arena-add-device" }, ["Add a device"]);
 
   const refresh = () => {
-    const converged = isConverged(devices);
-    verdict.dataset.converged = String(converged);
-    verdict.textContent = converged
-      ? "All devices agree: same winners, same tags."
-      : "Devices differ: edits are waiting to sync or merge.";
+    const { kind, text } = verdictOf(devices);
+    verdict.dataset.verdict = kind;
+    verdict.dataset.converged = String(kind === "agree");
+    verdict.textContent = text;
     addButton.disabled = devices.length >= DEVICE_LETTERS.length;
   };
 
@@ -58,9 +60,9 @@ export async function mountConflictArena(container: HTMLElement, options: Confli
   ]);
   container.append(
     el("p", {}, [
-      "Each card is a separate client with its own IndexedDB database. ",
-      "“Stage a conflict” takes Device B offline and makes clashing edits on A and B; press “Go online” on B and watch them merge. ",
-      "Fields are last-writer-wins by hybrid logical clock (shown beside each value); tags are an OR-Map, so adds made apart all survive.",
+      "Devices A and B are two more clients on this page, each with its own connection and IndexedDB database, as if on two phones. ",
+      "“Stage a conflict” takes Device B offline and makes clashing edits on A and B; press “Go online” on Device B and watch them merge. ",
+      "A field keeps the write with the later hybrid logical clock (hover a time to see it); tags are an OR-Map, so tags added apart all survive.",
     ]),
     el("div", { class: "actions" }, [scenario, addButton]),
     verdict,
@@ -77,9 +79,12 @@ async function startArenaDevice(letter: string, options: ConflictArenaOptions): 
     databaseName: `${options.databasePrefix}:arena-${letter.toLowerCase()}`,
     serverUrl: options.serverUrl,
     token: options.token,
+    events: options.events,
   });
   await device.start();
   const maps: ArenaMaps = { fields: device.client.getMap<string>(options.fieldsMap), tags: device.client.getORMap<string>(options.tagsMap) };
+  device.watchMap(maps.fields);
+  device.watchORMap(maps.tags, TAGS_KEY);
   await Promise.all([maps.fields.ready, maps.tags.ready]);
   return { device, maps };
 }
@@ -95,17 +100,38 @@ async function playConflict(devices: readonly ArenaDevice[]): Promise<void> {
   b.maps.fields.set("title", "Plan from B");
   b.maps.fields.set("color", "amber");
   b.maps.tags.add(TAGS_KEY, "from-b");
-  await Promise.all([a.device.afterWrite(), b.device.afterWrite()]);
+  await Promise.all([a.device.afterWrite("wrote title, color and a tag"), b.device.afterWrite("wrote title, color and a tag, offline")]);
 }
 
-/** True when every device is connected with nothing pending and holds the same records and tags. */
-function isConverged(devices: readonly ArenaDevice[]): boolean {
-  if (devices.length < 2) return false;
-  const settled = devices.every(({ device }) => device.status.online && device.status.state === "CONNECTED" && device.status.pendingOps === 0);
-  if (!settled) return false;
-  const first = snapshot(devices[0]?.maps);
-  return devices.every(({ maps }) => snapshot(maps) === first);
+type VerdictKind = "starting" | "empty" | "waiting" | "syncing" | "agree";
+
+/**
+ * What the arena can say about its devices. No verdict before anything was written: agreeing on nothing is not
+ * news. Then devices that are offline or hold unconfirmed writes are named, and only settled devices that hold
+ * the same winners and tags agree.
+ */
+function verdictOf(devices: readonly ArenaDevice[]): { kind: VerdictKind; text: string } {
+  if (devices.length < 2) return { kind: "starting", text: "Starting the devices…" };
+  const waiting = devices.filter(({ device }) => !device.status.online || device.status.pendingOps > 0);
+  if (waiting.length > 0) {
+    const why = waiting.map(({ device }) => {
+      const status = device.status;
+      return `${device.label} is ${status.online ? "online" : "offline"}, ${pendingText(status.pendingOps)}`;
+    });
+    return { kind: "waiting", text: `Not merged yet: ${why.join("; ")}.` };
+  }
+  if (devices.some(({ device }) => device.status.state !== "CONNECTED")) return { kind: "starting", text: "Connecting the devices…" };
+  const snapshots = devices.map(({ maps }) => snapshot(maps));
+  if (snapshots.every((one) => one === EMPTY_SNAPSHOT)) {
+    return { kind: "empty", text: "Nothing to compare yet: set a title, a color or a tag on any device, or stage a conflict." };
+  }
+  if (snapshots.some((one) => one !== snapshots[0])) {
+    return { kind: "syncing", text: "Syncing: not every device has heard every change yet." };
+  }
+  return { kind: "agree", text: "All devices agree: the same winning title and color, the same tags." };
 }
+
+const EMPTY_SNAPSHOT = JSON.stringify({ fields: ARENA_FIELDS.map(() => null), tags: [] });
 
 function snapshot(maps: ArenaMaps | undefined): string {
   if (maps === undefined) return "";

@@ -23,3 +23,12 @@ export function byId<T extends HTMLElement>(id: string, type: new () => T): T {
   if (!(element instanceof type)) throw new Error(`index.html has no <${type.name}> #${id}`);
   return element;
 }
+
+const SVG_NAMESPACE = "http://www.w3.org/2000/svg";
+
+/** Creates an SVG element with attributes (numbers written as they are). */
+export function svgElement<K extends keyof SVGElementTagNameMap>(tag: K, attributes: Record<string, string | number>): SVGElementTagNameMap[K] {
+  const element = document.createElementNS(SVG_NAMESPACE, tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
+  return element;
+}

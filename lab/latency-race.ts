@@ -1,6 +1,8 @@
 import type { ClientOp, LWWMapHandle, Timestamp } from "../client/index.ts";
 import { el } from "./element.ts";
 import type { LabDevice } from "./lab-device.ts";
+import { latencyChart } from "./latency-chart.ts";
+import { durationText } from "./status-text.ts";
 
 interface RaceWrite {
   n: number;
@@ -9,19 +11,28 @@ interface RaceWrite {
 }
 
 interface RaceRow {
+  n: number;
   row: HTMLTableRowElement;
   ackCell: HTMLTableCellElement;
   startedAt: number;
 }
 
+/** Rows kept in the table; the chart shows the last 20 writes. */
+const TABLE_ROWS = 8;
+
 /**
- * Latency Race: each write shows how long `set()` took locally (memory + queued for IndexedDB: no network in
- * the way, online or not) and how long until the server's OP_ACK covered it.
+ * Latency Race: each write of this device shows how long `set()` took locally (memory + queued for IndexedDB:
+ * no network in the way, online or not) and how long until the server's OP_ACK covered it, as a chart and a table.
  */
 export function mountLatencyRace(container: HTMLElement, device: LabDevice, mapName: string): void {
   const map: LWWMapHandle<RaceWrite> = device.client.getMap<RaceWrite>(mapName);
   const waiting = new Map<string, RaceRow>();
   const body = el("tbody");
+  const empty = el("tr", { class: "empty" }, [
+    el("td", { colspan: "4" }, ["No writes yet: press “Write now”, then go offline and write again."]),
+  ]);
+  body.append(empty);
+  const chart = latencyChart();
   let count = 0;
 
   device.client.onOpsAcknowledged((ops) => {
@@ -30,8 +41,9 @@ export function mountLatencyRace(container: HTMLElement, device: LabDevice, mapN
       const race = waiting.get(opIdentity(op));
       if (race === undefined) continue;
       waiting.delete(opIdentity(op));
-      race.ackCell.textContent = `${(now - race.startedAt).toFixed(1)} ms`;
+      race.ackCell.textContent = durationText(now - race.startedAt);
       race.row.dataset.acknowledged = "true";
+      chart.acknowledge(race.n, now - race.startedAt);
     }
   });
 
@@ -46,29 +58,42 @@ export function mountLatencyRace(container: HTMLElement, device: LabDevice, mapN
     const row = el("tr", { "data-network": network, "data-acknowledged": "false" }, [
       el("td", {}, [String(count)]),
       el("td", {}, [network]),
-      el("td", { "data-testid": "local-latency" }, [`${localMs.toFixed(3)} ms`]),
+      el("td", { "data-testid": "local-latency" }, [durationText(localMs)]),
       ackCell,
     ]);
+    empty.remove();
     body.prepend(row);
-    waiting.set(recordIdentity(mapName, key, record.timestamp), { row, ackCell, startedAt });
-    void device.afterWrite();
+    while (body.rows.length > TABLE_ROWS) body.lastElementChild?.remove();
+    chart.addWrite(count, localMs, network === "offline");
+    waiting.set(recordIdentity(mapName, key, record.timestamp), { n: count, row, ackCell, startedAt });
+    void device.afterWrite(`wrote race entry ${count}`);
   };
 
   container.append(
     el("p", {}, [
-      "Every write lands in memory at once and in IndexedDB in the same event-loop turn; the server's acknowledgement comes later. ",
-      "Write online, then take this device offline and write again: the local time stays the same ",
-      "(browsers round timings to 0.1 ms).",
+      "A write on this device lands in memory at once and in IndexedDB in the same event-loop turn; the server confirms it later. ",
+      "Write online, then go offline and write again: the local time stays under a millisecond, and the offline write is confirmed when you go back online.",
     ]),
-    el("div", { class: "actions" }, [el("button", { type: "button", "data-testid": "race-write", onclick: write }, ["Write now"])]),
+    el("div", { class: "actions" }, [
+      el("button", { type: "button", "data-testid": "race-write", onclick: write }, ["Write now"]),
+    ]),
+    el("figure", { class: "chart" }, [
+      chart.element,
+      el("figcaption", {}, [
+        el("span", { class: "key local" }, ["local write"]),
+        el("span", { class: "key ack" }, ["confirmed by the server"]),
+        el("span", { class: "key offline" }, ["written offline"]),
+        " · times rounded to the browser's 0.1 ms timer",
+      ]),
+    ]),
     raceTable(body),
   );
 }
 
 function raceTable(body: HTMLTableSectionElement): HTMLElement {
-  const headings = ["#", "network", "local write", "acknowledged after"].map((text) => el("th", { scope: "col" }, [text]));
+  const headings = ["#", "network", "local write", "confirmed after"].map((text) => el("th", { scope: "col" }, [text]));
   return el("div", { class: "table-wrap" }, [
-    el("table", { "aria-label": "Writes and their latencies" }, [el("thead", {}, [el("tr", {}, headings)]), body]),
+    el("table", { "aria-label": "Writes of this device and their latencies" }, [el("thead", {}, [el("tr", {}, headings)]), body]),
   ]);
 }
 

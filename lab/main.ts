@@ -8,6 +8,8 @@ import { LabDevice } from "./lab-device.ts";
 import { resolveSession, serverUrlOf } from "./lab-session.ts";
 import { mountLatencyRace } from "./latency-race.ts";
 import { mountSharedSession } from "./shared-session.ts";
+import { SyncEventLog } from "./sync-events.ts";
+import { syncTimeline } from "./sync-timeline.ts";
 
 async function main(): Promise<void> {
   const session = resolveSession(location, history);
@@ -15,9 +17,13 @@ async function main(): Promise<void> {
   const serverUrl = serverUrlOf(location);
   byId("session-id", HTMLElement).textContent = session.id;
 
-  const device = new LabDevice({ label: "this device", databaseName: `${session.databasePrefix}:main`, serverUrl, token });
+  const events = new SyncEventLog();
+  byId("timeline-body", HTMLElement).append(syncTimeline(events));
+  const device = new LabDevice({ label: "this device", databaseName: `${session.databasePrefix}:main`, serverUrl, token, events });
   await device.start();
+  // The name other devices in the session see ("Here now", the list's authors).
   const name = `${/Mobi|Android/i.test(navigator.userAgent) ? "Phone" : "Browser"} ${shortNodeId(device.client.nodeId)}`;
+  byId("this-device-name", HTMLElement).textContent = name;
   byId("device-status", HTMLElement).append(deviceStatusView(device, "main"));
   const stopWatchingAuth = device.client.onConnectionStateChange((state) => {
     if (state !== "AUTH_FAILED") return;
@@ -39,6 +45,7 @@ async function main(): Promise<void> {
     tagsMap: maps("arena-tags"),
     serverUrl,
     token,
+    events,
   });
   document.body.dataset.ready = "true";
 }

@@ -39,15 +39,24 @@ export async function mountSharedSession(container: HTMLElement, device: LabDevi
   addEventListener("pagehide", () => presence.leave());
 
   const items = el("ul", { class: "shared-list", "data-testid": "shared-list", "aria-live": "polite" });
-  list.subscribe((entries) => renderItems(items, entries, list, device));
+  const empty = el("p", { class: "hint", "data-testid": "shared-list-empty" }, [
+    "The list is empty. Add an item: it appears at once on every device in this session, and waits here while you are offline.",
+  ]);
+  device.watchMap(list);
+  list.subscribe((entries) => {
+    empty.hidden = entries.length > 0;
+    renderItems(items, entries, { list, device, selfName: options.deviceName });
+  });
 
   container.append(
-    el("div", { class: "share" }, [await qrCode(options.sessionUrl), linkBlock(options.sessionUrl)]),
-    el("h3", {}, ["Here now"]),
-    peopleList,
     el("h3", {}, ["Shared list"]),
     itemForm(list, device, options.deviceName),
+    empty,
     items,
+    el("h3", {}, ["Here now"]),
+    peopleList,
+    el("h3", {}, ["Invite"]),
+    el("div", { class: "share" }, [await qrCode(options.sessionUrl), linkBlock(options.sessionUrl)]),
   );
 }
 
@@ -58,7 +67,7 @@ async function qrCode(url: string): Promise<HTMLElement> {
   figure.innerHTML = svg;
   figure.querySelector("svg")?.setAttribute("role", "img");
   figure.querySelector("svg")?.setAttribute("aria-label", "QR code of the session link");
-  figure.append(el("figcaption", {}, ["Scan to join from a phone"]));
+  figure.append(el("figcaption", {}, ["Scan with a phone to join"]));
   return figure;
 }
 
@@ -68,7 +77,7 @@ function linkBlock(url: string): HTMLElement {
     void navigator.clipboard?.writeText(url).then(() => (copy.textContent = "Copied"));
   } }, ["Copy link"]);
   return el("div", { class: "link" }, [
-    el("label", { for: "session-link" }, ["Session link: open it on another device or tab"]),
+    el("label", { for: "session-link" }, ["Session link: open it on another device or in another tab to join"]),
     el("div", { class: "inline" }, [input, copy]),
     el("p", {}, [el("a", { href: url, target: "_blank", rel: "noopener" }, ["Open this session in a new tab"])]),
   ]);
@@ -80,24 +89,28 @@ function itemForm(list: LWWMapHandle<ListItem>, device: LabDevice, author: strin
     event.preventDefault();
     const createdAt = Date.now();
     list.set(`${createdAt.toString(36)}-${randomId(8)}`, { text: input.value, author, createdAt });
+    void device.afterWrite(`added “${input.value}” to the list`);
     input.value = "";
-    void device.afterWrite();
   } }, [el("label", { for: "list-input" }, ["New item"]), input, el("button", { type: "submit", "data-testid": "list-add" }, ["Add"])]);
 }
 
 function renderPeers(target: HTMLElement, peers: Peer[]): void {
-  target.replaceChildren(...peers.map((peer, index) => el("li", {}, [peer.name, index === 0 ? " (you)" : ""])));
+  target.replaceChildren(...peers.map((peer, index) => el("li", {}, [peer.name, index === 0 ? " (this device)" : ""])));
 }
 
-function renderItems(target: HTMLElement, entries: [string, ListItem][], list: LWWMapHandle<ListItem>, device: LabDevice): void {
+function renderItems(
+  target: HTMLElement,
+  entries: [string, ListItem][],
+  { list, device, selfName }: { list: LWWMapHandle<ListItem>; device: LabDevice; selfName: string },
+): void {
   const sorted = entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   target.replaceChildren(...sorted.map(([key, item]) =>
     el("li", {}, [
       el("span", { class: "item-text" }, [item.text]),
-      el("small", {}, [` by ${item.author}`]),
+      el("small", {}, [`by ${item.author === selfName ? `${item.author} (this device)` : item.author}`]),
       el("button", { type: "button", class: "small", "aria-label": `Remove ${item.text}`, onclick: () => {
         list.remove(key);
-        void device.afterWrite();
+        void device.afterWrite(`removed “${item.text}” from the list`);
       } }, ["×"]),
     ]),
   ));

@@ -11,7 +11,7 @@ describe("Sync Lab conflict arena", () => {
 
     await page.getByTestId("arena-scenario").click();
     await waitForState(page, "device-b", "OFFLINE");
-    await waitForText(page, "device-b-pending", "3 pending");
+    await waitForText(page, "device-b-pending", "3 writes not yet confirmed");
     await screenshot(page, "arena-diverged", "#arena");
     await page.getByTestId("device-b-network").click();
     await page.locator("[data-testid=arena-verdict][data-converged=true]").waitFor();

@@ -43,15 +43,15 @@ describe("Sync Lab offline writes", () => {
       await page.getByTestId("list-input").fill(text);
       await page.getByTestId("list-add").click();
     }
-    await waitForText(page, "main-pending", "2 pending");
+    await waitForText(page, "main-pending", "2 writes not yet confirmed");
     await page.reload();
     await waitUntilReady(page);
 
     await waitForState(page, "main", "OFFLINE");
-    await waitForText(page, "main-pending", "2 pending");
+    await waitForText(page, "main-pending", "2 writes not yet confirmed");
     expect(await textsOf(page, "[data-testid=shared-list] .item-text")).toEqual(["offline one", "offline two"]);
     await page.getByTestId("main-network").click();
-    await waitForText(page, "main-pending", "0 pending");
+    await waitForText(page, "main-pending", "all writes confirmed");
 
     expect(await waitForServerList(`lab:${session}:list`, ["offline one", "offline two"])).toEqual(["offline one", "offline two"]);
   });
@@ -71,6 +71,6 @@ describe("Sync Lab offline writes", () => {
 
     const localTimes = await textsOf(page, "#race [data-testid=local-latency]");
     expect(localTimes).toHaveLength(2);
-    for (const time of localTimes) expect(time).toMatch(/^\d+\.\d{3} ms$/);
+    for (const time of localTimes) expect(time).toMatch(/^(< 0\.1|\d+\.\d) ms$/);
   });
 });
