@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // Builds the package as `npm run build:client` does, into a scratch directory inside the repo (so the built files
-// resolve `idb`, `zod` and `msgpackr` from node_modules), and loads the entries package.json exports.
+// resolve `idb` from node_modules), and loads the entries package.json exports.
 const ROOT = resolve(import.meta.dirname, "..");
 const OUT_DIR = join(ROOT, "node_modules", ".cache", `client-build-${process.pid}`);
 const TSC = join(ROOT, "node_modules", ".bin", "tsc");

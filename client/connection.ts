@@ -1,7 +1,7 @@
-import { decodeMessage, encodeMessage } from "../core/codec.ts";
 import type { ClientMessage, ServerMessage } from "../core/protocol/message.ts";
 import { backoffDelayMs, type BackoffConfig } from "./backoff.ts";
 import type { ClientError } from "./client-error.ts";
+import { decodeMsgpack, encodeMsgpack } from "./wire/msgpack.ts";
 import { parseServerMessage, type ServerParseResult } from "./wire/parse-server-message.ts";
 import { frameBytes, type WebSocketFactory, type WebSocketLike } from "./web-socket.ts";
 
@@ -112,7 +112,7 @@ export class Connection {
   send(message: ClientMessage): boolean {
     if (this.#socket === undefined) return false;
     try {
-      this.#socket.send(encodeMessage(message));
+      this.#socket.send(encodeMsgpack(message));
       return true;
     } catch {
       // A socket that is closing throws on send; its close event schedules the reconnect that re-sends.
@@ -156,7 +156,7 @@ export class Connection {
     if (bytes === undefined) return;
     let parsed: ServerParseResult;
     try {
-      parsed = parseServerMessage(decodeMessage(bytes));
+      parsed = parseServerMessage(decodeMsgpack(bytes));
     } catch (err) {
       this.#options.handlers.onError({ kind: "PROTOCOL", message: `undecodable frame: ${String(err)}` });
       return;
