@@ -1,5 +1,5 @@
 import { IDBAdapter, TopGunClient, type ConnectionState, type LWWMapHandle, type ORMapHandle } from "../client/index.ts";
-import { nameDevice } from "./device-names.ts";
+import { deviceName, nameDevice } from "./device-names.ts";
 import { NetworkSwitch } from "./network-switch.ts";
 import type { SyncEventLog } from "./sync-events.ts";
 
@@ -100,7 +100,7 @@ export class LabDevice {
       map.onChange((key) => {
         const record = key === undefined ? undefined : map.crdt.getRecord(key);
         if (record === undefined || record.timestamp.nodeId === this.client.nodeId) return;
-        this.#events.record(this.label, "receive", `${this.label} received ${key ?? "a change"} from another device`);
+        this.#events.record(this.label, "receive", `${this.label} received ${key ?? "a change"} from ${deviceName(record.timestamp.nodeId)}`);
       });
     });
   }
@@ -114,7 +114,7 @@ export class LabDevice {
           if (seen.has(record.tag)) continue;
           seen.add(record.tag);
           if (record.timestamp.nodeId !== this.client.nodeId) {
-            this.#events.record(this.label, "receive", `${this.label} received the tag ${String(record.value)} from another device`);
+            this.#events.record(this.label, "receive", `${this.label} received the tag ${String(record.value)} from ${deviceName(record.timestamp.nodeId)}`);
           }
         }
       });

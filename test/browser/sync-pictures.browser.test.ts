@@ -27,7 +27,7 @@ describe("Sync Lab pictures", () => {
     await screenshot(page, "timeline", "#timeline");
 
     expect(await page.locator("[data-testid=timeline] .write").count()).toBe(1);
-    expect(await page.locator("[data-testid=timeline] .receive title").allTextContents()).toContain("Device B received title from another device");
+    expect(await page.locator("[data-testid=timeline] .receive title").allTextContents()).toContain("Device B received title from Device A");
     expect(await page.getByTestId("timeline-latest").textContent()).toMatch(/^Latest: /);
   });
 
