@@ -63,7 +63,7 @@ export function latencyChart(): LatencyChart {
 }
 
 /** The height of `ms` on the log scale. */
-export function yOf(ms: number): number {
+function yOf(ms: number): number {
   const clamped = Math.min(MAX_MS, Math.max(MIN_MS, ms));
   const share = (Math.log10(clamped) - Math.log10(MIN_MS)) / (Math.log10(MAX_MS) - Math.log10(MIN_MS));
   return TOP + (1 - share) * (HEIGHT - TOP - BOTTOM);

@@ -58,12 +58,11 @@ const isJournalEventData = objectOf({
  */
 function isCounterState(value: unknown, trail: string[]): value is PNCounterState {
   if (!isMap(value)) return false;
-  if (isCounterSide(value.p, trail) && isCounterSide(value.n, trail)) return true;
-  trail.length = 0;
+  if (isCounterSide(value.p, []) && isCounterSide(value.n, [])) return true;
   if (!isCounterSide(value.positive, trail) || !isCounterSide(value.negative, trail)) return false;
   value.p = value.positive;
   value.n = value.negative;
-  return isCounterSide(value.p, trail) && isCounterSide(value.n, trail);
+  return true;
 }
 
 const counterPayload = objectOf({ name: isString, state: isCounterState });

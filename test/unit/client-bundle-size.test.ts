@@ -13,7 +13,8 @@ describe("the client bundle", () => {
     expect(sizes.reactAdds.gzipBytes).toBeLessThanOrEqual(REACT_BUDGET_GZIP_BYTES);
   });
 
-  it("carries no zod (the server validates with it; the client has its own guards)", () => {
+  it("carries neither zod nor msgpackr (the server keeps them; the client has its own guards and codec)", () => {
     expect(Object.keys(sizes.withReact.bytesBySource)).not.toContain("zod");
+    expect(Object.keys(sizes.withReact.bytesBySource)).not.toContain("msgpackr");
   });
 });
