@@ -74,7 +74,8 @@ export async function syncLabBundleSize(): Promise<BundleSize> {
 export async function workerBundleSize(): Promise<BundleSize> {
   const outDir = await mkdtemp(join(tmpdir(), "topgun-worker-"));
   try {
-    await promisify(execFile)(join(ROOT, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", outDir], {
+    // Run by this Node (≥ 22, as wrangler needs), whatever `node` the PATH holds.
+    await promisify(execFile)(process.execPath, [join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", outDir], {
       cwd: ROOT,
       env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
     });
