@@ -13,7 +13,7 @@ describe("the client bundle", () => {
     expect(sizes.reactAdds.gzipBytes).toBeLessThanOrEqual(REACT_BUDGET_GZIP_BYTES);
   });
 
-  it("carries neither zod nor msgpackr (the server keeps them; the client has its own guards and codec)", () => {
+  it("carries neither zod nor msgpackr (the server keeps them; the client has its own guards and @msgpack/msgpack)", () => {
     expect(Object.keys(sizes.withReact.bytesBySource)).not.toContain("zod");
     expect(Object.keys(sizes.withReact.bytesBySource)).not.toContain("msgpackr");
   });
