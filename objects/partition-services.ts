@@ -42,6 +42,10 @@ import { WriteCoordinator } from "./writes/write-coordinator.ts";
 import { JournalService } from "./journal/journal-service.ts";
 import { JournalCoordinator } from "./journal/journal-coordinator.ts";
 import { ProcessorCoordinator } from "./writes/processor-coordinator.ts";
+import type { Handlers } from "./session/dispatch.ts";
+import { HttpApi } from "./http/http-api.ts";
+import { HttpGateway } from "./http/http-gateway.ts";
+import { HttpSync } from "./http/http-sync.ts";
 
 /** The two roles of a partition, wired to its storage and to the other partitions. */
 export interface Services {
@@ -55,6 +59,8 @@ export interface Services {
   merkle: MerkleStore;
   /** Home role: frames owners push to this home's connections. */
   homeDelivery: HomeDelivery;
+  /** Home role for HTTP callers: `POST /sync` and `/v1`, through the same dispatch as a socket. */
+  http: { sync: HttpSync; api: HttpApi };
 }
 
 /** How soon after a write the alarm writes the LWW leaf sums that are behind. */
@@ -151,24 +157,27 @@ export function createPartitionServices(deps: {
   const search = new SearchCoordinator({ owners, shards, sql, home: id });
   const processors = new ProcessorCoordinator({ owners, shards, home: id });
   const journalHome = new JournalCoordinator({ owners, shards, sql, home: id });
+  const handlers: Handlers = {
+    writes,
+    sync,
+    queries,
+    coordination,
+    processors,
+    journal: journalHome,
+    search,
+    access,
+    connectionClosed: async (conn) => {
+      await Promise.all([coordination.closed(conn), dropClosedConnection(conn, id, [sync, queries, search, journalHome], owners)]);
+    },
+  };
   const session = new Session({
     auth: authenticatorFromSettings(settings),
     home: id,
     namespace,
     namespaceClaim: settings.TOPGUN_NAMESPACE_CLAIM,
-    handlers: {
-      writes,
-      sync,
-      queries,
-      coordination,
-      processors,
-      journal: journalHome,
-      search,
-      access,
-      connectionClosed: async (conn) => {
-        await Promise.all([coordination.closed(conn), dropClosedConnection(conn, id, [sync, queries, search, journalHome], owners)]);
-      },
-    },
+    handlers,
   });
-  return { owner, session, coordination: coordinationOwner, persistence, merkle, homeDelivery };
+  const gateway = new HttpGateway({ handlers, home: id });
+  const http = { sync: new HttpSync({ gateway, hlc }), api: new HttpApi({ gateway, hlc }) };
+  return { owner, session, coordination: coordinationOwner, persistence, merkle, homeDelivery, http };
 }

@@ -22,6 +22,9 @@ import type { MerkleAnswer } from "./sync/sync-owner.ts";
 import type { OwnerOp, OwnerOpOutcome, ProcessOutcome } from "./writes/owner-op.ts";
 import { partitionStub } from "./partition-directory.ts";
 import { controlApi, type Control } from "./control/control.ts";
+import type { Principal } from "../core/principal.ts";
+import type { HttpSyncRequest, HttpSyncResponse } from "../core/protocol/http-sync.ts";
+import type { HttpCall, HttpOutcome } from "./http/http-call.ts";
 
 /** The bindings a partition sees: the deployment's settings and its own class's namespace. */
 export interface PartitionEnv extends Settings {
@@ -72,6 +75,14 @@ export class Partition extends DurableObject<PartitionEnv> {
 
   override async webSocketError(ws: WebSocket): Promise<void> {
     await this.#get().session.closed(this.#connection(ws).state.id);
+  }
+
+  // Home role for HTTP callers, called by the Worker with the principal it authenticated.
+  httpSync(request: { principal: Principal; body: HttpSyncRequest }): Promise<HttpSyncResponse> {
+    return this.#get().http.sync.sync(request.principal, request.body);
+  }
+  httpCall(request: { principal: Principal; call: HttpCall }): Promise<HttpOutcome> {
+    return this.#get().http.api.call(request.principal, request.call);
   }
 
   // Owner role, called by homes over RPC (OwnerApi).

@@ -20,4 +20,6 @@ export interface Settings {
   TOPGUN_ADMIN_SUBJECTS?: string;
   /** The token claim that names a connection's namespace (tenancy); unset: the URL's `?namespace=` decides. */
   TOPGUN_NAMESPACE_CLAIM?: string;
+  /** "1" lets `POST /sync` accept requests without a token, as an anonymous principal under the access policies. */
+  TOPGUN_HTTP_SYNC_ANONYMOUS?: string;
 }
