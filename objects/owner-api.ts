@@ -1,3 +1,4 @@
+import type { RecordOwner } from "./http/record-owner.ts";
 import type { JournalOwner } from "./journal/journal-coordinator.ts";
 import type { QueryOwner } from "./queries/query-coordinator.ts";
 import type { SearchOwner } from "./search/search-coordinator.ts";
@@ -10,7 +11,7 @@ import type { WriteOwner } from "./writes/owner-op.ts";
  * capability declares the part it needs (WriteOwner, SyncOwner, …) beside its coordinator; this is their sum.
  * Every method takes one plain object so the RPC form is the same call.
  */
-export interface OwnerApi extends WriteOwner, SyncOwner, QueryOwner, SearchOwner, JournalOwner, ConnectionOwner {
+export interface OwnerApi extends WriteOwner, SyncOwner, QueryOwner, SearchOwner, JournalOwner, ConnectionOwner, RecordOwner {
   /** Write-through state of this partition (undefined while Postgres is not configured). */
   stats(): Promise<{ depth: number; lagMs: number } | undefined>;
 }

@@ -1,3 +1,4 @@
+import type { LWWRecord } from "../core/lww-map.ts";
 import type { ORMapEntry } from "../core/or-record.ts";
 import type { QueryEntry } from "../core/predicate.ts";
 import type { JournalEventData, Query } from "../core/protocol/shared.ts";
@@ -196,6 +197,10 @@ export class OwnerService implements OwnerApi {
     return kind === "lww"
       ? { type: "lww-leaf", records: this.#leafBlocks.read(map, leaf, (first, last) => this.#lww.readLeaves(map, first, last)) }
       : { type: "or-leaf", entries: this.#or.readLeaf(map, leaf) };
+  }
+
+  async readRecords({ map, keys }: { map: string; keys: string[] }): Promise<{ key: string; record: LWWRecord }[]> {
+    return [...this.#lww.readKeys(map, keys)].map(([key, record]) => ({ key, record }));
   }
 
   async orDiff({ map, keys }: { map: string; keys: string[] }): Promise<ORMapEntry[]> {

@@ -178,6 +178,6 @@ export function createPartitionServices(deps: {
     handlers,
   });
   const gateway = new HttpGateway({ handlers, home: id });
-  const http = { sync: new HttpSync({ gateway, hlc }), api: new HttpApi({ gateway, hlc }) };
+  const http = { sync: new HttpSync({ gateway, hlc }), api: new HttpApi({ gateway, hlc, access: handlers.access, owners, shards }) };
   return { owner, session, coordination: coordinationOwner, persistence, merkle, homeDelivery, http };
 }

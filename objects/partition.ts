@@ -17,6 +17,7 @@ import type { TopicPublish } from "./coordination/topic-service.ts";
 import type { TreeKind } from "./writes/merkle-store.ts";
 import { createPartitionServices, type Services } from "./partition-services.ts";
 import type { LeafSumsWire } from "../core/merkle-tree.ts";
+import type { LWWRecord } from "../core/lww-map.ts";
 import type { OwnerApi } from "./owner-api.ts";
 import type { MerkleAnswer } from "./sync/sync-owner.ts";
 import type { OwnerOp, OwnerOpOutcome, ProcessOutcome } from "./writes/owner-op.ts";
@@ -100,6 +101,9 @@ export class Partition extends DurableObject<PartitionEnv> {
   }
   ownerReadLeaf(request: { kind: TreeKind; map: string; leaf: number }): Promise<MerkleAnswer> {
     return this.#get().owner.readLeaf(request);
+  }
+  ownerReadRecords(request: { map: string; keys: string[] }): Promise<{ key: string; record: LWWRecord }[]> {
+    return this.#get().owner.readRecords(request);
   }
   ownerOrDiff(request: { map: string; keys: string[] }): Promise<ORMapEntry[]> {
     return this.#get().owner.orDiff(request);
@@ -227,6 +231,7 @@ export class Partition extends DurableObject<PartitionEnv> {
       merkle: (r) => stub.ownerMerkle(r),
       readLeaf: (r) => stub.ownerReadLeaf(r),
       orDiff: (r) => stub.ownerOrDiff(r),
+      readRecords: (r) => stub.ownerReadRecords(r),
       pushOrDiff: (r) => stub.ownerPushOrDiff(r),
       dropConnection: (r) => stub.ownerDropConnection(r),
       querySubscribe: (r) => stub.ownerQuerySubscribe(r),

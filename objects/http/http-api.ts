@@ -7,6 +7,10 @@ import type { Exchange, HttpGateway } from "./http-gateway.ts";
 import type { BatchOp, HttpCall, HttpOutcome } from "./http-call.ts";
 import { repliesOf, replyOf } from "./replies.ts";
 import { httpErrorCode } from "../../core/http-error-code.ts";
+import { permits } from "../../core/access-policy.ts";
+import { partitionOf, type ShardConfig } from "../../core/placement.ts";
+import type { AccessGuard } from "../access/access-guard.ts";
+import type { RecordOwner } from "./record-owner.ts";
 
 /** The node id HTTP callers' counter changes are counted under (every change of a counter runs at one home). */
 export const HTTP_COUNTER_NODE = "edge-http";
@@ -28,20 +32,22 @@ export class HttpApi {
   /** Counter changes in flight per counter: a read-add-write of the HTTP node's count must not interleave. */
   readonly #counterTails = new Map<string, Promise<unknown>>();
 
-  constructor(deps: { gateway: HttpGateway; hlc: HLC }) {
+  readonly #access: AccessGuard;
+  readonly #owners: (partition: number) => RecordOwner;
+  readonly #shards: () => ShardConfig;
+
+  constructor(deps: { gateway: HttpGateway; hlc: HLC; access: AccessGuard; owners: (partition: number) => RecordOwner; shards: () => ShardConfig }) {
     this.#gateway = deps.gateway;
     this.#hlc = deps.hlc;
+    this.#access = deps.access;
+    this.#owners = deps.owners;
+    this.#shards = deps.shards;
   }
 
   async call(principal: Principal, call: HttpCall): Promise<HttpOutcome> {
     switch (call.kind) {
-      case "get": {
-        const answer = await this.#one(principal, { type: "QUERY_SUB", payload: { queryId: "get", mapName: call.map, query: { predicate: { op: "eq", attribute: "_key", value: call.key }, limit: 1 } } });
-        const resp = replyOf(answer, "QUERY_RESP");
-        if (!resp) return failure(answer);
-        const entry = resp.payload.results.find((r) => r.key === call.key);
-        return entry ? { ok: true, status: 200, body: { key: entry.key, value: entry.value } } : { ok: false, status: 404, message: `no record ${call.key} in ${call.map}` };
-      }
+      case "get":
+        return this.#get(principal, call.map, call.key);
       case "put": {
         const timestamp = this.#hlc.now();
         const [outcome] = await this.#write(principal, [{ id: "0", mapName: call.map, key: call.key, opType: "PUT", record: { value: call.value, timestamp } }]);
@@ -108,6 +114,19 @@ export class HttpApi {
         return resp ? { ok: true, status: 200, body: { events: resp.events, hasMore: resp.hasMore } } : failure(answer);
       }
     }
+  }
+
+  /**
+   * One record, read at its owner and shown only when the caller's read access covers it (a record condition is
+   * evaluated on the stored value, as a query's would be). A tombstone or a record the caller may not see is 404.
+   */
+  async #get(principal: Principal, map: string, key: string): Promise<HttpOutcome> {
+    const access = (await this.#access.forPrincipal(principal))({ action: "read", resource: map });
+    if (access.kind === "none") return { ok: false, status: 403, message: `forbidden: read access denied for map: ${map}` };
+    const [found] = await this.#owners(partitionOf(this.#shards(), map, key)).readRecords({ map, keys: [key] });
+    const value = found?.record.value;
+    if (value === undefined || value === null || !permits(access, value, key)) return { ok: false, status: 404, message: `no record ${key} in ${map}` };
+    return { ok: true, status: 200, body: { key, value, timestamp: found?.record.timestamp } };
   }
 
   async #one(principal: Principal, message: ClientMessage): Promise<Exchange> {
