@@ -71,6 +71,14 @@ describe("accessFor", () => {
     expect(permits(access, { ownerId: "bob" })).toBe(false);
   });
 
+  it("never lets an anonymous caller (id null) through a condition on auth.id, not even for a record owned by null", () => {
+    const set = snapshot({ mapPattern: "todos", action: "all", effect: "allow", condition: parseCondition("auth.id == data.ownerId") });
+    const anonymous: Principal = { id: null, roles: [], claims: { id: null } };
+    const access = accessFor(set, anonymous, { action: "write", resource: "todos" }, none);
+    expect(permits(access, { ownerId: null })).toBe(false);
+    expect(permits(access, {})).toBe(false);
+  });
+
   it("turns a condition on the principal alone into a constant", () => {
     const set = snapshot({ mapPattern: "board", action: "write", effect: "allow", condition: parseCondition("'member' in auth.roles") });
     expect(accessFor(set, alice, { action: "write", resource: "board" }, none)).toEqual({ kind: "all" });

@@ -11,7 +11,12 @@ export interface Principal {
 /** The principal of a connection accepted without a token (no-auth mode). */
 export const ANONYMOUS_PRINCIPAL: Principal = { id: "anonymous", roles: [], claims: {} };
 
-/** The object a policy condition sees as `auth`: every claim, then `id` (= sub) and `roles` on top. */
+/**
+ * The object a policy condition sees as `auth`: every claim, then `id` (= sub) and `roles` on top. An anonymous HTTP
+ * caller (id null) has no `auth.id`, so a condition on it is false (PROTOCOL-NEXT.md §6.1: `auth.id == data.ownerId`
+ * never lets it through, not even for a record whose ownerId is null).
+ */
 export function authContextOf(principal: Principal): Record<string, unknown> {
-  return { ...principal.claims, id: principal.id, roles: principal.roles };
+  const { id: _claimedId, ...claims } = principal.claims;
+  return principal.id === null ? { ...claims, roles: principal.roles } : { ...principal.claims, id: principal.id, roles: principal.roles };
 }

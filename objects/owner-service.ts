@@ -3,7 +3,7 @@ import type { ORMapEntry } from "../core/or-record.ts";
 import type { QueryEntry } from "../core/predicate.ts";
 import type { JournalEventData, Query } from "../core/protocol/shared.ts";
 import { runProcessor } from "../core/entry-processors.ts";
-import type { HLC } from "../core/hlc.ts";
+import type { HLC, Timestamp } from "../core/hlc.ts";
 import type { JournalFilter, JournalService } from "./journal/journal-service.ts";
 import type { AppliedWrite, CrdtWriter } from "./writes/crdt-writer.ts";
 import type { ConnectionRef, EventFanout } from "./delivery/event-fanout.ts";
@@ -201,6 +201,10 @@ export class OwnerService implements OwnerApi {
 
   async readRecords({ map, keys }: { map: string; keys: string[] }): Promise<{ key: string; record: LWWRecord }[]> {
     return [...this.#lww.readKeys(map, keys)].map(([key, record]) => ({ key, record }));
+  }
+
+  async readSince({ map, since, limit }: { map: string; since: Timestamp; limit: number }): Promise<{ key: string; record: LWWRecord }[]> {
+    return this.#lww.readSince(map, since, limit);
   }
 
   async orDiff({ map, keys }: { map: string; keys: string[] }): Promise<ORMapEntry[]> {

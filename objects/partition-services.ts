@@ -46,6 +46,7 @@ import type { Handlers } from "./session/dispatch.ts";
 import { HttpApi } from "./http/http-api.ts";
 import { HttpGateway } from "./http/http-gateway.ts";
 import { HttpSync } from "./http/http-sync.ts";
+import { DeltaReader } from "./http/sync-deltas.ts";
 
 /** The two roles of a partition, wired to its storage and to the other partitions. */
 export interface Services {
@@ -178,6 +179,6 @@ export function createPartitionServices(deps: {
     handlers,
   });
   const gateway = new HttpGateway({ handlers, home: id });
-  const http = { sync: new HttpSync({ gateway, hlc }), api: new HttpApi({ gateway, hlc, access: handlers.access, owners, shards }) };
+  const http = { sync: new HttpSync({ gateway, hlc, deltas: new DeltaReader({ access: handlers.access, owners, shards }) }), api: new HttpApi({ gateway, hlc, access: handlers.access, owners, shards }) };
   return { owner, session, coordination: coordinationOwner, persistence, merkle, homeDelivery, http };
 }

@@ -18,6 +18,7 @@ import type { TreeKind } from "./writes/merkle-store.ts";
 import { createPartitionServices, type Services } from "./partition-services.ts";
 import type { LeafSumsWire } from "../core/merkle-tree.ts";
 import type { LWWRecord } from "../core/lww-map.ts";
+import type { Timestamp } from "../core/hlc.ts";
 import type { OwnerApi } from "./owner-api.ts";
 import type { MerkleAnswer } from "./sync/sync-owner.ts";
 import type { OwnerOp, OwnerOpOutcome, ProcessOutcome } from "./writes/owner-op.ts";
@@ -104,6 +105,9 @@ export class Partition extends DurableObject<PartitionEnv> {
   }
   ownerReadRecords(request: { map: string; keys: string[] }): Promise<{ key: string; record: LWWRecord }[]> {
     return this.#get().owner.readRecords(request);
+  }
+  ownerReadSince(request: { map: string; since: Timestamp; limit: number }): Promise<{ key: string; record: LWWRecord }[]> {
+    return this.#get().owner.readSince(request);
   }
   ownerOrDiff(request: { map: string; keys: string[] }): Promise<ORMapEntry[]> {
     return this.#get().owner.orDiff(request);
@@ -232,6 +236,7 @@ export class Partition extends DurableObject<PartitionEnv> {
       readLeaf: (r) => stub.ownerReadLeaf(r),
       orDiff: (r) => stub.ownerOrDiff(r),
       readRecords: (r) => stub.ownerReadRecords(r),
+      readSince: (r) => stub.ownerReadSince(r),
       pushOrDiff: (r) => stub.ownerPushOrDiff(r),
       dropConnection: (r) => stub.ownerDropConnection(r),
       querySubscribe: (r) => stub.ownerQuerySubscribe(r),

@@ -5,21 +5,22 @@ import type { ClientMessage } from "../../core/protocol/message.ts";
 import type { OpResult } from "../../core/protocol/shared.ts";
 import type { Exchange, HttpGateway } from "./http-gateway.ts";
 import { repliesOf, replyOf } from "./replies.ts";
-
-const SYNC_MAPS_UNSUPPORTED = "syncMaps deltas are not supported yet; use queries, or Merkle sync over the WebSocket";
+import type { DeltaReader } from "./sync-deltas.ts";
 
 /**
  * `POST /sync` (PROTOCOL-NEXT.md §6.1) at the home: `operations` go through the write path as one OP_BATCH,
- * `queries` and `searches` as one-shot QUERY_SUB and SEARCH, `syncMaps` answered with a 501 error each (not built yet); the replies become
+ * `queries` and `searches` as one-shot QUERY_SUB and SEARCH, `syncMaps` through the delta reader (sync-deltas.ts); the replies become
  * one HttpSyncResponse. Denials and rejections land in `errors` (with the op id, query id or search id as context).
  */
 export class HttpSync {
   readonly #gateway: HttpGateway;
   readonly #hlc: HLC;
+  readonly #deltas: DeltaReader;
 
-  constructor(deps: { gateway: HttpGateway; hlc: HLC }) {
+  constructor(deps: { gateway: HttpGateway; hlc: HLC; deltas: DeltaReader }) {
     this.#gateway = deps.gateway;
     this.#hlc = deps.hlc;
+    this.#deltas = deps.deltas;
   }
 
   async sync(principal: Principal, request: HttpSyncRequest): Promise<HttpSyncResponse> {
@@ -74,8 +75,9 @@ export class HttpSync {
       });
     }
     if (request.syncMaps && request.syncMaps.length > 0) {
-      // Not built yet: a map's changes since a timestamp need an owner read of their own (see README, HTTP plane).
-      for (const { mapName } of request.syncMaps) errors.push({ code: 501, message: SYNC_MAPS_UNSUPPORTED, context: mapName });
+      const deltas = await this.#deltas.read(principal, request.syncMaps);
+      response.deltas = deltas.deltas;
+      errors.push(...deltas.errors);
     }
     if (errors.length > 0) response.errors = errors;
     return response;

@@ -1,6 +1,16 @@
+import type { Timestamp } from "../../core/hlc.ts";
 import type { LWWRecord } from "../../core/lww-map.ts";
 
-/** What a point read over HTTP asks of the owner of a key (one call, the records as stored, tombstones included). */
+/** A record as an owner stores it (tombstones have value null). */
+export interface StoredRecord {
+  key: string;
+  record: LWWRecord;
+}
+
+/** What HTTP reads ask of the owner of a key or of a map's shard (one call each; tombstones included). */
 export interface RecordOwner {
-  readRecords(request: { map: string; keys: string[] }): Promise<{ key: string; record: LWWRecord }[]>;
+  /** The stored records of the keys that have one. */
+  readRecords(request: { map: string; keys: string[] }): Promise<StoredRecord[]>;
+  /** The records written after `since`, oldest first, at most `limit` (`/sync`'s `syncMaps`). */
+  readSince(request: { map: string; since: Timestamp; limit: number }): Promise<StoredRecord[]>;
 }

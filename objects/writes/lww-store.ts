@@ -141,6 +141,26 @@ export class LwwStore {
     return new Map(rows.map((row) => [String(row.key), toRecord(row)]));
   }
 
+  /**
+   * The map's records (tombstones included) written after `since` in HLC order (millis, counter, node id), oldest
+   * first, at most `limit`: the changes a `/sync` caller has not seen. Scans the map's rows (no timestamp index).
+   */
+  readSince(map: string, since: Timestamp, limit: number): { key: string; record: LWWRecord }[] {
+    const rows = this.#sql.exec(
+      `SELECT key, value, millis, counter, node, ttl_ms FROM lww_record
+       WHERE map = ? AND (millis > ? OR (millis = ? AND (counter > ? OR (counter = ? AND node > ?))))
+       ORDER BY millis, counter, node LIMIT ?`,
+      map,
+      since.millis,
+      since.millis,
+      since.counter,
+      since.counter,
+      since.nodeId,
+      limit,
+    );
+    return rows.map((row) => ({ key: String(row.key), record: toRecord(row) }));
+  }
+
   #readHeads(map: string, keys: readonly string[], withValues: boolean): Map<string, StoredHead> {
     const rows = this.#sql.exec(
       `SELECT r.key, r.millis, r.counter, r.node, r.hash${withValues ? ", r.value" : ""} FROM ${LEAF_KEY_LIST} CROSS JOIN lww_record AS r
