@@ -11,6 +11,7 @@ import type { InterestRegistry } from "./delivery/interest-registry.ts";
 import { LeafBlockCache } from "./sync/leaf-block-cache.ts";
 import type { Persistence } from "./persistence/persistence.ts";
 import type { LwwStore } from "./writes/lww-store.ts";
+import type { KnownMaps } from "./directory/known-maps.ts";
 import type { MerkleStore, TreeKind } from "./writes/merkle-store.ts";
 import type { LeafSumsWire } from "../core/merkle-tree.ts";
 import type { OwnerApi } from "./owner-api.ts";
@@ -41,6 +42,7 @@ export class OwnerService implements OwnerApi {
   readonly #persistence: Persistence | undefined;
   readonly #hlc: HLC | undefined;
   readonly #journal: JournalService | undefined;
+  readonly #knownMaps: KnownMaps | undefined;
 
   constructor(deps: {
     sql: SqlPort;
@@ -59,6 +61,8 @@ export class OwnerService implements OwnerApi {
     hlc?: HLC;
     /** The event journal (the writer appends to it; this service reads it and publishes new events). */
     journal?: JournalService;
+    /** The maps this owner holds, for the namespace's directory of maps. */
+    knownMaps?: KnownMaps;
   }) {
     this.#sql = deps.sql;
     this.#writer = deps.writer;
@@ -72,6 +76,7 @@ export class OwnerService implements OwnerApi {
     this.#persistence = deps.persistence;
     this.#hlc = deps.hlc;
     this.#journal = deps.journal;
+    this.#knownMaps = deps.knownMaps;
   }
 
   async apply({ ops, writer, persist }: { ops: OwnerOp[]; writer: ConnectionRef; persist?: boolean }): Promise<OwnerOpOutcome[]> {
@@ -80,6 +85,8 @@ export class OwnerService implements OwnerApi {
     const refused = this.#refusedByGuards(ops);
     const allowed = refused.length === 0 ? ops : ops.filter((op) => !refused.some((r) => r.index === op.index));
     const outcomes = await this.#published(this.#writer.apply(allowed), writer, persist);
+    const byIndex = new Map(ops.map((op) => [op.index, op.map]));
+    this.#knownMaps?.noteWritten(outcomes.flatMap((o) => (o.ok ? [byIndex.get(o.index) ?? ""] : [])).filter(Boolean));
     return refused.length === 0 ? outcomes : [...outcomes, ...refused];
   }
 
@@ -164,6 +171,7 @@ export class OwnerService implements OwnerApi {
       if (!outcome.ok && key !== undefined) results[key] = { success: false, error: outcome.message };
     }
     await this.#published(applied, writer);
+    if (applied.outcomes.some((o) => o.ok)) this.#knownMaps?.noteWritten([map]);
     return results;
   }
 
@@ -213,6 +221,16 @@ export class OwnerService implements OwnerApi {
 
   async pushOrDiff({ map, entries, writer }: { map: string; entries: ORMapEntry[]; writer: ConnectionRef }): Promise<void> {
     await this.#published(this.#writer.mergeOrEntries(map, entries), writer);
+    this.#knownMaps?.noteWritten([map]);
+  }
+
+  /** Live entries of each map this owner holds (an admin read: it counts the rows). */
+  async mapCounts({ maps }: { maps: string[] }): Promise<{ name: string; entryCount: number }[]> {
+    return maps.map((name) => {
+      const lww = Number(this.#sql.exec("SELECT COUNT(*) AS n FROM lww_record WHERE map = ? AND value IS NOT NULL", name)[0]?.n ?? 0);
+      const or = Number(this.#sql.exec("SELECT COUNT(DISTINCT key) AS n FROM or_record WHERE map = ?", name)[0]?.n ?? 0);
+      return { name, entryCount: lww + or };
+    });
   }
 
   async stats(): Promise<{ depth: number; lagMs: number } | undefined> {

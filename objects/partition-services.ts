@@ -47,6 +47,7 @@ import { HttpApi } from "./http/http-api.ts";
 import { HttpGateway } from "./http/http-gateway.ts";
 import { HttpSync } from "./http/http-sync.ts";
 import { DeltaReader } from "./http/sync-deltas.ts";
+import { KnownMaps, type ReportMaps } from "./directory/known-maps.ts";
 
 /** The two roles of a partition, wired to its storage and to the other partitions. */
 export interface Services {
@@ -77,6 +78,8 @@ export function createPartitionServices(deps: {
   homes: (partition: number) => HomeApi;
   /** The namespace's policies from its control object; absent in configurations without one (everything allowed). */
   policySnapshot?: () => Promise<PolicySnapshot>;
+  /** Reports maps this owner holds to the namespace's directory; absent in configurations without a control object. */
+  reportMaps?: ReportMaps;
   coordinationOwners: (partition: number) => CoordinationApi;
   /** The open sockets of a connection of this home (none when it is gone). */
   socketsOf: (conn: string) => DeliverySocket[];
@@ -143,6 +146,7 @@ export function createPartitionServices(deps: {
     fanout,
     queries: queryService,
     search: searchService,
+    knownMaps: new KnownMaps({ sql, ...(deps.reportMaps ? { report: deps.reportMaps } : {}) }),
   });
   const sender = new ConnectionSender(deliver);
   const coordinationOwner = new CoordinationOwner({

@@ -91,6 +91,9 @@ export class Partition extends DurableObject<PartitionEnv> {
   ownerApply(request: { ops: OwnerOp[]; writer: ConnectionRef; persist?: boolean }): Promise<OwnerOpOutcome[]> {
     return this.#get().owner.apply(request);
   }
+  ownerMapCounts(request: { maps: string[] }): Promise<{ name: string; entryCount: number }[]> {
+    return this.#get().owner.mapCounts(request);
+  }
   ownerStats(): Promise<{ depth: number; lagMs: number } | undefined> {
     return this.#get().owner.stats();
   }
@@ -278,7 +281,9 @@ export class Partition extends DurableObject<PartitionEnv> {
       ctx: this.ctx,
       settings: this.env,
       homes: (partition) => partitionStub(this.env.PARTITION, this.#namespace, partition),
-      ...(this.env.CONTROL ? { policySnapshot: () => this.#control().policySnapshot() } : {}),
+      ...(this.env.CONTROL
+        ? { policySnapshot: () => this.#control().policySnapshot(), reportMaps: (maps: string[]) => this.#control().reportMaps({ partition: this.#id, maps }) }
+        : {}),
       namespace: this.#namespace,
       id: this.#id,
       owners: (partition) => this.#owner(partition),

@@ -2,13 +2,15 @@ import { DurableObject } from "cloudflare:workers";
 import type { AccessPolicy, PolicySnapshot } from "../../core/access-policy.ts";
 import { durableObjectSqlPort } from "../storage/do-sql-port.ts";
 import { PolicyStore } from "./policy-store.ts";
+import { MapDirectory, type DirectoryEntry } from "./map-directory.ts";
 
 /**
  * The control plane of one namespace (`<namespace>/control`): facts that change rarely and are read on every op
- * (access policies today). A thin shell over its stores; partitions read a cached copy (objects/access/).
+ * (access policies, the directory of maps). A thin shell over its stores; partitions read a cached copy (objects/access/).
  */
 export class Control extends DurableObject {
   #policies: PolicyStore | undefined;
+  #maps: MapDirectory | undefined;
 
   policySnapshot(): PolicySnapshot {
     return this.#store().snapshot();
@@ -32,6 +34,19 @@ export class Control extends DurableObject {
     return this.#store().delete(id);
   }
 
+  /** An owner reports maps it holds (once each; see objects/directory/known-maps.ts). */
+  reportMaps(request: { partition: number; maps: string[] }): void {
+    this.#directory().report(request.partition, request.maps);
+  }
+  listMaps(): DirectoryEntry[] {
+    return this.#directory().list();
+  }
+
+  #directory(): MapDirectory {
+    this.#maps ??= new MapDirectory(durableObjectSqlPort(this.ctx.storage));
+    return this.#maps;
+  }
+
   #store(): PolicyStore {
     this.#policies ??= new PolicyStore(durableObjectSqlPort(this.ctx.storage));
     return this.#policies;
@@ -51,6 +66,8 @@ export interface ControlApi {
   canStorePolicy(id: string, limit: number): Promise<boolean>;
   putPolicy(policy: AccessPolicy): Promise<AccessPolicy>;
   deletePolicy(id: string): Promise<boolean>;
+  reportMaps(request: { partition: number; maps: string[] }): Promise<void>;
+  listMaps(): Promise<DirectoryEntry[]>;
 }
 
 /** The control object of `namespace` in the CONTROL binding. */
@@ -63,5 +80,7 @@ export function controlApi(binding: DurableObjectNamespace<Control>, namespace: 
     canStorePolicy: (id, limit) => stub.canStorePolicy(id, limit),
     putPolicy: (policy) => stub.putPolicy(policy),
     deletePolicy: (id) => stub.deletePolicy(id),
+    reportMaps: (request) => stub.reportMaps(request),
+    listMaps: () => stub.listMaps(),
   };
 }

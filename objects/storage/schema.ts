@@ -117,6 +117,12 @@ const STEPS: readonly string[] = [
   // 8: the journal is a ring of at most ~10 000 events: a read by map scans it by tick instead of keeping a second
   // B-tree per appended and trimmed event (measured: a large part of the journal's cost per write).
   `DROP INDEX IF EXISTS journal_event_map`,
+  // 9: the maps this owner holds and whether the namespace's map directory has heard of each (objects/directory/);
+  // the maps written before this step are taken from the records, to be reported on the next write.
+  `
+  CREATE TABLE known_map (map TEXT PRIMARY KEY, reported INTEGER NOT NULL) WITHOUT ROWID;
+  INSERT INTO known_map (map, reported) SELECT map, 0 FROM lww_record GROUP BY map UNION SELECT map, 0 FROM or_key GROUP BY map;
+  `,
 ];
 
 

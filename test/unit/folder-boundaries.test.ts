@@ -14,6 +14,7 @@ describe("folder boundaries", () => {
       "objects/control",
       "objects/coordination",
       "objects/delivery",
+      "objects/directory",
       "objects/http",
       "objects/journal",
       "objects/persistence",
