@@ -48,6 +48,7 @@ import { HttpGateway } from "./http/http-gateway.ts";
 import { HttpSync } from "./http/http-sync.ts";
 import { DeltaReader } from "./http/sync-deltas.ts";
 import { KnownMaps, type ReportMaps } from "./directory/known-maps.ts";
+import { PartitionMetrics } from "./partition-metrics.ts";
 
 /** The two roles of a partition, wired to its storage and to the other partitions. */
 export interface Services {
@@ -63,6 +64,8 @@ export interface Services {
   homeDelivery: HomeDelivery;
   /** Home role for HTTP callers: `POST /sync` and `/v1`, through the same dispatch as a socket. */
   http: { sync: HttpSync; api: HttpApi };
+  /** Counters for `/metrics` (in memory). */
+  metrics: PartitionMetrics;
 }
 
 /** How soon after a write the alarm writes the LWW leaf sums that are behind. */
@@ -157,7 +160,8 @@ export function createPartitionServices(deps: {
   const coordination = new CoordinationCoordinator({ owners: deps.coordinationOwners, sql, home: id });
   const shards = () => shardConfigOf(settings);
   const sync = new SyncCoordinator({ owners, shards, sql, hlc, home: id });
-  const writes = new WriteCoordinator({ owners, shards, hlc, home: id });
+  const metrics = new PartitionMetrics();
+  const writes = new WriteCoordinator({ owners, shards, hlc, home: id, counted: (applied, rejected) => metrics.countOps(applied, rejected) });
   const queries = new QueryCoordinator({ owners, shards, sql, home: id });
   const search = new SearchCoordinator({ owners, shards, sql, home: id });
   const processors = new ProcessorCoordinator({ owners, shards, home: id });
@@ -184,5 +188,5 @@ export function createPartitionServices(deps: {
   });
   const gateway = new HttpGateway({ handlers, home: id });
   const http = { sync: new HttpSync({ gateway, hlc, deltas: new DeltaReader({ access: handlers.access, owners, shards }) }), api: new HttpApi({ gateway, hlc, access: handlers.access, owners, shards }) };
-  return { owner, session, coordination: coordinationOwner, persistence, merkle, homeDelivery, http };
+  return { owner, session, coordination: coordinationOwner, persistence, merkle, homeDelivery, http, metrics };
 }

@@ -27,6 +27,15 @@ import { controlApi, type Control } from "./control/control.ts";
 import type { Principal } from "../core/principal.ts";
 import type { HttpSyncRequest, HttpSyncResponse } from "../core/protocol/http-sync.ts";
 import type { HttpCall, HttpOutcome } from "./http/http-call.ts";
+import type { MetricsSnapshot } from "./partition-metrics.ts";
+
+/** What a partition reports about itself (`partitionStatus`). */
+export interface PartitionStatus extends MetricsSnapshot {
+  connections: number;
+  /** Write-through only: changes waiting in the outbox and the age of the oldest. */
+  outboxDepth?: number;
+  outboxLagMs?: number;
+}
 
 /** The bindings a partition sees: the deployment's settings and its own class's namespace. */
 export interface PartitionEnv extends Settings {
@@ -81,10 +90,21 @@ export class Partition extends DurableObject<PartitionEnv> {
 
   // Home role for HTTP callers, called by the Worker with the principal it authenticated.
   httpSync(request: { principal: Principal; body: HttpSyncRequest }): Promise<HttpSyncResponse> {
-    return this.#get().http.sync.sync(request.principal, request.body);
+    const services = this.#get();
+    services.metrics.countHttpSync();
+    return services.http.sync.sync(request.principal, request.body);
   }
   httpCall(request: { principal: Principal; call: HttpCall }): Promise<HttpOutcome> {
-    return this.#get().http.api.call(request.principal, request.call);
+    const services = this.#get();
+    services.metrics.countHttpApi();
+    return services.http.api.call(request.principal, request.call);
+  }
+
+  /** This partition's counters, open sockets and outbox, for `/metrics` and `/api/admin/status`. */
+  async partitionStatus(): Promise<PartitionStatus> {
+    const services = this.#get();
+    const outbox = await services.owner.stats();
+    return { connections: this.ctx.getWebSockets().length, ...services.metrics.snapshot(), ...(outbox ? { outboxDepth: outbox.depth, outboxLagMs: outbox.lagMs } : {}) };
   }
 
   // Owner role, called by homes over RPC (OwnerApi).

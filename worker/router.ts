@@ -8,6 +8,8 @@ import { labAssetRoutes } from "./routes/lab-assets.ts";
 import type { WorkerRouter } from "./routes/route-group.ts";
 import { statsRoutes } from "./routes/stats.ts";
 import { syncRoutes } from "./routes/sync.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
+import { adminNamespaceRoutes } from "./routes/admin-namespace.ts";
 import { v1Routes } from "./routes/v1.ts";
 import { websocketRoutes } from "./routes/websocket.ts";
 
@@ -20,7 +22,7 @@ export function createRouter(): WorkerRouter {
       return error(500, "internal error");
     },
   });
-  for (const group of [healthRoutes, statsRoutes, adminPolicyRoutes, syncRoutes, v1Routes, websocketRoutes]) group(router);
+  for (const group of [healthRoutes, statsRoutes, metricsRoutes, adminPolicyRoutes, adminNamespaceRoutes, syncRoutes, v1Routes, websocketRoutes]) group(router);
   // Unknown admin routes: authenticated first, so an anonymous caller learns nothing about the plane.
   router.all("/api/admin/*", async (request, env) => {
     const call = await authenticateAdmin(request as Request, env);

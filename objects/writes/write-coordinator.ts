@@ -40,7 +40,17 @@ export class WriteCoordinator {
   readonly #hlc: HLC;
   readonly #home: number;
 
-  constructor(deps: { owners: (partition: number) => WriteOwner; shards: () => ShardConfig; hlc: HLC; home: number }) {
+  readonly #counted: ((applied: number, rejected: number) => void) | undefined;
+
+  constructor(deps: {
+    owners: (partition: number) => WriteOwner;
+    shards: () => ShardConfig;
+    hlc: HLC;
+    home: number;
+    /** Told how many ops of each acknowledged batch were applied and rejected (metrics). */
+    counted?: (applied: number, rejected: number) => void;
+  }) {
+    this.#counted = deps.counted;
     this.#owners = deps.owners;
     this.#shards = deps.shards;
     this.#hlc = deps.hlc;
@@ -118,6 +128,7 @@ export class WriteCoordinator {
     replies: WriteReplies,
   ): void {
     const rejected = new Map(rejections.map((r) => [r.index, r]));
+    this.#counted?.(ops.length - rejected.size, rejected.size);
     for (const r of rejections) {
       replies.send({ type: "OP_REJECTED", payload: { opId: ops[r.index]?.id ?? "unknown", reason: r.message, code: errorCodeOf(r.kind) } });
     }
