@@ -11,6 +11,7 @@ import { syncCost } from "./sync.ts";
 import { WRITE_SETTINGS, throughput } from "./writes.ts";
 import { writeThroughCost } from "./write-through.ts";
 import { accessCost } from "./access-cost.ts";
+import { HTTP_SETTINGS, httpThroughput } from "./http.ts";
 
 const SHARDED_MAP = "bench-sharded";
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
@@ -39,6 +40,7 @@ async function main() {
       accessPolicies: await part("access", () => accessCost(DURATION_MS)),
       bundles: await part("bundles", () => bundleSizes()),
       coldStart: await part("coldStart", () => coldStart()),
+      http: await part("http", async () => ({ settings: HTTP_SETTINGS, ...(await httpThroughput(server.url, DURATION_MS)) })),
     };
     const text = JSON.stringify(results, null, 2);
     console.log(text);
