@@ -1,6 +1,7 @@
 import type { Principal } from "../core/principal.ts";
 import type { Env } from "../objects/env.ts";
-import { createAuthenticator } from "../objects/session/authenticator.ts";
+import { authenticatorFromSettings } from "../objects/session/authenticator.ts";
+import { namespaceFor } from "../objects/session/tenancy.ts";
 import { isNoAuth } from "./admin-auth.ts";
 import { readNamespace } from "./home-partition.ts";
 
@@ -28,10 +29,11 @@ export function allowsAnonymousSync(env: Env): boolean {
  * Authenticates a `/sync` or `/v1` request as the WebSocket's AUTH does: a bearer JWT verified by the same
  * authenticator; nothing in no-auth mode; without a header, the anonymous principal only when `anonymous` allows it.
  * A token that does not verify is always refused. With TOPGUN_NAMESPACE_CLAIM set, the token's claim must name the
- * request's namespace.
+ * request's namespace; an anonymous `/sync` caller (the deployment's opt-in) may use any namespace, under its policies.
  */
 export async function authenticateCaller(request: Request, env: Env, options: { anonymous: boolean }): Promise<HttpCaller | HttpRefusal> {
-  const namespace = readNamespace(new URL(request.url));
+  const url = new URL(request.url);
+  const namespace = readNamespace(url);
   if (namespace === undefined) return { status: 400, message: "invalid namespace" };
   const header = request.headers.get("Authorization");
   const match = header === null ? null : /^Bearer\s+(\S+)$/i.exec(header);
@@ -41,11 +43,12 @@ export async function authenticateCaller(request: Request, env: Env, options: { 
   if (token === undefined && !noAuth) {
     return options.anonymous ? { principal: HTTP_ANONYMOUS_PRINCIPAL, namespace } : { status: 401, message: "authentication required" };
   }
-  const result = await createAuthenticator({ secret: env.JWT_SECRET, noAuth }).verify(token);
+  const result = await authenticatorFromSettings(env).verify(token);
   if (!result.ok) return { status: 401, message: "Authentication failed" };
-  const claim = env.TOPGUN_NAMESPACE_CLAIM;
-  if (claim && !noAuth && result.principal.claims[claim] !== namespace) return { status: 403, message: "the token is for another namespace" };
-  return { principal: result.principal, namespace };
+  if (noAuth) return { principal: result.principal, namespace };
+  // Tenancy (TOPGUN_NAMESPACE_CLAIM): the token must name the request's namespace, as on the WebSocket.
+  const answer = namespaceFor(result.principal, url.searchParams.get("namespace") ?? undefined, env.TOPGUN_NAMESPACE_CLAIM);
+  return answer.ok ? { principal: result.principal, namespace: answer.namespace } : { status: 403, message: answer.error };
 }
 
 export function isRefusal(value: HttpCaller | HttpRefusal): value is HttpRefusal {

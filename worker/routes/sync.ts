@@ -1,4 +1,6 @@
 import { decodeMessage, encodeMessage } from "../../core/codec.ts";
+import { MAX_NESTING_DEPTH } from "../../core/limits.ts";
+import { scanMsgpackDepth } from "../../core/msgpack-depth.ts";
 import { partitionOfName, partitionOfShard } from "../../core/placement.ts";
 import { httpSyncRequestSchema, type HttpSyncRequest } from "../../core/protocol/http-sync.ts";
 import { partitionStub } from "../../objects/partition-directory.ts";
@@ -25,6 +27,11 @@ export const syncRoutes: RouteGroup = (router) => {
 
 /** The request, or what is wrong with it. An empty body is an empty request, which still needs its required fields. */
 function parseSyncBody(bytes: Uint8Array): HttpSyncRequest | string {
+  // The same non-recursive depth pre-scan as a WebSocket frame (PROTOCOL-NEXT.md §2), before any decoding.
+  if (bytes.byteLength > MAX_NESTING_DEPTH) {
+    const scan = scanMsgpackDepth(bytes, MAX_NESTING_DEPTH);
+    if (!scan.ok && scan.problem === "too-deep") return `nested deeper than ${MAX_NESTING_DEPTH} levels`;
+  }
   let raw: unknown;
   try {
     raw = bytes.byteLength === 0 ? {} : decodeMessage(bytes);
