@@ -5,7 +5,8 @@ import type { HttpSyncResponse } from "../../core/protocol/http-sync.ts";
 import { putPolicies } from "../support/admin-api.ts";
 import { E2E_JWT_SECRET } from "../support/e2e-config.ts";
 import { serverUrl, uniqueName } from "../support/e2e-context.ts";
-import { syncCall, userToken } from "../support/http-api.ts";
+import { apiCall, syncCall, userToken } from "../support/http-api.ts";
+import { SignJWT } from "jose";
 import { startServer, webSocketUrl, type RunningServer } from "../support/server-harness.ts";
 import { lwwPut, lwwRemove, TestClient } from "../support/ws-client.ts";
 
@@ -157,10 +158,10 @@ describe("POST /sync: access policies", () => {
   });
 });
 
-describe("POST /sync: TOPGUN_HTTP_SYNC_ANONYMOUS=1", () => {
+describe("a server with TOPGUN_HTTP_SYNC_ANONYMOUS=1 and tenancy (TOPGUN_NAMESPACE_CLAIM)", () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer({ jwtSecret: E2E_JWT_SECRET, settings: { TOPGUN_HTTP_SYNC_ANONYMOUS: "1" } });
+    server = await startServer({ jwtSecret: E2E_JWT_SECRET, settings: { TOPGUN_HTTP_SYNC_ANONYMOUS: "1", TOPGUN_NAMESPACE_CLAIM: "tenant", TOPGUN_ADMIN_SUBJECTS: "ops" } });
   });
   afterAll(async () => {
     await server.stop();
@@ -180,5 +181,17 @@ describe("POST /sync: TOPGUN_HTTP_SYNC_ANONYMOUS=1", () => {
     expect(answer.response.ack?.results?.map((r) => [r.opId, r.success])).toEqual([["op-p", true], ["op-o", false]]);
     expect((await sync(request(), { token: "not-a-jwt", namespace, base: server.url })).status).toBe(401);
     expect((await syncCall(server.url, request(), { token: null })).status).toBe(200);
+  });
+
+  it("lets a tenant's token reach its own namespace only, over /v1 and /sync", async () => {
+    const key = new TextEncoder().encode(E2E_JWT_SECRET);
+    const token = await new SignJWT({ roles: [], tenant: "acme" }).setProtectedHeader({ alg: "HS256" }).setSubject("worker").setIssuedAt().setExpirationTime("1h").sign(key);
+    const own = await apiCall(server.url, "/v1/maps/m/records/k", { method: "PUT", token, namespace: "acme", body: { value: 1 } });
+    expect(own.status).toBe(200);
+    const other = await apiCall(server.url, "/v1/maps/m/records/k", { token, namespace: "globex" });
+    expect(other).toMatchObject({ status: 403, body: { error: { code: "forbidden", message: expect.stringMatching(/^NamespaceMismatch/) } } });
+    expect((await apiCall(server.url, "/v1/maps/m/records/k", { token })).status).toBe(403);
+    expect((await sync(request(), { token, namespace: "globex", base: server.url })).status).toBe(403);
+    expect((await sync(request({ queries: [{ queryId: "q", mapName: "m" }] }), { token, namespace: "acme", base: server.url })).response.queryResults).toEqual([{ queryId: "q", results: [1] }]);
   });
 });
