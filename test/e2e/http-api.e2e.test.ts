@@ -5,6 +5,7 @@ import { serverUrl, uniqueName } from "../support/e2e-context.ts";
 import { apiCall, userToken } from "../support/http-api.ts";
 import { webSocketUrl } from "../support/server-harness.ts";
 import { lwwPut, TestClient } from "../support/ws-client.ts";
+import { TopGunHttp } from "../../client/http/http-client.ts";
 
 const open = new Set<TestClient>();
 afterEach(() => {
@@ -160,6 +161,23 @@ describe("/v1: OR-Maps, topics, counters, processors and the journal", () => {
     const doc = await apiCall(serverUrl(), "/v1/openapi.json");
     expect(doc.status).toBe(200);
     expect(doc.body).toMatchObject({ openapi: "3.1.0", paths: expect.objectContaining({ "/v1/maps/{map}/records/{key}": expect.any(Object) }) });
+  });
+});
+
+describe("topgun-edge/http: the typed client against the server", () => {
+  it("writes, reads, queries, counts and syncs through TopGunHttp", async () => {
+    const http = new TopGunHttp({ baseUrl: serverUrl(), token: () => userToken("typed-client") });
+    const map = uniqueName("typed");
+    await http.put(map, "a", { n: 1 });
+    expect(await http.get(map, "a")).toMatchObject({ key: "a", value: { n: 1 } });
+    expect(await http.get(map, "nope")).toBeUndefined();
+    expect(await http.batch([{ map, key: "b", value: { n: 2 } }, { map, key: "a", delete: true }])).toEqual([{ ok: true }, { ok: true }]);
+    expect((await http.query(map, { where: { n: 2 } })).records).toEqual([{ key: "b", value: { n: 2 } }]);
+    expect((await http.addToCounter(uniqueName("c"), 3)).value).toBe(3);
+    const synced = await http.sync({ clientId: "typed", clientHlc: new HLC("typed").now(), queries: [{ queryId: "q", mapName: map }] });
+    expect(synced.queryResults).toEqual([{ queryId: "q", results: [{ n: 2 }] }]);
+    const anonymous = new TopGunHttp({ baseUrl: serverUrl() });
+    await expect(anonymous.get(map, "b")).rejects.toMatchObject({ status: 401, code: "unauthorized" });
   });
 });
 
