@@ -27,6 +27,7 @@ import { controlApi, type Control } from "./control/control.ts";
 import type { Principal } from "../core/principal.ts";
 import type { HttpSyncRequest, HttpSyncResponse } from "../core/protocol/http-sync.ts";
 import type { HttpCall, HttpOutcome } from "./http/http-call.ts";
+import type { HttpSyncRefusal } from "./http/http-sync.ts";
 import type { MetricsSnapshot } from "./partition-metrics.ts";
 
 /** What a partition reports about itself (`partitionStatus`). */
@@ -89,7 +90,7 @@ export class Partition extends DurableObject<PartitionEnv> {
   }
 
   // Home role for HTTP callers, called by the Worker with the principal it authenticated.
-  httpSync(request: { principal: Principal; body: HttpSyncRequest }): Promise<HttpSyncResponse> {
+  httpSync(request: { principal: Principal; body: HttpSyncRequest }): Promise<HttpSyncResponse | HttpSyncRefusal> {
     const services = this.#get();
     services.metrics.countHttpSync();
     return services.http.sync.sync(request.principal, request.body);

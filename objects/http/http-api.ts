@@ -60,7 +60,7 @@ export class HttpApi {
       case "batch": {
         const outcomes = await this.#write(principal, call.ops.map((op, index) => this.#batchOp(op, index)));
         if (outcomes.length === 0) return { ok: true, status: 200, body: { results: [] } };
-        const whole = outcomes.find((o) => !o.ok && o.status >= 500);
+        const whole = outcomes.find((o) => !o.ok && (o.status >= 500 || o.status === 429));
         if (whole) return failed(whole);
         return { ok: true, status: 200, body: { results: outcomes.map((o) => (o.ok ? { ok: true } : { ok: false, error: { code: httpErrorCode(o.status), message: o.message ?? "rejected" } })) } };
       }

@@ -1,7 +1,13 @@
-import { ProtocolError } from "../../core/errors.ts";
+import { errorCodeOf, ProtocolError } from "../../core/errors.ts";
 import type { Principal } from "../../core/principal.ts";
 import type { ClientMessage } from "../../core/protocol/message.ts";
 import { dispatch, type Handlers } from "../session/dispatch.ts";
+import { CallerBudgets } from "./caller-budgets.ts";
+
+/** The budget key of callers without an id (anonymous `/sync` requests share one budget per home). */
+const ANONYMOUS_CALLER = "\u0000anonymous";
+
+export const RATE_LIMITED_MESSAGE = "rate limit exceeded, slow down";
 
 /** What one message caused: the replies a socket would have received, and the error it would have been sent. */
 export interface Exchange {
@@ -30,13 +36,23 @@ export class HttpGateway {
   readonly #handlers: Handlers;
   readonly #home: number;
 
-  constructor(deps: { handlers: Handlers; home: number }) {
+  readonly #budgets: CallerBudgets;
+
+  constructor(deps: { handlers: Handlers; home: number; budgets?: CallerBudgets }) {
     this.#handlers = deps.handlers;
     this.#home = deps.home;
+    this.#budgets = deps.budgets ?? new CallerBudgets();
   }
 
-  /** Runs the messages in order for `principal`; one answer per message. */
+  /**
+   * Runs the messages in order for `principal`; one answer per message. A caller over its op budget (the ops of its
+   * OP_BATCHes, 1 for any other message) gets 429 for every message, and nothing runs.
+   */
   async exchange(principal: Principal, messages: readonly ClientMessage[]): Promise<Exchange[]> {
+    const cost = messages.reduce((sum, m) => sum + (m.type === "OP_BATCH" ? m.payload.ops.length : 1), 0);
+    if (!this.#budgets.trySpend(principal.id ?? ANONYMOUS_CALLER, cost)) {
+      return messages.map(() => ({ replies: [], error: { code: errorCodeOf("RATE_LIMITED"), message: RATE_LIMITED_MESSAGE } }));
+    }
     const conn = `http:${crypto.randomUUID()}`;
     const answers: Exchange[] = [];
     try {

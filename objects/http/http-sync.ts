@@ -7,6 +7,11 @@ import type { Exchange, HttpGateway } from "./http-gateway.ts";
 import { repliesOf, replyOf } from "./replies.ts";
 import type { DeltaReader } from "./sync-deltas.ts";
 
+/** A `/sync` request turned away as a whole (the caller's op budget is spent): the route answers it as HTTP. */
+export interface HttpSyncRefusal {
+  refused: { code: 429; message: string };
+}
+
 /**
  * `POST /sync` (PROTOCOL-NEXT.md §6.1) at the home: `operations` go through the write path as one OP_BATCH,
  * `queries` and `searches` as one-shot QUERY_SUB and SEARCH, `syncMaps` through the delta reader (sync-deltas.ts); the replies become
@@ -23,7 +28,7 @@ export class HttpSync {
     this.#deltas = deps.deltas;
   }
 
-  async sync(principal: Principal, request: HttpSyncRequest): Promise<HttpSyncResponse> {
+  async sync(principal: Principal, request: HttpSyncRequest): Promise<HttpSyncResponse | HttpSyncRefusal> {
     const errors: HttpSyncError[] = [];
     const response: HttpSyncResponse = { serverHlc: this.#hlc.now() };
     const messages: ClientMessage[] = [];
@@ -41,6 +46,8 @@ export class HttpSync {
       messages.push({ type: "SEARCH", payload: { requestId: s.searchId, mapName: s.mapName, query: s.query, ...(s.options ? { options: s.options } : {}) } });
     }
     const answers = await this.#gateway.exchange(principal, messages);
+    const limited = answers.find((a) => a.error?.code === 429)?.error;
+    if (limited) return { refused: { code: 429, message: limited.message } };
     let next = 0;
     if (ops.length > 0) {
       const ack = writeAnswer(answers[next++], errors);

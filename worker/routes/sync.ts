@@ -20,7 +20,8 @@ export const syncRoutes: RouteGroup = (router) => {
     if (bytes === undefined) return syncError(413, "request body exceeds 2 MiB");
     const body = parseSyncBody(bytes);
     if (typeof body === "string") return syncError(400, `invalid MsgPack body: ${body}`);
-    const response = await partitionStub(env.PARTITION, caller.namespace, homeOf(body)).httpSync({ principal: caller.principal, body });
+    const response: unknown = await partitionStub(env.PARTITION, caller.namespace, homeOf(body)).httpSync({ principal: caller.principal, body });
+    if (isRefusal429(response)) return syncError(429, response.refused.message);
     return new Response(encodeMessage(response), { status: 200, headers: { "content-type": "application/msgpack" } });
   });
 };
@@ -53,6 +54,13 @@ function parseSyncBody(bytes: Uint8Array): HttpSyncRequest | string {
 function homeOf(body: HttpSyncRequest): number {
   const map = body.operations?.[0]?.mapName ?? body.queries?.[0]?.mapName ?? body.searches?.[0]?.mapName;
   return map === undefined ? partitionOfName(body.clientId) : partitionOfShard(map, 0);
+}
+
+/** The home's refusal of the whole request (the caller's op budget is spent). */
+function isRefusal429(value: unknown): value is { refused: { message: string } } {
+  if (typeof value !== "object" || value === null || !("refused" in value)) return false;
+  const refused: unknown = value.refused;
+  return typeof refused === "object" && refused !== null && "message" in refused && typeof refused.message === "string";
 }
 
 function syncError(code: number, message: string): Response {

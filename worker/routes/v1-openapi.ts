@@ -21,6 +21,7 @@ const ERRORS: Json = Object.fromEntries(
     ["401", "missing or invalid bearer token"],
     ["403", "denied by an access policy"],
     ["413", "request body over 2 MiB, or a value over 1 MiB"],
+    ["429", "the caller's op budget is spent; retry later"],
   ].map(([status, description]) => [status, { description, content: jsonContent(ref("Error")) }]),
 );
 
