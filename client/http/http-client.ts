@@ -1,4 +1,4 @@
-import { decodeMessage, encodeMessage } from "../../core/codec.ts";
+import { decodeMsgpack as decodeMessage, encodeMsgpack as encodeMessage } from "../wire/msgpack.ts";
 import type { Timestamp } from "../../core/hlc.ts";
 import type { HttpSyncRequest, HttpSyncResponse } from "../../core/protocol/http-sync.ts";
 import type { JournalEventData, PNCounterState, Query } from "../../core/protocol/shared.ts";
