@@ -52,6 +52,12 @@ export const MAX_MERKLE_PATH_LENGTH = 8;
 /** Longest query cursor: a cursor carries the last row's sort values and key. */
 export const MAX_CURSOR_LENGTH = 4 * MAX_KEY_LENGTH;
 
+/** Most sort keys, projected fields, group-by fields or aggregations in one query. */
+export const MAX_QUERY_FIELDS = 64;
+
+/** Longest SQL text of a SQL_QUERY. */
+export const MAX_SQL_LENGTH = 16 * 1024;
+
 /** Largest `limit` of a query: one QUERY_RESP page must stay well below the frame limit. */
 export const MAX_QUERY_LIMIT = 10_000;
 

@@ -116,6 +116,20 @@ describe("sorting", () => {
     expect(keys([...entries].sort(compareEntries({ team: "desc" })))).toEqual(["d", "a", "c", "b", "e"]);
   });
 
+  it("sorts by an ordered [{field, direction}] array exactly as by the map of the same order", () => {
+    const array = [...entries].sort(compareEntries([{ field: "team", direction: "asc" }, { field: "score", direction: "desc" }]));
+    expect(keys(array)).toEqual(["b", "e", "c", "a", "d"]);
+  });
+
+  it("gives the array's first key priority, whatever the field names", () => {
+    const sorted = [...entries].sort(compareEntries([{ field: "score", direction: "desc" }, { field: "team", direction: "asc" }]));
+    expect(keys(sorted)).toEqual(["c", "b", "e", "a", "d"]);
+  });
+
+  it("sorts by the record key through the field _key", () => {
+    expect(keys([...entries].sort(compareEntries([{ field: "_key", direction: "desc" }])))).toEqual(["e", "d", "c", "b", "a"]);
+  });
+
   it("orders by key alone without a sort", () => {
     expect(keys([...entries].reverse().sort(compareEntries(undefined)))).toEqual(["a", "b", "c", "d", "e"]);
   });
@@ -136,6 +150,12 @@ describe("query cursors", () => {
     const sort = { name: "asc", n: "desc" } as const;
     const position = { values: ["Zoë", null], key: "k/é" };
     expect(decodeCursor(sort, encodeCursor(sort, position))).toEqual(position);
+  });
+
+  it("continues a cursor of the map form with the array form of the same order", () => {
+    const cursor = encodeCursor({ a: "asc", b: "desc" }, { values: [1, 2], key: "k" });
+    const array = [{ field: "a", direction: "asc" }, { field: "b", direction: "desc" }] as const;
+    expect(decodeCursor([...array], cursor)).toEqual({ values: [1, 2], key: "k" });
   });
 
   it("rejects a cursor of another sort or a string that is not a cursor", () => {

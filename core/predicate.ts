@@ -1,6 +1,6 @@
 // Query evaluation of the TS core (PROTOCOL.md §10.2, TS semantics; Part A 7): filters, multi-key sort, and the
 // sort position that query cursors carry. Runtime-free.
-import type { PredicateNode, Query } from "./protocol/shared.ts";
+import type { PredicateNode, Query, Sort } from "./protocol/shared.ts";
 
 /** A record of a query result. */
 export interface QueryEntry {
@@ -8,7 +8,21 @@ export interface QueryEntry {
   value: unknown;
 }
 
-export type SortSpec = Readonly<Record<string, "asc" | "desc">>;
+/** `sort` in either wire form: the ordered `[{field, direction}]` array or the v0.12 map. */
+export type SortSpec = Sort;
+
+/** One sort key, in priority order. */
+export interface SortKey {
+  field: string;
+  direction: "asc" | "desc";
+}
+
+/** The sort keys of either form, in priority order (array position, or the map's key order). */
+export function sortKeysOf(sort: SortSpec | undefined): SortKey[] {
+  if (sort === undefined) return [];
+  if (Array.isArray(sort)) return sort.map(({ field, direction }) => ({ field, direction }));
+  return Object.entries(sort).map(([field, direction]) => ({ field, direction }));
+}
 
 /** A comparable sort value; null stands for a missing (or not sortable) field. */
 export type SortValue = number | string | boolean | null;
@@ -191,8 +205,13 @@ function compileRegex(source: string): RegExp | null {
 
 // --- sort ---------------------------------------------------------------------------------------------------
 
-/** The sort value of one field: numbers, strings and booleans sort; anything else counts as missing. */
-function sortValueOf(value: unknown, field: string): SortValue {
+/**
+ * The sort value of one field: numbers, strings and booleans sort; anything else counts as missing. The field `_key`
+ * is the record key.
+ */
+function sortValueOf(entry: QueryEntry, field: string): SortValue {
+  if (field === KEY_ATTRIBUTE) return entry.key;
+  const value = entry.value;
   if (!isValueMap(value) || !Object.hasOwn(value, field)) return null;
   const v = value[field];
   if (typeof v === "number") return Number.isNaN(v) ? null : v;
@@ -201,7 +220,7 @@ function sortValueOf(value: unknown, field: string): SortValue {
 
 /** The position of an entry in the order of `sort`. */
 export function sortPositionOf(sort: SortSpec | undefined, entry: QueryEntry): SortPosition {
-  return { values: Object.keys(sort ?? {}).map((field) => sortValueOf(entry.value, field)), key: entry.key };
+  return { values: sortKeysOf(sort).map(({ field }) => sortValueOf(entry, field)), key: entry.key };
 }
 
 const TYPE_RANK = { boolean: 0, number: 1, string: 2 } as const;
@@ -220,7 +239,7 @@ function compareValues(a: Exclude<SortValue, null>, b: Exclude<SortValue, null>)
  * cursor (the last position of a page) splits the results exactly.
  */
 export function comparePositions(sort: SortSpec | undefined, a: SortPosition, b: SortPosition): number {
-  const directions = Object.values(sort ?? {});
+  const directions = sortKeysOf(sort).map((k) => k.direction);
   for (let i = 0; i < directions.length; i++) {
     const va = a.values[i] ?? null;
     const vb = b.values[i] ?? null;

@@ -1,7 +1,7 @@
 // Query cursors (PROTOCOL.md Part A 7): an opaque base64 string naming the last entry of a page by its sort
 // position, so the next page continues the same predicate, sort and limit. Runtime-free.
 // Checked by hand rather than with zod, so the client SDK, which decodes cursors too, does not bundle zod.
-import type { SortPosition, SortSpec } from "./predicate.ts";
+import { sortKeysOf, type SortPosition, type SortSpec } from "./predicate.ts";
 
 type SortValue = SortPosition["values"][number];
 
@@ -14,7 +14,7 @@ interface CursorFields {
 
 /** Encodes the position of a page's last entry; `sort` is recorded so a cursor cannot continue another order. */
 export function encodeCursor(sort: SortSpec | undefined, position: SortPosition): string {
-  const json = JSON.stringify({ s: Object.entries(sort ?? {}), v: position.values, k: position.key });
+  const json = JSON.stringify({ s: sortPairs(sort), v: position.values, k: position.key });
   const bytes = new TextEncoder().encode(json);
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
@@ -33,7 +33,7 @@ export function decodeCursor(sort: SortSpec | undefined, cursor: string): SortPo
   }
   if (!isCursorFields(parsed)) return undefined;
   const { s, v, k } = parsed;
-  if (JSON.stringify(s) !== JSON.stringify(Object.entries(sort ?? {})) || v.length !== s.length) return undefined;
+  if (JSON.stringify(s) !== JSON.stringify(sortPairs(sort)) || v.length !== s.length) return undefined;
   return { values: v, key: k };
 }
 
@@ -50,4 +50,9 @@ function isSortEntry(entry: unknown): entry is [string, string] {
 
 function isSortValue(value: unknown): value is SortValue {
   return value === null || typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value));
+}
+
+/** The sort as `[field, direction]` pairs: the same for both wire forms of one order. */
+function sortPairs(sort: SortSpec | undefined): [string, string][] {
+  return sortKeysOf(sort).map(({ field, direction }) => [field, direction]);
 }

@@ -1,5 +1,6 @@
-// The TopGun wire protocol's 77 message types, specified in /work/shared/PROTOCOL.md (§1.3 shapes, §3
-// catalogue), grouped by direction. A decoded frame becomes a typed message here, and nowhere else.
+// The TopGun wire protocol's message types: the 77 of v0.12, specified in /work/shared/PROTOCOL.md (§1.3 shapes, §3
+// catalogue), and the 3 of TopGun main the edge speaks (QUERY_SYNC_INIT, SQL_QUERY, SQL_QUERY_RESP; PROTOCOL-NEXT.md),
+// grouped by direction. A decoded frame becomes a typed message here, and nowhere else.
 import { z } from "zod";
 import { ProtocolError } from "../errors.ts";
 import { authAckMessageSchema, authFailMessageSchema, authMessageSchema, authRequiredMessageSchema } from "./auth.ts";
@@ -13,6 +14,7 @@ import * as partitionMap from "./partition-map.ts";
 import * as processors from "./processors.ts";
 import * as query from "./query.ts";
 import * as search from "./search.ts";
+import * as sql from "./sql.ts";
 import * as sync from "./sync.ts";
 import * as topics from "./topics.ts";
 
@@ -31,6 +33,8 @@ export const clientMessageSchema = z.discriminatedUnion("type", [
   sync.orMapPushDiffMessageSchema,
   query.querySubMessageSchema,
   query.queryUnsubMessageSchema,
+  query.querySyncInitMessageSchema,
+  sql.sqlQueryMessageSchema,
   search.searchMessageSchema,
   search.searchSubMessageSchema,
   search.searchUnsubMessageSchema,
@@ -77,6 +81,7 @@ export const serverMessageSchema = z.discriminatedUnion("type", [
   sync.orMapDiffResponseMessageSchema,
   query.queryRespMessageSchema,
   query.queryUpdateMessageSchema,
+  sql.sqlQueryRespMessageSchema,
   search.searchRespMessageSchema,
   search.searchUpdateMessageSchema,
   partitionMap.partitionMapMessageSchema,

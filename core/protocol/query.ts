@@ -1,7 +1,9 @@
 // Live queries (PROTOCOL.md §10). All wrapped in `payload`.
 import { z } from "zod";
+import { MAX_QUERY_FIELDS } from "../limits.ts";
 import {
   changeTypeSchema,
+  fieldNameSchema,
   mapNameSchema,
   optionalField,
   querySchema,
@@ -11,7 +13,13 @@ import {
 
 export const querySubMessageSchema = z.object({
   type: z.literal("QUERY_SUB"),
-  payload: z.object({ queryId: wireIdSchema, mapName: mapNameSchema, query: querySchema }),
+  payload: z.object({
+    queryId: wireIdSchema,
+    mapName: mapNameSchema,
+    query: querySchema,
+    /** Projection (PROTOCOL-NEXT.md §4.2): each result value keeps only these top-level fields. */
+    fields: optionalField(z.array(fieldNameSchema).max(MAX_QUERY_FIELDS)),
+  }),
 });
 export type QuerySubMessage = z.infer<typeof querySubMessageSchema>;
 
@@ -20,6 +28,13 @@ export const queryUnsubMessageSchema = z.object({
   payload: z.object({ queryId: wireIdSchema }),
 });
 export type QueryUnsubMessage = z.infer<typeof queryUnsubMessageSchema>;
+
+/** The retired per-query Merkle path (PROTOCOL-NEXT.md §4.2): accepted, never answered. */
+export const querySyncInitMessageSchema = z.object({
+  type: z.literal("QUERY_SYNC_INIT"),
+  payload: z.object({ queryId: wireIdSchema, rootHash: z.number() }),
+});
+export type QuerySyncInitMessage = z.infer<typeof querySyncInitMessageSchema>;
 
 export const cursorStatusSchema = z.enum(["valid", "expired", "invalid", "none"]);
 
@@ -31,6 +46,8 @@ export const queryRespMessageSchema = z.object({
     nextCursor: optionalField(z.string()),
     hasMore: optionalField(z.boolean()),
     cursorStatus: optionalField(cursorStatusSchema),
+    /** Declared by TopGun main for the retired per-query Merkle path; the edge never sends it. */
+    merkleRootHash: optionalField(z.number()),
   }),
 });
 export type QueryRespMessage = z.infer<typeof queryRespMessageSchema>;

@@ -7,6 +7,7 @@ import {
   MAX_KEY_LENGTH,
   MAX_MAP_NAME_LENGTH,
   MAX_PREDICATE_DEPTH,
+  MAX_QUERY_FIELDS,
   MAX_PROCESSOR_CODE_LENGTH,
   MAX_PROCESSOR_NAME_LENGTH,
   MAX_QUERY_LIMIT,
@@ -171,6 +172,30 @@ export function predicateDepth(node: PredicateNode): number {
 
 export const sortDirectionSchema = z.enum(["asc", "desc"]);
 
+/** A field of a record value; `_key` names the record key where a query allows it. */
+export const fieldNameSchema = z.string().min(1).max(MAX_KEY_LENGTH);
+
+/**
+ * `sort` in both forms TopGun clients send (PROTOCOL-NEXT.md §4.1): the ordered `[{field, direction}]` array of
+ * TopGun main and the v0.12 map `{field: direction}`. Array position (or map order) gives priority.
+ */
+export const sortSchema = z.union([
+  z.array(z.object({ field: fieldNameSchema, direction: sortDirectionSchema })).max(MAX_QUERY_FIELDS),
+  z.record(z.string(), sortDirectionSchema).refine((sort) => Object.keys(sort).length <= MAX_QUERY_FIELDS, {
+    error: `sort has more than ${MAX_QUERY_FIELDS} keys`,
+  }),
+]);
+export type Sort = z.infer<typeof sortSchema>;
+
+export const aggregateFunctionSchema = z.enum(["count", "sum", "min", "max", "avg"]);
+export type AggregateFunction = z.infer<typeof aggregateFunctionSchema>;
+
+/** One aggregation of a grouped query (PROTOCOL-NEXT.md §4.3); every function but `count` names its field. */
+export const aggregationSchema = z
+  .object({ func: aggregateFunctionSchema, field: optionalField(fieldNameSchema) })
+  .refine((agg) => agg.func === "count" || agg.field !== undefined, { error: "sum, min, max and avg need a field" });
+export type Aggregation = z.infer<typeof aggregationSchema>;
+
 export const querySchema = z.object({
   where: optionalField(valueMapSchema),
   predicate: optionalField(
@@ -178,9 +203,11 @@ export const querySchema = z.object({
       error: `predicate is nested deeper than ${MAX_PREDICATE_DEPTH} levels`,
     }),
   ),
-  sort: optionalField(z.record(z.string(), sortDirectionSchema)),
+  sort: optionalField(sortSchema),
   limit: optionalField(wireInteger(0, MAX_QUERY_LIMIT)),
   cursor: optionalField(z.string().max(MAX_CURSOR_LENGTH)),
+  groupBy: optionalField(z.array(fieldNameSchema).max(MAX_QUERY_FIELDS)),
+  aggregations: optionalField(z.array(aggregationSchema).max(MAX_QUERY_FIELDS)),
 });
 export type Query = z.infer<typeof querySchema>;
 

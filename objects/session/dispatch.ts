@@ -81,6 +81,10 @@ export async function dispatch(message: ClientMessage, h: Handlers, ctx: Dispatc
     }
     case "QUERY_UNSUB":
       return h.queries.unsubscribe(conn, message.payload.queryId);
+    case "QUERY_SYNC_INIT":
+      return; // The per-query Merkle path is retired: accepted, never answered (PROTOCOL-NEXT.md §4.2).
+    case "SQL_QUERY":
+      return reply({ type: "SQL_QUERY_RESP", payload: { queryId: message.payload.queryId, columns: [], rows: [], error: "SQL is not available on this server", code: "FEATURE_DISABLED" } });
     case "TOPIC_SUB":
       requireWhole(accessOf, "read", RESOURCE_PREFIX.topic + message.payload.topic, "a subscription receives every message of the topic");
       return h.coordination.topicSubscribe(conn, message.payload.topic);
