@@ -1,6 +1,6 @@
 import type { LWWRecord } from "../core/lww-map.ts";
 import type { ORMapEntry } from "../core/or-record.ts";
-import type { QueryEntry } from "../core/predicate.ts";
+import type { QueryAnswer } from "./queries/query-answer.ts";
 import type { JournalEventData, Query } from "../core/protocol/shared.ts";
 import { runProcessor } from "../core/entry-processors.ts";
 import type { HLC, Timestamp } from "../core/hlc.ts";
@@ -244,8 +244,12 @@ export class OwnerService implements OwnerApi {
     this.#journal?.dropConnection(home, conn);
   }
 
-  async querySubscribe(request: { map: string; queryId: string; query: Query; subscriber: ConnectionRef }): Promise<QueryEntry[]> {
+  async querySubscribe(request: { map: string; queryId: string; query: Query; fields?: string[] | undefined; subscriber: ConnectionRef }): Promise<QueryAnswer> {
     return this.#queries.subscribe(request);
+  }
+
+  async queryRead(request: { map: string; query: Query }): Promise<QueryAnswer> {
+    return this.#queries.read(request);
   }
 
   async queryUnsubscribe(request: { queryId: string; subscriber: ConnectionRef }): Promise<void> {

@@ -66,6 +66,8 @@ export interface Services {
   http: { sync: HttpSync; api: HttpApi };
   /** Counters for `/metrics` (in memory). */
   metrics: PartitionMetrics;
+  /** Home role of live queries: owners send it the changes of grouped and windowed queries. */
+  queries: QueryCoordinator;
 }
 
 /** How soon after a write the alarm writes the LWW leaf sums that are behind. */
@@ -119,10 +121,15 @@ export function createPartitionServices(deps: {
       ? homeDelivery.deliverEach(deliveries)
       : deps.homes(home).homeDeliverEach({ deliveries });
   const fanout = new EventFanout(interest, deliver);
+  // Grouped and windowed query changes go to the subscriber's home coordinator: here, or by one call to it.
+  let homeQueries: QueryCoordinator | undefined;
   const queryService = new QueryService({
     sql,
     interest,
     deliver: deliverEach,
+    partition: id,
+    deliverEvents: async (home, events) =>
+      home === id ? (homeQueries?.ownerEvents(events) ?? []) : deps.homes(home).homeQueryEvents({ events }),
   });
   const journal = new JournalService({
     sql,
@@ -162,7 +169,14 @@ export function createPartitionServices(deps: {
   const sync = new SyncCoordinator({ owners, shards, sql, hlc, home: id });
   const metrics = new PartitionMetrics();
   const writes = new WriteCoordinator({ owners, shards, hlc, home: id, counted: (applied, rejected) => metrics.countOps(applied, rejected) });
-  const queries = new QueryCoordinator({ owners, shards, sql, home: id });
+  const queries = new QueryCoordinator({
+    owners,
+    shards,
+    sql,
+    home: id,
+    send: async (conn, frames) => (await homeDelivery.deliver([conn], frames)).length === 0,
+  });
+  homeQueries = queries;
   const search = new SearchCoordinator({ owners, shards, sql, home: id });
   const processors = new ProcessorCoordinator({ owners, shards, home: id });
   const journalHome = new JournalCoordinator({ owners, shards, sql, home: id });
@@ -188,5 +202,5 @@ export function createPartitionServices(deps: {
   });
   const gateway = new HttpGateway({ handlers, home: id });
   const http = { sync: new HttpSync({ gateway, hlc, deltas: new DeltaReader({ access: handlers.access, owners, shards }) }), api: new HttpApi({ gateway, hlc, access: handlers.access, owners, shards }) };
-  return { owner, session, coordination: coordinationOwner, persistence, merkle, homeDelivery, http, metrics };
+  return { owner, session, coordination: coordinationOwner, persistence, merkle, homeDelivery, http, metrics, queries };
 }

@@ -1,9 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
 import { parsePartitionObjectName } from "../core/object-name.ts";
 import type { ORMapEntry } from "../core/or-record.ts";
-import type { QueryEntry } from "../core/predicate.ts";
 import type { JournalEventData, PNCounterState, Query } from "../core/protocol/shared.ts";
 import type { JournalFilter } from "./journal/journal-service.ts";
+import type { QueryAnswer } from "./queries/query-answer.ts";
+import type { QueryEvent } from "./delivery/query-events.ts";
 import type { SearchOptions } from "../core/protocol/shared.ts";
 import type { SearchResult } from "./search/search-service.ts";
 import { isPeerGoneError } from "../core/errors.ts";
@@ -142,8 +143,11 @@ export class Partition extends DurableObject<PartitionEnv> {
   ownerDropConnection(request: ConnectionRef): Promise<void> {
     return this.#get().owner.dropConnection(request);
   }
-  ownerQuerySubscribe(request: { map: string; queryId: string; query: Query; subscriber: ConnectionRef }): Promise<QueryEntry[]> {
+  ownerQuerySubscribe(request: { map: string; queryId: string; query: Query; fields?: string[] | undefined; subscriber: ConnectionRef }): Promise<QueryAnswer> {
     return this.#get().owner.querySubscribe(request);
+  }
+  ownerQueryRead(request: { map: string; query: Query }): Promise<QueryAnswer> {
+    return this.#get().owner.queryRead(request);
   }
   ownerQueryUnsubscribe(request: { queryId: string; subscriber: ConnectionRef }): Promise<void> {
     return this.#get().owner.queryUnsubscribe(request);
@@ -216,6 +220,9 @@ export class Partition extends DurableObject<PartitionEnv> {
   homeDeliverEach(request: { deliveries: { conn: string; frames: Uint8Array[] }[] }): Promise<string[]> {
     return this.#get().homeDelivery.deliverEach(request.deliveries);
   }
+  homeQueryEvents(request: { events: QueryEvent[] }): Promise<string[]> {
+    return this.#get().queries.ownerEvents(request.events);
+  }
 
   #socketsOf(conn: string): DeliverySocket[] {
     return this.ctx.getWebSockets(conn).map((ws) => ({
@@ -265,6 +272,7 @@ export class Partition extends DurableObject<PartitionEnv> {
       dropConnection: (r) => stub.ownerDropConnection(r),
       querySubscribe: (r) => stub.ownerQuerySubscribe(r),
       queryUnsubscribe: (r) => stub.ownerQueryUnsubscribe(r),
+      queryRead: (r) => stub.ownerQueryRead(r),
       search: (r) => stub.ownerSearch(r),
       searchSubscribe: (r) => stub.ownerSearchSubscribe(r),
       searchUnsubscribe: (r) => stub.ownerSearchUnsubscribe(r),

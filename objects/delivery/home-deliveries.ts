@@ -1,3 +1,5 @@
+import type { QueryEvent } from "./query-events.ts";
+
 /** Frames for one connection of a home. */
 export interface ConnectionFrames {
   conn: string;
@@ -42,4 +44,6 @@ export class HomeDeliveries {
 export interface HomeApi {
   homeDeliver(request: { conns: string[]; frames: Uint8Array[] }): string[] | Promise<string[]>;
   homeDeliverEach(request: { deliveries: ConnectionFrames[] }): string[] | Promise<string[]>;
+  /** Changes to grouped and windowed queries, which the home keeps (see query-events.ts). */
+  homeQueryEvents(request: { events: QueryEvent[] }): string[] | Promise<string[]>;
 }

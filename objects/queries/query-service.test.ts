@@ -10,6 +10,7 @@ import { MerkleStore } from "../writes/merkle-store.ts";
 import type { OwnerOp } from "../writes/owner-op.ts";
 import { OrStore } from "../writes/or-store.ts";
 import type { ConnectionFrames } from "../delivery/home-deliveries.ts";
+import type { QueryEvent } from "../delivery/query-events.ts";
 import { QueryService } from "./query-service.ts";
 import { applySchema } from "../storage/schema.ts";
 import type { SqlPort } from "../storage/sql-port.ts";
@@ -24,12 +25,18 @@ function services(sql: SqlPort, unknown: string[] = []) {
   const writer = new CrdtWriter({ sql, lww, or: new OrStore(sql, merkle), merkle, hlc: new HLC("edge-p1", { clock: () => 1_000 }) });
   const interest = new InterestRegistry(sql);
   const sent: { home: number; deliveries: ConnectionFrames[] }[] = [];
+  const events: { home: number; events: QueryEvent[] }[] = [];
   const queries = new QueryService({
     sql,
     interest,
+    partition: 1,
     deliver: async (home, deliveries) => {
       sent.push({ home, deliveries });
       return unknown;
+    },
+    deliverEvents: async (home, list) => {
+      events.push({ home, events: list });
+      return [];
     },
   });
   const write = async (key: string, value: unknown) => {
@@ -46,7 +53,7 @@ function services(sql: SqlPort, unknown: string[] = []) {
         }),
       ),
     );
-  return { queries, interest, write, sent, updates };
+  return { queries, interest, write, sent, updates, events };
 }
 
 function setup(unknown: string[] = []) {
@@ -65,18 +72,18 @@ describe("QueryService", () => {
     await write("c", { age: 30 });
     await write("c", null);
 
-    const results = queries.subscribe({ map: "m", queryId: "q", query: adults, subscriber: alice });
+    const answer = queries.subscribe({ map: "m", queryId: "q", query: adults, subscriber: alice });
 
-    expect(results).toEqual([{ key: "a", value: { age: 20 } }]);
+    expect(answer).toEqual({ kind: "entries", entries: [{ key: "a", value: { age: 20 } }] });
   });
 
   it("keeps the best limit + 1 records of a sorted query, scanning more than one page of rows", async () => {
     const { queries, write } = setup();
     for (let i = 0; i < 1200; i++) await write(`k${i}`, { age: 18 + (i % 600), i });
 
-    const results = queries.subscribe({ map: "m", queryId: "q", query: { ...adults, sort: { age: "desc", i: "asc" }, limit: 3 }, subscriber: alice });
+    const answer = queries.subscribe({ map: "m", queryId: "q", query: { ...adults, sort: { age: "desc", i: "asc" }, limit: 3 }, subscriber: alice });
 
-    expect(results.map((r) => r.key)).toEqual(["k599", "k1199", "k598", "k1198"]);
+    expect(answer.kind === "entries" && answer.entries.map((r) => r.key)).toEqual(["k599", "k1199", "k598", "k1198"]);
   });
 
   it("sends ENTER, UPDATE and LEAVE to the subscriber, a delete's LEAVE carrying the deleted value", async () => {
@@ -174,5 +181,53 @@ describe("QueryService", () => {
     await write("k", 2);
 
     expect(sent).toHaveLength(1);
+  });
+
+  it("evaluates _key against the record key, in the answer and in live updates", async () => {
+    const { queries, write, updates } = setup();
+    await write("a", { n: 1 });
+    await write("b", { n: 2 });
+    const byKey = { predicate: { op: "in" as const, attribute: "_key", value: ["b", "c"] } };
+
+    const answer = queries.subscribe({ map: "m", queryId: "q", query: byKey, subscriber: alice });
+    await write("c", { n: 3 });
+    await write("d", { n: 4 });
+
+    expect(answer).toEqual({ kind: "entries", entries: [{ key: "b", value: { n: 2 } }] });
+    expect(updates()).toEqual([["alice", "q", "c", "ENTER", { n: 3 }]]);
+  });
+
+  it("projects the values of live updates to the subscription's fields", async () => {
+    const { queries, write, updates } = setup();
+    queries.subscribe({ map: "m", queryId: "q", query: {}, fields: ["a"], subscriber: alice });
+
+    await write("k", { a: 1, b: 2 });
+
+    expect(updates()).toEqual([["alice", "q", "k", "ENTER", { a: 1 }]]);
+  });
+
+  it("answers a grouped query with this owner's partial aggregates and sends new ones to the home after a write", async () => {
+    const { queries, write, events, updates } = setup();
+    await write("a", { s: "x", v: 2 });
+    const query = { groupBy: ["s"], aggregations: [{ func: "sum" as const, field: "v" }] };
+
+    const answer = queries.subscribe({ map: "m", queryId: "q", query, subscriber: alice });
+    await write("b", { s: "x", v: 3 });
+
+    expect(answer).toEqual({ kind: "groups", groups: [{ id: '[["s","x"]]', values: ["x"], count: 1, stats: { v: { n: 1, sum: 2, min: 2, max: 2 } } }] });
+    expect(events).toEqual([
+      { home: 7, events: [{ conn: "alice", queryId: "q", partition: 1, groups: [{ id: '[["s","x"]]', values: ["x"], count: 2, stats: { v: { n: 2, sum: 5, min: 2, max: 3 } } }] }] },
+    ]);
+    expect(updates()).toEqual([]);
+  });
+
+  it("sends a limited query's written keys to its home, null for a key that no longer matches", async () => {
+    const { queries, write, events } = setup();
+    queries.subscribe({ map: "m", queryId: "q", query: { ...adults, limit: 2 }, subscriber: alice });
+
+    await write("k", { age: 30 });
+    await write("k", { age: 3 });
+
+    expect(events.map((e) => e.events[0]?.changes)).toEqual([[{ key: "k", value: { age: 30 } }], [{ key: "k", value: null }]]);
   });
 });

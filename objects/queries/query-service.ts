@@ -1,14 +1,17 @@
 import { decodeValue, encodeMessage, encodeValue } from "../../core/codec.ts";
 import { matchesQuery, TopEntries, type QueryEntry } from "../../core/predicate.ts";
 import type { Query } from "../../core/protocol/shared.ts";
-import { querySchema } from "../../core/protocol/shared.ts";
 import { decodeCursor } from "../../core/query-cursor.ts";
+import { addToGroups, groupSpecOf, type GroupPartial } from "../../core/query-groups.ts";
+import { projectValue } from "../../core/query-projection.ts";
 import type { LwwChange } from "../writes/crdt-writer.ts";
 import type { ConnectionRef } from "../delivery/event-fanout.ts";
 import { HomeDeliveries, type DeliverEachToHome } from "../delivery/home-deliveries.ts";
+import type { DeliverQueryEvents, QueryEvent } from "../delivery/query-events.ts";
 import type { InterestRegistry } from "../delivery/interest-registry.ts";
 import { scanLiveValues } from "../writes/lww-store.ts";
 import { bulkInsert, JSON_LIST, type SqlPort } from "../storage/sql-port.ts";
+import { queryModeOf, storedQuerySchema, type QueryAnswer, type QueryMode, type StoredQuery } from "./query-answer.ts";
 
 /** Maps whose subscriptions are cached; the cache is only a shortcut for the write path. */
 const MAX_CACHED_MAPS = 1024;
@@ -17,55 +20,84 @@ interface Subscription {
   home: number;
   conn: string;
   queryId: string;
-  filter: Pick<Query, "where" | "predicate">;
+  query: StoredQuery;
+  mode: QueryMode;
 }
 
 /**
- * Owner role, live queries (PROTOCOL.md §10, Part A 6-7): subscriptions and the keys each one currently holds live in
- * SQLite (query_sub, query_match), so they survive eviction. A subscription answers with its matching records (after
- * the cursor, the best `limit`+1 when limited); after each applied LWW write it sends ENTER/UPDATE/LEAVE to the
- * subscribing connection, the writer's included. OR-Map writes do not reach queries (QUERY_RESP holds LWW records
- * only, and the TS client's live queries read LWW maps).
+ * Owner role, live queries (PROTOCOL.md §10, Part A 6-7; PROTOCOL-NEXT.md §4): subscriptions live in SQLite
+ * (query_sub), so they survive eviction. A subscription answers with its matching records (after the cursor, the best
+ * `limit`+1 when limited) or, grouped, with this owner's partial aggregates. After each applied LWW write:
+ * - a plain subscription (no limit, no groups) gets ENTER/UPDATE/LEAVE from here, the keys it holds kept in
+ *   query_match;
+ * - a windowed (limited) one sends the written keys to its home, which keeps the top-N window over every shard;
+ * - a grouped one sends this owner's partial aggregates to its home, which merges the shards' and diffs group rows.
+ * OR-Map writes do not reach queries (QUERY_RESP holds LWW records only, and the TS client's queries read LWW maps).
  */
 export class QueryService {
   readonly #sql: SqlPort;
   readonly #interest: InterestRegistry;
   readonly #deliver: DeliverEachToHome;
+  readonly #deliverEvents: DeliverQueryEvents;
+  readonly #partition: number;
   readonly #cache = new Map<string, Subscription[]>();
 
-  constructor(deps: { sql: SqlPort; interest: InterestRegistry; deliver: DeliverEachToHome }) {
+  constructor(deps: { sql: SqlPort; interest: InterestRegistry; deliver: DeliverEachToHome; deliverEvents?: DeliverQueryEvents; partition?: number }) {
     this.#sql = deps.sql;
     this.#interest = deps.interest;
     this.#deliver = deps.deliver;
+    this.#deliverEvents = deps.deliverEvents ?? (async () => []);
+    this.#partition = deps.partition ?? 0;
   }
 
-  /** Registers (or replaces) a subscription and answers this owner's matching live records, in query order. */
-  subscribe(request: { map: string; queryId: string; query: Query; subscriber: ConnectionRef }): QueryEntry[] {
-    const { map, queryId, query } = request;
+  /** Registers (or replaces) a subscription and answers this owner's matching records, in query order, or its groups. */
+  subscribe(request: { map: string; queryId: string; query: Query; fields?: string[] | undefined; subscriber: ConnectionRef }): QueryAnswer {
+    const { map, queryId } = request;
     const { home, conn } = request.subscriber;
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.sort, query.cursor);
-    const top = new TopEntries({ sort: query.sort, limit: query.limit === undefined ? undefined : query.limit + 1, after });
-    const results = this.#sql.transaction(() => {
+    const stored: StoredQuery = { ...request.query, ...(request.fields ? { fields: request.fields } : {}) };
+    const mode = queryModeOf(stored);
+    const answer = this.#sql.transaction(() => {
       this.#remove(home, conn, queryId);
-      const filter = { where: query.where, predicate: query.predicate };
       this.#sql.exec(
         "INSERT INTO query_sub (home, conn, query_id, map, filter) VALUES (?, ?, ?, ?, ?)",
         home,
         conn,
         queryId,
         map,
-        encodeValue(filter),
+        encodeValue(stored),
       );
-      scanLiveValues(this.#sql, map, (key, value) => {
-        if (matchesQuery(filter, value)) top.offer({ key, value });
-      });
-      const entries = top.entries();
-      bulkInsert(this.#sql, "query_match (home, conn, query_id, key)", entries.map((e) => [home, conn, queryId, e.key]));
-      return entries;
+      const result = this.#read(map, request.query, mode === "window" ? 1 : 0);
+      if (mode === "plain" && result.kind === "entries") {
+        bulkInsert(this.#sql, "query_match (home, conn, query_id, key)", result.entries.map((e) => [home, conn, queryId, e.key]));
+      }
+      return result;
     });
     this.#interest.register(map, "query", home, conn);
     this.#cache.clear();
-    return results;
+    return answer;
+  }
+
+  /** A one-shot read: the best `limit` matching records after the cursor (all without a limit), or the groups. */
+  read(request: { map: string; query: Query }): QueryAnswer {
+    return this.#read(request.map, request.query, 0);
+  }
+
+  #read(map: string, query: Query, extra: number): QueryAnswer {
+    if (queryModeOf(query) === "groups") {
+      const spec = groupSpecOf(query);
+      const groups = new Map<string, GroupPartial>();
+      scanLiveValues(this.#sql, map, (key, value) => {
+        if (matchesQuery(query, value, key)) addToGroups(spec, groups, value);
+      });
+      return { kind: "groups", groups: [...groups.values()] };
+    }
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.sort, query.cursor);
+    const limit = query.limit === undefined ? undefined : query.limit + extra;
+    const top = new TopEntries({ sort: query.sort, limit, after });
+    scanLiveValues(this.#sql, map, (key, value) => {
+      if (matchesQuery(query, value, key)) top.offer({ key, value });
+    });
+    return { kind: "entries", entries: top.entries() };
   }
 
   /** QUERY_UNSUB: forgets the subscription, and the connection's query interest in a map it no longer queries. */
@@ -90,20 +122,41 @@ export class QueryService {
     const queried = [...groupByMap(changes)].filter(([map]) => this.#subscriptionsOf(map).length > 0);
     if (queried.length === 0) return;
     const outbox = new HomeDeliveries();
+    const events = new Map<number, QueryEvent[]>();
+    const addEvent = (home: number, event: QueryEvent) => {
+      const list = events.get(home);
+      if (list) list.push(event);
+      else events.set(home, [event]);
+    };
     this.#sql.transaction(() => {
       for (const [map, list] of queried) {
         for (const sub of this.#subscriptionsOf(map)) {
-          outbox.add(sub.home, sub.conn, this.#evaluate(sub, list));
+          const base = { conn: sub.conn, queryId: sub.queryId, partition: this.#partition };
+          if (sub.mode === "plain") outbox.add(sub.home, sub.conn, this.#evaluate(sub, list));
+          else if (sub.mode === "window") addEvent(sub.home, { ...base, changes: windowChanges(sub.query, list) });
+          else {
+            const answer = this.#read(map, sub.query, 0);
+            if (answer.kind === "groups") addEvent(sub.home, { ...base, groups: answer.groups });
+          }
         }
       }
     });
-    await outbox.send(this.#deliver, (home, conn) => {
+    const dropUnknown = (home: number, conn: string) => {
       this.dropConnection(home, conn);
       this.#interest.dropConnection(home, conn);
-    }, "query");
+    };
+    await Promise.all([
+      outbox.send(this.#deliver, dropUnknown, "query"),
+      ...[...events].map(([home, list]) =>
+        this.#deliverEvents(home, list).then(
+          (unknown) => unknown.forEach((conn) => dropUnknown(home, conn)),
+          (err: unknown) => console.error(`[owner] query event delivery to home p${home} failed`, err),
+        ),
+      ),
+    ]);
   }
 
-  /** The QUERY_UPDATE frames of one subscription for `changes`, keeping its stored matching keys in step. */
+  /** The QUERY_UPDATE frames of one plain subscription for `changes`, keeping its stored matching keys in step. */
   #evaluate(sub: Subscription, changes: readonly LwwChange[]): Uint8Array[] {
     const keys = [...new Set(changes.map((c) => c.key))];
     const before = new Set(
@@ -120,14 +173,14 @@ export class QueryService {
     const matching = new Set(before);
     const frames: Uint8Array[] = [];
     for (const { key, value, previous } of changes) {
-      const isMatch = value !== null && matchesQuery(sub.filter, value);
+      const isMatch = value !== null && matchesQuery(sub.query, value, key);
       const wasMatch = matching.has(key);
       if (!isMatch && !wasMatch) continue;
       const changeType = isMatch ? (wasMatch ? "UPDATE" : "ENTER") : "LEAVE";
       if (isMatch) matching.add(key);
       else matching.delete(key);
       // A delete's LEAVE carries the value the key held (PROTOCOL.md §10.3); a LEAVE by update, the new value.
-      const sent = value === null ? (previous ?? null) : value;
+      const sent = projectValue(value === null ? (previous ?? null) : value, sub.query.fields);
       frames.push(encodeMessage({ type: "QUERY_UPDATE", payload: { queryId: sub.queryId, key, value: sent, changeType } }));
     }
     const entered = [...matching].filter((key) => !before.has(key));
@@ -162,16 +215,24 @@ export class QueryService {
       subs = [];
       for (const row of this.#sql.exec("SELECT home, conn, query_id, filter FROM query_sub WHERE map = ?", map)) {
         if (!(row.filter instanceof Uint8Array)) continue;
-        const parsed = querySchema.safeParse(decodeValue(row.filter));
+        const parsed = storedQuerySchema.safeParse(decodeValue(row.filter));
         // Stored by subscribe() from a validated query; a row that no longer parses cannot match anything.
         if (!parsed.success) continue;
-        subs.push({ home: Number(row.home), conn: String(row.conn), queryId: String(row.query_id), filter: parsed.data });
+        const query = parsed.data;
+        subs.push({ home: Number(row.home), conn: String(row.conn), queryId: String(row.query_id), query, mode: queryModeOf(query) });
       }
       if (this.#cache.size >= MAX_CACHED_MAPS) this.#cache.clear();
       this.#cache.set(map, subs);
     }
     return subs;
   }
+}
+
+/** A windowed query's view of a batch: the last value of each written key, null when it does not match. */
+function windowChanges(query: StoredQuery, changes: readonly LwwChange[]): { key: string; value: unknown }[] {
+  const last = new Map<string, unknown>();
+  for (const { key, value } of changes) last.set(key, value !== null && matchesQuery(query, value, key) ? value : null);
+  return [...last].map(([key, value]) => ({ key, value }));
 }
 
 function groupByMap(changes: readonly LwwChange[]): Map<string, LwwChange[]> {

@@ -123,6 +123,18 @@ const STEPS: readonly string[] = [
   CREATE TABLE known_map (map TEXT PRIMARY KEY, reported INTEGER NOT NULL) WITHOUT ROWID;
   INSERT INTO known_map (map, reported) SELECT map, 0 FROM lww_record GROUP BY map UNION SELECT map, 0 FROM or_key GROUP BY map;
   `,
+  // 10: home role of grouped and windowed (limited) live queries: the query, each shard's partial aggregates, and
+  // the keys of the top-N window with their sort positions.
+  `
+  CREATE TABLE query_view (conn TEXT NOT NULL, query_id TEXT NOT NULL, map TEXT NOT NULL, query BLOB NOT NULL, PRIMARY KEY (conn, query_id)) WITHOUT ROWID;
+  CREATE TABLE query_group (
+    conn TEXT NOT NULL, query_id TEXT NOT NULL, partition INTEGER NOT NULL, group_id TEXT NOT NULL, partial BLOB NOT NULL,
+    PRIMARY KEY (conn, query_id, partition, group_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE query_window (
+    conn TEXT NOT NULL, query_id TEXT NOT NULL, key TEXT NOT NULL, position TEXT NOT NULL, PRIMARY KEY (conn, query_id, key)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 
