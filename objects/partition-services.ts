@@ -28,6 +28,7 @@ import { SearchCoordinator } from "./search/search-coordinator.ts";
 import { SearchIndexes } from "./search/search-index.ts";
 import { SearchService } from "./search/search-service.ts";
 import { applySchema } from "./storage/schema.ts";
+import { SqlCoordinator } from "./sql/sql-coordinator.ts";
 import { Session } from "./session/session.ts";
 import { HomeDelivery, type DeliverySocket } from "./session/home-delivery.ts";
 import { OutboundGuard } from "./session/outbound-guard.ts";
@@ -177,6 +178,7 @@ export function createPartitionServices(deps: {
     send: async (conn, frames) => (await homeDelivery.deliver([conn], frames)).length === 0,
   });
   homeQueries = queries;
+  const sqlQueries = new SqlCoordinator({ reader: queries.reader, enabled: !isOff(settings.TOPGUN_SQL) });
   const search = new SearchCoordinator({ owners, shards, sql, home: id });
   const processors = new ProcessorCoordinator({ owners, shards, home: id });
   const journalHome = new JournalCoordinator({ owners, shards, sql, home: id });
@@ -189,6 +191,7 @@ export function createPartitionServices(deps: {
     journal: journalHome,
     search,
     access,
+    sql: sqlQueries,
     connectionClosed: async (conn) => {
       await Promise.all([coordination.closed(conn), dropClosedConnection(conn, id, [sync, queries, search, journalHome], owners)]);
     },
@@ -203,4 +206,9 @@ export function createPartitionServices(deps: {
   const gateway = new HttpGateway({ handlers, home: id });
   const http = { sync: new HttpSync({ gateway, hlc, deltas: new DeltaReader({ access: handlers.access, owners, shards }) }), api: new HttpApi({ gateway, hlc, access: handlers.access, owners, shards }) };
   return { owner, session, coordination: coordinationOwner, persistence, merkle, homeDelivery, http, metrics, queries };
+}
+
+/** A switch set to "off", "0", "false" or "no" (any case). */
+function isOff(value: string | undefined): boolean {
+  return value !== undefined && ["off", "0", "false", "no"].includes(value.trim().toLowerCase());
 }

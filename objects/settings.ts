@@ -22,4 +22,6 @@ export interface Settings {
   TOPGUN_NAMESPACE_CLAIM?: string;
   /** "1" lets `POST /sync` accept requests without a token, as an anonymous principal under the access policies. */
   TOPGUN_HTTP_SYNC_ANONYMOUS?: string;
+  /** "off" (or "0", "false", "no") answers every SQL_QUERY as a server without SQL. */
+  TOPGUN_SQL?: string;
 }

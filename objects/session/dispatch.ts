@@ -8,6 +8,7 @@ import type { JournalCoordinator } from "../journal/journal-coordinator.ts";
 import type { ProcessorCoordinator } from "../writes/processor-coordinator.ts";
 import type { QueryCoordinator } from "../queries/query-coordinator.ts";
 import type { SearchCoordinator } from "../search/search-coordinator.ts";
+import type { SqlCoordinator } from "../sql/sql-coordinator.ts";
 import type { SyncCoordinator } from "../sync/sync-coordinator.ts";
 import type { WriteCoordinator } from "../writes/write-coordinator.ts";
 
@@ -22,6 +23,7 @@ export interface Handlers {
   search: SearchCoordinator;
   /** Access policies: asked before every message that reads or writes data. */
   access: AccessGuard;
+  sql: SqlCoordinator;
   connectionClosed(conn: string): Promise<void>;
 }
 
@@ -84,7 +86,7 @@ export async function dispatch(message: ClientMessage, h: Handlers, ctx: Dispatc
     case "QUERY_SYNC_INIT":
       return; // The per-query Merkle path is retired: accepted, never answered (PROTOCOL-NEXT.md §4.2).
     case "SQL_QUERY":
-      return reply({ type: "SQL_QUERY_RESP", payload: { queryId: message.payload.queryId, columns: [], rows: [], error: "SQL is not available on this server", code: "FEATURE_DISABLED" } });
+      return reply({ type: "SQL_QUERY_RESP", payload: await h.sql.run(message.payload) });
     case "TOPIC_SUB":
       requireWhole(accessOf, "read", RESOURCE_PREFIX.topic + message.payload.topic, "a subscription receives every message of the topic");
       return h.coordination.topicSubscribe(conn, message.payload.topic);

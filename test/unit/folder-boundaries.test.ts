@@ -21,6 +21,7 @@ describe("folder boundaries", () => {
       "objects/queries",
       "objects/search",
       "objects/session",
+      "objects/sql",
       "objects/storage",
       "objects/sync",
       "objects/writes",
