@@ -11,6 +11,7 @@ export type { EntryProcessorResult } from "./processor-requests.ts";
 export { SearchHandle, type SearchHit } from "./search-handle.ts";
 export { LockHandle } from "./lock-handle.ts";
 export type { SearchResult } from "./live-registry.ts";
+export { SqlError, type SqlResult } from "./sql-requests.ts";
 export type { ClientOp, EntryProcessor, Query, PredicateNode, SearchOptions } from "../core/protocol/shared.ts";
 export type { ConnectionState, HeartbeatConfig } from "./connection.ts";
 export type { BackoffConfig } from "./backoff.ts";

@@ -6,6 +6,7 @@ import { PNCounterHandle, type CounterStore } from "./pn-counter-handle.ts";
 import { ProcessorRequests } from "./processor-requests.ts";
 import { QueryHandle, type QueryLocalMap } from "./query-handle.ts";
 import { SearchHandle, type SearchHit } from "./search-handle.ts";
+import { SqlRequests } from "./sql-requests.ts";
 import { TopicHandle } from "./topic-handle.ts";
 
 /** The answer to a one-shot search. */
@@ -44,6 +45,7 @@ export class LiveRegistry {
   readonly #locks = new Map<string, LockHandle>();
   readonly processors: ProcessorRequests;
   readonly journal: EventJournalHandle;
+  readonly sql: SqlRequests;
   #nextId = 1;
 
   constructor(options: LiveRegistryOptions) {
@@ -52,6 +54,7 @@ export class LiveRegistry {
     this.#send = options.send;
     this.processors = new ProcessorRequests(this.#send, () => this.#newId());
     this.journal = new EventJournalHandle(this.#send, () => this.#newId());
+    this.sql = new SqlRequests(this.#send, () => this.#newId());
   }
 
   topic(name: string): TopicHandle {
@@ -72,12 +75,13 @@ export class LiveRegistry {
     return handle;
   }
 
-  query(mapName: string, query: Query): QueryHandle {
+  query(mapName: string, query: Query, fields?: string[]): QueryHandle {
     const id = this.#newId();
     const handle = new QueryHandle({
       id,
       mapName,
       query,
+      fields,
       send: this.#send,
       onClose: () => this.#queries.delete(id),
       local: this.#options.openLocalMap(mapName),
@@ -132,6 +136,7 @@ export class LiveRegistry {
     for (const pending of this.#pendingSearches.values()) this.#send(pending.message);
     this.processors.resume();
     this.journal.resume();
+    this.sql.resume();
   }
 
   /** Handles the message if it belongs to a live feature; false otherwise. */
@@ -173,6 +178,9 @@ export class LiveRegistry {
         return true;
       case "JOURNAL_EVENT":
         this.journal.deliver(message);
+        return true;
+      case "SQL_QUERY_RESP":
+        this.sql.answer(message);
         return true;
       default:
         return false;

@@ -14,6 +14,8 @@ export interface QueryHandleOptions<V> {
   id: string;
   mapName: string;
   query: Query;
+  /** Projection: each result value keeps only these top-level fields (QUERY_SUB `fields`). */
+  fields?: string[] | undefined;
   send: (message: ClientMessage) => boolean;
   onClose: () => void;
   local: QueryLocalMap<V>;
@@ -30,6 +32,7 @@ export class QueryHandle<V = unknown> {
   readonly id: string;
   readonly mapName: string;
   readonly query: Query;
+  readonly fields: string[] | undefined;
   readonly #send: (message: ClientMessage) => boolean;
   readonly #onClose: () => void;
   readonly #view: QueryView<V>;
@@ -42,9 +45,10 @@ export class QueryHandle<V = unknown> {
     this.id = options.id;
     this.mapName = options.mapName;
     this.query = options.query;
+    this.fields = options.fields;
     this.#send = options.send;
     this.#onClose = options.onClose;
-    this.#view = new QueryView({ query: options.query, local: options.local, isPending: options.isPending });
+    this.#view = new QueryView({ query: options.query, fields: options.fields, local: options.local, isPending: options.isPending });
     this.#results = this.#view.results();
     this.#stopFollowing = [
       options.local.onChange((key) => this.#update(() => this.#view.localChanged(key))),
@@ -87,7 +91,8 @@ export class QueryHandle<V = unknown> {
 
   /** On open and after AUTH_ACK: (re)subscribes, and the server answers with a fresh snapshot. */
   resume(): void {
-    this.#send({ type: "QUERY_SUB", payload: { queryId: this.id, mapName: this.mapName, query: this.query } });
+    const payload = { queryId: this.id, mapName: this.mapName, query: this.query };
+    this.#send({ type: "QUERY_SUB", payload: this.fields === undefined ? payload : { ...payload, fields: this.fields } });
   }
 
   applySnapshot(message: QueryRespMessage): void {

@@ -19,6 +19,7 @@ import { PendingKeys } from "./pending-keys.ts";
 import type { ORMapHandle } from "./or-map-handle.ts";
 import type { PNCounterHandle } from "./pn-counter-handle.ts";
 import type { QueryHandle } from "./query-handle.ts";
+import type { SqlResult } from "./sql-requests.ts";
 import type { TopicHandle } from "./topic-handle.ts";
 import type { PendingOp, StorageAdapter, StoredEntry } from "./storage/storage-adapter.ts";
 import { connectionUrl, openGlobalWebSocket, type WebSocketFactory } from "./web-socket.ts";
@@ -122,9 +123,17 @@ export class TopGunClient {
    * A live query on the LWW map `mapName`; `{}` matches everything. It shows the local map's matching records at
    * once (offline too) and local writes as they happen, and settles to the server's answers; it opens the map.
    */
-  query<V = unknown>(mapName: string, query: Query = {}): QueryHandle<V> {
+  query<V = unknown>(mapName: string, query: Query = {}, options: { fields?: string[] } = {}): QueryHandle<V> {
     // As with getMap, V is the app's declaration of what the map holds.
-    return this.#requireLive().query(mapName, query) as QueryHandle<V>;
+    return this.#requireLive().query(mapName, query, options.fields) as QueryHandle<V>;
+  }
+
+  /**
+   * Runs a SQL `SELECT` over one map on the server (the map is the table; its fields and `_key` are the columns).
+   * Resolves with `{ columns, rows }`; rejects with a {@link SqlError} naming what the server refused.
+   */
+  sql(text: string): Promise<SqlResult> {
+    return this.#requireLive().sql.query(text);
   }
 
   /**
