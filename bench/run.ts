@@ -7,6 +7,7 @@ import { startServer } from "../test/support/server-harness.ts";
 import { bundleSizes } from "./bundle-size.ts";
 import { coldStart } from "./cold-start.ts";
 import { queryLatency, topicLatency } from "./live-latency.ts";
+import { queryCost } from "./queries.ts";
 import { syncCost } from "./sync.ts";
 import { WRITE_SETTINGS, throughput } from "./writes.ts";
 import { writeThroughCost } from "./write-through.ts";
@@ -15,7 +16,7 @@ import { HTTP_SETTINGS, httpThroughput } from "./http.ts";
 
 const SHARDED_MAP = "bench-sharded";
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
-/** BENCH_ONLY=writes,sync runs only those parts (writes, sync, live, writeThrough, access, bundles, coldStart) and records nothing. */
+/** BENCH_ONLY=writes,sync runs only those parts (writes, sync, live, queries, writeThrough, access, bundles, coldStart) and records nothing. */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : undefined;
 const part = <T>(name: string, run: () => Promise<T>): Promise<T | undefined> =>
   !ONLY || ONLY.has(name) ? run() : Promise.resolve(undefined);
@@ -36,6 +37,7 @@ async function main() {
       sync: await part("sync", () => syncCost(server.wsUrl)),
       liveQueries: await part("live", () => queryLatency(server.wsUrl)),
       topics: await part("live", () => topicLatency(server.wsUrl)),
+      queries: await part("queries", () => queryCost(server.wsUrl)),
       writeThrough: await part("writeThrough", () => writeThroughCost(DURATION_MS)),
       accessPolicies: await part("access", () => accessCost(DURATION_MS)),
       bundles: await part("bundles", () => bundleSizes()),

@@ -29,11 +29,11 @@ const keysOf = (resp: MessageOf<"QUERY_RESP">) => resp.payload.results.map((r) =
 
 /** The QUERY_UPDATEs of one query received so far, as [changeType, key, value]. */
 function updatesOf(client: TestClient, queryId: string): [string, string, unknown][] {
-  return client.history.flatMap((frame) =>
-    frame.message.type === "QUERY_UPDATE" && frame.message.payload.queryId === queryId
-      ? [[frame.message.payload.changeType, frame.message.payload.key, frame.message.payload.value] as [string, string, unknown]]
-      : [],
-  );
+  return client.history.flatMap((frame): [string, string, unknown][] => {
+    const message = frame.message;
+    if (message?.type !== "QUERY_UPDATE" || message.payload.queryId !== queryId) return [];
+    return [[message.payload.changeType, message.payload.key, message.payload.value]];
+  });
 }
 
 function waitForUpdate(client: TestClient, queryId: string, key: string, changeType: "ENTER" | "UPDATE" | "LEAVE") {
