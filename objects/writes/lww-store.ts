@@ -36,11 +36,12 @@ export function scanLiveValues(sql: SqlPort, map: string, visit: (key: string, v
   let leaf = -1;
   let key = "";
   for (;;) {
+    // The row-value comparison lets SQLite seek to the page's start in the primary key; the equivalent
+    // `leaf > ? OR (leaf = ? AND key > ?)` made every page scan from the map's first row (quadratic in its size).
     const rows = sql.exec(
-      `SELECT leaf, key, value FROM lww_record WHERE map = ? AND (leaf > ? OR (leaf = ? AND key > ?)) AND value IS NOT NULL
+      `SELECT leaf, key, value FROM lww_record WHERE map = ? AND (leaf, key) > (?, ?) AND value IS NOT NULL
        ORDER BY leaf, key LIMIT ?`,
       map,
-      leaf,
       leaf,
       key,
       SCAN_PAGE_ROWS,
