@@ -85,8 +85,14 @@ export async function dispatch(message: ClientMessage, h: Handlers, ctx: Dispatc
       return h.queries.unsubscribe(conn, message.payload.queryId);
     case "QUERY_SYNC_INIT":
       return; // The per-query Merkle path is retired: accepted, never answered (PROTOCOL-NEXT.md §4.2).
-    case "SQL_QUERY":
-      return reply({ type: "SQL_QUERY_RESP", payload: await h.sql.run(message.payload) });
+    case "SQL_QUERY": {
+      // A SELECT reads one map: the same record filter as a QUERY_SUB of it (PROTOCOL-NEXT.md §5).
+      const readFilter = (map: string) => {
+        const access = requireSome(accessOf, "read", map);
+        return access.kind === "filter" ? access.filter : undefined;
+      };
+      return reply({ type: "SQL_QUERY_RESP", payload: await h.sql.run(message.payload, { readFilter }) });
+    }
     case "TOPIC_SUB":
       requireWhole(accessOf, "read", RESOURCE_PREFIX.topic + message.payload.topic, "a subscription receives every message of the topic");
       return h.coordination.topicSubscribe(conn, message.payload.topic);

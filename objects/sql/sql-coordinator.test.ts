@@ -11,6 +11,8 @@ import { LwwStore } from "../writes/lww-store.ts";
 import { MerkleStore } from "../writes/merkle-store.ts";
 import { OrStore } from "../writes/or-store.ts";
 import { SqlCoordinator } from "./sql-coordinator.ts";
+import { ProtocolError } from "../../core/errors.ts";
+import type { PredicateNode } from "../../core/protocol/shared.ts";
 
 const orders: Record<string, Record<string, unknown>> = {
   o1: { status: "open", amount: 10, customer: "ann" },
@@ -48,7 +50,8 @@ function sqlOver(records: Record<string, Record<string, unknown>>, enabled = tru
     }),
   });
   const coordinator = new SqlCoordinator({ reader, enabled });
-  return (sql: string) => coordinator.run({ sql, queryId: "s1" });
+  return (sql: string, readFilter?: (map: string) => PredicateNode | undefined) =>
+    coordinator.run({ sql, queryId: "s1" }, readFilter ? { readFilter } : {});
 }
 
 const run = sqlOver(orders);
@@ -135,6 +138,25 @@ describe("SQL over a map", () => {
     const resp = await run("SELEKT nothing");
     expect(resp.code).toBe("SYNTAX_ERROR");
     expect(resp.error).toMatch(/^SQL syntax error: /);
+  });
+
+  it("reads only the records the caller's access filter lets through, in rows and aggregates alike", async () => {
+    const own: PredicateNode = { op: "eq", attribute: "customer", value: "ann" };
+    const maps: string[] = [];
+    const filter = (map: string) => {
+      maps.push(map);
+      return own;
+    };
+    expect((await run("SELECT _key FROM orders ORDER BY _key", filter)).rows).toEqual([["o1"], ["o4"]]);
+    expect((await run("SELECT COUNT(*) FROM orders WHERE amount > 6", filter)).rows).toEqual([[1]]);
+    expect(maps).toEqual(["orders", "orders"]);
+  });
+
+  it("answers a denied read as an error with code FORBIDDEN", async () => {
+    const resp = await run("SELECT * FROM orders", () => {
+      throw new ProtocolError("FORBIDDEN", "forbidden: read access denied for map: orders");
+    });
+    expect(resp).toEqual({ queryId: "s1", columns: [], rows: [], error: "forbidden: read access denied for map: orders", code: "FORBIDDEN" });
   });
 
   it("answers FEATURE_DISABLED when SQL is off", async () => {

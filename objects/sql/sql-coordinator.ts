@@ -1,6 +1,7 @@
+import { ProtocolError } from "../../core/errors.ts";
 import { compareEntries, evaluatePredicate, isValueMap, type QueryEntry } from "../../core/predicate.ts";
 import { MAX_QUERY_LIMIT } from "../../core/limits.ts";
-import type { Query } from "../../core/protocol/shared.ts";
+import type { PredicateNode, Query } from "../../core/protocol/shared.ts";
 import type { SqlQueryRespPayload } from "../../core/protocol/sql.ts";
 import { groupEntries, groupRow } from "../../core/query-groups.ts";
 import type { QueryReader } from "../queries/query-reader.ts";
@@ -29,7 +30,14 @@ export class SqlCoordinator {
     this.#enabled = deps.enabled;
   }
 
-  async run(request: { sql: string; queryId: string }): Promise<SqlQueryRespPayload> {
+  /**
+   * `readFilter` is the caller's access check for the statement's map: the records the caller may read (undefined:
+   * all of them), or a FORBIDDEN ProtocolError, which is answered as `error` with `code: 'FORBIDDEN'`.
+   */
+  async run(
+    request: { sql: string; queryId: string },
+    options: { readFilter?: (map: string) => PredicateNode | undefined } = {},
+  ): Promise<SqlQueryRespPayload> {
     const { queryId } = request;
     const failure = (error: string, code: string): SqlQueryRespPayload => ({ queryId, columns: [], rows: [], error: error.slice(0, MAX_ERROR_LENGTH), code });
     if (!this.#enabled) return failure(SQL_DISABLED_ERROR, "FEATURE_DISABLED");
@@ -40,6 +48,13 @@ export class SqlCoordinator {
       plan = planSelect(parsed.ast);
     } catch (err) {
       if (err instanceof SqlUnsupported) return failure(err.message, "UNSUPPORTED");
+      throw err;
+    }
+    try {
+      const filter = options.readFilter?.(plan.map);
+      if (filter) plan = { ...plan, predicate: plan.predicate ? { op: "and", children: [filter, plan.predicate] } : filter };
+    } catch (err) {
+      if (err instanceof ProtocolError && err.kind === "FORBIDDEN") return failure(err.safeMessage, "FORBIDDEN");
       throw err;
     }
     const rows = plan.group ? await this.#grouped(plan, plan.group) : await this.#records(plan);
