@@ -120,7 +120,7 @@ export class OwnerService implements OwnerApi {
     }
     // QUERY_UPDATEs go out before the SERVER_EVENTs (PROTOCOL.md §10.3); both before the writer's OP_ACK.
     await this.#queries.publish(changes);
-    await this.#search?.publish(changes);
+    await this.#search?.publish(changes, applied.orKeys);
     await Promise.all(events.map((e) => this.#fanout.publish(e.map, e.tree, e.messages, writer)));
     await this.#journal?.publish(journal);
     return outcomes;

@@ -3,6 +3,7 @@ import { SEARCH_INDEX_BUDGET_BYTES } from "../../core/limits.ts";
 import { matchesClause, parseSearchQuery, type SearchClause } from "./search-query.ts";
 import { documentText, processTerm, termsOf, tokenize } from "./search-terms.ts";
 import { readLiveValues, scanLiveValues } from "../writes/lww-store.ts";
+import { readOrValues, scanOrValues } from "../writes/or-store.ts";
 import type { SqlPort } from "../storage/sql-port.ts";
 
 /** Estimated bytes per indexed character (term tree + postings) and per document (ids, field lengths). */
@@ -38,7 +39,7 @@ function newMiniSearch(): MiniSearch<{ id: string; text: string }> {
 
 /**
  * The full-text indexes of the maps this owner holds (DESIGN.md "Bounded memory"): one minisearch index per map,
- * built lazily from SQLite (live LWW records only, a page at a time) on first use, kept up to date by `update`, and
+ * built lazily from SQLite (live LWW records, and each OR-Map key's values as one document, a page at a time) on first use, kept up to date by `update`, and
  * kept in an LRU whose estimated size (3 bytes per indexed character + 100 per document + 1 KB per index) stays under a budget.
  * Evicted indexes are rebuilt on demand; an index larger than the whole budget is used once and not kept.
  */
@@ -128,7 +129,13 @@ export class SearchIndexes {
 
   /** Visits the index terms, in order, of the live documents of `keys`: read from SQLite a page at a time, never all at once. */
   #visitDocuments(map: string, keys: readonly string[], visit: (key: string, tokens: string[]) => void): void {
-    readLiveValues(this.#sql, map, keys, (key, value) => visit(key, termsOf(documentText(value))));
+    const seen = new Set<string>();
+    readLiveValues(this.#sql, map, keys, (key, value) => {
+      seen.add(key);
+      visit(key, termsOf(documentText(value)));
+    });
+    const rest = keys.filter((key) => !seen.has(key));
+    for (const [key, values] of readOrValues(this.#sql, map, rest)) visit(key, termsOf(documentText(values)));
   }
 
   /** Applies written records (null = tombstone) to the indexes in memory; maps without one are built later from SQLite. */
@@ -166,6 +173,10 @@ export class SearchIndexes {
     this.builds++;
     const index: MapIndex = { search: newMiniSearch(), docs: new Map(), bytes: BYTES_PER_INDEX };
     scanLiveValues(this.#sql, map, (key, value) => this.#add(index, key, value, false));
+    // An OR-Map key is one document: its values, oldest first (a map is LWW or OR in practice; LWW wins a clash).
+    scanOrValues(this.#sql, map, (key, values) => {
+      if (!index.docs.has(key)) this.#add(index, key, values, false);
+    });
     return index;
   }
 

@@ -33,6 +33,15 @@ function services(sql: SqlPort, unknown: string[] = []) {
       return unknown;
     },
   });
+  /** OR-Map ops on map "tags": a value added under a tag, or a tag removed. */
+  const orWrite = async (op: { add: string; key: string; value: unknown } | { remove: string; key: string }) => {
+    const owner: OwnerOp =
+      "add" in op
+        ? { index: 0, type: "OR_ADD", map: "tags", key: op.key, record: { value: op.value, tag: op.add, timestamp: { millis: millis++, counter: 0, nodeId: "a" } } }
+        : { index: 0, type: "OR_REMOVE", map: "tags", key: op.key, tag: op.remove };
+    const applied = writer.apply([owner]);
+    await search.publish(applied.changes, applied.orKeys);
+  };
   const write = async (key: string, value: unknown) => {
     const op: OwnerOp = { index: 0, type: value === null ? "REMOVE" : "PUT", map: "m", key, record: { value, timestamp: { millis: millis++, counter: 0, nodeId: "a" } } };
     await search.publish(writer.apply([op]).changes);
@@ -49,7 +58,7 @@ function services(sql: SqlPort, unknown: string[] = []) {
         }),
       ),
     );
-  return { search, indexes, write, sent, updates };
+  return { search, indexes, write, orWrite, sent, updates };
 }
 
 function setup(unknown: string[] = []) {
@@ -178,5 +187,34 @@ describe("SearchService", () => {
     await write("a", { t: "hello" });
     await write("b", { t: "hello" });
     expect(sent).toHaveLength(1);
+  });
+
+  it("indexes an OR-Map key's values as one document, answering them oldest first", async () => {
+    const { search, orWrite } = setup();
+    await orWrite({ add: "t1", key: "post-1", value: { label: "edge computing" } });
+    await orWrite({ add: "t2", key: "post-1", value: "durable objects" });
+    await orWrite({ add: "t3", key: "post-2", value: "sqlite" });
+
+    const results = search.search({ map: "tags", query: "durable edge" });
+
+    expect(results.map((r) => [r.key, r.value, [...r.matchedTerms].sort()])).toEqual([
+      ["post-1", [{ label: "edge computing" }, "durable objects"], ["durable", "edge"]],
+    ]);
+  });
+
+  it("keeps an OR-Map key's document up to date and sends SEARCH_UPDATEs for it", async () => {
+    const { search, orWrite, updates } = setup();
+    await orWrite({ add: "t1", key: "k", value: "alpha" });
+    search.search({ map: "tags", query: "beta" }); // builds the index before the live writes
+    search.subscribe({ map: "tags", subscriptionId: "s", query: "beta", subscriber: alice });
+
+    await orWrite({ add: "t2", key: "k", value: "beta" });
+    await orWrite({ remove: "t2", key: "k" });
+
+    expect(search.search({ map: "tags", query: "alpha" }).map((r) => r.value)).toEqual([["alpha"]]);
+    expect(updates().map((u) => [u[3], u[4]])).toEqual([
+      ["k", "ENTER"],
+      ["k", "LEAVE"],
+    ]);
   });
 });

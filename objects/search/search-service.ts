@@ -2,6 +2,7 @@ import { decodeValue, encodeMessage, encodeValue } from "../../core/codec.ts";
 import { searchOptionsSchema, type SearchOptions } from "../../core/protocol/shared.ts";
 import type { LwwChange } from "../writes/crdt-writer.ts";
 import type { LwwStore } from "../writes/lww-store.ts";
+import { readOrValues } from "../writes/or-store.ts";
 import type { ConnectionRef } from "../delivery/event-fanout.ts";
 import { HomeDeliveries, type DeliverEachToHome } from "../delivery/home-deliveries.ts";
 import type { SearchHit, SearchIndexes } from "./search-index.ts";
@@ -33,7 +34,8 @@ interface Subscription {
 
 /**
  * Owner role, full-text search (PROTOCOL.md §11.4, Part A 8). Searches run on the map's minisearch index
- * (search-index.ts). `boost` maps top-level field names to factors: a hit's score is multiplied by the largest factor
+ * (search-index.ts), which holds LWW records and OR-Map keys (a key's values, oldest first, are one document whose
+ * result `value` is that array). `boost` maps top-level field names to factors: a hit's score is multiplied by the largest factor
  * of the fields whose strings hold a matched term (among the 1000 best hits). Subscriptions and the keys each
  * currently holds live in SQLite (search_sub, search_match), so they survive eviction; after each applied LWW write
  * the changed documents are scored per subscription and ENTER/UPDATE/LEAVE goes to the subscriber's home.
@@ -106,12 +108,21 @@ export class SearchService {
     this.#cache.clear();
   }
 
-  /** Keeps the indexes up to date with applied LWW changes and sends SEARCH_UPDATEs to the subscriptions of their maps. */
-  async publish(changes: readonly LwwChange[]): Promise<void> {
-    if (changes.length === 0) return;
+  /**
+   * Keeps the indexes up to date with applied LWW changes and changed OR-Map keys (`orKeys`: a key's document is its
+   * values), and sends SEARCH_UPDATEs to the subscriptions of their maps.
+   */
+  async publish(changes: readonly LwwChange[], orKeys: readonly { map: string; key: string }[] = []): Promise<void> {
+    if (changes.length === 0 && orKeys.length === 0) return;
     // Most writes reach a map with no subscription and no index in memory: then there is nothing to do (and no
     // transaction to open).
-    const touched = [...latestByMap(changes)].filter(([map]) => this.#subscriptionsOf(map).length > 0 || this.#indexes.has(map));
+    const byMap = latestByMap(changes);
+    for (const { map, key } of orKeys) {
+      const keys = byMap.get(map) ?? new Map<string, { value: unknown; previous: unknown; or?: boolean }>();
+      keys.set(key, { value: null, previous: null, or: true });
+      byMap.set(map, keys);
+    }
+    const touched = [...byMap].filter(([map]) => this.#subscriptionsOf(map).length > 0 || this.#indexes.has(map));
     if (touched.length === 0) return;
     const outbox = new HomeDeliveries();
     this.#sql.transaction(() => {
@@ -119,8 +130,12 @@ export class SearchService {
         const subs = this.#subscriptionsOf(map);
         // SQLite's values, not the written ones: a later write to these keys may have committed while this one
         // waited (for Postgres), and the index and the subscriptions' sets must end at the stored state.
-        const stored = this.#lww.readKeys(map, [...written.keys()]);
-        const latest = new Map([...written.keys()].map((key): [string, unknown] => [key, stored.get(key)?.value ?? null]));
+        const lwwKeys = [...written].filter(([, w]) => !w.or).map(([key]) => key);
+        const orValues = readOrValues(this.#sql, map, [...written].filter(([, w]) => w.or).map(([key]) => key));
+        const stored = this.#lww.readKeys(map, lwwKeys);
+        const latest = new Map(
+          [...written].map(([key, w]): [string, unknown] => [key, w.or ? (orValues.get(key) ?? null) : (stored.get(key)?.value ?? null)]),
+        );
         this.#indexes.update([...latest].map(([key, value]) => ({ map, key, value })));
         // A key that a delete removed leaves with the value it had (PROTOCOL.md §10.3, as QUERY_UPDATE does).
         const removed = new Map([...written].map(([key, change]) => [key, change.previous ?? null]));
@@ -186,11 +201,13 @@ export class SearchService {
     this.#sql.exec("DELETE FROM search_match WHERE home = ? AND conn = ? AND sub_id = ?", home, conn, subscriptionId);
   }
 
-  /** The live values of `keys` in `map`. */
+  /** The live values of `keys` in `map`: an LWW record's value, or an OR-Map key's values. */
   #values(map: string, keys: readonly string[]): Map<string, unknown> {
     const values = new Map<string, unknown>();
     if (keys.length === 0) return values;
     for (const [key, record] of this.#lww.readKeys(map, keys)) if (record.value !== null) values.set(key, record.value);
+    const rest = keys.filter((key) => !values.has(key));
+    for (const [key, list] of readOrValues(this.#sql, map, rest)) values.set(key, list);
     return values;
   }
 
@@ -236,10 +253,10 @@ function boostOf(options: SearchOptions, value: unknown, terms: readonly string[
 
 /** The last change of each key, per map, in first-write order of the keys. */
 /** Per map, each changed key's last change: the value written and, for a delete, the value it removed. */
-function latestByMap(changes: readonly LwwChange[]): Map<string, Map<string, { value: unknown; previous: unknown }>> {
-  const byMap = new Map<string, Map<string, { value: unknown; previous: unknown }>>();
+function latestByMap(changes: readonly LwwChange[]): Map<string, Map<string, { value: unknown; previous: unknown; or?: boolean }>> {
+  const byMap = new Map<string, Map<string, { value: unknown; previous: unknown; or?: boolean }>>();
   for (const { map, key, value, previous } of changes) {
-    const keys = byMap.get(map) ?? new Map<string, { value: unknown; previous: unknown }>();
+    const keys = byMap.get(map) ?? new Map<string, { value: unknown; previous: unknown; or?: boolean }>();
     keys.set(key, { value, previous });
     byMap.set(map, keys);
   }

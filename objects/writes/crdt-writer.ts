@@ -27,6 +27,8 @@ export interface AppliedWrite {
   outcomes: OwnerOpOutcome[];
   events: MapEvents[];
   changes: LwwChange[];
+  /** OR-Map keys whose records changed (search indexes their values). */
+  orKeys?: { map: string; key: string }[];
   queued: number;
   journal: JournalEventData[];
 }
@@ -89,6 +91,7 @@ export class CrdtWriter {
     }
     const events = new Map<string, MapEvents>();
     const changes: LwwChange[] = [];
+    const orKeys: { map: string; key: string }[] = [];
     const queued: ChangeRow[] = [];
     let journal: JournalEventData[] = [];
     const eventsOf = (map: string, tree: "lww" | "or") => {
@@ -133,6 +136,7 @@ export class CrdtWriter {
           outcomes.push({ index: op.index, ok: true });
           const event = this.#applyOr(op, orJournal);
           if (!event) continue;
+          orKeys.push(...event.keys.map((key) => ({ map: op.map, key })));
           queued.push(event.row);
           eventsOf(op.map, "or").push(event.message);
         }
@@ -145,17 +149,18 @@ export class CrdtWriter {
       this.#journal?.forget();
       throw err;
     }
-    return { outcomes, events: [...events.values()], changes, queued: this.#outbox ? queued.length : 0, journal };
+    return { outcomes, events: [...events.values()], changes, orKeys, queued: this.#outbox ? queued.length : 0, journal };
   }
 
-  /** Applies one OR-Map op; answers its outbox row and SERVER_EVENT, or undefined when it changed nothing. */
-  #applyOr(op: OrOwnerOp, orJournal: OrJournal | undefined): { row: ChangeRow; message: unknown } | undefined {
+  /** Applies one OR-Map op; answers its outbox row, SERVER_EVENT and changed keys, or undefined when it changed nothing. */
+  #applyOr(op: OrOwnerOp, orJournal: OrJournal | undefined): { row: ChangeRow; message: unknown; keys: string[] } | undefined {
     if (op.type === "OR_ADD") {
       orJournal?.before(op.map, [op.key]);
       if (!this.#or.add(op.map, op.key, op.record)) return undefined;
       this.#hlc.update(op.record.timestamp);
       orJournal?.after(op.map, [op.key], op.record.timestamp);
       return {
+        keys: [op.key],
         row: orAddRow(op.map, op.key, op.record),
         message: { type: "SERVER_EVENT", payload: { mapName: op.map, eventType: "OR_ADD", key: op.key, orRecord: op.record, orTag: op.record.tag } },
       };
@@ -166,6 +171,7 @@ export class CrdtWriter {
     // An OR_REMOVE carries no timestamp: the journal stamps it with the owner's clock.
     if (orJournal) orJournal.after(op.map, holders, this.#hlc.now());
     return {
+      keys: holders.length > 0 ? [...new Set(holders)] : [op.key],
       row: { kind: "or-remove", map: op.map, key: op.key, tag: op.tag },
       message: { type: "SERVER_EVENT", payload: { mapName: op.map, eventType: "OR_REMOVE", key: op.key, orTag: op.tag } },
     };
@@ -178,6 +184,7 @@ export class CrdtWriter {
   mergeOrEntries(map: string, entries: readonly ORMapEntry[]): AppliedWrite {
     const messages: unknown[] = [];
     const queued: ChangeRow[] = [];
+    const orKeys = new Set<string>();
     let journal: JournalEventData[] = [];
     try {
       this.#sql.transaction(() => {
@@ -185,6 +192,7 @@ export class CrdtWriter {
         for (const entry of entries) {
           orJournal?.before(map, [entry.key, ...this.#or.keysHoldingTags(map, entry.tombstones)]);
           const change = this.#or.mergeEntry(map, entry);
+          for (const key of change.touched) orKeys.add(key);
           const newest = change.added.map((r) => r.timestamp).reduce<Timestamp | undefined>(
             (max, t) => (max === undefined || compareTimestamps(t, max) > 0 ? t : max),
             undefined,
@@ -211,7 +219,8 @@ export class CrdtWriter {
       throw err;
     }
     const events: MapEvents[] = messages.length > 0 ? [{ map, tree: "or", messages }] : [];
-    return { outcomes: [], events, changes: [], queued: this.#outbox ? queued.length : 0, journal };
+    const keys = [...orKeys].map((key) => ({ map, key }));
+    return { outcomes: [], events, changes: [], orKeys: keys, queued: this.#outbox ? queued.length : 0, journal };
   }
 }
 

@@ -157,6 +157,66 @@ export class OrStore {
   }
 }
 
+/** Rows read per statement by scanOrValues. */
+const SCAN_PAGE_ROWS = 500;
+
+/**
+ * Visits every OR-Map key of `map` that holds records, with its values oldest first (by timestamp, then tag), a page
+ * of rows per statement; a key whose rows span two pages is visited once, whole.
+ */
+export function scanOrValues(sql: SqlPort, map: string, visit: (key: string, values: unknown[]) => void): void {
+  let key = "";
+  let tag = "";
+  let current: { key: string; records: ORMapRecord[] } | undefined;
+  const flush = () => {
+    if (current && current.records.length > 0) visit(current.key, valuesOf(current.records));
+  };
+  for (;;) {
+    const rows = sql.exec(
+      `SELECT key, tag, value, millis, counter, node, ttl_ms FROM or_record WHERE map = ? AND (key, tag) > (?, ?)
+       ORDER BY key, tag LIMIT ?`,
+      map,
+      key,
+      tag,
+      SCAN_PAGE_ROWS,
+    );
+    for (const row of rows) {
+      const rowKey = String(row.key);
+      if (current?.key !== rowKey) {
+        flush();
+        current = { key: rowKey, records: [] };
+      }
+      current.records.push(toRecord(row));
+    }
+    const last = rows.at(-1);
+    if (!last || rows.length < SCAN_PAGE_ROWS) break;
+    key = String(last.key);
+    tag = String(last.tag);
+  }
+  flush();
+}
+
+/** The values of `keys` that hold OR-Map records, oldest first; keys without records are left out. */
+export function readOrValues(sql: SqlPort, map: string, keys: readonly string[]): Map<string, unknown[]> {
+  const records = new Map<string, ORMapRecord[]>();
+  if (keys.length === 0) return new Map();
+  for (const row of sql.exec(
+    `SELECT key, tag, value, millis, counter, node, ttl_ms FROM or_record WHERE map = ? AND key IN ${JSON_LIST}`,
+    map,
+    JSON.stringify(keys),
+  )) {
+    push(records, String(row.key), toRecord(row));
+  }
+  return new Map([...records].map(([key, list]) => [key, valuesOf(list)]));
+}
+
+/** A key's values in the order the journal reports them: oldest add first (timestamp, then tag). */
+function valuesOf(records: readonly ORMapRecord[]): unknown[] {
+  return [...records]
+    .sort((a, b) => compareTimestamps(a.timestamp, b.timestamp) || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0))
+    .map((r) => r.value);
+}
+
 function toRecord(row: SqlRow): ORMapRecord {
   const record: ORMapRecord = {
     value: row.value instanceof Uint8Array ? decodeValue(row.value) : null,

@@ -4,7 +4,7 @@ import { partitionOf, parseShardConfig } from "../../core/placement.ts";
 import type { SearchOptions } from "../../core/protocol/shared.ts";
 import { SHARDED_MAP, SHARDED_MAP_SHARDS } from "../support/e2e-config.ts";
 import { clientPool, uniqueName } from "../support/e2e-context.ts";
-import { lwwPut, lwwRemove, type MessageOf, type TestClient } from "../support/ws-client.ts";
+import { lwwPut, lwwRemove, orAdd, orRemove, type MessageOf, type TestClient } from "../support/ws-client.ts";
 
 const clients = clientPool();
 const hlc = new HLC("searcher");
@@ -191,5 +191,23 @@ describe("full-text search", () => {
     await client.write(keys.map((key) => lwwRemove(SHARDED_MAP, key, hlc.now())));
 
     for (const key of keys) await waitForUpdate(client, sub, key, "LEAVE");
+  });
+
+  it("searches an OR-Map: each key's values are one document, and a removed tag's value stops matching", async () => {
+    const map = uniqueName("or-search");
+    const client = await clients.authed({ map });
+    const record = (value: unknown, tag: string) => ({ value, timestamp: hlc.now(), tag });
+    await client.write([
+      orAdd(map, "post-1", record("edge computing", "t1")),
+      orAdd(map, "post-1", record({ note: "durable objects" }, "t2")),
+      orAdd(map, "post-2", record("sqlite", "t3")),
+    ]);
+
+    const before = await search(client, map, "durable");
+    await client.write([orRemove(map, "post-1", "t2")]);
+    const after = await search(client, map, "durable");
+
+    expect(before.payload.results.map((r) => [r.key, r.value])).toEqual([["post-1", ["edge computing", { note: "durable objects" }]]]);
+    expect(after.payload.results).toEqual([]);
   });
 });
