@@ -22,6 +22,7 @@ import type { PredicateNode } from "../core/protocol/shared.ts";
 import type { OrStore } from "./writes/or-store.ts";
 import type { QueryService } from "./queries/query-service.ts";
 import type { SearchResult, SearchService } from "./search/search-service.ts";
+import type { TermStats } from "./search/term-stats.ts";
 import type { SearchOptions } from "../core/protocol/shared.ts";
 import type { SqlPort } from "./storage/sql-port.ts";
 
@@ -256,11 +257,22 @@ export class OwnerService implements OwnerApi {
     this.#queries.unsubscribe(request);
   }
 
-  async search(request: { map: string; query: string; options: SearchOptions }): Promise<SearchResult[]> {
+  async searchStats(request: { map: string; query: string }): Promise<TermStats> {
+    return this.#search?.termStats(request) ?? { docs: 0, length: 0, df: {} };
+  }
+
+  async search(request: { map: string; query: string; options: SearchOptions; stats?: TermStats | undefined }): Promise<SearchResult[]> {
     return this.#search?.search(request) ?? [];
   }
 
-  async searchSubscribe(request: { map: string; subscriptionId: string; query: string; options: SearchOptions; subscriber: ConnectionRef }): Promise<SearchResult[]> {
+  async searchSubscribe(request: {
+    map: string;
+    subscriptionId: string;
+    query: string;
+    options: SearchOptions;
+    stats?: TermStats | undefined;
+    subscriber: ConnectionRef;
+  }): Promise<SearchResult[]> {
     return this.#search?.subscribe(request) ?? [];
   }
 

@@ -7,6 +7,7 @@ import type { QueryAnswer } from "./queries/query-answer.ts";
 import type { QueryEvent } from "./delivery/query-events.ts";
 import type { SearchOptions } from "../core/protocol/shared.ts";
 import type { SearchResult } from "./search/search-service.ts";
+import type { TermStats } from "./search/term-stats.ts";
 import { isPeerGoneError } from "../core/errors.ts";
 import { principalOf, readConnectionState, type Connection, type ConnectionState } from "./session/connection.ts";
 import type { DeliverySocket } from "./session/home-delivery.ts";
@@ -152,10 +153,13 @@ export class Partition extends DurableObject<PartitionEnv> {
   ownerQueryUnsubscribe(request: { queryId: string; subscriber: ConnectionRef }): Promise<void> {
     return this.#get().owner.queryUnsubscribe(request);
   }
-  ownerSearch(request: { map: string; query: string; options: SearchOptions }): Promise<SearchResult[]> {
+  ownerSearchStats(request: { map: string; query: string }): Promise<TermStats> {
+    return this.#get().owner.searchStats(request);
+  }
+  ownerSearch(request: { map: string; query: string; options: SearchOptions; stats?: TermStats | undefined }): Promise<SearchResult[]> {
     return this.#get().owner.search(request);
   }
-  ownerSearchSubscribe(request: { map: string; subscriptionId: string; query: string; options: SearchOptions; subscriber: ConnectionRef }): Promise<SearchResult[]> {
+  ownerSearchSubscribe(request: Parameters<OwnerApi["searchSubscribe"]>[0]): Promise<SearchResult[]> {
     return this.#get().owner.searchSubscribe(request);
   }
   ownerSearchUnsubscribe(request: { subscriptionId: string; subscriber: ConnectionRef }): Promise<void> {
@@ -273,6 +277,7 @@ export class Partition extends DurableObject<PartitionEnv> {
       querySubscribe: (r) => stub.ownerQuerySubscribe(r),
       queryUnsubscribe: (r) => stub.ownerQueryUnsubscribe(r),
       queryRead: (r) => stub.ownerQueryRead(r),
+      searchStats: (r) => stub.ownerSearchStats(r),
       search: (r) => stub.ownerSearch(r),
       searchSubscribe: (r) => stub.ownerSearchSubscribe(r),
       searchUnsubscribe: (r) => stub.ownerSearchUnsubscribe(r),

@@ -4,24 +4,36 @@ import { ConnectionSubscriptions } from "../delivery/connection-subscriptions.ts
 import type { ConnectionRef } from "../delivery/event-fanout.ts";
 import { byScore, SEARCH_DEFAULT_LIMIT, type SearchResult } from "./search-service.ts";
 import type { SqlPort } from "../storage/sql-port.ts";
+import { mergeTermStats, type TermStats } from "./term-stats.ts";
 
 type Reply = (message: unknown) => void;
 type SearchRequest = { mapName: string; query: string; options?: SearchOptions | undefined };
 
 /** What search asks of the owners of a map's shards. */
 export interface SearchOwner {
-  /** Full-text search of this owner's part of the map: best first, `minScore` and `limit` applied. */
-  search(request: { map: string; query: string; options: SearchOptions }): Promise<SearchResult[]>;
+  /** This owner's index statistics of the query's terms (a sharded map is scored with the sum of its shards'). */
+  searchStats(request: { map: string; query: string }): Promise<TermStats>;
+  /** Full-text search of this owner's part of the map: best first, `minScore` and `limit` applied, scored with `stats`. */
+  search(request: { map: string; query: string; options: SearchOptions; stats?: TermStats | undefined }): Promise<SearchResult[]>;
   /** Registers a search subscription (its results become its current set) and answers those results. */
-  searchSubscribe(request: { map: string; subscriptionId: string; query: string; options: SearchOptions; subscriber: ConnectionRef }): Promise<SearchResult[]>;
+  searchSubscribe(request: {
+    map: string;
+    subscriptionId: string;
+    query: string;
+    options: SearchOptions;
+    stats?: TermStats | undefined;
+    subscriber: ConnectionRef;
+  }): Promise<SearchResult[]>;
   searchUnsubscribe(request: { subscriptionId: string; subscriber: ConnectionRef }): Promise<void>;
 }
 
 /**
  * Home role, full-text search (PROTOCOL.md §11.4, Part A 8): asks the map's owner (every shard of a sharded map, in
  * parallel), merges by descending score and applies `limit`. Each connection's subscriptions are kept in SQLite
- * (conn_search) so SEARCH_UNSUB and the connection's close reach the owners. On a sharded map each shard keeps its
- * own best `limit` as the subscription's set, so a key cut by the merge may later get UPDATE rather than ENTER.
+ * (conn_search) so SEARCH_UNSUB and the connection's close reach the owners. A sharded map is scored as one index:
+ * the shards' term statistics are gathered first and every shard scores with their sum (term-stats.ts); a live
+ * subscription keeps the sums of when it subscribed. On a sharded map each shard keeps its own best `limit` as the
+ * subscription's set, so a key cut by the merge may later get UPDATE rather than ENTER.
  */
 export class SearchCoordinator {
   readonly #owners: (partition: number) => SearchOwner;
@@ -41,7 +53,9 @@ export class SearchCoordinator {
   async search(request: SearchRequest & { requestId: string }, reply: Reply, visible?: (hit: SearchResult) => boolean): Promise<void> {
     const { requestId, mapName: map, query } = request;
     const options = request.options ?? {};
-    const answers = await Promise.all(partitionsOfMap(this.#shards(), map).map((p) => this.#owners(p).search({ map, query, options })));
+    const partitions = partitionsOfMap(this.#shards(), map);
+    const stats = await this.#wholeStats(partitions, map, query);
+    const answers = await Promise.all(partitions.map((p) => this.#owners(p).search({ map, query, options, stats })));
     reply(response(requestId, visible === undefined ? answers : answers.map((hits) => hits.filter(visible)), options));
   }
 
@@ -53,8 +67,10 @@ export class SearchCoordinator {
     if (typeof previous === "string" && previous !== map) await this.#unsubscribeAt(previous, conn, subscriptionId);
     this.#subs.remember(conn, subscriptionId, map);
     const subscriber = { home: this.#home, conn };
+    const partitions = partitionsOfMap(this.#shards(), map);
+    const stats = await this.#wholeStats(partitions, map, query);
     const answers = await Promise.all(
-      partitionsOfMap(this.#shards(), map).map((p) => this.#owners(p).searchSubscribe({ map, subscriptionId, query, options, subscriber })),
+      partitions.map((p) => this.#owners(p).searchSubscribe({ map, subscriptionId, query, options, stats, subscriber })),
     );
     reply(response(subscriptionId, answers, options));
   }
@@ -68,6 +84,12 @@ export class SearchCoordinator {
   /** The connection closed: forgets its searches here; answers the owners of the maps it searched (connection-close.ts). */
   forgetConnection(conn: string): number[] {
     return this.#subs.forgetConnection(conn).flatMap((map) => (map === null ? [] : partitionsOfMap(this.#shards(), map)));
+  }
+
+  /** A sharded map's term statistics, summed over its shards; undefined for a map in one partition (its own are whole). */
+  async #wholeStats(partitions: readonly number[], map: string, query: string): Promise<TermStats | undefined> {
+    if (partitions.length < 2) return undefined;
+    return mergeTermStats(await Promise.all(partitions.map((p) => this.#owners(p).searchStats({ map, query }))));
   }
 
   async #unsubscribeAt(map: string, conn: string, subscriptionId: string): Promise<void> {

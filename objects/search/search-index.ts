@@ -2,6 +2,7 @@ import MiniSearch, { type SearchOptions } from "minisearch";
 import { SEARCH_INDEX_BUDGET_BYTES } from "../../core/limits.ts";
 import { matchesClause, parseSearchQuery, type SearchClause } from "./search-query.ts";
 import { documentText, processTerm, termsOf, tokenize } from "./search-terms.ts";
+import { BM25, rescoreTerm, type TermStats } from "./term-stats.ts";
 import { readLiveValues, scanLiveValues } from "../writes/lww-store.ts";
 import { readOrValues, scanOrValues } from "../writes/or-store.ts";
 import type { SqlPort } from "../storage/sql-port.ts";
@@ -26,6 +27,9 @@ interface MapIndex {
   /** Estimated bytes of each indexed document, to keep the total estimate in step with updates. */
   docs: Map<string, number>;
   bytes: number;
+  /** Each document's length as minisearch counts it (distinct tokens), and their sum: for whole-map statistics. */
+  lengths: Map<string, number>;
+  length: number;
 }
 
 function newMiniSearch(): MiniSearch<{ id: string; text: string }> {
@@ -33,7 +37,7 @@ function newMiniSearch(): MiniSearch<{ id: string; text: string }> {
     fields: [FIELD],
     tokenize,
     processTerm,
-    searchOptions: { combineWith: "OR", prefix: false, fuzzy: false, bm25: { k: 1.2, b: 0.75, d: 0.5 } },
+    searchOptions: { combineWith: "OR", prefix: false, fuzzy: false, bm25: { ...BM25 } },
   });
 }
 
@@ -76,9 +80,10 @@ export class SearchIndexes {
    * BM25+ hits of `query` (search-query.ts syntax) in `map`, best first; `only` restricts the hits to those keys.
    * The positive clauses' terms are OR-ed in one minisearch query (so scores are minisearch's own); hits then keep
    * only documents that hold every required clause (or, with none required, any clause) and no excluded one. Phrases
-   * are checked against the stored values of the documents that hold all their terms.
+   * are checked against the stored values of the documents that hold all their terms. With `stats` (a sharded
+   * map's whole statistics, see term-stats.ts) the hits are scored as one index over the whole map would score them.
    */
-  search(map: string, query: string, only?: ReadonlySet<string>): SearchHit[] {
+  search(map: string, query: string, only?: ReadonlySet<string>, stats?: TermStats): SearchHit[] {
     const clauses = parseSearchQuery(query);
     const positive = clauses.filter((c) => c.occur !== "mustNot");
     if (positive.length === 0) return [];
@@ -87,6 +92,7 @@ export class SearchIndexes {
     const terms = [...new Set(positive.flatMap((c) => c.terms))];
     const found = index.search.search({ combineWith: "OR", queries: terms }, options);
     const hits = found.map((r) => ({ key: String(r.id), score: r.score, matchedTerms: [...r.queryTerms] }));
+    if (stats) this.#rescore(index, terms, hits, stats);
     const excluded = this.#excluded(map, index, clauses.filter((c) => c.occur === "mustNot"), options);
     const required = positive.filter((c) => c.occur === "must");
     const wanted = required.length > 0 ? required : positive;
@@ -100,6 +106,33 @@ export class SearchIndexes {
     const kept = phrases.length === 0 ? candidates : this.#withPhrases(map, candidates, wanted, required.length > 0);
     this.#trim();
     return kept;
+  }
+
+  /** This index's statistics of the positive terms of `query` (search-query.ts syntax); an empty map gives zeros. */
+  termStats(map: string, query: string): TermStats {
+    const terms = [...new Set(parseSearchQuery(query).filter((c) => c.occur !== "mustNot").flatMap((c) => c.terms))];
+    const index = this.#use(map);
+    const stats = this.#statsOf(index, terms);
+    this.#trim();
+    return stats;
+  }
+
+  #statsOf(index: MapIndex, terms: readonly string[]): TermStats {
+    const df: Record<string, number> = {};
+    for (const term of terms) df[term] = index.search.search({ queries: [term] }).length;
+    return { docs: index.search.documentCount, length: index.length, df };
+  }
+
+  /** Replaces each hit's score by the whole map's (minisearch's quality factor, the matched term count, included). */
+  #rescore(index: MapIndex, terms: readonly string[], hits: SearchHit[], global: TermStats): void {
+    const local = this.#statsOf(index, terms);
+    const perTerm = new Map(terms.map((term) => [term, new Map(index.search.search({ queries: [term] }).map((r) => [String(r.id), r.score]))]));
+    for (const hit of hits) {
+      const length = index.lengths.get(hit.key) ?? 0;
+      let score = 0;
+      for (const term of hit.matchedTerms) score += rescoreTerm(perTerm.get(term)?.get(hit.key) ?? 0, term, length, local, global);
+      hit.score = score * (hit.matchedTerms.length || 1);
+    }
   }
 
   /** Keys of documents (among those `options` lets through) that match any excluded clause. */
@@ -171,7 +204,7 @@ export class SearchIndexes {
 
   #build(map: string): MapIndex {
     this.builds++;
-    const index: MapIndex = { search: newMiniSearch(), docs: new Map(), bytes: BYTES_PER_INDEX };
+    const index: MapIndex = { search: newMiniSearch(), docs: new Map(), bytes: BYTES_PER_INDEX, lengths: new Map(), length: 0 };
     scanLiveValues(this.#sql, map, (key, value) => this.#add(index, key, value, false));
     // An OR-Map key is one document: its values, oldest first (a map is LWW or OR in practice; LWW wins a clash).
     scanOrValues(this.#sql, map, (key, values) => {
@@ -184,6 +217,9 @@ export class SearchIndexes {
     const text = documentText(value);
     if (text === "") return;
     index.search.add({ id: key, text });
+    const length = new Set(tokenize(text)).size;
+    index.lengths.set(key, length);
+    index.length += length;
     const size = text.length * BYTES_PER_CHAR + key.length * 2 + BYTES_PER_DOC;
     index.docs.set(key, size);
     index.bytes += size;
@@ -195,6 +231,8 @@ export class SearchIndexes {
     if (size === undefined) return;
     index.search.discard(key);
     index.docs.delete(key);
+    index.length -= index.lengths.get(key) ?? 0;
+    index.lengths.delete(key);
     index.bytes -= size;
     this.#bytes -= size;
   }

@@ -7,6 +7,7 @@ import type { ConnectionRef } from "../delivery/event-fanout.ts";
 import { HomeDeliveries, type DeliverEachToHome } from "../delivery/home-deliveries.ts";
 import type { SearchHit, SearchIndexes } from "./search-index.ts";
 import { documentText, termsOf } from "./search-terms.ts";
+import { termStatsSchema, type TermStats } from "./term-stats.ts";
 import { bulkInsert, JSON_LIST, type SqlPort } from "../storage/sql-port.ts";
 
 /** SEARCH's default `limit` (PROTOCOL.md §11.4). */
@@ -30,6 +31,8 @@ interface Subscription {
   subscriptionId: string;
   query: string;
   options: SearchOptions;
+  /** A sharded map's whole term statistics when it subscribed: live updates are scored with them. */
+  stats: TermStats | undefined;
 }
 
 /**
@@ -54,11 +57,19 @@ export class SearchService {
     this.#deliver = deps.deliver;
   }
 
-  /** This owner's best results for `query`: score descending, `minScore` and `limit` applied. */
-  search(request: { map: string; query: string; options?: SearchOptions | undefined }): SearchResult[] {
+  /** This index's statistics of the terms of `query`, for a sharded map's whole-map scoring (term-stats.ts). */
+  termStats(request: { map: string; query: string }): TermStats {
+    return this.#indexes.termStats(request.map, request.query);
+  }
+
+  /**
+   * This owner's best results for `query`: score descending, `minScore` and `limit` applied; scored with `stats`
+   * (a sharded map's whole statistics) when given.
+   */
+  search(request: { map: string; query: string; options?: SearchOptions | undefined; stats?: TermStats | undefined }): SearchResult[] {
     const { map, query } = request;
     const options = request.options ?? {};
-    const hits = this.#indexes.search(map, query);
+    const hits = this.#indexes.search(map, query, undefined, request.stats);
     const boosted = hasBoost(options) ? hits.slice(0, MAX_BOOST_CANDIDATES) : hits;
     const values = hasBoost(options) ? this.#values(map, boosted.map((h) => h.key)) : undefined;
     if (values) for (const hit of boosted) hit.score *= boostOf(options, values.get(hit.key), hit.matchedTerms);
@@ -72,11 +83,18 @@ export class SearchService {
   }
 
   /** SEARCH_SUB: registers (or replaces) a subscription; its results become its current set. */
-  subscribe(request: { map: string; subscriptionId: string; query: string; options?: SearchOptions | undefined; subscriber: ConnectionRef }): SearchResult[] {
-    const { map, subscriptionId, query } = request;
+  subscribe(request: {
+    map: string;
+    subscriptionId: string;
+    query: string;
+    options?: SearchOptions | undefined;
+    stats?: TermStats | undefined;
+    subscriber: ConnectionRef;
+  }): SearchResult[] {
+    const { map, subscriptionId, query, stats } = request;
     const { home, conn } = request.subscriber;
     const options = request.options ?? {};
-    const results = this.search({ map, query, options });
+    const results = this.search({ map, query, options, stats });
     this.#sql.transaction(() => {
       this.#remove(home, conn, subscriptionId);
       this.#sql.exec(
@@ -86,7 +104,7 @@ export class SearchService {
         subscriptionId,
         map,
         query,
-        encodeValue(options),
+        encodeValue(stats ? { ...options, termStats: stats } : options),
       );
       bulkInsert(this.#sql, "search_match (home, conn, sub_id, key)", results.map((r) => [home, conn, subscriptionId, r.key]));
     });
@@ -164,7 +182,7 @@ export class SearchService {
     const live = new Set(keys.filter((key) => latest.get(key) !== null));
     const scored = new Map<string, SearchHit>();
     if (live.size > 0) {
-      for (const hit of this.#indexes.search(map, sub.query, live)) {
+      for (const hit of this.#indexes.search(map, sub.query, live, sub.stats)) {
         hit.score *= boostOf(sub.options, latest.get(hit.key), hit.matchedTerms);
         if (hit.score > 0 && hit.score >= (sub.options.minScore ?? 0)) scored.set(hit.key, hit);
       }
@@ -217,15 +235,28 @@ export class SearchService {
       subs = [];
       for (const row of this.#sql.exec("SELECT home, conn, sub_id, query, options FROM search_sub WHERE map = ?", map)) {
         if (!(row.options instanceof Uint8Array)) continue;
-        const parsed = searchOptionsSchema.safeParse(decodeValue(row.options));
+        const stored = decodeValue(row.options);
+        const parsed = searchOptionsSchema.safeParse(stored);
         if (!parsed.success) continue;
-        subs.push({ home: Number(row.home), conn: String(row.conn), subscriptionId: String(row.sub_id), query: String(row.query), options: parsed.data });
+        const stats = isMap(stored) ? termStatsSchema.safeParse(stored.termStats) : undefined;
+        subs.push({
+          home: Number(row.home),
+          conn: String(row.conn),
+          subscriptionId: String(row.sub_id),
+          query: String(row.query),
+          options: parsed.data,
+          stats: stats?.success ? stats.data : undefined,
+        });
       }
       if (this.#cache.size >= MAX_CACHED_MAPS) this.#cache.clear();
       this.#cache.set(map, subs);
     }
     return subs;
   }
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Score descending, then key, so equal scores come in a stable order. */

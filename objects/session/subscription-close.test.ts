@@ -17,7 +17,8 @@ function setup() {
   const drops: string[] = [];
   const owners = (partition: number) =>
     ({
-      querySubscribe: async () => [],
+      querySubscribe: async () => ({ kind: "entries", entries: [] }),
+      searchStats: async () => ({ docs: 0, length: 0, df: {} }),
       searchSubscribe: async () => [],
       dropConnection: async (r: { home: number; conn: string }) => void drops.push(`p${partition} ${r.home}/${r.conn}`),
     }) as unknown as OwnerApi;
