@@ -239,7 +239,7 @@ function compareValues(a: Exclude<SortValue, null>, b: Exclude<SortValue, null>)
  * cursor (the last position of a page) splits the results exactly.
  */
 export function comparePositions(sort: SortSpec | undefined, a: SortPosition, b: SortPosition): number {
-  const directions = sortKeysOf(sort).map((k) => k.direction);
+  const directions = directionsOf(sort);
   for (let i = 0; i < directions.length; i++) {
     const va = a.values[i] ?? null;
     const vb = b.values[i] ?? null;
@@ -249,6 +249,15 @@ export function comparePositions(sort: SortSpec | undefined, a: SortPosition, b:
     if (order !== 0) return directions[i] === "desc" ? -order : order;
   }
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+/** The directions of a sort, cached per sort object (a query's sort is compared many times while it is read). */
+const directionCache = new WeakMap<object, ("asc" | "desc")[]>();
+function directionsOf(sort: SortSpec | undefined): ("asc" | "desc")[] {
+  if (sort === undefined) return [];
+  let directions = directionCache.get(sort);
+  if (!directions) directionCache.set(sort, (directions = sortKeysOf(sort).map((k) => k.direction)));
+  return directions;
 }
 
 /** A comparator of entries in the order of `sort` (see {@link comparePositions}). */

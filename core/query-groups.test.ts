@@ -87,4 +87,13 @@ describe("grouped queries", () => {
     expect(isGroupedQuery({ aggregations: [] })).toBe(true);
     expect(isGroupedQuery({})).toBe(false);
   });
+
+  it("gives long group values a short bucket id that still tells groups apart", () => {
+    const spec: GroupSpec = { groupBy: ["v"], aggregations: [] };
+    const long = "x".repeat(5000);
+    const entries = groupEntries(spec, groupValues(spec, [{ v: long }, { v: `${long}y` }, { v: long }]));
+    expect(entries.map((e) => (e.value as { __count: number }).__count)).toEqual([2, 1]);
+    for (const e of entries) expect(e.key.length).toBeLessThan(64);
+    expect(new Set(entries.map((e) => e.key)).size).toBe(2);
+  });
 });

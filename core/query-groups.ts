@@ -1,6 +1,7 @@
 // GROUP BY and aggregations (PROTOCOL-NEXT.md §4.3): partial aggregates that each shard computes over its own
 // records, merged at the home into one result row per group. Runtime-free.
 import { z } from "zod";
+import { fnv1a } from "./hash.ts";
 import { isValueMap, type QueryEntry } from "./predicate.ts";
 import type { Aggregation, Query } from "./protocol/shared.ts";
 
@@ -65,11 +66,20 @@ function typedToken(value: unknown): unknown {
   return ["j", value];
 }
 
+/** Longest bucket id spelled out; longer group values get a hashed id, so the id stays a valid record key. */
+const MAX_SPELLED_ID_LENGTH = 256;
+
 /** The group values of a record value and their bucket id. */
 export function groupOf(spec: GroupSpec, value: unknown): { id: string; values: unknown[] } {
   const map = isValueMap(value) ? value : {};
   const values = spec.groupBy.map((field) => (Object.hasOwn(map, field) ? (map[field] ?? null) : null));
-  return { id: JSON.stringify(values.map(typedToken)), values };
+  const spelled = JSON.stringify(values.map(typedToken));
+  if (spelled.length <= MAX_SPELLED_ID_LENGTH) return { id: spelled, values };
+  // 64 bits of two FNV-1a passes (forwards and over the reversed text) and the length: ids of distinct groups
+  // collide with negligible odds (merging them would be wrong, so a collision is not merely cosmetic).
+  const reversed = [...spelled].reverse().join("");
+  const hex = (n: number) => n.toString(16).padStart(8, "0");
+  return { id: `#${hex(fnv1a(spelled))}${hex(fnv1a(reversed))}-${spelled.length}`, values };
 }
 
 function emptyStats(): FieldStats {
