@@ -230,4 +230,20 @@ describe("QueryService", () => {
 
     expect(events.map((e) => e.events[0]?.changes)).toEqual([[{ key: "k", value: { age: 30 } }], [{ key: "k", value: null }]]);
   });
+
+  it("leaves records whose TTL ran out out of answers, as the client hides them", async () => {
+    const { sql, queries } = setup();
+    const merkle = new MerkleStore(sql);
+    const writer = new CrdtWriter({ sql, lww: new LwwStore(sql, merkle), or: new OrStore(sql, merkle), merkle, hlc: new HLC("edge-p1", { clock: () => 1_000 }) });
+    const now = Date.now();
+    const put = (key: string, ttlMs: number | undefined) =>
+      writer.apply([{ index: 0, type: "PUT", map: "m", key, record: { value: { n: 1 }, timestamp: { millis: now - 10_000, counter: 0, nodeId: "a" }, ...(ttlMs ? { ttlMs } : {}) } }]);
+    put("expired", 5_000);
+    put("fresh", 60_000);
+    put("forever", undefined);
+
+    const answer = queries.read({ map: "m", query: {} });
+
+    expect(answer.kind === "entries" && answer.entries.map((e) => e.key).sort()).toEqual(["forever", "fresh"]);
+  });
 });

@@ -40,14 +40,24 @@ export class QueryService {
   readonly #deliver: DeliverEachToHome;
   readonly #deliverEvents: DeliverQueryEvents;
   readonly #partition: number;
+  readonly #clock: () => number;
   readonly #cache = new Map<string, Subscription[]>();
 
-  constructor(deps: { sql: SqlPort; interest: InterestRegistry; deliver: DeliverEachToHome; deliverEvents?: DeliverQueryEvents; partition?: number }) {
+  constructor(deps: {
+    sql: SqlPort;
+    interest: InterestRegistry;
+    deliver: DeliverEachToHome;
+    deliverEvents?: DeliverQueryEvents;
+    partition?: number;
+    /** Wall-clock millis: records whose TTL ran out are left out of answers, as the client hides them. */
+    clock?: () => number;
+  }) {
     this.#sql = deps.sql;
     this.#interest = deps.interest;
     this.#deliver = deps.deliver;
     this.#deliverEvents = deps.deliverEvents ?? (async () => []);
     this.#partition = deps.partition ?? 0;
+    this.#clock = deps.clock ?? Date.now;
   }
 
   /** Registers (or replaces) a subscription and answers this owner's matching records, in query order, or its groups. */
@@ -88,7 +98,7 @@ export class QueryService {
       const groups = new Map<string, GroupPartial>();
       scanLiveValues(this.#sql, map, (key, value) => {
         if (matchesQuery(query, value, key)) addToGroups(spec, groups, value);
-      });
+      }, { nowMs: this.#clock() });
       return { kind: "groups", groups: [...groups.values()] };
     }
     const after = query.cursor === undefined ? undefined : decodeCursor(query.sort, query.cursor);
@@ -96,7 +106,7 @@ export class QueryService {
     const top = new TopEntries({ sort: query.sort, limit, after });
     scanLiveValues(this.#sql, map, (key, value) => {
       if (matchesQuery(query, value, key)) top.offer({ key, value });
-    });
+    }, { nowMs: this.#clock() });
     return { kind: "entries", entries: top.entries() };
   }
 

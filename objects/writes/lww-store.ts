@@ -31,19 +31,25 @@ export interface LwwApplied {
 /** Rows read per statement by scanLiveValues, so a large map is never held in memory whole. */
 const SCAN_PAGE_ROWS = 500;
 
-/** Visits every live (non-tombstoned) value of `map` in (leaf, key) order, a page of rows per statement. */
-export function scanLiveValues(sql: SqlPort, map: string, visit: (key: string, value: unknown) => void): void {
+/**
+ * Visits every live (non-tombstoned) value of `map` in (leaf, key) order, a page of rows per statement. With `nowMs`,
+ * records whose TTL ran out before it are left out too, as readers hide them (core/lww-map.ts `isExpired`).
+ */
+export function scanLiveValues(sql: SqlPort, map: string, visit: (key: string, value: unknown) => void, options: { nowMs?: number } = {}): void {
+  const unexpired = options.nowMs === undefined ? "" : " AND (ttl_ms IS NULL OR ttl_ms = 0 OR millis + ttl_ms >= ?)";
+  const ttlBinding = options.nowMs === undefined ? [] : [options.nowMs];
   let leaf = -1;
   let key = "";
   for (;;) {
     // The row-value comparison lets SQLite seek to the page's start in the primary key; the equivalent
     // `leaf > ? OR (leaf = ? AND key > ?)` made every page scan from the map's first row (quadratic in its size).
     const rows = sql.exec(
-      `SELECT leaf, key, value FROM lww_record WHERE map = ? AND (leaf, key) > (?, ?) AND value IS NOT NULL
+      `SELECT leaf, key, value FROM lww_record WHERE map = ? AND (leaf, key) > (?, ?) AND value IS NOT NULL${unexpired}
        ORDER BY leaf, key LIMIT ?`,
       map,
       leaf,
       key,
+      ...ttlBinding,
       SCAN_PAGE_ROWS,
     );
     for (const row of rows) {
