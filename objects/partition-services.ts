@@ -99,12 +99,15 @@ export function createPartitionServices(deps: {
     policies: deps.policySnapshot ? new PolicyCache({ fetch: deps.policySnapshot }) : OPEN_POLICIES,
     adminSubjects: parseAdminSubjects(settings.TOPGUN_ADMIN_SUBJECTS),
   });
+  // The home's live queries (built below); owners' query events and the outbound guard reach them through this.
+  let homeQueries: QueryCoordinator | undefined;
   const homeDelivery = new HomeDelivery({
     socketsOf: deps.socketsOf,
     guard: new OutboundGuard({
       access,
       queries: new ConnectionSubscriptions(sql, { name: "conn_query", id: "query_id" }),
       searches: new ConnectionSubscriptions(sql, { name: "conn_search", id: "sub_id" }),
+      isDerivedQuery: (conn, queryId) => homeQueries?.isDerived(conn, queryId) ?? false,
     }),
   });
   // LWW leaf sums reach merkle_leaf on the alarm, soon after a write: see merkle-store.ts.
@@ -123,7 +126,6 @@ export function createPartitionServices(deps: {
       : deps.homes(home).homeDeliverEach({ deliveries });
   const fanout = new EventFanout(interest, deliver);
   // Grouped and windowed query changes go to the subscriber's home coordinator: here, or by one call to it.
-  let homeQueries: QueryCoordinator | undefined;
   const queryService = new QueryService({
     sql,
     interest,

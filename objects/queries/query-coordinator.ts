@@ -78,7 +78,7 @@ export class QueryCoordinator {
     this.#subs.remember(conn, queryId, map);
     const stored: StoredQuery = { ...query, ...(fields ? { fields } : {}) };
     const mode = queryModeOf(stored);
-    if (mode !== "plain") this.#sql.exec("INSERT OR REPLACE INTO query_view (conn, query_id, map, query) VALUES (?, ?, ?, ?)", conn, queryId, map, encodeValue(stored));
+    if (mode !== "plain" || fields !== undefined) this.#sql.exec("INSERT OR REPLACE INTO query_view (conn, query_id, map, query) VALUES (?, ?, ?, ?)", conn, queryId, map, encodeValue(stored));
     const subscriber = { home: this.#home, conn };
     const partitions = partitionsOfMap(this.#shards(), map);
     const answers = await Promise.all(partitions.map((p) => this.#owners(p).querySubscribe({ map, queryId, query, fields, subscriber })));
@@ -94,6 +94,12 @@ export class QueryCoordinator {
     if (mode === "window") this.#windows.seed(conn, queryId, stored, cut.results);
     const results = cut.results.map((e) => ({ key: e.key, value: projectValue(e.value, fields) }));
     reply({ type: "QUERY_RESP", payload: { queryId, ...cut, results } });
+  }
+
+  /** True for a grouped or projected subscription: its updates carry group rows or partial values, not records. */
+  isDerived(conn: string, queryId: string): boolean {
+    const view = this.#viewOf(conn, queryId);
+    return view !== undefined && (view.query.fields !== undefined || queryModeOf(view.query) === "groups");
   }
 
   /** QUERY_UNSUB: drops the subscription at its owners; no reply. */

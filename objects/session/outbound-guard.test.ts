@@ -48,4 +48,12 @@ describe("mayReceive", () => {
     expect(mayReceive(record({ ownerId: "alice" }, true), accessOf(own))).toBe("without-value");
     expect(mayReceive(record({ ownerId: "alice" }, true), accessOf({ kind: "none" }))).toBe("no");
   });
+
+  it("lets a grouped or projected query's update through with any read access: it carries no record to check", () => {
+    const update = { type: "QUERY_UPDATE", payload: { queryId: "q1", key: "[[\"s\",\"open\"]]", value: { status: "open", __count: 2 }, changeType: "UPDATE" } };
+    const exposure = exposureOf(update, maps, (queryId) => queryId === "q1");
+    expect(exposure).toEqual({ kind: "derived", resource: "todos" });
+    expect(mayReceive(exposure, accessOf(own))).toBe("yes");
+    expect(mayReceive(exposure, accessOf({ kind: "none" }))).toBe("no");
+  });
 });

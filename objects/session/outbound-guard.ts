@@ -7,6 +7,7 @@ import type { ConnectionSubscriptions } from "../delivery/connection-subscriptio
 /** What a live frame pushed by an owner exposes: a resource read whole, or one record of a map. */
 export type OutboundExposure =
   | { kind: "whole"; resource: string }
+  | { kind: "derived"; resource: string }
   | { kind: "record"; resource: string; key: string; value: unknown; leave: boolean }
   | { kind: "none" };
 
@@ -17,7 +18,11 @@ const text = (value: unknown): string | undefined => (typeof value === "string" 
  * Classifies a frame an owner pushes to a connection: the map, topic or counter it reveals, and for query updates
  * the record. Subscriptions name their map only at the home (`mapOf`); an unknown one is treated as a whole-map read.
  */
-export function exposureOf(message: unknown, mapOf: (kind: "query" | "search", id: string) => string | undefined): OutboundExposure {
+export function exposureOf(
+  message: unknown,
+  mapOf: (kind: "query" | "search", id: string) => string | undefined,
+  isDerivedQuery: (queryId: string) => boolean = () => false,
+): OutboundExposure {
   if (!isRecord(message)) return { kind: "none" };
   const payload = isRecord(message.payload) ? message.payload : {};
   switch (message.type) {
@@ -26,9 +31,13 @@ export function exposureOf(message: unknown, mapOf: (kind: "query" | "search", i
       return map === undefined ? { kind: "none" } : { kind: "whole", resource: map };
     }
     case "QUERY_UPDATE": {
-      const map = mapOf("query", text(payload.queryId) ?? "");
+      const queryId = text(payload.queryId) ?? "";
+      const map = mapOf("query", queryId);
       const key = text(payload.key);
       if (map === undefined || key === undefined) return { kind: "none" };
+      // A group row or a projected value is not a record the condition can be evaluated on; the query was
+      // restricted to the readable records when it was subscribed.
+      if (isDerivedQuery(queryId)) return { kind: "derived", resource: map };
       return { kind: "record", resource: map, key, value: payload.value, leave: payload.changeType === "LEAVE" };
     }
     case "SEARCH_UPDATE": {
@@ -61,6 +70,7 @@ export function mayReceive(exposure: OutboundExposure, accessOf: AccessOf): "yes
   if (exposure.kind === "none") return "yes";
   const access = accessOf({ action: "read", resource: exposure.resource });
   if (exposure.kind === "whole") return access.kind === "all" ? "yes" : "no";
+  if (exposure.kind === "derived") return access.kind === "none" ? "no" : "yes";
   if (permits(access, exposure.value, exposure.key)) return "yes";
   return exposure.leave && access.kind !== "none" ? "without-value" : "no";
 }
@@ -74,11 +84,19 @@ export class OutboundGuard {
   readonly #access: AccessGuard;
   readonly #queries: ConnectionSubscriptions;
   readonly #searches: ConnectionSubscriptions;
+  readonly #isDerivedQuery: (conn: string, queryId: string) => boolean;
 
-  constructor(deps: { access: AccessGuard; queries: ConnectionSubscriptions; searches: ConnectionSubscriptions }) {
+  constructor(deps: {
+    access: AccessGuard;
+    queries: ConnectionSubscriptions;
+    searches: ConnectionSubscriptions;
+    /** True for a grouped or projected query, whose updates carry no whole record. */
+    isDerivedQuery?: (conn: string, queryId: string) => boolean;
+  }) {
     this.#access = deps.access;
     this.#queries = deps.queries;
     this.#searches = deps.searches;
+    this.#isDerivedQuery = deps.isDerivedQuery ?? (() => false);
   }
 
   async permitted(conn: string, principal: Principal, frames: readonly Uint8Array[]): Promise<readonly Uint8Array[]> {
@@ -91,7 +109,7 @@ export class OutboundGuard {
     const out: Uint8Array[] = [];
     for (const frame of frames) {
       const message = decodeMessage(frame);
-      const verdict = mayReceive(exposureOf(message, mapOf), accessOf);
+      const verdict = mayReceive(exposureOf(message, mapOf, (queryId) => this.#isDerivedQuery(conn, queryId)), accessOf);
       if (verdict === "yes") out.push(frame);
       else if (verdict === "without-value" && isRecord(message) && isRecord(message.payload)) {
         out.push(encodeMessage({ ...message, payload: { ...message.payload, value: null } }));
