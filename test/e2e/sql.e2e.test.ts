@@ -112,7 +112,7 @@ describe("client.sql", () => {
   describe("on a server with TOPGUN_SQL=off", () => {
     let server: RunningServer;
     beforeAll(async () => {
-      server = await startServer({ noAuth: true, sql: "off" });
+      server = await startServer({ noAuth: true, settings: { TOPGUN_SQL: "off" } });
     });
     afterAll(async () => {
       await server?.stop();

@@ -14,8 +14,6 @@ export interface ServerOptions {
   noAuth?: boolean;
   /** TOPGUN_SHARDED_MAPS, e.g. "name:16,other:4". */
   shardedMaps?: string;
-  /** TOPGUN_SQL, e.g. "off". */
-  sql?: string;
   /**
    * Persisted Durable Object storage. When absent, a fresh temporary directory that stop() deletes; pass a
    * directory to keep the data across a stop and a new start (restart tests).
@@ -100,7 +98,6 @@ function serverEnv(port: number, stateDir: string, options: ServerOptions): Node
   if (options.jwtSecret !== undefined) env.JWT_SECRET = options.jwtSecret;
   if (options.noAuth) env.TOPGUN_NO_AUTH = "1";
   if (options.shardedMaps !== undefined) env.TOPGUN_SHARDED_MAPS = options.shardedMaps;
-  if (options.sql !== undefined) env.TOPGUN_SQL = options.sql;
   if (options.databaseUrl !== undefined) env.DATABASE_URL = options.databaseUrl;
   return env;
 }
