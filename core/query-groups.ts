@@ -1,6 +1,5 @@
 // GROUP BY and aggregations (PROTOCOL-NEXT.md §4.3): partial aggregates that each shard computes over its own
 // records, merged at the home into one result row per group. Runtime-free.
-import { z } from "zod";
 import { fnv1a } from "./hash.ts";
 import { isValueMap, type QueryEntry } from "./predicate.ts";
 import type { Aggregation, Query } from "./protocol/shared.ts";
@@ -28,16 +27,6 @@ export interface GroupPartial {
   count: number;
   stats: Record<string, FieldStats>;
 }
-
-const fieldStatsSchema = z.object({ n: z.number(), sum: z.number(), min: z.number().nullable(), max: z.number().nullable() });
-
-/** A partial as stored or sent between partitions. */
-export const groupPartialSchema = z.object({
-  id: z.string(),
-  values: z.array(z.unknown()),
-  count: z.number(),
-  stats: z.record(z.string(), fieldStatsSchema),
-});
 
 /** True when a query asks for group rows instead of records. */
 export function isGroupedQuery(query: Pick<Query, "groupBy" | "aggregations">): boolean {

@@ -41,6 +41,10 @@ const samples: Record<ServerMessageType, Record<string, unknown>> = {
     payload: { queryId: "q-1", results: [{ key: "t1", value: record.value }], nextCursor: "c1", hasMore: true, cursorStatus: "valid" },
   },
   QUERY_UPDATE: { type: "QUERY_UPDATE", payload: { queryId: "q-1", key: "t1", value: null, changeType: "LEAVE" } },
+  SQL_QUERY_RESP: {
+    type: "SQL_QUERY_RESP",
+    payload: { queryId: "sql-1", columns: ["_key", "n"], rows: [["a", 1]], error: "unsupported SQL: JOIN", code: "UNSUPPORTED" },
+  },
   SEARCH_RESP: {
     type: "SEARCH_RESP",
     payload: { requestId: "s-1", results: [{ key: "a1", value: null, score: 1.5, matchedTerms: ["edge"] }], totalCount: 1, error: "e" },

@@ -137,11 +137,22 @@ export const serverMessageGuards: GuardTable = {
       nextCursor: optional(isString),
       hasMore: optional(isBoolean),
       cursorStatus: optional(oneOf("valid", "expired", "invalid", "none")),
+      merkleRootHash: optional(isNumber),
     }),
   }),
   QUERY_UPDATE: objectOf({
     type: oneOf("QUERY_UPDATE"),
     payload: objectOf({ queryId: isString, key: isString, value: isAnything, changeType: isChangeType }),
+  }),
+  SQL_QUERY_RESP: objectOf({
+    type: oneOf("SQL_QUERY_RESP"),
+    payload: objectOf({
+      queryId: isString,
+      columns: arrayOf(isString),
+      rows: arrayOf(arrayOf(isAnything)),
+      error: optional(isString),
+      code: optional(isString),
+    }),
   }),
   SEARCH_RESP: objectOf({
     type: oneOf("SEARCH_RESP"),

@@ -1,6 +1,7 @@
 import { decodeValue, encodeMessage, encodeValue } from "../../core/codec.ts";
 import { compareEntries, type QueryEntry } from "../../core/predicate.ts";
-import { groupEntries, groupPartialSchema, groupSpecOf, mergeGroups, type GroupPartial } from "../../core/query-groups.ts";
+import { z } from "zod";
+import { groupEntries, groupSpecOf, mergeGroups, type GroupPartial } from "../../core/query-groups.ts";
 import { projectValue } from "../../core/query-projection.ts";
 import { bulkInsert, type SqlPort } from "../storage/sql-port.ts";
 import type { StoredQuery } from "./query-answer.ts";
@@ -84,6 +85,16 @@ function diffRows(queryId: string, query: StoredQuery, before: QueryEntry[], aft
     .map((e) => frame(e.key, projectValue(e.value, query.fields), "UPDATE"));
   return [...leaves, ...enters, ...updates];
 }
+
+const fieldStatsSchema = z.object({ n: z.number(), sum: z.number(), min: z.number().nullable(), max: z.number().nullable() });
+
+/** A partial as #store writes it. */
+const groupPartialSchema = z.object({
+  id: z.string(),
+  values: z.array(z.unknown()),
+  count: z.number(),
+  stats: z.record(z.string(), fieldStatsSchema),
+});
 
 /** A stored partial read back, or undefined when the row does not hold one. */
 function toPartial(value: unknown): GroupPartial | undefined {
