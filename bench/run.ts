@@ -10,30 +10,53 @@ import { queryLatency, topicLatency } from "./live-latency.ts";
 import { queryCost } from "./queries.ts";
 import { syncCost } from "./sync.ts";
 import { WRITE_SETTINGS, throughput } from "./writes.ts";
+import { echoCeiling, shareOf } from "./echo-ceiling.ts";
 import { writeThroughCost } from "./write-through.ts";
 import { accessCost } from "./access-cost.ts";
 import { HTTP_SETTINGS, httpThroughput } from "./http.ts";
 
 const SHARDED_MAP = "bench-sharded";
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
-/** BENCH_ONLY=writes,sync runs only those parts (writes, sync, live, queries, writeThrough, access, bundles, coldStart) and records nothing. */
+const SUSTAINED_MS = Number(process.env.BENCH_SUSTAINED_SECONDS ?? 60) * 1000;
+/** BENCH_ONLY=writes,sync runs only those parts (ceiling, writes, sustained, sync, live, writeThrough) and records nothing. */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : undefined;
 const part = <T>(name: string, run: () => Promise<T>): Promise<T | undefined> =>
   !ONLY || ONLY.has(name) ? run() : Promise.resolve(undefined);
 
+/** A write throughput with its share of the echo ceiling (same connection count). */
+function withShare<T extends { opsPerSecond: number }>(result: T, ceiling: number | undefined): T & { shareOfCeilingPercent?: number } {
+  return ceiling ? { ...result, shareOfCeilingPercent: shareOf(result.opsPerSecond, ceiling) } : result;
+}
+
+/** Ops of the last 10 s of a run against its first 10 s, in percent. */
+function lastVsFirst(perSecond: readonly number[]): number {
+  const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+  const whole = perSecond.slice(0, Math.floor(SUSTAINED_MS / 1000));
+  return Math.round((1000 * sum(whole.slice(-10))) / Math.max(1, sum(whole.slice(0, 10)))) / 10;
+}
+
 async function main() {
+  // The ceiling first, before the real server starts, so the two never share the CPU.
+  const ceiling = await part("ceiling", () => echoCeiling(DURATION_MS));
+  const one = ceiling?.oneConnection.opsPerSecond;
+  const ten = ceiling?.tenConnections.opsPerSecond;
   const server = await startServer({ noAuth: true, shardedMaps: `${SHARDED_MAP}:271` });
   const stamp = Date.now();
   try {
     const results = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "unknown", node: process.version },
-      settings: { durationMs: DURATION_MS, ...WRITE_SETTINGS },
+      settings: { durationMs: DURATION_MS, sustainedMs: SUSTAINED_MS, ...WRITE_SETTINGS },
+      echoCeiling: ceiling,
       writes: await part("writes", async () => ({
-        oneConnection: await throughput(server.wsUrl, 1, () => `bench-one-${stamp}`, DURATION_MS),
-        tenConnectionsMapEach: await throughput(server.wsUrl, 10, (i) => `bench-ten-${i}-${stamp}`, DURATION_MS),
-        tenConnectionsSharded271: await throughput(server.wsUrl, 10, () => SHARDED_MAP, DURATION_MS),
+        oneConnection: withShare(await throughput(server.wsUrl, 1, () => `bench-one-${stamp}`, DURATION_MS), one),
+        tenConnectionsMapEach: withShare(await throughput(server.wsUrl, 10, (i) => `bench-ten-${i}-${stamp}`, DURATION_MS), ten),
+        tenConnectionsSharded271: withShare(await throughput(server.wsUrl, 10, () => SHARDED_MAP, DURATION_MS), ten),
       })),
+      sustained: await part("sustained", async () => {
+        const run = withShare(await throughput(server.wsUrl, 10, (i) => `bench-long-${i}-${stamp}`, SUSTAINED_MS), ten);
+        return { ...run, lastTenSecondsVsFirstPercent: lastVsFirst(run.perSecond) };
+      }),
       sync: await part("sync", () => syncCost(server.wsUrl)),
       liveQueries: await part("live", () => queryLatency(server.wsUrl)),
       topics: await part("live", () => topicLatency(server.wsUrl)),

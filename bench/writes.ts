@@ -1,9 +1,11 @@
-import { round } from "./measure.ts";
+import { percentiles, round } from "./measure.ts";
 import { BenchSocket } from "./bench-socket.ts";
 
 const BATCH = 100;
 const WINDOW = 4; // batches in flight per connection
-export const WRITE_SETTINGS = { batch: BATCH, window: WINDOW };
+/** Keys per map the batches pick from at random (the issue's load: 20,000). */
+const KEY_SPACE = 20_000;
+export const WRITE_SETTINGS = { batch: BATCH, window: WINDOW, keySpace: KEY_SPACE };
 
 let nodeCounter = 0;
 function batchOf(map: string, prefix: string, keySpace: number, id: number) {
@@ -23,13 +25,16 @@ function batchOf(map: string, prefix: string, keySpace: number, id: number) {
   return { type: "OP_BATCH", payload: { ops } };
 }
 
-/** Acknowledged ops/s of `connections` sockets each keeping WINDOW OP_BATCHes of 100 random keys in flight. */
+/**
+ * Acknowledged ops/s of `connections` sockets each keeping WINDOW OP_BATCHes of 100 random keys (of `keySpace` per
+ * map) in flight; with the batch latency (send → its OP_ACK) and the acknowledged ops of every second.
+ */
 export async function throughput(
   wsUrl: (p: Record<string, string>) => string,
   connections: number,
   mapOf: (i: number) => string,
   durationMs: number,
-  token?: string,
+  keySpace = KEY_SPACE,
 ) {
   const sockets = await Promise.all(
     Array.from({ length: connections }, (_, i) => BenchSocket.open(wsUrl({ map: mapOf(i), clientId: `bench-${i}` }), token)),
@@ -37,15 +42,20 @@ export async function throughput(
   let acked = 0;
   const end = Date.now() + durationMs;
   const started = Date.now();
+  const latencies: number[] = [];
+  const perSecond: number[] = [];
   await Promise.all(
     sockets.map(
       (socket, i) =>
         new Promise<void>((resolve) => {
           let inFlight = 0;
           let id = 0;
+          // A connection's OP_ACKs come in the order of its batches.
+          const sentAt: number[] = [];
           const pump = () => {
             while (inFlight < WINDOW && Date.now() < end) {
-              socket.send(batchOf(mapOf(i), `k${i}-`, 100_000, id++));
+              sentAt.push(performance.now());
+              socket.send(batchOf(mapOf(i), `k${i}-`, keySpace, id++));
               inFlight++;
             }
             if (inFlight === 0) resolve();
@@ -54,6 +64,9 @@ export async function throughput(
             if (message.type !== "OP_ACK") return;
             inFlight--;
             acked += BATCH;
+            latencies.push(performance.now() - (sentAt.shift() ?? 0));
+            const second = Math.floor((Date.now() - started) / 1000);
+            perSecond[second] = (perSecond[second] ?? 0) + BATCH;
             pump();
           });
           pump();
@@ -62,6 +75,13 @@ export async function throughput(
   );
   const seconds = (Date.now() - started) / 1000;
   for (const socket of sockets) socket.close();
-  return { connections, ops: acked, seconds: round(seconds), opsPerSecond: Math.round(acked / seconds) };
+  return {
+    connections,
+    ops: acked,
+    seconds: round(seconds),
+    opsPerSecond: Math.round(acked / seconds),
+    batchMs: percentiles(latencies),
+    perSecond: Array.from(perSecond, (n) => n ?? 0),
+  };
 }
 
