@@ -61,18 +61,13 @@ export interface Services {
   persistence: Persistence | undefined;
   /** Leaf sums (the alarm brings their merkle_leaf rows up to date). */
   merkle: MerkleStore;
-  /** Home role: frames owners push to this home's connections. */
-  homeDelivery: HomeDelivery;
-  /** Home role for HTTP callers: `POST /sync` and `/v1`, through the same dispatch as a socket. */
-  http: { sync: HttpSync; api: HttpApi };
-  /** Counters for `/metrics` (in memory). */
-  metrics: PartitionMetrics;
-  /** Home role of live queries: owners send it the changes of grouped and windowed queries. */
-  queries: QueryCoordinator;
+  /** LWW records (the alarm compacts their write log into lww_record). */
+  lww: LwwStore;
 }
 
-/** How soon after a write the alarm writes the LWW leaf sums that are behind. */
+/** How soon after a write the alarm writes the LWW leaf sums that are behind and compacts the LWW write log. */
 const MERKLE_CHECKPOINT_DELAY_MS = 2_000;
+const LWW_COMPACTION_DELAY_MS = 2_000;
 
 /** Builds a partition's services; runs on the first event after construction or wake, never in the constructor. */
 export function createPartitionServices(deps: {
@@ -114,7 +109,13 @@ export function createPartitionServices(deps: {
   const merkle = new MerkleStore(sql, () => {
     schedule(Date.now() + MERKLE_CHECKPOINT_DELAY_MS).catch((err: unknown) => console.error("[owner] scheduling the Merkle checkpoint failed", err));
   });
-  const lww = new LwwStore(sql, merkle);
+  const lww = new LwwStore(sql, merkle, {
+    onDirty: () => {
+      schedule(Date.now() + LWW_COMPACTION_DELAY_MS).catch((err: unknown) => console.error("[owner] scheduling the LWW compaction failed", err));
+    },
+  });
+  // A write log left by the previous run of this object reaches lww_record before anything reads it.
+  lww.recover();
   const or = new OrStore(sql, merkle);
   const interest = new InterestRegistry(sql);
   // Frames for connections of a home: delivered here when this partition is the home, else by one call to it.
@@ -128,6 +129,7 @@ export function createPartitionServices(deps: {
   // Grouped and windowed query changes go to the subscriber's home coordinator: here, or by one call to it.
   const queryService = new QueryService({
     sql,
+    lww,
     interest,
     deliver: deliverEach,
     partition: id,
@@ -142,7 +144,7 @@ export function createPartitionServices(deps: {
   const searchService = new SearchService({
     sql,
     lww,
-    indexes: new SearchIndexes({ sql }),
+    indexes: new SearchIndexes({ lww }),
     deliver: deliverEach,
   });
   const persistence = settings.HYPERDRIVE ? createPersistence(sql, settings.HYPERDRIVE, namespace, schedule) : undefined;
@@ -205,12 +207,5 @@ export function createPartitionServices(deps: {
     namespaceClaim: settings.TOPGUN_NAMESPACE_CLAIM,
     handlers,
   });
-  const gateway = new HttpGateway({ handlers, home: id });
-  const http = { sync: new HttpSync({ gateway, hlc, deltas: new DeltaReader({ access: handlers.access, owners, shards }) }), api: new HttpApi({ gateway, hlc, access: handlers.access, owners, shards }) };
-  return { owner, session, coordination: coordinationOwner, persistence, merkle, homeDelivery, http, metrics, queries };
-}
-
-/** A switch set to "off", "0", "false" or "no" (any case). */
-function isOff(value: string | undefined): boolean {
-  return value !== undefined && ["off", "0", "false", "no"].includes(value.trim().toLowerCase());
+  return { owner, session, coordination: coordinationOwner, persistence, merkle, lww };
 }

@@ -204,11 +204,15 @@ export class Partition extends DurableObject<PartitionEnv> {
     return this.#get().coordination.dropConnection(request);
   }
 
-  /** Lock expiry, Postgres flush retries and Merkle leaf checkpoints (the alarm is shared: see alarm-schedule.ts). */
+  /**
+   * Lock expiry, Postgres flush retries, LWW write-log compaction and Merkle leaf checkpoints (the alarm is shared:
+   * see alarm-schedule.ts).
+   */
   override async alarm(): Promise<void> {
     const services = this.#get();
     // Each feature runs even when another fails; a failure is rethrown after, so the runtime retries the alarm.
     const results = await Promise.allSettled([
+      Promise.resolve().then(() => services.lww.compact()),
       Promise.resolve().then(() => services.merkle.checkpoint()),
       services.coordination.alarm(),
       services.persistence?.alarm(),

@@ -4,7 +4,8 @@ import type { Timestamp } from "../../core/hlc.ts";
 import type { JournalEventData } from "../../core/protocol/shared.ts";
 import type { ConnectionRef } from "../delivery/event-fanout.ts";
 import { HomeDeliveries, type DeliverEachToHome } from "../delivery/home-deliveries.ts";
-import { bulkInsert, type SqlPort, type SqlRow, type SqlValue } from "../storage/sql-port.ts";
+import { fromHex, toHex } from "../storage/hex.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
 
 /** Events kept per partition (up to TRIM_EVERY more between trims): older ones are trimmed on append (a bounded ring, like TopGun's capacity of 10000). */
 export const JOURNAL_MAX_EVENTS_PER_PARTITION = 10_000;
@@ -15,6 +16,10 @@ export const JOURNAL_MAX_BACKLOG = 1000;
 /** Decimal digits of the partition id at the end of a sequence (271 partitions < 1000). */
 const PARTITION_DIGITS = 3;
 const PARTITION_FACTOR = 10n ** BigInt(PARTITION_DIGITS);
+/** Oldest batch rows a trim looks at (a batch holds up to MAX_BATCH_OPS events; the overflow is TRIM_EVERY or more). */
+const TRIM_BATCHES_READ = 64;
+/** Batch rows a read decodes per statement. */
+const READ_BATCHES_PER_STATEMENT = 16;
 
 export type JournalEventType = "PUT" | "UPDATE" | "DELETE";
 
@@ -80,7 +85,7 @@ export class JournalService {
   readonly #clock: () => number;
   readonly #deliver: DeliverEachToHome;
   #lastTick: number | undefined;
-  /** Rows in journal_event, once read (forgotten when a write's transaction rolls back). */
+  /** Events in journal_batch, once read (forgotten when a write's transaction rolls back). */
   #count: number | undefined;
   /**
    * journal_sub, once read: every publish needs it, and most partitions have no subscriber. Dropped whenever this
@@ -95,44 +100,61 @@ export class JournalService {
     this.#clock = deps.clock ?? Date.now;
   }
 
-  /** Appends events (call inside the write's transaction) and answers them with their sequences. */
+  /**
+   * Appends events (call inside the write's transaction) as one journal_batch row, and answers them with their
+   * sequences; previous values are decoded for the answer only while someone subscribes (the answer feeds `publish`).
+   */
   append(events: readonly NewJournalEvent[]): JournalEventData[] {
     if (events.length === 0) return [];
-    let last = this.#lastTick ?? Number(this.#sql.exec("SELECT COALESCE(MAX(tick), 0) AS tick FROM journal_event")[0]?.tick ?? 0);
-    const before = this.#count ?? Number(this.#sql.exec("SELECT COUNT(*) AS n FROM journal_event")[0]?.n ?? 0);
+    let last = this.#lastTick ?? Number(this.#sql.exec("SELECT COALESCE(MAX(last_tick), 0) AS tick FROM journal_batch")[0]?.tick ?? 0);
+    const before = this.#count ?? Number(this.#sql.exec("SELECT COALESCE(SUM(count), 0) AS n FROM journal_batch")[0]?.n ?? 0);
+    const withPrevious = this.#subscriptions().length > 0;
     const out: JournalEventData[] = [];
-    const rows: SqlValue[][] = [];
+    const rows: unknown[] = [];
     const now = this.#clock() * 1000;
+    let first: number | undefined;
     for (const event of events) {
       const tick = Math.max(last + 1, now);
+      first ??= tick;
       last = tick;
+      const value = event.value === undefined ? null : (event.encodedValue ?? encodeValue(event.value));
+      const previous = event.encodedPreviousValue ?? (event.previousValue === undefined ? null : encodeValue(event.previousValue));
       rows.push([
-        tick, event.map, event.key, event.type,
-        event.value === undefined ? null : (event.encodedValue ?? encodeValue(event.value)),
-        event.previousValue === undefined ? null : (event.encodedPreviousValue ?? encodeValue(event.previousValue)),
+        tick, event.map, event.key, event.type, value && toHex(value), previous && toHex(previous),
         event.timestamp.millis, event.timestamp.counter, event.timestamp.nodeId,
       ]);
-      out.push(toEvent(this.#partition, tick, event));
+      out.push(toEvent(this.#partition, tick, event, withPrevious));
     }
-    // One statement for the batch (a statement costs far more than a row: see bulkInsert).
-    bulkInsert(this.#sql, "journal_event (tick, map, key, type, value, prev, millis, counter, node)", rows);
-    // The ring's bound: the count is read once, then kept; the oldest rows over the bound go by ascending tick
-    // (a scan of the deleted rows only, not of the 10 000 kept).
-    let count = before + events.length;
-    if (count >= JOURNAL_MAX_EVENTS_PER_PARTITION + TRIM_EVERY) {
-      this.#sql.exec(
-        "DELETE FROM journal_event WHERE tick IN (SELECT tick FROM journal_event ORDER BY tick LIMIT ?)",
-        count - JOURNAL_MAX_EVENTS_PER_PARTITION,
-      );
-      count = JOURNAL_MAX_EVENTS_PER_PARTITION;
-    }
-    this.#count = count;
+    // One row for the batch: a row costs far more than its bytes (measured: ~9 µs per appended event row).
+    this.#sql.exec(
+      "INSERT INTO journal_batch (first_tick, last_tick, count, events) VALUES (?, ?, ?, ?)",
+      first ?? last, last, events.length, JSON.stringify(rows),
+    );
+    this.#count = this.#trim(before + events.length);
     // Only after the statements ran: a rolled-back transaction throws before this, and ticks stay increasing anyway.
     this.#lastTick = last;
     return out;
   }
 
-  /** A write's transaction rolled back: the kept row count may be off, so it is read again. */
+  /**
+   * The ring's bound: once TRIM_EVERY events over it, drops the oldest batches while at least the bound's worth of
+   * events stays (reads the few oldest batch rows, not the events). Answers the events kept.
+   */
+  #trim(count: number): number {
+    if (count < JOURNAL_MAX_EVENTS_PER_PARTITION + TRIM_EVERY) return count;
+    let kept = count;
+    let upTo: number | undefined;
+    for (const row of this.#sql.exec("SELECT first_tick, count FROM journal_batch ORDER BY first_tick LIMIT ?", TRIM_BATCHES_READ)) {
+      const n = Number(row.count);
+      if (kept - n < JOURNAL_MAX_EVENTS_PER_PARTITION) break;
+      kept -= n;
+      upTo = Number(row.first_tick);
+    }
+    if (upTo !== undefined) this.#sql.exec("DELETE FROM journal_batch WHERE first_tick <= ?", upTo);
+    return kept;
+  }
+
+  /** A write's transaction rolled back: the kept event count may be off, so it is read again. */
   forget(): void {
     this.#count = undefined;
   }
@@ -141,10 +163,26 @@ export class JournalService {
   read(request: { fromSequence: string; limit: number; map?: string | undefined }): JournalEventData[] {
     const { tick, partition } = parseSequence(request.fromSequence);
     const minTick = this.#partition >= partition ? tick : tick + 1;
-    const rows = request.map === undefined
-      ? this.#sql.exec("SELECT * FROM journal_event WHERE tick >= ? ORDER BY tick LIMIT ?", minTick, request.limit)
-      : this.#sql.exec("SELECT * FROM journal_event WHERE map = ? AND tick >= ? ORDER BY tick LIMIT ?", request.map, minTick, request.limit);
-    return rows.map((row) => rowToEvent(this.#partition, row));
+    const out: JournalEventData[] = [];
+    // From the batch holding minTick (the last one starting at or before it), in tick order.
+    let from = Number(this.#sql.exec("SELECT COALESCE(MAX(first_tick), 0) AS tick FROM journal_batch WHERE first_tick <= ?", minTick)[0]?.tick ?? 0);
+    while (out.length < request.limit) {
+      const rows = this.#sql.exec(
+        "SELECT first_tick, events FROM journal_batch WHERE first_tick >= ? ORDER BY first_tick LIMIT ?",
+        from,
+        READ_BATCHES_PER_STATEMENT,
+      );
+      for (const row of rows) {
+        for (const event of eventsOf(row.events)) {
+          if (event.tick < minTick || (request.map !== undefined && event.map !== request.map)) continue;
+          if (out.length < request.limit) out.push(toEvent(this.#partition, event.tick, event, true));
+        }
+      }
+      const last = rows.at(-1);
+      if (!last || rows.length < READ_BATCHES_PER_STATEMENT) break;
+      from = Number(last.first_tick) + 1;
+    }
+    return out;
   }
 
   /** Registers (or replaces) a subscription; answers the backlog from `fromSequence` (when given) atomically with it. */
@@ -203,7 +241,7 @@ export class JournalService {
   }
 }
 
-function toEvent(partition: number, tick: number, event: NewJournalEvent): JournalEventData {
+function toEvent(partition: number, tick: number, event: NewJournalEvent, withPrevious: boolean): JournalEventData {
   const out: JournalEventData = {
     sequence: formatSequence(tick, partition),
     type: event.type,
@@ -214,17 +252,30 @@ function toEvent(partition: number, tick: number, event: NewJournalEvent): Journ
   };
   if (event.value !== undefined) out.value = event.value;
   if (event.previousValue !== undefined) out.previousValue = event.previousValue;
+  else if (withPrevious && event.encodedPreviousValue) out.previousValue = decodeValue(event.encodedPreviousValue);
   return out;
 }
 
-function rowToEvent(partition: number, row: SqlRow): JournalEventData {
-  const event: NewJournalEvent = {
-    type: String(row.type) as JournalEventType,
-    map: String(row.map),
-    key: String(row.key),
-    timestamp: { millis: Number(row.millis), counter: Number(row.counter), nodeId: String(row.node) },
-  };
-  if (row.value instanceof Uint8Array) event.value = decodeValue(row.value);
-  if (row.prev instanceof Uint8Array) event.previousValue = decodeValue(row.prev);
-  return toEvent(partition, Number(row.tick), event);
+/** The events of one journal_batch row (a JSON array written by `append`, or by schema step 10 from older rows). */
+function eventsOf(json: unknown): (NewJournalEvent & { tick: number })[] {
+  if (typeof json !== "string") return [];
+  const parsed: unknown = JSON.parse(json);
+  if (!Array.isArray(parsed)) return [];
+  const out: (NewJournalEvent & { tick: number })[] = [];
+  for (const row of parsed) {
+    if (!Array.isArray(row)) continue;
+    const [tick, map, key, type, value, prev, millis, counter, node] = row;
+    if (typeof tick !== "number" || typeof map !== "string" || typeof key !== "string" || !isEventType(type)) continue;
+    const event: NewJournalEvent & { tick: number } = {
+      tick, type, map, key, timestamp: { millis: Number(millis), counter: Number(counter), nodeId: String(node) },
+    };
+    if (typeof value === "string") event.value = decodeValue(fromHex(value));
+    if (typeof prev === "string") event.encodedPreviousValue = fromHex(prev);
+    out.push(event);
+  }
+  return out;
+}
+
+function isEventType(type: unknown): type is JournalEventType {
+  return type === "PUT" || type === "UPDATE" || type === "DELETE";
 }

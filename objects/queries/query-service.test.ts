@@ -28,6 +28,7 @@ function services(sql: SqlPort, unknown: string[] = []) {
   const events: { home: number; events: QueryEvent[] }[] = [];
   const queries = new QueryService({
     sql,
+    lww,
     interest,
     partition: 1,
     deliver: async (home, deliveries) => {

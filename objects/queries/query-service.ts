@@ -9,7 +9,7 @@ import type { ConnectionRef } from "../delivery/event-fanout.ts";
 import { HomeDeliveries, type DeliverEachToHome } from "../delivery/home-deliveries.ts";
 import type { DeliverQueryEvents, QueryEvent } from "../delivery/query-events.ts";
 import type { InterestRegistry } from "../delivery/interest-registry.ts";
-import { scanLiveValues } from "../writes/lww-store.ts";
+import type { LwwStore } from "../writes/lww-store.ts";
 import { bulkInsert, JSON_LIST, type SqlPort } from "../storage/sql-port.ts";
 import { queryModeOf, storedQuerySchema, type QueryAnswer, type QueryMode, type StoredQuery } from "./query-answer.ts";
 
@@ -38,21 +38,12 @@ export class QueryService {
   readonly #sql: SqlPort;
   readonly #interest: InterestRegistry;
   readonly #deliver: DeliverEachToHome;
-  readonly #deliverEvents: DeliverQueryEvents;
-  readonly #partition: number;
-  readonly #clock: () => number;
+  readonly #lww: Pick<LwwStore, "scanLiveValues">;
   readonly #cache = new Map<string, Subscription[]>();
 
-  constructor(deps: {
-    sql: SqlPort;
-    interest: InterestRegistry;
-    deliver: DeliverEachToHome;
-    deliverEvents?: DeliverQueryEvents;
-    partition?: number;
-    /** Wall-clock millis: records whose TTL ran out are left out of answers, as the client hides them. */
-    clock?: () => number;
-  }) {
+  constructor(deps: { sql: SqlPort; lww: Pick<LwwStore, "scanLiveValues">; interest: InterestRegistry; deliver: DeliverEachToHome }) {
     this.#sql = deps.sql;
+    this.#lww = deps.lww;
     this.#interest = deps.interest;
     this.#deliver = deps.deliver;
     this.#deliverEvents = deps.deliverEvents ?? (async () => []);
@@ -76,11 +67,12 @@ export class QueryService {
         map,
         encodeValue(stored),
       );
-      const result = this.#read(map, request.query, mode === "window" ? 1 : 0);
-      if (mode === "plain" && result.kind === "entries") {
-        bulkInsert(this.#sql, "query_match (home, conn, query_id, key)", result.entries.map((e) => [home, conn, queryId, e.key]));
-      }
-      return result;
+      this.#lww.scanLiveValues(map, (key, value) => {
+        if (matchesQuery(filter, value)) top.offer({ key, value });
+      });
+      const entries = top.entries();
+      bulkInsert(this.#sql, "query_match (home, conn, query_id, key)", entries.map((e) => [home, conn, queryId, e.key]));
+      return entries;
     });
     this.#interest.register(map, "query", home, conn);
     this.#cache.clear();

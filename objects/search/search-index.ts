@@ -2,10 +2,7 @@ import MiniSearch, { type SearchOptions } from "minisearch";
 import { SEARCH_INDEX_BUDGET_BYTES } from "../../core/limits.ts";
 import { matchesClause, parseSearchQuery, type SearchClause } from "./search-query.ts";
 import { documentText, processTerm, termsOf, tokenize } from "./search-terms.ts";
-import { BM25, rescoreTerm, type TermStats } from "./term-stats.ts";
-import { readLiveValues, scanLiveValues } from "../writes/lww-store.ts";
-import { readOrValues, scanOrValues } from "../writes/or-store.ts";
-import type { SqlPort } from "../storage/sql-port.ts";
+import type { LwwStore } from "../writes/lww-store.ts";
 
 /** Estimated bytes per indexed character (term tree + postings) and per document (ids, field lengths). */
 const BYTES_PER_CHAR = 3;
@@ -48,7 +45,7 @@ function newMiniSearch(): MiniSearch<{ id: string; text: string }> {
  * Evicted indexes are rebuilt on demand; an index larger than the whole budget is used once and not kept.
  */
 export class SearchIndexes {
-  readonly #sql: SqlPort;
+  readonly #lww: Pick<LwwStore, "scanLiveValues" | "readLiveValues">;
   readonly #budget: number;
   /** Insertion order is recency: the first entry is the least recently used. */
   readonly #indexes = new Map<string, MapIndex>();
@@ -56,8 +53,8 @@ export class SearchIndexes {
   /** How many indexes were built (for tests and diagnostics). */
   builds = 0;
 
-  constructor(deps: { sql: SqlPort; budgetBytes?: number }) {
-    this.#sql = deps.sql;
+  constructor(deps: { lww: Pick<LwwStore, "scanLiveValues" | "readLiveValues">; budgetBytes?: number }) {
+    this.#lww = deps.lww;
     this.#budget = deps.budgetBytes ?? SEARCH_INDEX_BUDGET_BYTES;
   }
 
@@ -162,13 +159,7 @@ export class SearchIndexes {
 
   /** Visits the index terms, in order, of the live documents of `keys`: read from SQLite a page at a time, never all at once. */
   #visitDocuments(map: string, keys: readonly string[], visit: (key: string, tokens: string[]) => void): void {
-    const seen = new Set<string>();
-    readLiveValues(this.#sql, map, keys, (key, value) => {
-      seen.add(key);
-      visit(key, termsOf(documentText(value)));
-    });
-    const rest = keys.filter((key) => !seen.has(key));
-    for (const [key, values] of readOrValues(this.#sql, map, rest)) visit(key, termsOf(documentText(values)));
+    this.#lww.readLiveValues(map, keys, (key, value) => visit(key, termsOf(documentText(value))));
   }
 
   /** Applies written records (null = tombstone) to the indexes in memory; maps without one are built later from SQLite. */
@@ -204,12 +195,8 @@ export class SearchIndexes {
 
   #build(map: string): MapIndex {
     this.builds++;
-    const index: MapIndex = { search: newMiniSearch(), docs: new Map(), bytes: BYTES_PER_INDEX, lengths: new Map(), length: 0 };
-    scanLiveValues(this.#sql, map, (key, value) => this.#add(index, key, value, false));
-    // An OR-Map key is one document: its values, oldest first (a map is LWW or OR in practice; LWW wins a clash).
-    scanOrValues(this.#sql, map, (key, values) => {
-      if (!index.docs.has(key)) this.#add(index, key, values, false);
-    });
+    const index: MapIndex = { search: newMiniSearch(), docs: new Map(), bytes: BYTES_PER_INDEX };
+    this.#lww.scanLiveValues(map, (key, value) => this.#add(index, key, value, false));
     return index;
   }
 

@@ -117,11 +117,22 @@ const STEPS: readonly string[] = [
   // 8: the journal is a ring of at most ~10 000 events: a read by map scans it by tick instead of keeping a second
   // B-tree per appended and trimmed event (measured: a large part of the journal's cost per write).
   `DROP INDEX IF EXISTS journal_event_map`,
-  // 9: the maps this owner holds and whether the namespace's map directory has heard of each (objects/directory/);
-  // the maps written before this step are taken from the records, to be reported on the next write.
+  // 9: the LWW write log (objects/writes/lww-log.ts): one row per map per batch with its winning records, compacted
+  // into lww_record in key order by the alarm or when it passes its bound; an object replays it when it wakes.
   `
-  CREATE TABLE known_map (map TEXT PRIMARY KEY, reported INTEGER NOT NULL) WITHOUT ROWID;
-  INSERT INTO known_map (map, reported) SELECT map, 0 FROM lww_record GROUP BY map UNION SELECT map, 0 FROM or_key GROUP BY map;
+  CREATE TABLE lww_log (seq INTEGER PRIMARY KEY, map TEXT NOT NULL, records BLOB NOT NULL);
+  `,
+  // 10: the journal keeps one row per appended batch (journal-service.ts): a JSON array of
+  // [tick, map, key, type, value hex, previous value hex, millis, counter, node], so a batch of 100 changes costs one
+  // row instead of 100. Older single-event rows become one-event batches.
+  `
+  CREATE TABLE journal_batch (first_tick INTEGER PRIMARY KEY, last_tick INTEGER NOT NULL, count INTEGER NOT NULL, events TEXT NOT NULL);
+  INSERT INTO journal_batch (first_tick, last_tick, count, events)
+    SELECT tick, tick, 1, json_array(json_array(tick, map, key, type,
+      CASE WHEN value IS NULL THEN NULL ELSE lower(hex(value)) END, CASE WHEN prev IS NULL THEN NULL ELSE lower(hex(prev)) END,
+      millis, counter, node))
+    FROM journal_event;
+  DROP TABLE journal_event
   `,
   // 10: home role of grouped and windowed (limited) live queries: the query, each shard's partial aggregates, and
   // the keys of the top-N window with their sort positions.

@@ -1,3 +1,5 @@
+import { toHex } from "./hex.ts";
+
 /** A value SQLite can bind or return. Blobs come back as Uint8Array whatever the backend. */
 export type SqlValue = string | number | null | Uint8Array;
 export type SqlRow = Record<string, SqlValue>;
@@ -70,11 +72,3 @@ export function bulkInsert(sql: SqlPort, target: string, rows: readonly SqlValue
 
 /** The `IN (...)` operand that lists `values` through one JSON parameter (see bulkInsert). */
 export const JSON_LIST = "(SELECT value FROM json_each(?))";
-
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-
-function toHex(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
-  return out;
-}

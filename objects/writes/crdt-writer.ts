@@ -144,8 +144,9 @@ export class CrdtWriter {
         this.#outbox?.append(queued);
       });
     } catch (err) {
-      // The transaction rolled back: the in-memory leaf sums may hold changes SQLite did not keep.
+      // The transaction rolled back: the in-memory leaf sums and heads may hold changes SQLite did not keep.
       this.#merkle.forget();
+      this.#lww.forget();
       this.#journal?.forget();
       throw err;
     }
@@ -215,6 +216,7 @@ export class CrdtWriter {
       });
     } catch (err) {
       this.#merkle.forget();
+      this.#lww.forget();
       this.#journal?.forget();
       throw err;
     }
@@ -247,7 +249,7 @@ function valueOf(live: LiveValue): unknown {
 
 /**
  * The journal event of an applied LWW write (`encoded`: its value, as stored); updates `live` (the keys' live values)
- * to after the write. Values travel encoded to the journal rows; a previous value is decoded once for the event.
+ * to after the write. Values travel encoded to the journal rows.
  */
 function journalEventOf(op: LwwOwnerOp, encoded: Uint8Array | null, live: Map<string, LiveValue>): NewJournalEvent {
   const id = `${op.map}\u0000${op.key}`;
@@ -263,7 +265,8 @@ function journalEventOf(op: LwwOwnerOp, encoded: Uint8Array | null, live: Map<st
     event.encodedValue = encoded;
   }
   if (before) {
-    event.previousValue = valueOf(before);
+    // Decoded by the journal only when someone subscribes; a value decoded earlier in the batch is passed on.
+    if ("value" in before) event.previousValue = before.value;
     event.encodedPreviousValue = before.encoded;
   }
   if (op.record.value === null || !encoded) live.delete(id);

@@ -1,9 +1,10 @@
-import { decodeValue, encodeValue } from "../../core/codec.ts";
-import type { Timestamp } from "../../core/hlc.ts";
+import { decodeValue } from "../../core/codec.ts";
 import { isNewerRecord, type LWWRecord } from "../../core/lww-map.ts";
 import { leafIndexOf, lwwEntryHash } from "../../core/merkle-tree.ts";
 import type { LeafChange, MerkleStore } from "./merkle-store.ts";
 import { bulkInsert, type SqlPort, type SqlRow, type SqlValue } from "../storage/sql-port.ts";
+import { LwwHeads, type LwwHead } from "./lww-heads.ts";
+import { LwwLog } from "./lww-log.ts";
 
 /** One LWW write: a value, or a tombstone when `record.value` is null. */
 export interface LwwWrite {
@@ -14,13 +15,6 @@ export interface LwwWrite {
   encoded: Uint8Array | null;
 }
 
-interface StoredHead {
-  timestamp: Timestamp;
-  hash: number;
-  /** The stored value, still encoded (null for a tombstone); read only when the caller asked for previous values. */
-  value?: Uint8Array | null;
-}
-
 /** What `apply` answers: per write, whether it won; with `withPrevious`, the encoded live value each key held before. */
 export interface LwwApplied {
   won: boolean[];
@@ -28,70 +22,44 @@ export interface LwwApplied {
   previous: Map<string, Uint8Array>;
 }
 
-/** Rows read per statement by scanLiveValues, so a large map is never held in memory whole. */
+/** Rows read per statement by scans and key lists, so a large map is never held in memory whole. */
 const SCAN_PAGE_ROWS = 500;
 
 /**
- * Visits every live (non-tombstoned) value of `map` in (leaf, key) order, a page of rows per statement. With `nowMs`,
- * records whose TTL ran out before it are left out too, as readers hide them (core/lww-map.ts `isExpired`).
+ * LWW records of the maps this partition owns: merge by HLC (strictly newer wins), tombstones, Merkle sums.
+ *
+ * A batch's winners go to the write log (lww-log.ts: one row per map per batch) in the write's transaction, and
+ * into the in-memory head index (lww-heads.ts) as dirty heads; `compact()` (the alarm, or the write that passes
+ * the log's bound) moves them into lww_record in key order and empties the log in one transaction. Every read
+ * here merges the dirty heads over lww_record, so it sees each acknowledged write at once. After a wake or a
+ * rolled-back transaction, `recover()` compacts what the log holds before anything reads lww_record (the Merkle
+ * sums derived from it included).
  */
-export function scanLiveValues(sql: SqlPort, map: string, visit: (key: string, value: unknown) => void, options: { nowMs?: number } = {}): void {
-  const unexpired = options.nowMs === undefined ? "" : " AND (ttl_ms IS NULL OR ttl_ms = 0 OR millis + ttl_ms >= ?)";
-  const ttlBinding = options.nowMs === undefined ? [] : [options.nowMs];
-  let leaf = -1;
-  let key = "";
-  for (;;) {
-    // The row-value comparison lets SQLite seek to the page's start in the primary key; the equivalent
-    // `leaf > ? OR (leaf = ? AND key > ?)` made every page scan from the map's first row (quadratic in its size).
-    const rows = sql.exec(
-      `SELECT leaf, key, value FROM lww_record WHERE map = ? AND (leaf, key) > (?, ?) AND value IS NOT NULL${unexpired}
-       ORDER BY leaf, key LIMIT ?`,
-      map,
-      leaf,
-      key,
-      ...ttlBinding,
-      SCAN_PAGE_ROWS,
-    );
-    for (const row of rows) {
-      if (row.value instanceof Uint8Array) visit(String(row.key), decodeValue(row.value));
-    }
-    const last = rows.at(-1);
-    if (!last || rows.length < SCAN_PAGE_ROWS) return;
-    leaf = Number(last.leaf);
-    key = String(last.key);
-  }
-}
-
-/** Visits the live values of `keys` in `map` (tombstoned and missing keys skipped), found by primary key. */
-export function readLiveValues(sql: SqlPort, map: string, keys: readonly string[], visit: (key: string, value: unknown) => void): void {
-  for (let i = 0; i < keys.length; i += SCAN_PAGE_ROWS) {
-    const rows = sql.exec(
-      `SELECT r.key, r.value FROM ${LEAF_KEY_LIST} CROSS JOIN lww_record AS r
-       ON r.map = ? AND r.leaf = j.value->>0 AND r.key = j.value->>1 WHERE r.value IS NOT NULL`,
-      leafKeyList(keys.slice(i, i + SCAN_PAGE_ROWS)),
-      map,
-    );
-    for (const row of rows) {
-      if (row.value instanceof Uint8Array) visit(String(row.key), decodeValue(row.value));
-    }
-  }
-}
-
-/** LWW records of the maps this partition owns: merge by HLC (strictly newer wins), tombstones, Merkle sums. */
 export class LwwStore {
   readonly #sql: SqlPort;
   readonly #merkle: MerkleStore;
+  readonly #log: LwwLog;
+  readonly #heads: LwwHeads;
+  readonly #onDirty: () => void;
+  #recovered = false;
+  #announced = false;
 
-  constructor(sql: SqlPort, merkle: MerkleStore) {
+  /** `onDirty` is called when the log gets its first records after a compaction, so one can be scheduled. */
+  constructor(sql: SqlPort, merkle: MerkleStore, options: { onDirty?: () => void; heads?: LwwHeads } = {}) {
     this.#sql = sql;
     this.#merkle = merkle;
+    this.#log = new LwwLog(sql);
+    this.#heads = options.heads ?? new LwwHeads();
+    this.#onDirty = options.onDirty ?? (() => {});
+    merkle.beforeDerive(() => this.compact());
   }
 
   /**
    * Merges `writes` (call inside a transaction); answers, per write, whether it won, and with `withPrevious` the
-   * values the keys held before (read by the same statement that reads the heads the merge needs).
+   * values the keys held before.
    */
   apply(writes: readonly LwwWrite[], withPrevious = false): LwwApplied {
+    this.recover();
     const previous = new Map<string, Uint8Array>();
     const won = new Array<boolean>(writes.length).fill(false);
     const byMap = new Map<string, number[]>();
@@ -103,112 +71,211 @@ export class LwwStore {
     for (const [map, indexes] of byMap) {
       // Load the sums before the records change: a tree that is behind derives its sums from lww_record.
       this.#merkle.sums("lww", map);
-      const heads = this.#readHeads(map, [...new Set(indexes.map((i) => writes[i]!.key))], withPrevious);
+      const heads = this.#headsOf(map, indexes.map((i) => writes[i]!.key));
       if (withPrevious) {
         for (const [key, head] of heads) if (head.value) previous.set(`${map}\u0000${key}`, head.value);
       }
-      const winners = new Map<string, { write: LwwWrite; hash: number }>();
+      const winners = new Map<string, LwwHead>();
       for (const index of indexes) {
         const write = writes[index]!;
-        const current = winners.get(write.key)?.write.record ?? this.#headRecord(heads.get(write.key));
-        if (!isNewerRecord(current, write.record)) continue;
+        const current = winners.get(write.key) ?? heads.get(write.key);
+        if (!isNewerRecord(current ? { value: null, timestamp: current.timestamp } : undefined, write.record)) continue;
         won[index] = true;
-        winners.set(write.key, { write, hash: lwwEntryHash(write.key, write.record.timestamp) });
+        const { timestamp, ttlMs } = write.record;
+        winners.set(write.key, {
+          timestamp,
+          hash: lwwEntryHash(write.key, timestamp),
+          leaf: leafIndexOf(write.key),
+          value: write.encoded,
+          ttlMs: ttlMs ?? null,
+        });
       }
       this.#store(map, winners, heads);
     }
+    if (this.#heads.isOverBound()) this.compact();
     return { won, previous };
+  }
+
+  /**
+   * Moves the write log into lww_record (sorted by its primary key, one statement per ~512 KB) and empties the log,
+   * in one transaction. The alarm calls it soon after writes; a write that passes the log's bound calls it too.
+   */
+  compact(): void {
+    this.recover();
+    if (!this.#heads.hasDirty()) return;
+    try {
+      this.#sql.transaction(() => {
+        const rows: SqlValue[][] = this.#heads.sortedDirty().map(({ map, key, head }) => [
+          map, key, head.value, head.timestamp.millis, head.timestamp.counter, head.timestamp.nodeId, head.ttlMs, head.leaf, head.hash,
+        ]);
+        bulkInsert(
+          this.#sql,
+          "lww_record (map, key, value, millis, counter, node, ttl_ms, leaf, hash)",
+          rows,
+          `ON CONFLICT (map, leaf, key) DO UPDATE SET value = excluded.value, millis = excluded.millis,
+           counter = excluded.counter, node = excluded.node, ttl_ms = excluded.ttl_ms, hash = excluded.hash`,
+        );
+        this.#log.clear();
+      });
+    } catch (err) {
+      this.forget();
+      throw err;
+    }
+    this.#heads.markClean();
+    this.#announced = false;
+  }
+
+  /**
+   * Replays the write log left by an earlier run of this object (or by a rolled-back transaction) and compacts it,
+   * once; every other method calls it first, and the owner calls it on wake before any Merkle sums are derived.
+   */
+  recover(): void {
+    if (this.#recovered) return;
+    this.#recovered = true;
+    try {
+      this.#log.replay((map, key, head) => this.#heads.write(map, key, head));
+    } catch (err) {
+      this.forget();
+      throw err;
+    }
+    this.compact();
+  }
+
+  /**
+   * A transaction that wrote here rolled back: the head index may hold records SQLite did not keep. Forgets it;
+   * the next call replays what the log kept.
+   */
+  forget(): void {
+    this.#heads.clear();
+    this.#recovered = false;
+    this.#announced = false;
+  }
+
+  /** Whether the write log holds records lww_record does not have yet. */
+  hasLog(): boolean {
+    return this.#heads.hasDirty();
   }
 
   /** Records of the leaves first..last (tombstones included), by leaf, for SYNC_RESP_LEAF replies. */
   readLeaves(map: string, first: number, last: number): Map<number, { key: string; record: LWWRecord }[]> {
+    this.recover();
     const byLeaf = new Map<number, { key: string; record: LWWRecord }[]>();
+    const dirty = this.#heads.dirtyOf(map);
+    const add = (leaf: number, key: string, record: LWWRecord) => {
+      const list = byLeaf.get(leaf);
+      if (list) list.push({ key, record });
+      else byLeaf.set(leaf, [{ key, record }]);
+    };
     for (const row of this.#sql.exec(
       "SELECT leaf, key, value, millis, counter, node, ttl_ms FROM lww_record WHERE map = ? AND leaf BETWEEN ? AND ?",
       map,
       first,
       last,
     )) {
-      const leaf = Number(row.leaf);
-      const list = byLeaf.get(leaf) ?? [];
-      list.push({ key: String(row.key), record: toRecord(row) });
-      byLeaf.set(leaf, list);
+      const key = String(row.key);
+      if (!dirty.has(key)) add(Number(row.leaf), key, toRecord(row));
     }
+    for (const [key, { head }] of dirty) if (head.leaf >= first && head.leaf <= last) add(head.leaf, key, recordOf(head));
     return byLeaf;
   }
 
   /** The stored record of each key that has one. */
   readKeys(map: string, keys: readonly string[]): Map<string, LWWRecord> {
-    const rows = this.#sql.exec(
-      `SELECT r.key, r.value, r.millis, r.counter, r.node, r.ttl_ms FROM ${LEAF_KEY_LIST} CROSS JOIN lww_record AS r
-       ON r.map = ? AND r.leaf = j.value->>0 AND r.key = j.value->>1`,
-      leafKeyList(keys),
-      map,
-    );
-    return new Map(rows.map((row) => [String(row.key), toRecord(row)]));
+    const out = new Map<string, LWWRecord>();
+    for (const [key, head] of this.#headsOf(map, keys)) out.set(key, recordOf(head));
+    return out;
+  }
+
+  /** Visits the live values of `keys` in `map` (tombstoned and missing keys skipped), a page of keys at a time. */
+  readLiveValues(map: string, keys: readonly string[], visit: (key: string, value: unknown) => void): void {
+    for (let i = 0; i < keys.length; i += SCAN_PAGE_ROWS) {
+      for (const [key, head] of this.#headsOf(map, keys.slice(i, i + SCAN_PAGE_ROWS))) {
+        if (head.value) visit(key, decodeValue(head.value));
+      }
+    }
   }
 
   /**
-   * The map's records (tombstones included) written after `since` in HLC order (millis, counter, node id), oldest
-   * first, at most `limit`: the changes a `/sync` caller has not seen. Scans the map's rows (no timestamp index).
+   * Visits every live (non-tombstoned) value of `map` in (leaf, key) order, a page of rows per statement, so a large
+   * map is never held in memory whole. A map with records in the write log is compacted first (scans are rare: a
+   * query subscription, a search index build).
    */
-  readSince(map: string, since: Timestamp, limit: number): { key: string; record: LWWRecord }[] {
-    const rows = this.#sql.exec(
-      `SELECT key, value, millis, counter, node, ttl_ms FROM lww_record
-       WHERE map = ? AND (millis > ? OR (millis = ? AND (counter > ? OR (counter = ? AND node > ?))))
-       ORDER BY millis, counter, node LIMIT ?`,
-      map,
-      since.millis,
-      since.millis,
-      since.counter,
-      since.counter,
-      since.nodeId,
-      limit,
-    );
-    return rows.map((row) => ({ key: String(row.key), record: toRecord(row) }));
+  scanLiveValues(map: string, visit: (key: string, value: unknown) => void): void {
+    this.recover();
+    if (this.#heads.dirtyOf(map).size > 0) this.compact();
+    let leaf = -1;
+    let key = "";
+    for (;;) {
+      const rows = this.#sql.exec(
+        `SELECT leaf, key, value FROM lww_record WHERE map = ? AND (leaf > ? OR (leaf = ? AND key > ?)) AND value IS NOT NULL
+         ORDER BY leaf, key LIMIT ?`,
+        map,
+        leaf,
+        leaf,
+        key,
+        SCAN_PAGE_ROWS,
+      );
+      for (const row of rows) {
+        if (row.value instanceof Uint8Array) visit(String(row.key), decodeValue(row.value));
+      }
+      const last = rows.at(-1);
+      if (!last || rows.length < SCAN_PAGE_ROWS) return;
+      leaf = Number(last.leaf);
+      key = String(last.key);
+    }
   }
 
-  #readHeads(map: string, keys: readonly string[], withValues: boolean): Map<string, StoredHead> {
-    const rows = this.#sql.exec(
-      `SELECT r.key, r.millis, r.counter, r.node, r.hash${withValues ? ", r.value" : ""} FROM ${LEAF_KEY_LIST} CROSS JOIN lww_record AS r
-       ON r.map = ? AND r.leaf = j.value->>0 AND r.key = j.value->>1`,
-      leafKeyList(keys),
-      map,
-    );
-    return new Map(
-      rows.map((row): [string, StoredHead] => [
-        String(row.key),
-        {
+  /** The newest record of each of `keys` that has one: from the head index, else lww_record (then remembered). */
+  #headsOf(map: string, keys: readonly string[]): Map<string, LwwHead> {
+    this.recover();
+    const heads = new Map<string, LwwHead>();
+    const missing = new Set<string>();
+    for (const key of keys) {
+      const head = this.#heads.get(map, key);
+      if (head) heads.set(key, head);
+      else missing.add(key);
+    }
+    if (missing.size === 0) return heads;
+    const unique = [...missing];
+    for (let i = 0; i < unique.length; i += SCAN_PAGE_ROWS) {
+      const rows = this.#sql.exec(
+        `SELECT r.key, r.millis, r.counter, r.node, r.hash, r.leaf, r.value, r.ttl_ms FROM ${LEAF_KEY_LIST} CROSS JOIN lww_record AS r
+         ON r.map = ? AND r.leaf = j.value->>0 AND r.key = j.value->>1`,
+        leafKeyList(unique.slice(i, i + SCAN_PAGE_ROWS)),
+        map,
+      );
+      for (const row of rows) {
+        const key = String(row.key);
+        const head: LwwHead = {
           timestamp: { millis: Number(row.millis), counter: Number(row.counter), nodeId: String(row.node) },
           hash: Number(row.hash),
-          ...(withValues ? { value: row.value instanceof Uint8Array ? row.value : null } : {}),
-        },
-      ]),
-    );
-  }
-
-  #headRecord(head: StoredHead | undefined): LWWRecord | undefined {
-    return head ? { value: null, timestamp: head.timestamp } : undefined;
-  }
-
-  #store(map: string, winners: Map<string, { write: LwwWrite; hash: number }>, heads: Map<string, StoredHead>): void {
-    if (winners.size === 0) return;
-    const rows: SqlValue[][] = [];
-    const changes: LeafChange[] = [];
-    for (const [key, { write, hash }] of winners) {
-      const { timestamp, ttlMs } = write.record;
-      const leaf = leafIndexOf(key);
-      rows.push([map, key, write.encoded, timestamp.millis, timestamp.counter, timestamp.nodeId, ttlMs ?? null, leaf, hash]);
-      changes.push({ leaf, oldHash: heads.get(key)?.hash, newHash: hash });
+          leaf: Number(row.leaf),
+          value: row.value instanceof Uint8Array ? row.value : null,
+          ttlMs: typeof row.ttl_ms === "number" ? row.ttl_ms : null,
+        };
+        heads.set(key, head);
+        this.#heads.remember(map, key, head);
+      }
     }
-    bulkInsert(
-      this.#sql,
-      "lww_record (map, key, value, millis, counter, node, ttl_ms, leaf, hash)",
-      rows,
-      `ON CONFLICT (map, leaf, key) DO UPDATE SET value = excluded.value, millis = excluded.millis,
-       counter = excluded.counter, node = excluded.node, ttl_ms = excluded.ttl_ms, hash = excluded.hash`,
-    );
+    return heads;
+  }
+
+  /** Logs the batch's winners in one row and makes them the keys' heads; the Merkle sums follow in memory. */
+  #store(map: string, winners: Map<string, LwwHead>, before: Map<string, LwwHead>): void {
+    if (winners.size === 0) return;
+    const records: { key: string; head: LwwHead }[] = [];
+    const changes: LeafChange[] = [];
+    for (const [key, head] of winners) {
+      records.push({ key, head });
+      changes.push({ leaf: head.leaf, oldHash: before.get(key)?.hash, newHash: head.hash });
+    }
+    this.#log.append(map, records);
+    for (const { key, head } of records) this.#heads.write(map, key, head);
     this.#merkle.apply("lww", map, changes);
+    if (!this.#announced) {
+      this.#announced = true;
+      this.#onDirty();
+    }
   }
 }
 
@@ -217,6 +284,12 @@ const LEAF_KEY_LIST = "json_each(?) AS j";
 
 function leafKeyList(keys: readonly string[]): string {
   return JSON.stringify(keys.map((key) => [leafIndexOf(key), key]));
+}
+
+function recordOf(head: LwwHead): LWWRecord {
+  const record: LWWRecord = { value: head.value ? decodeValue(head.value) : null, timestamp: head.timestamp };
+  if (head.ttlMs !== null) record.ttlMs = head.ttlMs;
+  return record;
 }
 
 function toRecord(row: SqlRow): LWWRecord {
@@ -228,4 +301,3 @@ function toRecord(row: SqlRow): LWWRecord {
   if (typeof row.ttl_ms === "number") record.ttlMs = row.ttl_ms;
   return record;
 }
-

@@ -24,9 +24,11 @@ const batch = (n: number, millis: number): OwnerOp[] =>
     index: i, type: "PUT", map: "m", key: `k${(n * 7 + i * 13) % 200}`, record: { value: i, timestamp: { millis, counter: i, nodeId: "a" } },
   }));
 
-/** The sums a fresh store (a woken object) loads from SQLite. */
+/** The sums a fresh store (a woken object, which replays the LWW write log first) loads from SQLite. */
 const reloaded = (sql: SqlPort) => {
-  const sums = new MerkleStore(sql).sums("lww", "m");
+  const merkle = new MerkleStore(sql);
+  new LwwStore(sql, merkle).recover();
+  const sums = merkle.sums("lww", "m");
   return { sums: [...sums.sums], counts: [...sums.counts] };
 };
 const current = (merkle: MerkleStore) => {

@@ -40,11 +40,20 @@ export class MerkleStore {
   readonly #cache = new Map<string, LeafSums>();
   readonly #behind = new Map<string, Behind>();
   readonly #onBehind: () => void;
+  #beforeDerive: () => void = () => {};
 
   /** `onBehind` is called when an LWW tree falls behind, so a `checkpoint()` can be scheduled. */
   constructor(sql: SqlPort, onBehind: () => void = () => {}) {
     this.#sql = sql;
     this.#onBehind = onBehind;
+  }
+
+  /**
+   * `fn` runs before sums are derived from lww_record, so the records are complete then (the LWW store compacts its
+   * write log there).
+   */
+  beforeDerive(fn: () => void): void {
+    this.#beforeDerive = fn;
   }
 
   sums(kind: TreeKind, map: string): LeafSums {
@@ -54,6 +63,7 @@ export class MerkleStore {
       sums = new LeafSums();
       const code = KIND_CODE[kind];
       const current = kind === "or" || this.#sql.exec("SELECT 1 FROM merkle_current WHERE kind = ? AND map = ?", code, map).length > 0;
+      if (!current) this.#beforeDerive();
       const rows = current
         ? this.#sql.exec("SELECT leaf, hash, count FROM merkle_leaf WHERE kind = ? AND map = ?", code, map)
         : this.#sql.exec(

@@ -38,7 +38,7 @@ function setup(options: { outbox?: (sql: ReturnType<typeof nodeSqlPort>) => Outb
   const owner = new OwnerService({
     sql, writer, lww, or, merkle, interest, hlc, journal,
     fanout: new EventFanout(interest, async () => []),
-    queries: new QueryService({ sql, interest, deliver: async () => [] }),
+    queries: new QueryService({ sql, lww, interest, deliver: async () => [] }),
   });
   let millis = 100;
   const record = (tag: string, value: unknown): ORMapRecord => ({ value, tag, timestamp: { millis: millis++, counter: 0, nodeId: "w" } });

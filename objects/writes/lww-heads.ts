@@ -1,0 +1,160 @@
+import type { Timestamp } from "../../core/hlc.ts";
+
+/** What the write path needs of a key's newest record: its timestamp, Merkle hash and leaf, value and ttl. */
+export interface LwwHead {
+  timestamp: Timestamp;
+  hash: number;
+  leaf: number;
+  /** The value, msgpack-encoded; null for a tombstone. */
+  value: Uint8Array | null;
+  ttlMs: number | null;
+}
+
+/** Estimated bytes of clean heads an object keeps (each object of an isolate shares its 128 MB). */
+export const LWW_HEAD_CACHE_BYTES = 4 * 1024 * 1024;
+/** Uncompacted heads (in the write log) that force a compaction inside the write that passes either bound. */
+export const LWW_LOG_MAX_ENTRIES = 20_000;
+export const LWW_LOG_MAX_BYTES = 4 * 1024 * 1024;
+/** Estimated overhead of one cached head beyond its key and value (map entries, objects, timestamp). */
+const HEAD_OVERHEAD_BYTES = 120;
+
+interface Entry {
+  map: string;
+  key: string;
+  head: LwwHead;
+  /** In the write log, not yet in lww_record: never evicted before a compaction. */
+  dirty: boolean;
+  bytes: number;
+}
+
+/**
+ * The owner's in-memory index of LWW heads: the newest record of recently read or written keys. Dirty heads are
+ * the write log's content (not yet compacted into lww_record) and stay until `markClean`; clean heads equal their
+ * lww_record row and are evicted oldest first beyond `cacheBytes`. So merge decisions need no SQLite read for a
+ * key written or read recently, and reads see the log by looking here first.
+ */
+export class LwwHeads {
+  readonly #entries = new Map<string, Entry>();
+  readonly #dirtyByMap = new Map<string, Map<string, Entry>>();
+  readonly #cacheBytes: number;
+  #cleanBytes = 0;
+  #dirtyBytes = 0;
+  #dirtyCount = 0;
+
+  constructor(cacheBytes = LWW_HEAD_CACHE_BYTES) {
+    this.#cacheBytes = cacheBytes;
+  }
+
+  get(map: string, key: string): LwwHead | undefined {
+    return this.#entries.get(idOf(map, key))?.head;
+  }
+
+  /** A head read from lww_record (clean). A dirty head of the same key is never replaced by an older read. */
+  remember(map: string, key: string, head: LwwHead): void {
+    const id = idOf(map, key);
+    if (this.#entries.get(id)?.dirty) return;
+    this.#put(id, { map, key, head, dirty: false, bytes: bytesOf(key, head) });
+  }
+
+  /** A head just written to the write log (dirty until compacted). */
+  write(map: string, key: string, head: LwwHead): void {
+    const entry: Entry = { map, key, head, dirty: true, bytes: bytesOf(key, head) };
+    this.#put(idOf(map, key), entry);
+    let dirty = this.#dirtyByMap.get(map);
+    if (!dirty) this.#dirtyByMap.set(map, (dirty = new Map()));
+    dirty.set(key, entry);
+  }
+
+  /** The dirty heads of `map` (the write log's content for it). */
+  dirtyOf(map: string): ReadonlyMap<string, { head: LwwHead }> {
+    return this.#dirtyByMap.get(map) ?? EMPTY;
+  }
+
+  hasDirty(): boolean {
+    return this.#dirtyCount > 0;
+  }
+
+  /** Whether the write log passed a bound, so the write that passed it compacts. */
+  isOverBound(): boolean {
+    return this.#dirtyCount > LWW_LOG_MAX_ENTRIES || this.#dirtyBytes > LWW_LOG_MAX_BYTES;
+  }
+
+  /** Every dirty head, sorted by (map, leaf, key): the order of lww_record's primary key, for a compaction. */
+  sortedDirty(): { map: string; key: string; head: LwwHead }[] {
+    const out: { map: string; key: string; head: LwwHead }[] = [];
+    for (const dirty of this.#dirtyByMap.values()) for (const entry of dirty.values()) out.push(entry);
+    return out.sort((a, b) =>
+      a.map < b.map ? -1 : a.map > b.map ? 1 : a.head.leaf - b.head.leaf || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+    );
+  }
+
+  /** After a compaction committed: every dirty head is now its lww_record row; evicts clean heads over the budget. */
+  markClean(): void {
+    for (const dirty of this.#dirtyByMap.values()) {
+      for (const entry of dirty.values()) {
+        entry.dirty = false;
+        this.#cleanBytes += entry.bytes;
+      }
+    }
+    this.#dirtyByMap.clear();
+    this.#dirtyBytes = 0;
+    this.#dirtyCount = 0;
+    this.#evict();
+  }
+
+  /** Forgets everything (a transaction rolled back: memory may hold what SQLite did not keep). */
+  clear(): void {
+    this.#entries.clear();
+    this.#dirtyByMap.clear();
+    this.#cleanBytes = 0;
+    this.#dirtyBytes = 0;
+    this.#dirtyCount = 0;
+  }
+
+  /** Estimated bytes held: clean and dirty. */
+  bytes(): { clean: number; dirty: number; dirtyEntries: number } {
+    return { clean: this.#cleanBytes, dirty: this.#dirtyBytes, dirtyEntries: this.#dirtyCount };
+  }
+
+  #put(id: string, entry: Entry): void {
+    const old = this.#entries.get(id);
+    if (old) {
+      this.#entries.delete(id);
+      if (old.dirty) {
+        this.#dirtyBytes -= old.bytes;
+        this.#dirtyCount--;
+      } else {
+        this.#cleanBytes -= old.bytes;
+      }
+    }
+    // Re-inserted last: the Map's order is the eviction order (least recently stored first).
+    this.#entries.set(id, entry);
+    if (entry.dirty) {
+      this.#dirtyBytes += entry.bytes;
+      this.#dirtyCount++;
+    } else {
+      this.#cleanBytes += entry.bytes;
+      this.#evict();
+    }
+  }
+
+  #evict(): void {
+    if (this.#cleanBytes <= this.#cacheBytes) return;
+    for (const [id, entry] of this.#entries) {
+      if (this.#cleanBytes <= this.#cacheBytes) return;
+      if (entry.dirty) continue;
+      this.#entries.delete(id);
+      this.#cleanBytes -= entry.bytes;
+    }
+  }
+}
+
+const EMPTY: ReadonlyMap<string, { head: LwwHead }> = new Map();
+
+function idOf(map: string, key: string): string {
+  return `${map}\u0000${key}`;
+}
+
+function bytesOf(key: string, head: LwwHead): number {
+  return 2 * key.length + (head.value?.byteLength ?? 0) + head.timestamp.nodeId.length * 2 + HEAD_OVERHEAD_BYTES;
+}
