@@ -9,6 +9,7 @@ import { batchMessageSchema, errorMessageSchema, pingMessageSchema, pongMessageS
 import * as counters from "./counters.ts";
 import * as journal from "./journal.ts";
 import * as locks from "./locks.ts";
+import { parseHotOps } from "./hot-ops.ts";
 import * as ops from "./ops.ts";
 import * as partitionMap from "./partition-map.ts";
 import * as processors from "./processors.ts";
@@ -130,9 +131,17 @@ export type ParseResult<M> =
   | { ok: false; error: ProtocolError }
   | { ok: false; ignore: true; type: string };
 
-/** Validates a decoded client→server message. */
+/** Validates a decoded client→server message; OP_BATCH and CLIENT_OP of the plain shape skip zod (hot-ops.ts). */
 export function parseClientMessage(raw: unknown): ParseResult<ClientMessage> {
+  if (isMessageObject(raw) && (raw.type === "OP_BATCH" || raw.type === "CLIENT_OP")) {
+    const hot = parseHotOps(raw);
+    if (hot) return { ok: true, message: hot };
+  }
   return parseMessage(raw, clientMessageSchema, CLIENT_MESSAGE_TYPES);
+}
+
+function isMessageObject(raw: unknown): raw is Record<string, unknown> {
+  return typeof raw === "object" && raw !== null && !Array.isArray(raw);
 }
 
 /** Validates a decoded server→client message (for the client SDK). */

@@ -4,7 +4,7 @@ import type { Timestamp } from "../../core/hlc.ts";
 import type { JournalEventData } from "../../core/protocol/shared.ts";
 import type { ConnectionRef } from "../delivery/event-fanout.ts";
 import { HomeDeliveries, type DeliverEachToHome } from "../delivery/home-deliveries.ts";
-import { fromHex, toHex } from "../storage/hex.ts";
+import { fromHex } from "../storage/hex.ts";
 import type { SqlPort } from "../storage/sql-port.ts";
 
 /** Events kept per partition (up to TRIM_EVERY more between trims): older ones are trimmed on append (a bounded ring, like TopGun's capacity of 10000). */
@@ -119,16 +119,13 @@ export class JournalService {
       last = tick;
       const value = event.value === undefined ? null : (event.encodedValue ?? encodeValue(event.value));
       const previous = event.encodedPreviousValue ?? (event.previousValue === undefined ? null : encodeValue(event.previousValue));
-      rows.push([
-        tick, event.map, event.key, event.type, value && toHex(value), previous && toHex(previous),
-        event.timestamp.millis, event.timestamp.counter, event.timestamp.nodeId,
-      ]);
+      rows.push([tick, event.map, event.key, event.type, value, previous, event.timestamp.millis, event.timestamp.counter, event.timestamp.nodeId]);
       out.push(toEvent(this.#partition, tick, event, withPrevious));
     }
     // One row for the batch: a row costs far more than its bytes (measured: ~9 µs per appended event row).
     this.#sql.exec(
       "INSERT INTO journal_batch (first_tick, last_tick, count, events) VALUES (?, ?, ?, ?)",
-      first ?? last, last, events.length, JSON.stringify(rows),
+      first ?? last, last, events.length, encodeValue(rows),
     );
     this.#count = this.#trim(before + events.length);
     // Only after the statements ran: a rolled-back transaction throws before this, and ticks stay increasing anyway.
@@ -256,10 +253,12 @@ function toEvent(partition: number, tick: number, event: NewJournalEvent, withPr
   return out;
 }
 
-/** The events of one journal_batch row (a JSON array written by `append`, or by schema step 10 from older rows). */
-function eventsOf(json: unknown): (NewJournalEvent & { tick: number })[] {
-  if (typeof json !== "string") return [];
-  const parsed: unknown = JSON.parse(json);
+/**
+ * The events of one journal_batch row: a msgpack array written by `append` (values as binary), or a JSON array
+ * written by schema step 10 from older rows (values as hex).
+ */
+function eventsOf(stored: unknown): (NewJournalEvent & { tick: number })[] {
+  const parsed: unknown = stored instanceof Uint8Array ? decodeValue(stored) : typeof stored === "string" ? JSON.parse(stored) : undefined;
   if (!Array.isArray(parsed)) return [];
   const out: (NewJournalEvent & { tick: number })[] = [];
   for (const row of parsed) {
@@ -269,8 +268,10 @@ function eventsOf(json: unknown): (NewJournalEvent & { tick: number })[] {
     const event: NewJournalEvent & { tick: number } = {
       tick, type, map, key, timestamp: { millis: Number(millis), counter: Number(counter), nodeId: String(node) },
     };
-    if (typeof value === "string") event.value = decodeValue(fromHex(value));
-    if (typeof prev === "string") event.encodedPreviousValue = fromHex(prev);
+    const encodedValue = typeof value === "string" ? fromHex(value) : value;
+    const encodedPrevious = typeof prev === "string" ? fromHex(prev) : prev;
+    if (encodedValue instanceof Uint8Array) event.value = decodeValue(encodedValue);
+    if (encodedPrevious instanceof Uint8Array) event.encodedPreviousValue = encodedPrevious;
     out.push(event);
   }
   return out;

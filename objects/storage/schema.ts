@@ -122,11 +122,11 @@ const STEPS: readonly string[] = [
   `
   CREATE TABLE lww_log (seq INTEGER PRIMARY KEY, map TEXT NOT NULL, records BLOB NOT NULL);
   `,
-  // 10: the journal keeps one row per appended batch (journal-service.ts): a JSON array of
-  // [tick, map, key, type, value hex, previous value hex, millis, counter, node], so a batch of 100 changes costs one
-  // row instead of 100. Older single-event rows become one-event batches.
+  // 10: the journal keeps one row per appended batch (journal-service.ts): a msgpack array of
+  // [tick, map, key, type, value, previous value, millis, counter, node], so a batch of 100 changes costs one row
+  // instead of 100. Older single-event rows become one-event batches holding the same array as JSON (values in hex).
   `
-  CREATE TABLE journal_batch (first_tick INTEGER PRIMARY KEY, last_tick INTEGER NOT NULL, count INTEGER NOT NULL, events TEXT NOT NULL);
+  CREATE TABLE journal_batch (first_tick INTEGER PRIMARY KEY, last_tick INTEGER NOT NULL, count INTEGER NOT NULL, events NOT NULL);
   INSERT INTO journal_batch (first_tick, last_tick, count, events)
     SELECT tick, tick, 1, json_array(json_array(tick, map, key, type,
       CASE WHEN value IS NULL THEN NULL ELSE lower(hex(value)) END, CASE WHEN prev IS NULL THEN NULL ELSE lower(hex(prev)) END,

@@ -11,7 +11,7 @@ export interface LwwHead {
 }
 
 /** Estimated bytes of clean heads an object keeps (each object of an isolate shares its 128 MB). */
-export const LWW_HEAD_CACHE_BYTES = 4 * 1024 * 1024;
+export const LWW_HEAD_CACHE_BYTES = 6 * 1024 * 1024;
 /** Uncompacted heads (in the write log) that force a compaction inside the write that passes either bound. */
 export const LWW_LOG_MAX_ENTRIES = 20_000;
 export const LWW_LOG_MAX_BYTES = 4 * 1024 * 1024;
