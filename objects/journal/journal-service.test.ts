@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeMessage } from "../../core/codec.ts";
+import { decodeMessage, encodeValue } from "../../core/codec.ts";
 import { HLC } from "../../core/hlc.ts";
 import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
 import { CrdtWriter } from "../writes/crdt-writer.ts";
@@ -163,6 +163,25 @@ describe("JournalService", () => {
     expect(count()).toBeLessThan(JOURNAL_MAX_EVENTS_PER_PARTITION + 500);
     const newest = restarted.read({ fromSequence: "0", limit: 20_000 }).at(-1);
     expect(newest?.key).toBe("k12999");
+  });
+});
+
+describe("JournalService after an upgrade", () => {
+  it("reads the events an older version stored one row each, values and previous values included", () => {
+    const sql = nodeSqlPort();
+    applySchema(sql, 9);
+    sql.exec(
+      "INSERT INTO journal_event (tick, map, key, type, value, prev, millis, counter, node) VALUES (?, 'm', 'a', 'PUT', ?, NULL, 1, 0, 'n'), (?, 'm', 'a', 'UPDATE', ?, ?, 2, 0, 'n')",
+      1_000, encodeValue({ v: 1 }), 2_000, encodeValue({ v: 2 }), encodeValue({ v: 1 }),
+    );
+    applySchema(sql);
+    const journal = new JournalService({ sql, partition: 5, deliver: async () => [], clock: () => 0 });
+    expect(journal.read({ fromSequence: "0", limit: 10 }).map((e) => [e.sequence, e.type, e.value, e.previousValue])).toEqual([
+      ["1000005", "PUT", { v: 1 }, undefined],
+      ["2000005", "UPDATE", { v: 2 }, { v: 1 }],
+    ]);
+    const [next] = sql.transaction(() => journal.append([{ type: "DELETE", map: "m", key: "a", timestamp: { millis: 3, counter: 0, nodeId: "n" } }]));
+    expect(next?.sequence).toBe("2001005");
   });
 });
 

@@ -149,12 +149,13 @@ const STEPS: readonly string[] = [
 ];
 
 
-export function applySchema(sql: SqlPort): void {
+/** Runs the steps not run yet, up to `lastStep` (all of them; tests stop earlier to build an older object). */
+export function applySchema(sql: SqlPort, lastStep = STEPS.length): void {
   sql.exec("CREATE TABLE IF NOT EXISTS schema_step (step INTEGER PRIMARY KEY)");
   const done = Number(sql.exec("SELECT COALESCE(MAX(step), 0) AS step FROM schema_step")[0]?.step ?? 0);
   STEPS.forEach((ddl, index) => {
     const step = index + 1;
-    if (step <= done) return;
+    if (step <= done || step > lastStep) return;
     sql.transaction(() => {
       for (const statement of ddl.split(";")) if (statement.trim()) sql.exec(statement);
       sql.exec("INSERT INTO schema_step (step) VALUES (?)", step);

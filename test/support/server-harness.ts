@@ -41,6 +41,11 @@ export interface RunningServer {
    * directory if the harness created it.
    */
   stop(): Promise<void>;
+  /**
+   * SIGKILLs the whole process group at once (a crash: nothing is flushed or closed), waits for the process to exit,
+   * and keeps the state directory, so a new server can start on it.
+   */
+  kill(): Promise<void>;
 }
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -85,7 +90,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(`server on port ${port} did not start: ${reason}\n--- server output (last part) ---\n${log.tail(ERROR_OUTPUT_CHARS)}`);
   }
-  return { url, port, stateDir, wsUrl: (params) => webSocketUrl(url, params), output: () => log.text(), stop };
+  const kill = async () => {
+    if (child.pid !== undefined) signalGroup(child.pid, "SIGKILL");
+    await exited;
+  };
+  return { url, port, stateDir, wsUrl: (params) => webSocketUrl(url, params), output: () => log.text(), stop, kill };
 }
 
 function serverEnv(port: number, stateDir: string, options: ServerOptions): NodeJS.ProcessEnv {

@@ -1,0 +1,136 @@
+import { describe, expect, it } from "vitest";
+import { HLC } from "../../core/hlc.ts";
+import { MerkleTree, lwwEntryHash } from "../../core/merkle-tree.ts";
+import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
+import { CrdtWriter } from "./crdt-writer.ts";
+import { LWW_LOG_MAX_ENTRIES, LwwHeads } from "./lww-heads.ts";
+import { LwwStore } from "./lww-store.ts";
+import { MerkleStore } from "./merkle-store.ts";
+import type { OwnerOp } from "./owner-op.ts";
+import { OrStore } from "./or-store.ts";
+import { applySchema } from "../storage/schema.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
+
+/** One object's write path over `sql`; a second call over the same `sql` is the object after a restart. */
+function objectOver(sql: SqlPort, heads?: LwwHeads) {
+  const merkle = new MerkleStore(sql);
+  const lww = new LwwStore(sql, merkle, heads ? { heads } : {});
+  const writer = new CrdtWriter({ sql, lww, or: new OrStore(sql, merkle), merkle, hlc: new HLC("edge-p1", { clock: () => 1_000 }) });
+  return { merkle, lww, writer };
+}
+
+function setup() {
+  const sql = nodeSqlPort();
+  applySchema(sql);
+  return { sql, ...objectOver(sql) };
+}
+
+const ts = (millis: number) => ({ millis, counter: 0, nodeId: "a" });
+const put = (index: number, key: string, value: unknown, millis: number): OwnerOp => ({ index, type: "PUT", map: "m", key, record: { value, timestamp: ts(millis) } });
+const count = (sql: SqlPort, table: string) => Number(sql.exec(`SELECT COUNT(*) AS n FROM ${table}`)[0]?.n);
+
+describe("LwwStore write log", () => {
+  it("appends one log row per batch and leaves lww_record to the compaction", () => {
+    const { sql, writer } = setup();
+    writer.apply(Array.from({ length: 100 }, (_, i) => put(i, `k${i}`, i, 10)));
+    expect(count(sql, "lww_log")).toBe(1);
+    expect(count(sql, "lww_record")).toBe(0);
+  });
+
+  it("reads every logged write at once: keys, leaves and scans", () => {
+    const { lww, writer } = setup();
+    writer.apply([put(0, "a", "one", 10), put(1, "b", "two", 10)]);
+    writer.apply([put(0, "a", "newer", 20), { index: 1, type: "REMOVE", map: "m", key: "b", record: { value: null, timestamp: ts(20) } }]);
+    expect(lww.readKeys("m", ["a", "b"])).toEqual(new Map([
+      ["a", { value: "newer", timestamp: ts(20) }],
+      ["b", { value: null, timestamp: ts(20) }],
+    ]));
+    const leaves = [...lww.readLeaves("m", 0, 4095).values()].flat();
+    expect(leaves.map((l) => [l.key, l.record.value]).sort()).toEqual([["a", "newer"], ["b", null]]);
+    const live: [string, unknown][] = [];
+    lww.scanLiveValues("m", (key, value) => live.push([key, value]));
+    expect(live).toEqual([["a", "newer"]]);
+  });
+
+  it("compacts the log into lww_record and empties it, with the same records", () => {
+    const { sql, lww, writer } = setup();
+    writer.apply([put(0, "a", 1, 10), put(1, "b", 2, 10)]);
+    writer.apply([put(0, "a", 3, 20)]);
+    lww.compact();
+    expect(count(sql, "lww_log")).toBe(0);
+    expect(sql.exec("SELECT key, millis FROM lww_record ORDER BY key")).toEqual([{ key: "a", millis: 20 }, { key: "b", millis: 10 }]);
+    expect(lww.readKeys("m", ["a"]).get("a")?.value).toBe(3);
+  });
+
+  it("keeps every logged write across a restart, with Merkle sums equal to a fresh rebuild", () => {
+    const { sql, writer, merkle } = setup();
+    const tree = new MerkleTree();
+    for (let batch = 0; batch < 5; batch++) {
+      writer.apply(Array.from({ length: 50 }, (_, i) => put(i, `k${(batch * 37 + i) % 120}`, batch, 100 + batch)));
+    }
+    for (let batch = 0; batch < 5; batch++) {
+      for (let i = 0; i < 50; i++) tree.update(`k${(batch * 37 + i) % 120}`, lwwEntryHash(`k${(batch * 37 + i) % 120}`, ts(100 + batch)));
+    }
+    expect(merkle.sums("lww", "m").root()).toBe(tree.getRootHash());
+    // The process dies with the log uncompacted; the object wakes over the same SQLite.
+    const woken = objectOver(sql);
+    woken.lww.recover();
+    expect(count(sql, "lww_log")).toBe(0);
+    expect(woken.merkle.sums("lww", "m").root()).toBe(tree.getRootHash());
+    expect(woken.lww.readKeys("m", ["k0", "k119"]).get("k0")?.timestamp.millis).toBeGreaterThanOrEqual(100);
+  });
+
+  it("derives Merkle sums from the records and the log after a rollback", () => {
+    const { sql, writer, merkle, lww } = setup();
+    writer.apply([put(0, "a", 1, 10), put(1, "b", 2, 10)]);
+    const root = merkle.sums("lww", "m").root();
+    expect(() => sql.transaction(() => {
+      writer.apply([put(0, "c", 3, 10)]);
+      throw new Error("rolled back");
+    })).toThrow("rolled back");
+    lww.forget();
+    merkle.forget();
+    expect(merkle.sums("lww", "m").root()).toBe(root);
+  });
+
+  it("compacts inside the write that takes the log past its bound", () => {
+    const { sql, writer } = setup();
+    const per = 2_000;
+    for (let batch = 0; batch * per <= LWW_LOG_MAX_ENTRIES; batch++) {
+      writer.apply(Array.from({ length: per }, (_, i) => put(i, `k${batch * per + i}`, 1, 10)));
+    }
+    expect(count(sql, "lww_log")).toBe(0);
+    expect(count(sql, "lww_record")).toBeGreaterThan(LWW_LOG_MAX_ENTRIES);
+  });
+
+  it("keeps merging by HLC against heads it evicted from memory", () => {
+    const sql = nodeSqlPort();
+    applySchema(sql);
+    const { lww, writer } = objectOver(sql, new LwwHeads(1));
+    writer.apply([put(0, "a", "new", 20)]);
+    lww.compact();
+    writer.apply([put(0, "a", "old", 10)]);
+    expect(lww.readKeys("m", ["a"]).get("a")?.value).toBe("new");
+  });
+});
+
+describe("LwwHeads", () => {
+  const head = (millis: number) => ({ timestamp: ts(millis), hash: 1, leaf: 0, value: new Uint8Array(100), ttlMs: null });
+
+  it("evicts the least recently stored clean heads beyond its budget, never a dirty one", () => {
+    const heads = new LwwHeads(1_000);
+    heads.write("m", "dirty", head(1));
+    for (let i = 0; i < 20; i++) heads.remember("m", `clean${i}`, head(1));
+    expect(heads.bytes().clean).toBeLessThanOrEqual(1_000);
+    expect(heads.get("m", "clean0")).toBeUndefined();
+    expect(heads.get("m", "clean19")).toBeDefined();
+    expect(heads.get("m", "dirty")).toBeDefined();
+  });
+
+  it("never replaces a dirty head with a read of lww_record", () => {
+    const heads = new LwwHeads();
+    heads.write("m", "k", head(20));
+    heads.remember("m", "k", head(10));
+    expect(heads.get("m", "k")?.timestamp.millis).toBe(20);
+  });
+});
