@@ -51,7 +51,7 @@ async function main() {
       writes: await part("writes", async () => ({
         oneConnection: withShare(await throughput(server.wsUrl, 1, () => `bench-one-${stamp}`, DURATION_MS), one),
         tenConnectionsMapEach: withShare(await throughput(server.wsUrl, 10, (i) => `bench-ten-${i}-${stamp}`, DURATION_MS), ten),
-        tenConnectionsSharded271: withShare(await throughput(server.wsUrl, 10, () => SHARDED_MAP, DURATION_MS), ten),
+        tenConnectionsSharded271: withShare(await throughput(server.wsUrl, 10, () => SHARDED_MAP, DURATION_MS, { warmUpBatches: 5 }), ten),
       })),
       sustained: await part("sustained", async () => {
         const run = withShare(await throughput(server.wsUrl, 10, (i) => `bench-long-${i}-${stamp}`, SUSTAINED_MS), ten);

@@ -16,9 +16,7 @@ import type { MerkleStore, TreeKind } from "./writes/merkle-store.ts";
 import type { LeafSumsWire } from "../core/merkle-tree.ts";
 import type { OwnerApi } from "./owner-api.ts";
 import type { MerkleAnswer } from "./sync/sync-owner.ts";
-import { isLwwOp, type LwwOwnerOp, type OwnerOp, type OwnerOpOutcome, type ProcessOutcome } from "./writes/owner-op.ts";
-import { evaluatePredicate } from "../core/predicate.ts";
-import type { PredicateNode } from "../core/protocol/shared.ts";
+import type { ApplyRequest, OwnerOp, OwnerOpOutcome, ProcessOutcome } from "./writes/owner-op.ts";
 import type { OrStore } from "./writes/or-store.ts";
 import type { QueryService } from "./queries/query-service.ts";
 import type { SearchResult, SearchService } from "./search/search-service.ts";
@@ -80,7 +78,7 @@ export class OwnerService implements OwnerApi {
     this.#knownMaps = deps.knownMaps;
   }
 
-  async apply({ ops, writer, persist }: { ops: OwnerOp[]; writer: ConnectionRef; persist?: boolean }): Promise<OwnerOpOutcome[]> {
+  async apply({ ops, writer, persist }: ApplyRequest): Promise<OwnerOpOutcome[]> {
     for (const map of new Set(ops.map((op) => op.map))) this.#leafBlocks.forget(map);
     // The guard check reads and the writer writes in the same synchronous turn: no other write comes between.
     const refused = this.#refusedByGuards(ops);
@@ -105,6 +103,21 @@ export class OwnerService implements OwnerApi {
       }
     }
     return refused;
+  }
+
+  /**
+   * Coalesced calls (owner-call-coalescer.ts): every request's merge in one transaction, then each one published in
+   * order (its events skip its own writer).
+   */
+  async applyBatches({ requests }: { requests: ApplyRequest[] }): Promise<OwnerOpOutcome[][]> {
+    for (const { ops } of requests) for (const map of new Set(ops.map((op) => op.map))) this.#leafBlocks.forget(map);
+    const applied = this.#sql.transaction(() => requests.map(({ ops }) => this.#writer.apply(ops)));
+    const answers: OwnerOpOutcome[][] = [];
+    for (const [i, request] of requests.entries()) {
+      const write = applied[i];
+      if (write) answers.push(await this.#published(write, request.writer, request.persist));
+    }
+    return answers;
   }
 
   /** After a commit: Postgres, query updates, SERVER_EVENTs and journal events, as for any write. */

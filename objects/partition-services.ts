@@ -40,6 +40,7 @@ import type { Settings } from "./settings.ts";
 import { shardConfigOf } from "./shard-config.ts";
 import { SyncCoordinator } from "./sync/sync-coordinator.ts";
 import { WriteCoordinator } from "./writes/write-coordinator.ts";
+import { OwnerCallCoalescer } from "./writes/owner-call-coalescer.ts";
 import { JournalService } from "./journal/journal-service.ts";
 import { JournalCoordinator } from "./journal/journal-coordinator.ts";
 import { ProcessorCoordinator } from "./writes/processor-coordinator.ts";
@@ -172,17 +173,11 @@ export function createPartitionServices(deps: {
   const coordination = new CoordinationCoordinator({ owners: deps.coordinationOwners, sql, home: id });
   const shards = () => shardConfigOf(settings);
   const sync = new SyncCoordinator({ owners, shards, sql, hlc, home: id });
-  const metrics = new PartitionMetrics();
-  const writes = new WriteCoordinator({ owners, shards, hlc, home: id, counted: (applied, rejected) => metrics.countOps(applied, rejected) });
-  const queries = new QueryCoordinator({
-    owners,
-    shards,
-    sql,
-    home: id,
-    send: async (conn, frames) => (await homeDelivery.deliver([conn], frames)).length === 0,
-  });
-  homeQueries = queries;
-  const sqlQueries = new SqlCoordinator({ reader: queries.reader, enabled: !isOff(settings.TOPGUN_SQL) });
+  // Write calls to other owners are coalesced across batches and connections (this partition's own are direct calls).
+  const coalescer = new OwnerCallCoalescer(owners);
+  const writeOwners = (partition: number) => (partition === id ? owners(partition) : coalescer.owner(partition));
+  const writes = new WriteCoordinator({ owners: writeOwners, shards, hlc, home: id });
+  const queries = new QueryCoordinator({ owners, shards, sql, home: id });
   const search = new SearchCoordinator({ owners, shards, sql, home: id });
   const processors = new ProcessorCoordinator({ owners, shards, home: id });
   const journalHome = new JournalCoordinator({ owners, shards, sql, home: id });

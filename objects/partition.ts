@@ -23,7 +23,7 @@ import type { LWWRecord } from "../core/lww-map.ts";
 import type { Timestamp } from "../core/hlc.ts";
 import type { OwnerApi } from "./owner-api.ts";
 import type { MerkleAnswer } from "./sync/sync-owner.ts";
-import type { OwnerOp, OwnerOpOutcome, ProcessOutcome } from "./writes/owner-op.ts";
+import type { ApplyRequest, OwnerOpOutcome, ProcessOutcome } from "./writes/owner-op.ts";
 import { partitionStub } from "./partition-directory.ts";
 import { controlApi, type Control } from "./control/control.ts";
 import type { Principal } from "../core/principal.ts";
@@ -111,11 +111,11 @@ export class Partition extends DurableObject<PartitionEnv> {
   }
 
   // Owner role, called by homes over RPC (OwnerApi).
-  ownerApply(request: { ops: OwnerOp[]; writer: ConnectionRef; persist?: boolean }): Promise<OwnerOpOutcome[]> {
+  ownerApply(request: ApplyRequest): Promise<OwnerOpOutcome[]> {
     return this.#get().owner.apply(request);
   }
-  ownerMapCounts(request: { maps: string[] }): Promise<{ name: string; entryCount: number }[]> {
-    return this.#get().owner.mapCounts(request);
+  ownerApplyBatches(request: { requests: ApplyRequest[] }): Promise<OwnerOpOutcome[][]> {
+    return this.#get().owner.applyBatches(request);
   }
   ownerStats(): Promise<{ depth: number; lagMs: number } | undefined> {
     return this.#get().owner.stats();
@@ -270,6 +270,7 @@ export class Partition extends DurableObject<PartitionEnv> {
     const stub = partitionStub(this.env.PARTITION, this.#namespace, partition);
     return {
       apply: (r) => stub.ownerApply(r),
+      applyBatches: (r) => stub.ownerApplyBatches(r),
       syncInit: (r) => stub.ownerSyncInit(r),
       merkle: (r) => stub.ownerMerkle(r),
       readLeaf: (r) => stub.ownerReadLeaf(r),

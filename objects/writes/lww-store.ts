@@ -230,10 +230,12 @@ export class LwwStore {
     this.recover();
     const heads = new Map<string, LwwHead>();
     const missing = new Set<string>();
+    // A key whose Merkle leaf holds no entry has no record: no lookup (most keys of a sparse or sharded map).
+    const counts = this.#merkle.sums("lww", map).counts;
     for (const key of keys) {
       const head = this.#heads.get(map, key);
       if (head) heads.set(key, head);
-      else missing.add(key);
+      else if (counts[leafIndexOf(key)] !== 0) missing.add(key);
     }
     if (missing.size === 0) return heads;
     const unique = [...missing];

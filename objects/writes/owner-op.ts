@@ -31,10 +31,19 @@ export interface ProcessOutcome {
   error?: string;
 }
 
+/** One batch's ops for one owner, from one writer's connection. */
+export interface ApplyRequest {
+  ops: OwnerOp[];
+  writer: ConnectionRef;
+  /** The owner also waits for Postgres and marks each applied op `persisted` when it got there. */
+  persist?: boolean;
+}
+
 /** What the write path asks of a key's owner (directly when the home owns the map, else by RPC). */
 export interface WriteOwner {
-  /** With `persist`, the owner also waits for Postgres and marks each applied op `persisted` when it got there. */
-  apply(request: { ops: OwnerOp[]; writer: ConnectionRef; persist?: boolean }): Promise<OwnerOpOutcome[]>;
+  apply(request: ApplyRequest): Promise<OwnerOpOutcome[]>;
+  /** Several requests (of several batches and connections) in one call, applied in order; answers per request. */
+  applyBatches(request: { requests: ApplyRequest[] }): Promise<OwnerOpOutcome[][]>;
   /** Runs a built-in entry processor on each key atomically (read, compute, write in one transaction). */
   /** With `guard`, a key is processed only if its current value and its new value both pass it. */
   process(request: { map: string; keys: string[]; processor: { name: string; args?: unknown }; writer: ConnectionRef; guard?: PredicateNode }): Promise<Record<string, ProcessOutcome>>;

@@ -9,12 +9,16 @@ const NOW = 1_700_000_000_000;
 
 function setup(options: { failing?: boolean; shards?: string } = {}) {
   const calls: { partition: number; ops: OwnerOp[] }[] = [];
+  const apply: WriteOwner["apply"] = async ({ ops }) => {
+    if (options.failing) throw new Error("owner unavailable");
+    return ops.map((op) => ({ index: op.index, ok: true as const }));
+  };
   const owner = (partition: number): WriteOwner => ({
-    apply: async ({ ops }) => {
-      calls.push({ partition, ops });
-      if (options.failing) throw new Error("owner unavailable");
-      return ops.map((op) => ({ index: op.index, ok: true as const }));
+    apply: async (request) => {
+      calls.push({ partition, ops: request.ops });
+      return apply(request);
     },
+    applyBatches: async ({ requests }) => Promise.all(requests.map(apply)),
     process: async () => ({}),
   });
   const shards = parseShardConfig(options.shards ?? "");
