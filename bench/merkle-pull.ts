@@ -17,11 +17,17 @@ export class Replica {
  * Pulls `map` into `replica` with the LWW Merkle exchange (PROTOCOL.md §8.1): SYNC_INIT, then a
  * MERKLE_REQ_BUCKET for every child whose hash differs, until no request is outstanding.
  */
-export async function merklePull(socket: BenchSocket, map: string, replica: Replica): Promise<{ requests: number; records: number; rootHash: number }> {
+export async function merklePull(
+  socket: BenchSocket,
+  map: string,
+  replica: Replica,
+  lastSyncTimestamp?: number,
+): Promise<{ requests: number; records: number; rootHash: number; serverMillis: number }> {
   let outstanding = 0;
   let requests = 0;
   let records = 0;
   let rootHash = 0;
+  let serverMillis = 0;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`sync of ${map} did not finish (${outstanding} outstanding)`)), 120_000);
     const request = (path: string) => {
@@ -41,6 +47,8 @@ export async function merklePull(socket: BenchSocket, map: string, replica: Repl
       if (message.type === "SYNC_RESP_ROOT") {
         outstanding--;
         rootHash = Number(payload.rootHash);
+        const timestamp = payload.timestamp;
+        if (typeof timestamp === "object" && timestamp !== null && "millis" in timestamp) serverMillis = Number(timestamp.millis);
         if (rootHash !== replica.tree.getRootHash()) request("");
         settle();
       } else if (message.type === "SYNC_RESP_BUCKETS") {
@@ -61,7 +69,9 @@ export async function merklePull(socket: BenchSocket, map: string, replica: Repl
       }
     });
     outstanding++;
-    socket.send({ type: "SYNC_INIT", mapName: map });
+    // A returning client sends the server clock of its last sync; a fresh one sends none (the server may then
+    // answer whole subtrees with their records).
+    socket.send({ type: "SYNC_INIT", mapName: map, ...(lastSyncTimestamp === undefined ? {} : { lastSyncTimestamp }) });
   });
-  return { requests, records, rootHash };
+  return { requests, records, rootHash, serverMillis };
 }

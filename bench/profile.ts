@@ -43,7 +43,7 @@ async function main() {
   const connections = mode === "one" ? 1 : 10;
   const mapOf = mode === "sharded" ? () => SHARDED_MAP : mode === "one" ? () => `one-${stamp}` : (i: number) => `ten-${i}-${stamp}`;
   try {
-    console.log("warm-up", await throughput(server.wsUrl, connections, mapOf, 3000));
+    console.log("warm-up", await throughput(server.wsUrl, connections, mapOf, 3000, { warmUpBatches: mode === "sharded" ? 5 : 0 }));
     const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as { webSocketDebuggerUrl: string }[];
     const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl, { headers: { Origin: DEVTOOLS_ORIGIN } });
     await new Promise((resolve, reject) => {

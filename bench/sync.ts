@@ -42,7 +42,7 @@ export async function syncCost(wsUrl: (p: Record<string, string>) => string) {
   const returning = await BenchSocket.open(wsUrl({ map }));
   const before2 = returning.bytesIn;
   const t1 = performance.now();
-  const delta = await merklePull(returning, map, replica);
+  const delta = await merklePull(returning, map, replica, full.serverMillis);
   const deltaMs = performance.now() - t1;
   const deltaBytes = returning.bytesIn - before2;
   if (replica.tree.getRootHash() !== delta.rootHash) throw new Error("re-sync diverged");

@@ -206,8 +206,16 @@ export class OwnerService implements OwnerApi {
     return this.#merkle.sums(kind, map).encode();
   }
 
-  async merkle({ kind, map, path }: { kind: TreeKind; map: string; path: string }): Promise<MerkleAnswer> {
+  async merkle({ kind, map, path, recordsUpTo }: { kind: TreeKind; map: string; path: string; recordsUpTo?: number }): Promise<MerkleAnswer> {
     const sums = this.#merkle.sums(kind, map);
+    if (recordsUpTo !== undefined && kind === "lww" && path.length < LEAF_PATH_LENGTH) {
+      const subtree = subtreeLeaves(path);
+      let entries = 0;
+      for (let leaf = subtree.first; leaf <= subtree.last; leaf++) entries += sums.counts[leaf] ?? 0;
+      if (entries > 0 && entries <= recordsUpTo) {
+        return { type: "lww-leaf", records: [...this.#lww.readLeaves(map, subtree.first, subtree.last).values()].flat() };
+      }
+    }
     if (path.length === LEAF_PATH_LENGTH) {
       return sums.isLeafWithEntries(path) ? this.readLeaf({ kind, map, leaf: Number.parseInt(path, 16) }) : { type: "missing" };
     }
@@ -294,7 +302,9 @@ export class OwnerService implements OwnerApi {
   }
 }
 
-
-function forbiddenWrite(index: number, map: string): OwnerOpOutcome {
-  return { index, ok: false, kind: "FORBIDDEN", message: `forbidden: write access denied for map: ${map}` };
+/** The leaves under a Merkle path of fewer than three hex digits ("" is every leaf, "a" is 0xa00..0xaff). */
+function subtreeLeaves(path: string): { first: number; last: number } {
+  const width = 4 * (LEAF_PATH_LENGTH - path.length);
+  const prefix = path === "" ? 0 : Number.parseInt(path, 16);
+  return { first: prefix << width, last: ((prefix + 1) << width) - 1 };
 }

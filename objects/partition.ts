@@ -123,7 +123,7 @@ export class Partition extends DurableObject<PartitionEnv> {
   ownerSyncInit(request: { kind: TreeKind; map: string; listener: ConnectionRef }): Promise<LeafSumsWire> {
     return this.#get().owner.syncInit(request);
   }
-  ownerMerkle(request: { kind: TreeKind; map: string; path: string }): Promise<MerkleAnswer> {
+  ownerMerkle(request: { kind: TreeKind; map: string; path: string; recordsUpTo?: number }): Promise<MerkleAnswer> {
     return this.#get().owner.merkle(request);
   }
   ownerReadLeaf(request: { kind: TreeKind; map: string; leaf: number }): Promise<MerkleAnswer> {

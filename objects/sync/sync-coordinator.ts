@@ -8,6 +8,15 @@ import type { SqlPort } from "../storage/sql-port.ts";
 
 /** How long a home reuses the leaf sums it gathered from a sharded map's shards during one sync exchange. */
 const GATHERED_SUMS_TTL_MS = 30_000;
+/**
+ * A fresh client's pull (SYNC_INIT without lastSyncTimestamp): a node above the leaves whose subtree holds at most
+ * this many records is answered with them (one SYNC_RESP_LEAF; the TopGun client merges a leaf reply whatever its
+ * path and asks nothing below it), so 10,000 keys take ~18 round trips instead of ~3,800. For FRESH_PULL_TTL_MS.
+ */
+const FRESH_PULL_RECORDS = 1000;
+const FRESH_PULL_TTL_MS = 30_000;
+/** Fresh pulls remembered at once (oldest forgotten first: such a pull then walks down to the leaves as usual). */
+const MAX_FRESH_PULLS = 1024;
 const PATH_PATTERN = /^[0-9a-f]*$/;
 const KIND_CODE: Record<TreeKind, number> = { lww: 1, or: 2 };
 
@@ -31,6 +40,8 @@ export class SyncCoordinator {
   readonly #home: number;
   readonly #clock: () => number;
   readonly #gathered = new Map<string, Gathered>();
+  /** `conn\u0000map` → since when: pulls of clients that hold none of the map. */
+  readonly #freshPulls = new Map<string, number>();
 
   constructor(deps: {
     owners: (partition: number) => SyncOwner;
@@ -46,6 +57,15 @@ export class SyncCoordinator {
     this.#hlc = deps.hlc;
     this.#home = deps.home;
     this.#clock = deps.clock ?? Date.now;
+  }
+
+  /** The connection starts an LWW pull of `map`; `fresh` when it holds none of it (it sent no lastSyncTimestamp). */
+  notePull(conn: string, map: string, { fresh }: { fresh: boolean }): void {
+    const id = `${conn}\u0000${map}`;
+    this.#freshPulls.delete(id);
+    if (!fresh) return;
+    this.#freshPulls.set(id, this.#clock());
+    if (this.#freshPulls.size > MAX_FRESH_PULLS) this.#freshPulls.delete(this.#freshPulls.keys().next().value ?? "");
   }
 
   /** SYNC_INIT / ORMAP_SYNC_INIT: registers the connection for the map's events and answers the root. */
@@ -110,6 +130,7 @@ export class SyncCoordinator {
 
   /** The connection closed: forgets the maps it synced here; answers their owners (connection-close.ts). */
   forgetConnection(conn: string): number[] {
+    for (const id of this.#freshPulls.keys()) if (id.startsWith(`${conn}\u0000`)) this.#freshPulls.delete(id);
     const maps = this.#sql.exec("SELECT DISTINCT map FROM conn_interest WHERE conn = ?", conn).map((row) => String(row.map));
     if (maps.length > 0) this.#sql.exec("DELETE FROM conn_interest WHERE conn = ?", conn);
     return maps.flatMap((map) => partitionsOfMap(this.#shards(), map));
@@ -117,7 +138,10 @@ export class SyncCoordinator {
 
   async #answer(conn: string, kind: TreeKind, map: string, path: string): Promise<MerkleAnswer> {
     const partitions = partitionsOfMap(this.#shards(), map);
-    if (partitions.length === 1) return this.#owners(partitions[0]!).merkle({ kind, map, path });
+    if (partitions.length === 1) {
+      const fresh = kind === "lww" && this.#isFreshPull(conn, map);
+      return this.#owners(partitions[0]!).merkle({ kind, map, path, ...(fresh ? { recordsUpTo: FRESH_PULL_RECORDS } : {}) });
+    }
     const gathered = this.#fresh(kind, map) ?? (await this.#gather(kind, map, { home: this.#home, conn }));
     if (path.length < 3) {
       const buckets = gathered.total.buckets(path);
@@ -131,6 +155,15 @@ export class SyncCoordinator {
       return { type: "lww-leaf", records: answers.flatMap((a) => (a.type === "lww-leaf" ? a.records : [])) };
     }
     return { type: "or-leaf", entries: answers.flatMap((a) => (a.type === "or-leaf" ? a.entries : [])) };
+  }
+
+  #isFreshPull(conn: string, map: string): boolean {
+    const id = `${conn}\u0000${map}`;
+    const since = this.#freshPulls.get(id);
+    if (since === undefined) return false;
+    if (this.#clock() - since < FRESH_PULL_TTL_MS) return true;
+    this.#freshPulls.delete(id);
+    return false;
   }
 
   #fresh(kind: TreeKind, map: string): Gathered | undefined {

@@ -14,7 +14,11 @@ export type MerkleAnswer =
 /** What Merkle sync asks of the owners of a map's shards. */
 export interface SyncOwner {
   syncInit(request: { kind: TreeKind; map: string; listener: ConnectionRef }): Promise<LeafSumsWire>;
-  merkle(request: { kind: TreeKind; map: string; path: string }): Promise<MerkleAnswer>;
+  /**
+   * The node at `path`: buckets, a leaf's records, or "missing". With `recordsUpTo`, an LWW node above the leaves
+   * whose subtree holds at most that many entries is answered with all their records instead of its buckets.
+   */
+  merkle(request: { kind: TreeKind; map: string; path: string; recordsUpTo?: number }): Promise<MerkleAnswer>;
   readLeaf(request: { kind: TreeKind; map: string; leaf: number }): Promise<MerkleAnswer>;
   orDiff(request: { map: string; keys: string[] }): Promise<ORMapEntry[]>;
   pushOrDiff(request: { map: string; entries: ORMapEntry[]; writer: ConnectionRef }): Promise<void>;

@@ -108,7 +108,7 @@ describe("LWW Merkle sync", () => {
     const edits = changed.map((key) => lwwPut(map, key, `changed-${key}`, hlc.now()));
     await writer.write(edits);
 
-    const second = await clientSync(joiner, map, local);
+    const second = await clientSync(joiner, map, local, { lastSyncTimestamp: first.serverMillis });
 
     const leafOf = (key: string) => bucketPath(key).slice(0, MERKLE_DEPTH);
     const changedLeaves = new Set(changed.map(leafOf));
@@ -118,5 +118,51 @@ describe("LWW Merkle sync", () => {
     expect(second.bytesReceived).toBeLessThan(first.bytesReceived / 5);
     for (const op of edits) expect(local.getRecord(op.key)).toEqual(op.record);
     expect(local.merkleTree.getRootHash()).toBe(second.serverRoot);
+  });
+});
+
+describe("LWW Merkle sync of a fresh client", () => {
+  it("answers a client that never synced the map with whole subtrees of records: 2,000 keys in 17 requests", async () => {
+    const map = uniqueName("fresh");
+    const writer = await clients.authed({ map });
+    const hlc = new HLC("loader");
+    const expected = new Map<string, LWWRecord>();
+    for (let batch = 0; batch < 4; batch++) {
+      const ops = Array.from({ length: 500 }, (_, i) => {
+        const key = `f${batch * 500 + i}`;
+        const record = { value: { n: i }, timestamp: hlc.now() };
+        expected.set(key, record);
+        return lwwPut(map, key, record.value, record.timestamp);
+      });
+      await writer.write(ops);
+    }
+    const joiner = await clients.authed({ map });
+    const local = new LWWMap(new HLC("joiner"));
+
+    const sync = await clientSync(joiner, map, local);
+
+    // "" holds 2,000 records (over the 1,000 a subtree answer carries): buckets; each of its 16 children: records.
+    expect(sync.requests).toBe(17);
+    expect(sync.bucketReplies).toBe(1);
+    expect(local.size).toBe(2_000);
+    expect(local.merkleTree.getRootHash()).toBe(rootOf(expected));
+    expect(sync.serverRoot).toBe(rootOf(expected));
+  });
+
+  it("walks a client that synced before down to the changed leaves only", async () => {
+    const map = uniqueName("returning");
+    const writer = await clients.authed({ map });
+    await writeDataset(writer, map, "r");
+    const joiner = await clients.authed({ map });
+    const local = new LWWMap(new HLC("joiner"));
+    const first = await clientSync(joiner, map, local);
+    await writer.write([lwwPut(map, "r1", "changed", new HLC("editor").now())]);
+
+    const second = await clientSync(joiner, map, local, { lastSyncTimestamp: first.serverMillis });
+
+    expect(second.bucketReplies).toBe(3);
+    expect(second.leafReplies).toBe(1);
+    expect(second.records.length).toBeLessThan(10);
+    expect(local.getRecord("r1")?.value).toBe("changed");
   });
 });

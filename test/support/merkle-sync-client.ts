@@ -22,17 +22,26 @@ export interface SyncResult<T> {
 
 export interface LwwSyncResult extends SyncResult<{ key: string; record: LWWRecord }> {
   records: { key: string; record: LWWRecord }[];
+  /** The server's clock in SYNC_RESP_ROOT (millis): what a client sends as lastSyncTimestamp next time. */
+  serverMillis: number;
 }
 
 type LwwReply = MessageOf<"SYNC_RESP_BUCKETS"> | MessageOf<"SYNC_RESP_LEAF">;
 type OrReply = MessageOf<"ORMAP_SYNC_RESP_BUCKETS"> | MessageOf<"ORMAP_SYNC_RESP_LEAF">;
 
 /**
- * Drives the LWW Merkle pull of §8.1 to completion: SYNC_INIT, then MERKLE_REQ_BUCKET for every child whose hash
- * differs from `local`'s tree, merging each leaf's records into `local`. Ends when every request is answered.
+ * Drives the LWW Merkle pull of §8.1 to completion: SYNC_INIT (with `lastSyncTimestamp` when given, as a client that
+ * synced before sends it; without, the pull of a client that holds nothing), then MERKLE_REQ_BUCKET for every child
+ * whose hash differs from `local`'s tree, merging each leaf's records into `local`. Ends when every request is answered.
  */
-export async function clientSync(client: TestClient, mapName: string, local: LWWMap, options: WaitOptions = {}): Promise<LwwSyncResult> {
-  client.send({ type: "SYNC_INIT", mapName });
+export async function clientSync(
+  client: TestClient,
+  mapName: string,
+  local: LWWMap,
+  options: WaitOptions & { lastSyncTimestamp?: number } = {},
+): Promise<LwwSyncResult> {
+  const { lastSyncTimestamp } = options;
+  client.send({ type: "SYNC_INIT", mapName, ...(lastSyncTimestamp === undefined ? {} : { lastSyncTimestamp }) });
   const root = await client.waitFor("SYNC_RESP_ROOT", { ...options, where: (m) => m.payload.mapName === mapName });
   const result = await traverse<LwwReply, { key: string; record: LWWRecord }>({
     client,
@@ -47,7 +56,7 @@ export async function clientSync(client: TestClient, mapName: string, local: LWW
     merge: (item) => local.merge(item.key, item.record),
     options,
   });
-  return { ...result, records: result.received };
+  return { ...result, records: result.received, serverMillis: root.payload.timestamp?.millis ?? 0 };
 }
 
 /**
