@@ -96,3 +96,16 @@ export const MAX_RESOLVER_PRIORITY = 100;
  * (3 per indexed character + 100 per document + 1 KB per index): least recently used map indexes are evicted past it.
  */
 export const SEARCH_INDEX_BUDGET_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Estimated bytes of clean LWW heads (key, timestamp, hash, value of recently read or written keys) one partition
+ * object keeps in memory to decide merges without reading SQLite; the least recently stored are evicted past it.
+ */
+export const LWW_HEAD_CACHE_BYTES = 6 * 1024 * 1024;
+
+/**
+ * Bounds of one object's LWW write log (heads written but not yet compacted into lww_record, pinned in memory): the
+ * write that passes either compacts the log in its own transaction.
+ */
+export const LWW_LOG_MAX_ENTRIES = 20_000;
+export const LWW_LOG_MAX_BYTES = 4 * 1024 * 1024;

@@ -1,4 +1,5 @@
 import type { Timestamp } from "../../core/hlc.ts";
+import { LWW_HEAD_CACHE_BYTES, LWW_LOG_MAX_BYTES, LWW_LOG_MAX_ENTRIES } from "../../core/limits.ts";
 
 /** What the write path needs of a key's newest record: its timestamp, Merkle hash and leaf, value and ttl. */
 export interface LwwHead {
@@ -10,11 +11,6 @@ export interface LwwHead {
   ttlMs: number | null;
 }
 
-/** Estimated bytes of clean heads an object keeps (each object of an isolate shares its 128 MB). */
-export const LWW_HEAD_CACHE_BYTES = 6 * 1024 * 1024;
-/** Uncompacted heads (in the write log) that force a compaction inside the write that passes either bound. */
-export const LWW_LOG_MAX_ENTRIES = 20_000;
-export const LWW_LOG_MAX_BYTES = 4 * 1024 * 1024;
 /** Estimated overhead of one cached head beyond its key and value (map entries, objects, timestamp). */
 const HEAD_OVERHEAD_BYTES = 120;
 
