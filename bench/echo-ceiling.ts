@@ -6,7 +6,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { findFreePort, PROJECT_ROOT, webSocketUrl } from "../test/support/server-harness.ts";
-import { throughput } from "./writes.ts";
 
 const START_TIMEOUT_MS = 60_000;
 
@@ -53,19 +52,6 @@ export async function startEchoServer(): Promise<EchoServer> {
     await delay(250);
   }
   return { wsUrl: (params) => webSocketUrl(url, params), stop };
-}
-
-/** Acknowledged ops/s of the echo Worker under the write load, 1 and 10 connections. */
-export async function echoCeiling(durationMs: number) {
-  const echo = await startEchoServer();
-  try {
-    return {
-      oneConnection: await throughput(echo.wsUrl, 1, () => "echo", durationMs),
-      tenConnections: await throughput(echo.wsUrl, 10, (i) => `echo-${i}`, durationMs),
-    };
-  } finally {
-    await echo.stop();
-  }
 }
 
 /** A throughput as a share of the ceiling, in percent. */

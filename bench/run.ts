@@ -10,7 +10,7 @@ import { queryLatency, topicLatency } from "./live-latency.ts";
 import { queryCost } from "./queries.ts";
 import { syncCost } from "./sync.ts";
 import { WRITE_SETTINGS, throughput } from "./writes.ts";
-import { echoCeiling, shareOf } from "./echo-ceiling.ts";
+import { shareOf, startEchoServer, type EchoServer } from "./echo-ceiling.ts";
 import { writeThroughCost } from "./write-through.ts";
 import { accessCost } from "./access-cost.ts";
 import { HTTP_SETTINGS, httpThroughput } from "./http.ts";
@@ -18,15 +18,12 @@ import { HTTP_SETTINGS, httpThroughput } from "./http.ts";
 const SHARDED_MAP = "bench-sharded";
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
 const SUSTAINED_MS = Number(process.env.BENCH_SUSTAINED_SECONDS ?? 60) * 1000;
+/** How long the echo ceiling is measured right before each write measure. */
+const CEILING_MS = 3000;
 /** BENCH_ONLY=writes,sync runs only those parts (ceiling, writes, sustained, sync, live, writeThrough) and records nothing. */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : undefined;
 const part = <T>(name: string, run: () => Promise<T>): Promise<T | undefined> =>
   !ONLY || ONLY.has(name) ? run() : Promise.resolve(undefined);
-
-/** A write throughput with its share of the echo ceiling (same connection count). */
-function withShare<T extends { opsPerSecond: number }>(result: T, ceiling: number | undefined): T & { shareOfCeilingPercent?: number } {
-  return ceiling ? { ...result, shareOfCeilingPercent: shareOf(result.opsPerSecond, ceiling) } : result;
-}
 
 /** Ops of the last 10 s of a run against its first 10 s, in percent. */
 function lastVsFirst(perSecond: readonly number[]): number {
@@ -35,26 +32,42 @@ function lastVsFirst(perSecond: readonly number[]): number {
   return Math.round((1000 * sum(whole.slice(-10))) / Math.max(1, sum(whole.slice(0, 10)))) / 10;
 }
 
+type WsUrl = (params: Record<string, string>) => string;
+
+/**
+ * A write throughput and, measured right before it with the same connection count, the echo ceiling (machines of
+ * this kind are shared and vary: the share of the ceiling is the figure that compares across runs).
+ */
+async function measured(
+  echo: EchoServer | undefined,
+  target: WsUrl,
+  connections: number,
+  mapOf: (i: number) => string,
+  options: { durationMs: number; warmUpBatches?: number },
+) {
+  const ceiling = echo ? (await throughput(echo.wsUrl, connections, (i) => `echo-${i}`, CEILING_MS)).opsPerSecond : undefined;
+  const run = await throughput(target, connections, mapOf, options.durationMs, options.warmUpBatches ? { warmUpBatches: options.warmUpBatches } : {});
+  return ceiling ? { ...run, echoCeilingOpsPerSecond: ceiling, shareOfCeilingPercent: shareOf(run.opsPerSecond, ceiling) } : run;
+}
+
 async function main() {
-  // The ceiling first, before the real server starts, so the two never share the CPU.
-  const ceiling = await part("ceiling", () => echoCeiling(DURATION_MS));
-  const one = ceiling?.oneConnection.opsPerSecond;
-  const ten = ceiling?.tenConnections.opsPerSecond;
+  // The echo Worker runs beside the real server the whole time (idle between its measures).
+  const echo = !ONLY || ONLY.has("ceiling") ? await startEchoServer() : undefined;
   const server = await startServer({ noAuth: true, shardedMaps: `${SHARDED_MAP}:271` });
   const stamp = Date.now();
+  const url = server.wsUrl;
   try {
     const results = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "unknown", node: process.version },
-      settings: { durationMs: DURATION_MS, sustainedMs: SUSTAINED_MS, ...WRITE_SETTINGS },
-      echoCeiling: ceiling,
+      settings: { durationMs: DURATION_MS, sustainedMs: SUSTAINED_MS, ceilingMs: CEILING_MS, ...WRITE_SETTINGS },
       writes: await part("writes", async () => ({
-        oneConnection: withShare(await throughput(server.wsUrl, 1, () => `bench-one-${stamp}`, DURATION_MS), one),
-        tenConnectionsMapEach: withShare(await throughput(server.wsUrl, 10, (i) => `bench-ten-${i}-${stamp}`, DURATION_MS), ten),
-        tenConnectionsSharded271: withShare(await throughput(server.wsUrl, 10, () => SHARDED_MAP, DURATION_MS, { warmUpBatches: 5 }), ten),
+        oneConnection: await measured(echo, url, 1, () => `bench-one-${stamp}`, { durationMs: DURATION_MS }),
+        tenConnectionsMapEach: await measured(echo, url, 10, (i) => `bench-ten-${i}-${stamp}`, { durationMs: DURATION_MS }),
+        tenConnectionsSharded271: await measured(echo, url, 10, () => SHARDED_MAP, { durationMs: DURATION_MS, warmUpBatches: 5 }),
       })),
       sustained: await part("sustained", async () => {
-        const run = withShare(await throughput(server.wsUrl, 10, (i) => `bench-long-${i}-${stamp}`, SUSTAINED_MS), ten);
+        const run = await measured(echo, url, 10, (i) => `bench-long-${i}-${stamp}`, { durationMs: SUSTAINED_MS });
         return { ...run, lastTenSecondsVsFirstPercent: lastVsFirst(run.perSecond) };
       }),
       sync: await part("sync", () => syncCost(server.wsUrl)),
@@ -76,6 +89,7 @@ async function main() {
     writeFileSync(join(dir, `${results.date.slice(0, 10)}.json`), text + "\n");
   } finally {
     await server.stop();
+    await echo?.stop();
   }
 }
 
