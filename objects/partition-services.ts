@@ -62,8 +62,8 @@ export interface Services {
   persistence: Persistence | undefined;
   /** Leaf sums (the alarm brings their merkle_leaf rows up to date). */
   merkle: MerkleStore;
-  /** LWW records (the alarm compacts their write log into lww_record). */
-  lww: LwwStore;
+  /** One step of the LWW write log's compaction (the alarm's; the next step is scheduled at once when one is left). */
+  compactLwwStep(): Promise<void>;
 }
 
 /** How soon after a write the alarm writes the LWW leaf sums that are behind and compacts the LWW write log. */
@@ -202,5 +202,8 @@ export function createPartitionServices(deps: {
     namespaceClaim: settings.TOPGUN_NAMESPACE_CLAIM,
     handlers,
   });
-  return { owner, session, coordination: coordinationOwner, persistence, merkle, lww };
+    const compactLwwStep = async () => {
+    if (lww.compactStep()) await schedule(Date.now());
+  };
+  return { owner, session, coordination: coordinationOwner, persistence, merkle, compactLwwStep };
 }

@@ -212,7 +212,7 @@ export class Partition extends DurableObject<PartitionEnv> {
     const services = this.#get();
     // Each feature runs even when another fails; a failure is rethrown after, so the runtime retries the alarm.
     const results = await Promise.allSettled([
-      Promise.resolve().then(() => services.lww.compact()),
+      Promise.resolve().then(() => services.compactLwwStep()),
       Promise.resolve().then(() => services.merkle.checkpoint()),
       services.coordination.alarm(),
       services.persistence?.alarm(),

@@ -84,17 +84,21 @@ export class LwwHeads {
     );
   }
 
-  /** After a compaction committed: every dirty head is now its lww_record row; evicts clean heads over the budget. */
-  markClean(): void {
-    for (const dirty of this.#dirtyByMap.values()) {
-      for (const entry of dirty.values()) {
-        entry.dirty = false;
-        this.#cleanBytes += entry.bytes;
-      }
-    }
-    this.#dirtyByMap.clear();
-    this.#dirtyBytes = 0;
-    this.#dirtyCount = 0;
+  /** After a compaction step committed `head` for the key: it is clean, unless the key was written again since. */
+  markClean(map: string, key: string, head: LwwHead): void {
+    const entry = this.#entries.get(idOf(map, key));
+    if (!entry || !entry.dirty || entry.head !== head) return;
+    entry.dirty = false;
+    this.#dirtyBytes -= entry.bytes;
+    this.#dirtyCount--;
+    this.#cleanBytes += entry.bytes;
+    const dirty = this.#dirtyByMap.get(map);
+    dirty?.delete(key);
+    if (dirty?.size === 0) this.#dirtyByMap.delete(map);
+  }
+
+  /** Evicts the least recently stored clean heads beyond the budget. */
+  evict(): void {
     this.#evict();
   }
 

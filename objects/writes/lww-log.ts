@@ -43,9 +43,14 @@ export class LwwLog {
     }
   }
 
-  /** Empties the log (after its records reached lww_record, in the same transaction). */
-  clear(): void {
-    this.#sql.exec("DELETE FROM lww_log");
+  /** The last row's sequence number (0 when empty). */
+  lastSeq(): number {
+    return Number(this.#sql.exec("SELECT COALESCE(MAX(seq), 0) AS seq FROM lww_log")[0]?.seq ?? 0);
+  }
+
+  /** Deletes the rows up to `seq` (after their records reached lww_record, in the same transaction). */
+  deleteUpTo(seq: number): void {
+    this.#sql.exec("DELETE FROM lww_log WHERE seq <= ?", seq);
   }
 }
 

@@ -104,6 +104,24 @@ describe("LwwStore write log", () => {
     expect(count(sql, "lww_record")).toBeGreaterThan(LWW_LOG_MAX_ENTRIES);
   });
 
+  it("compacts in steps of bounded size, keeping a key written during the round newer everywhere", () => {
+    const { sql, lww, writer } = setup();
+    writer.apply(Array.from({ length: 5_000 }, (_, i) => put(i, `k${i}`, "old", 10)));
+    expect(lww.compactStep(2_000)).toBe(true);
+    expect(count(sql, "lww_record")).toBe(2_000);
+    writer.apply([put(0, "k4999", "new", 20)]);
+    expect(lww.compactStep(2_000)).toBe(true);
+    expect(lww.compactStep(2_000)).toBe(false);
+    expect(count(sql, "lww_record")).toBe(5_000);
+    expect(count(sql, "lww_log")).toBe(1);
+    expect(lww.readKeys("m", ["k4999"]).get("k4999")?.value).toBe("new");
+    const woken = objectOver(sql);
+    expect(woken.lww.readKeys("m", ["k4999", "k0"])).toEqual(new Map([
+      ["k4999", { value: "new", timestamp: ts(20) }],
+      ["k0", { value: "old", timestamp: ts(10) }],
+    ]));
+  });
+
   it("keeps merging by HLC against heads it evicted from memory", () => {
     const sql = nodeSqlPort();
     applySchema(sql);

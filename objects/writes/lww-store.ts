@@ -22,6 +22,8 @@ export interface LwwApplied {
   previous: Map<string, Uint8Array>;
 }
 
+/** Heads one alarm step of a compaction moves into lww_record (~10 µs each: a step stays in the tens of ms). */
+const COMPACTION_STEP_ROWS = 2_000;
 /** Rows read per statement by scans and key lists, so a large map is never held in memory whole. */
 const SCAN_PAGE_ROWS = 500;
 
@@ -43,6 +45,8 @@ export class LwwStore {
   readonly #onDirty: () => void;
   #recovered = false;
   #announced = false;
+  /** The incremental compaction under way: the log rows it covers, its heads in key order, how far it got. */
+  #round: { upToSeq: number; pending: { map: string; key: string; head: LwwHead }[]; next: number } | undefined;
 
   /** `onDirty` is called when the log gets its first records after a compaction, so one can be scheduled. */
   constructor(sql: SqlPort, merkle: MerkleStore, options: { onDirty?: () => void; heads?: LwwHeads } = {}) {
@@ -97,32 +101,60 @@ export class LwwStore {
   }
 
   /**
-   * Moves the write log into lww_record (sorted by its primary key, one statement per ~512 KB) and empties the log,
-   * in one transaction. The alarm calls it soon after writes; a write that passes the log's bound calls it too.
+   * Moves the whole write log into lww_record (sorted by its primary key, one statement per ~512 KB) and empties the
+   * log, in one transaction: the write that passes the log's bound, and reads that need lww_record complete.
    */
   compact(): void {
     this.recover();
-    if (!this.#heads.hasDirty()) return;
+    this.#round = undefined;
+    this.compactStep(Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * One step of an incremental compaction (the alarm's): a round takes the dirty heads and the log's last row as
+   * they are when it starts and moves up to `maxRows` of them into lww_record per step, in key order, each step its
+   * own transaction, so writes run between steps instead of waiting for one long compaction. The round's last step
+   * deletes the log rows it covered. Answers whether the round has steps left (the caller runs the next one soon).
+   */
+  compactStep(maxRows = COMPACTION_STEP_ROWS): boolean {
+    this.recover();
+    if (!this.#round) {
+      if (!this.#heads.hasDirty()) return false;
+      this.#round = { upToSeq: this.#log.lastSeq(), pending: this.#heads.sortedDirty(), next: 0 };
+    }
+    const round = this.#round;
+    const chunk = round.pending.slice(round.next, round.next + maxRows);
+    const last = round.next + chunk.length >= round.pending.length;
     try {
       this.#sql.transaction(() => {
-        const rows: SqlValue[][] = this.#heads.sortedDirty().map(({ map, key, head }) => [
-          map, key, head.value, head.timestamp.millis, head.timestamp.counter, head.timestamp.nodeId, head.ttlMs, head.leaf, head.hash,
-        ]);
         bulkInsert(
           this.#sql,
           "lww_record (map, key, value, millis, counter, node, ttl_ms, leaf, hash)",
-          rows,
+          chunk.map(({ map, key, head }): SqlValue[] => [
+            map, key, head.value, head.timestamp.millis, head.timestamp.counter, head.timestamp.nodeId, head.ttlMs, head.leaf, head.hash,
+          ]),
           `ON CONFLICT (map, leaf, key) DO UPDATE SET value = excluded.value, millis = excluded.millis,
            counter = excluded.counter, node = excluded.node, ttl_ms = excluded.ttl_ms, hash = excluded.hash`,
         );
-        this.#log.clear();
+        if (last) this.#log.deleteUpTo(round.upToSeq);
       });
     } catch (err) {
       this.forget();
       throw err;
     }
-    this.#heads.markClean();
+    // A head written again since the round began stays dirty: its newer record is in a later log row.
+    for (const { map, key, head } of chunk) this.#heads.markClean(map, key, head);
+    round.next += chunk.length;
+    if (!last) return true;
+    this.#round = undefined;
+    this.#heads.evict();
     this.#announced = false;
+    // Heads written during the round wait for the next one, after the usual delay (more of them then coincide).
+    if (this.#heads.hasDirty()) {
+      this.#announced = true;
+      this.#onDirty();
+    }
+    return false;
   }
 
   /**
@@ -147,13 +179,9 @@ export class LwwStore {
    */
   forget(): void {
     this.#heads.clear();
+    this.#round = undefined;
     this.#recovered = false;
     this.#announced = false;
-  }
-
-  /** Whether the write log holds records lww_record does not have yet. */
-  hasLog(): boolean {
-    return this.#heads.hasDirty();
   }
 
   /** Records of the leaves first..last (tombstones included), by leaf, for SYNC_RESP_LEAF replies. */
