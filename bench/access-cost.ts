@@ -44,7 +44,7 @@ export async function accessCost(durationMs: number) {
     }
     const run = async (namespace: string, round: number) => {
       const wsUrl = (params: Record<string, string>) => server.wsUrl({ ...params, namespace });
-      return (await throughput(wsUrl, 10, (i) => `bench.${namespace}.${round}.${i}.${stamp}`, durationMs, token)).opsPerSecond;
+      return (await throughput(wsUrl, 10, (i) => `bench.${namespace}.${round}.${i}.${stamp}`, durationMs, { token })).opsPerSecond;
     };
     const open: number[] = [];
     const guarded: number[] = [];

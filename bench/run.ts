@@ -20,7 +20,10 @@ const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
 const SUSTAINED_MS = Number(process.env.BENCH_SUSTAINED_SECONDS ?? 60) * 1000;
 /** How long the echo ceiling is measured right before each write measure. */
 const CEILING_MS = 3000;
-/** BENCH_ONLY=writes,sync runs only those parts (ceiling, writes, sustained, sync, live, writeThrough) and records nothing. */
+/**
+ * BENCH_ONLY=writes,sync runs only those parts (ceiling, writes, sustained, sync, live, writeThrough, access, bundles,
+ * coldStart) and records nothing.
+ */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : undefined;
 const part = <T>(name: string, run: () => Promise<T>): Promise<T | undefined> =>
   !ONLY || ONLY.has(name) ? run() : Promise.resolve(undefined);

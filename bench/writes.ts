@@ -27,16 +27,18 @@ function batchOf(map: string, prefix: string, keySpace: number, id: number) {
 
 /**
  * Acknowledged ops/s of `connections` sockets each keeping WINDOW OP_BATCHes of 100 random keys (of `keySpace` per
- * map) in flight; with the batch latency (send → its OP_ACK) and the acknowledged ops of every second.
+ * map) in flight; with the batch latency (send → its OP_ACK) and the acknowledged ops of every second. `token`
+ * authenticates the sockets.
  */
 export async function throughput(
   wsUrl: (p: Record<string, string>) => string,
   connections: number,
   mapOf: (i: number) => string,
   durationMs: number,
-  options: { keySpace?: number; warmUpBatches?: number } = {},
+  options: { keySpace?: number; warmUpBatches?: number; token?: string } = {},
 ) {
   const keySpace = options.keySpace ?? KEY_SPACE;
+  const { token } = options;
   const sockets = await Promise.all(
     Array.from({ length: connections }, (_, i) => BenchSocket.open(wsUrl({ map: mapOf(i), clientId: `bench-${i}` }), token)),
   );

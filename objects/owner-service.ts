@@ -16,7 +16,9 @@ import type { MerkleStore, TreeKind } from "./writes/merkle-store.ts";
 import type { LeafSumsWire } from "../core/merkle-tree.ts";
 import type { OwnerApi } from "./owner-api.ts";
 import type { MerkleAnswer } from "./sync/sync-owner.ts";
-import type { ApplyRequest, OwnerOp, OwnerOpOutcome, ProcessOutcome } from "./writes/owner-op.ts";
+import { isLwwOp, type ApplyRequest, type LwwOwnerOp, type OwnerOp, type OwnerOpOutcome, type ProcessOutcome } from "./writes/owner-op.ts";
+import { evaluatePredicate } from "../core/predicate.ts";
+import type { PredicateNode } from "../core/protocol/shared.ts";
 import type { OrStore } from "./writes/or-store.ts";
 import type { QueryService } from "./queries/query-service.ts";
 import type { SearchResult, SearchService } from "./search/search-service.ts";
@@ -111,11 +113,20 @@ export class OwnerService implements OwnerApi {
    */
   async applyBatches({ requests }: { requests: ApplyRequest[] }): Promise<OwnerOpOutcome[][]> {
     for (const { ops } of requests) for (const map of new Set(ops.map((op) => op.map))) this.#leafBlocks.forget(map);
-    const applied = this.#sql.transaction(() => requests.map(({ ops }) => this.#writer.apply(ops)));
+    // Each request's guards are checked right before its own merge, as apply does, all in one synchronous turn.
+    const applied = this.#sql.transaction(() =>
+      requests.map(({ ops }) => {
+        const refused = this.#refusedByGuards(ops);
+        const allowed = refused.length === 0 ? ops : ops.filter((op) => !refused.some((r) => r.index === op.index));
+        return { write: this.#writer.apply(allowed), refused };
+      }),
+    );
     const answers: OwnerOpOutcome[][] = [];
     for (const [i, request] of requests.entries()) {
-      const write = applied[i];
-      if (write) answers.push(await this.#published(write, request.writer, request.persist));
+      const entry = applied[i];
+      if (!entry) continue;
+      const outcomes = await this.#published(entry.write, request.writer, request.persist);
+      answers.push(entry.refused.length === 0 ? outcomes : [...outcomes, ...entry.refused]);
     }
     return answers;
   }
@@ -307,4 +318,8 @@ function subtreeLeaves(path: string): { first: number; last: number } {
   const width = 4 * (LEAF_PATH_LENGTH - path.length);
   const prefix = path === "" ? 0 : Number.parseInt(path, 16);
   return { first: prefix << width, last: ((prefix + 1) << width) - 1 };
+}
+
+function forbiddenWrite(index: number, map: string): OwnerOpOutcome {
+  return { index, ok: false, kind: "FORBIDDEN", message: `forbidden: write access denied for map: ${map}` };
 }

@@ -64,6 +64,8 @@ export interface Services {
   merkle: MerkleStore;
   /** One step of the LWW write log's compaction (the alarm's; the next step is scheduled at once when one is left). */
   compactLwwStep(): Promise<void>;
+  /** Home role: frames owners push to this home's connections. */
+  homeDelivery: HomeDelivery;
 }
 
 /** How soon after a write the alarm writes the LWW leaf sums that are behind and compacts the LWW write log. */
@@ -202,8 +204,8 @@ export function createPartitionServices(deps: {
     namespaceClaim: settings.TOPGUN_NAMESPACE_CLAIM,
     handlers,
   });
-    const compactLwwStep = async () => {
+  const compactLwwStep = async () => {
     if (lww.compactStep()) await schedule(Date.now());
   };
-  return { owner, session, coordination: coordinationOwner, persistence, merkle, compactLwwStep };
+  return { owner, session, coordination: coordinationOwner, persistence, merkle, compactLwwStep, homeDelivery };
 }

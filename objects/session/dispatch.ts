@@ -51,6 +51,7 @@ export async function dispatch(message: ClientMessage, h: Handlers, ctx: Dispatc
     case "OP_BATCH":
       return h.writes.write(conn, message.payload.ops, { writeConcern: message.payload.writeConcern ?? undefined }, { send: reply }, accessOf);
     case "SYNC_INIT":
+      readWhole(message.mapName, MERKLE_NEEDS_WHOLE_MAP);
       // A client that never synced this map holds none of it: its pull may take whole subtrees at once.
       h.sync.notePull(conn, message.mapName, { fresh: !message.lastSyncTimestamp });
       return h.sync.init(conn, "lww", message.mapName, reply);
