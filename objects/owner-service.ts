@@ -260,7 +260,7 @@ export class OwnerService implements OwnerApi {
   /** Live entries of each map this owner holds (an admin read: it counts the rows). */
   async mapCounts({ maps }: { maps: string[] }): Promise<{ name: string; entryCount: number }[]> {
     return maps.map((name) => {
-      const lww = Number(this.#sql.exec("SELECT COUNT(*) AS n FROM lww_record WHERE map = ? AND value IS NOT NULL", name)[0]?.n ?? 0);
+      const lww = this.#lww.liveCount(name);
       const or = Number(this.#sql.exec("SELECT COUNT(DISTINCT key) AS n FROM or_record WHERE map = ?", name)[0]?.n ?? 0);
       return { name, entryCount: lww + or };
     });

@@ -66,6 +66,10 @@ export interface Services {
   compactLwwStep(): Promise<void>;
   /** Home role: frames owners push to this home's connections. */
   homeDelivery: HomeDelivery;
+  /** Home role for HTTP callers: `POST /sync` and `/v1`, through the same dispatch as a socket. */
+  http: { sync: HttpSync; api: HttpApi };
+  /** Counters for `/metrics` (in memory). */
+  metrics: PartitionMetrics;
 }
 
 /** How soon after a write the alarm writes the LWW leaf sums that are behind and compacts the LWW write log. */
@@ -175,10 +179,13 @@ export function createPartitionServices(deps: {
   const coordination = new CoordinationCoordinator({ owners: deps.coordinationOwners, sql, home: id });
   const shards = () => shardConfigOf(settings);
   const sync = new SyncCoordinator({ owners, shards, sql, hlc, home: id });
+  const metrics = new PartitionMetrics();
   // Write calls to other owners are coalesced across batches and connections (this partition's own are direct calls).
   const coalescer = new OwnerCallCoalescer(owners);
   const writeOwners = (partition: number) => (partition === id ? owners(partition) : coalescer.owner(partition));
-  const writes = new WriteCoordinator({ owners: writeOwners, shards, hlc, home: id });
+  const writes = new WriteCoordinator({
+    owners: writeOwners, shards, hlc, home: id, counted: (applied, rejected) => metrics.countOps(applied, rejected),
+  });
   const queries = new QueryCoordinator({ owners, shards, sql, home: id });
   const search = new SearchCoordinator({ owners, shards, sql, home: id });
   const processors = new ProcessorCoordinator({ owners, shards, home: id });
@@ -204,8 +211,10 @@ export function createPartitionServices(deps: {
     namespaceClaim: settings.TOPGUN_NAMESPACE_CLAIM,
     handlers,
   });
+  const gateway = new HttpGateway({ handlers, home: id });
+  const http = { sync: new HttpSync({ gateway, hlc, deltas: new DeltaReader({ access: handlers.access, owners, shards }) }), api: new HttpApi({ gateway, hlc, access: handlers.access, owners, shards }) };
   const compactLwwStep = async () => {
     if (lww.compactStep()) await schedule(Date.now());
   };
-  return { owner, session, coordination: coordinationOwner, persistence, merkle, compactLwwStep, homeDelivery };
+  return { owner, session, coordination: coordinationOwner, persistence, merkle, compactLwwStep, homeDelivery, http, metrics };
 }

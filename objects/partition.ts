@@ -117,6 +117,9 @@ export class Partition extends DurableObject<PartitionEnv> {
   ownerApplyBatches(request: { requests: ApplyRequest[] }): Promise<OwnerOpOutcome[][]> {
     return this.#get().owner.applyBatches(request);
   }
+  ownerMapCounts(request: { maps: string[] }): Promise<{ name: string; entryCount: number }[]> {
+    return this.#get().owner.mapCounts(request);
+  }
   ownerStats(): Promise<{ depth: number; lagMs: number } | undefined> {
     return this.#get().owner.stats();
   }

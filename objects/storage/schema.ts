@@ -117,12 +117,18 @@ const STEPS: readonly string[] = [
   // 8: the journal is a ring of at most ~10 000 events: a read by map scans it by tick instead of keeping a second
   // B-tree per appended and trimmed event (measured: a large part of the journal's cost per write).
   `DROP INDEX IF EXISTS journal_event_map`,
-  // 9: the LWW write log (objects/writes/lww-log.ts): one row per map per batch with its winning records, compacted
+  // 9: the maps this owner holds and whether the namespace's map directory has heard of each (objects/directory/);
+  // the maps written before this step are taken from the records, to be reported on the next write.
+  `
+  CREATE TABLE known_map (map TEXT PRIMARY KEY, reported INTEGER NOT NULL) WITHOUT ROWID;
+  INSERT INTO known_map (map, reported) SELECT map, 0 FROM lww_record GROUP BY map UNION SELECT map, 0 FROM or_key GROUP BY map;
+  `,
+  // 10: the LWW write log (objects/writes/lww-log.ts): one row per map per batch with its winning records, compacted
   // into lww_record in key order by the alarm or when it passes its bound; an object replays it when it wakes.
   `
   CREATE TABLE lww_log (seq INTEGER PRIMARY KEY, map TEXT NOT NULL, records BLOB NOT NULL);
   `,
-  // 10: the journal keeps one row per appended batch (journal-service.ts): a msgpack array of
+  // 11: the journal keeps one row per appended batch (journal-service.ts): a msgpack array of
   // [tick, map, key, type, value, previous value, millis, counter, node], so a batch of 100 changes costs one row
   // instead of 100. Older single-event rows become one-event batches holding the same array as JSON (values in hex).
   `

@@ -1,4 +1,5 @@
 import { decodeValue } from "../../core/codec.ts";
+import type { Timestamp } from "../../core/hlc.ts";
 import { isNewerRecord, type LWWRecord } from "../../core/lww-map.ts";
 import { leafIndexOf, lwwEntryHash } from "../../core/merkle-tree.ts";
 import type { LeafChange, MerkleStore } from "./merkle-store.ts";
@@ -221,6 +222,36 @@ export class LwwStore {
         if (head.value) visit(key, decodeValue(head.value));
       }
     }
+  }
+
+  /**
+   * The map's records (tombstones included) written after `since` in HLC order (millis, counter, node id), oldest
+   * first, at most `limit`: the changes a `/sync` caller has not seen. Scans the map's rows (no timestamp index); a
+   * map with records in the write log is compacted first.
+   */
+  readSince(map: string, since: Timestamp, limit: number): { key: string; record: LWWRecord }[] {
+    this.recover();
+    if (this.#heads.dirtyOf(map).size > 0) this.compact();
+    const rows = this.#sql.exec(
+      `SELECT key, value, millis, counter, node, ttl_ms FROM lww_record
+       WHERE map = ? AND (millis > ? OR (millis = ? AND (counter > ? OR (counter = ? AND node > ?))))
+       ORDER BY millis, counter, node LIMIT ?`,
+      map,
+      since.millis,
+      since.millis,
+      since.counter,
+      since.counter,
+      since.nodeId,
+      limit,
+    );
+    return rows.map((row) => ({ key: String(row.key), record: toRecord(row) }));
+  }
+
+  /** Live (non-tombstoned) records of `map` (an admin read: it counts the rows, after compacting the map's log). */
+  liveCount(map: string): number {
+    this.recover();
+    if (this.#heads.dirtyOf(map).size > 0) this.compact();
+    return Number(this.#sql.exec("SELECT COUNT(*) AS n FROM lww_record WHERE map = ? AND value IS NOT NULL", map)[0]?.n ?? 0);
   }
 
   /**
