@@ -21,8 +21,8 @@ const SUSTAINED_MS = Number(process.env.BENCH_SUSTAINED_SECONDS ?? 60) * 1000;
 /** How long the echo ceiling is measured right before each write measure. */
 const CEILING_MS = 3000;
 /**
- * BENCH_ONLY=writes,sync runs only those parts (ceiling, writes, sustained, sync, live, writeThrough, access, bundles,
- * coldStart) and records nothing.
+ * BENCH_ONLY=writes,sync runs only those parts (ceiling, writes, sustained, sync, live, queries, writeThrough, access,
+ * bundles, coldStart) and records nothing.
  */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : undefined;
 const part = <T>(name: string, run: () => Promise<T>): Promise<T | undefined> =>

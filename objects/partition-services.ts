@@ -70,6 +70,8 @@ export interface Services {
   http: { sync: HttpSync; api: HttpApi };
   /** Counters for `/metrics` (in memory). */
   metrics: PartitionMetrics;
+  /** Home role of live queries: owners send it the changes of grouped and windowed queries. */
+  queries: QueryCoordinator;
 }
 
 /** How soon after a write the alarm writes the LWW leaf sums that are behind and compacts the LWW write log. */
@@ -151,7 +153,7 @@ export function createPartitionServices(deps: {
   const searchService = new SearchService({
     sql,
     lww,
-    indexes: new SearchIndexes({ lww }),
+    indexes: new SearchIndexes({ sql, lww }),
     deliver: deliverEach,
   });
   const persistence = settings.HYPERDRIVE ? createPersistence(sql, settings.HYPERDRIVE, namespace, schedule) : undefined;
@@ -186,7 +188,15 @@ export function createPartitionServices(deps: {
   const writes = new WriteCoordinator({
     owners: writeOwners, shards, hlc, home: id, counted: (applied, rejected) => metrics.countOps(applied, rejected),
   });
-  const queries = new QueryCoordinator({ owners, shards, sql, home: id });
+  const queries = new QueryCoordinator({
+    owners,
+    shards,
+    sql,
+    home: id,
+    send: async (conn, frames) => (await homeDelivery.deliver([conn], frames)).length === 0,
+  });
+  homeQueries = queries;
+  const sqlQueries = new SqlCoordinator({ reader: queries.reader, enabled: !isOff(settings.TOPGUN_SQL) });
   const search = new SearchCoordinator({ owners, shards, sql, home: id });
   const processors = new ProcessorCoordinator({ owners, shards, home: id });
   const journalHome = new JournalCoordinator({ owners, shards, sql, home: id });
@@ -216,5 +226,10 @@ export function createPartitionServices(deps: {
   const compactLwwStep = async () => {
     if (lww.compactStep()) await schedule(Date.now());
   };
-  return { owner, session, coordination: coordinationOwner, persistence, merkle, compactLwwStep, homeDelivery, http, metrics };
+  return { owner, session, coordination: coordinationOwner, persistence, merkle, compactLwwStep, homeDelivery, http, metrics, queries };
+}
+
+/** A switch set to "off", "0", "false" or "no" (any case). */
+function isOff(value: string | undefined): boolean {
+  return value !== undefined && ["off", "0", "false", "no"].includes(value.trim().toLowerCase());
 }

@@ -50,7 +50,7 @@ describe("KnownMaps", () => {
     sql.exec("CREATE TABLE or_key (map TEXT, key TEXT, leaf INTEGER, hash INTEGER)");
     sql.exec("INSERT INTO lww_record VALUES ('old-lww', 'k', NULL, 1, 0, 'n', NULL, 0, 0)");
     sql.exec("INSERT INTO or_key VALUES ('old-or', 'k', 0, 0)");
-    // Up to step 9 only: later steps need tables this two-table object does not have.
+    // Up to step 9 only: later steps (12 converts journal_event) need tables this two-table object does not have.
     applySchema(sql, 9);
     const reports: string[][] = [];
     const known = new KnownMaps({ sql, report: async (maps) => void reports.push(maps) });

@@ -255,7 +255,7 @@ function toEvent(partition: number, tick: number, event: NewJournalEvent, withPr
 
 /**
  * The events of one journal_batch row: a msgpack array written by `append` (values as binary), or a JSON array
- * written by schema step 10 from older rows (values as hex).
+ * written by schema step 12 from older rows (values as hex).
  */
 function eventsOf(stored: unknown): (NewJournalEvent & { tick: number })[] {
   const parsed: unknown = stored instanceof Uint8Array ? decodeValue(stored) : typeof stored === "string" ? JSON.parse(stored) : undefined;

@@ -36,12 +36,25 @@ interface Subscription {
  */
 export class QueryService {
   readonly #sql: SqlPort;
+  readonly #lww: Pick<LwwStore, "scanLiveValues">;
   readonly #interest: InterestRegistry;
   readonly #deliver: DeliverEachToHome;
-  readonly #lww: Pick<LwwStore, "scanLiveValues">;
+  readonly #deliverEvents: DeliverQueryEvents;
+  readonly #partition: number;
+  readonly #clock: () => number;
   readonly #cache = new Map<string, Subscription[]>();
 
-  constructor(deps: { sql: SqlPort; lww: Pick<LwwStore, "scanLiveValues">; interest: InterestRegistry; deliver: DeliverEachToHome }) {
+  constructor(deps: {
+    sql: SqlPort;
+    /** The LWW records (scans see the write log through it). */
+    lww: Pick<LwwStore, "scanLiveValues">;
+    interest: InterestRegistry;
+    deliver: DeliverEachToHome;
+    deliverEvents?: DeliverQueryEvents;
+    partition?: number;
+    /** Wall-clock millis: records whose TTL ran out are left out of answers, as the client hides them. */
+    clock?: () => number;
+  }) {
     this.#sql = deps.sql;
     this.#lww = deps.lww;
     this.#interest = deps.interest;
@@ -67,12 +80,11 @@ export class QueryService {
         map,
         encodeValue(stored),
       );
-      this.#lww.scanLiveValues(map, (key, value) => {
-        if (matchesQuery(filter, value)) top.offer({ key, value });
-      });
-      const entries = top.entries();
-      bulkInsert(this.#sql, "query_match (home, conn, query_id, key)", entries.map((e) => [home, conn, queryId, e.key]));
-      return entries;
+      const result = this.#read(map, request.query, mode === "window" ? 1 : 0);
+      if (mode === "plain" && result.kind === "entries") {
+        bulkInsert(this.#sql, "query_match (home, conn, query_id, key)", result.entries.map((e) => [home, conn, queryId, e.key]));
+      }
+      return result;
     });
     this.#interest.register(map, "query", home, conn);
     this.#cache.clear();
@@ -88,7 +100,7 @@ export class QueryService {
     if (queryModeOf(query) === "groups") {
       const spec = groupSpecOf(query);
       const groups = new Map<string, GroupPartial>();
-      scanLiveValues(this.#sql, map, (key, value) => {
+      this.#lww.scanLiveValues(map, (key, value) => {
         if (matchesQuery(query, value, key)) addToGroups(spec, groups, value);
       }, { nowMs: this.#clock() });
       return { kind: "groups", groups: [...groups.values()] };
@@ -96,7 +108,7 @@ export class QueryService {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.sort, query.cursor);
     const limit = query.limit === undefined ? undefined : query.limit + extra;
     const top = new TopEntries({ sort: query.sort, limit, after });
-    scanLiveValues(this.#sql, map, (key, value) => {
+    this.#lww.scanLiveValues(map, (key, value) => {
       if (matchesQuery(query, value, key)) top.offer({ key, value });
     }, { nowMs: this.#clock() });
     return { kind: "entries", entries: top.entries() };

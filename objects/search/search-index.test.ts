@@ -18,7 +18,7 @@ function setup(budgetBytes?: number) {
   const merkle = new MerkleStore(sql);
   const lww = new LwwStore(sql, merkle);
   const writer = new CrdtWriter({ sql, lww, or: new OrStore(sql, merkle), merkle, hlc: new HLC("edge-p1", { clock: () => 1_000 }) });
-  const indexes = new SearchIndexes({ lww, ...(budgetBytes === undefined ? {} : { budgetBytes }) });
+  const indexes = new SearchIndexes({ sql, lww, ...(budgetBytes === undefined ? {} : { budgetBytes }) });
   /** Writes to SQLite and, like OwnerService, hands the applied changes to the indexes. */
   const write = (map: string, key: string, value: unknown) => {
     const op: OwnerOp = { index: 0, type: value === null ? "REMOVE" : "PUT", map, key, record: { value, timestamp: { millis: millis++, counter: 0, nodeId: "a" } } };

@@ -2,7 +2,10 @@ import MiniSearch, { type SearchOptions } from "minisearch";
 import { SEARCH_INDEX_BUDGET_BYTES } from "../../core/limits.ts";
 import { matchesClause, parseSearchQuery, type SearchClause } from "./search-query.ts";
 import { documentText, processTerm, termsOf, tokenize } from "./search-terms.ts";
+import { BM25, rescoreTerm, type TermStats } from "./term-stats.ts";
 import type { LwwStore } from "../writes/lww-store.ts";
+import { readOrValues, scanOrValues } from "../writes/or-store.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
 
 /** Estimated bytes per indexed character (term tree + postings) and per document (ids, field lengths). */
 const BYTES_PER_CHAR = 3;
@@ -45,6 +48,7 @@ function newMiniSearch(): MiniSearch<{ id: string; text: string }> {
  * Evicted indexes are rebuilt on demand; an index larger than the whole budget is used once and not kept.
  */
 export class SearchIndexes {
+  readonly #sql: SqlPort;
   readonly #lww: Pick<LwwStore, "scanLiveValues" | "readLiveValues">;
   readonly #budget: number;
   /** Insertion order is recency: the first entry is the least recently used. */
@@ -53,7 +57,9 @@ export class SearchIndexes {
   /** How many indexes were built (for tests and diagnostics). */
   builds = 0;
 
-  constructor(deps: { lww: Pick<LwwStore, "scanLiveValues" | "readLiveValues">; budgetBytes?: number }) {
+  /** `lww`: the LWW records (reads see the write log through it); `sql`: the OR-Map rows. */
+  constructor(deps: { sql: SqlPort; lww: Pick<LwwStore, "scanLiveValues" | "readLiveValues">; budgetBytes?: number }) {
+    this.#sql = deps.sql;
     this.#lww = deps.lww;
     this.#budget = deps.budgetBytes ?? SEARCH_INDEX_BUDGET_BYTES;
   }
@@ -159,7 +165,13 @@ export class SearchIndexes {
 
   /** Visits the index terms, in order, of the live documents of `keys`: read from SQLite a page at a time, never all at once. */
   #visitDocuments(map: string, keys: readonly string[], visit: (key: string, tokens: string[]) => void): void {
-    this.#lww.readLiveValues(map, keys, (key, value) => visit(key, termsOf(documentText(value))));
+    const seen = new Set<string>();
+    this.#lww.readLiveValues(map, keys, (key, value) => {
+      seen.add(key);
+      visit(key, termsOf(documentText(value)));
+    });
+    const rest = keys.filter((key) => !seen.has(key));
+    for (const [key, values] of readOrValues(this.#sql, map, rest)) visit(key, termsOf(documentText(values)));
   }
 
   /** Applies written records (null = tombstone) to the indexes in memory; maps without one are built later from SQLite. */
@@ -195,8 +207,12 @@ export class SearchIndexes {
 
   #build(map: string): MapIndex {
     this.builds++;
-    const index: MapIndex = { search: newMiniSearch(), docs: new Map(), bytes: BYTES_PER_INDEX };
+    const index: MapIndex = { search: newMiniSearch(), docs: new Map(), bytes: BYTES_PER_INDEX, lengths: new Map(), length: 0 };
     this.#lww.scanLiveValues(map, (key, value) => this.#add(index, key, value, false));
+    // An OR-Map key is one document: its values, oldest first (a map is LWW or OR in practice; LWW wins a clash).
+    scanOrValues(this.#sql, map, (key, values) => {
+      if (!index.docs.has(key)) this.#add(index, key, values, false);
+    });
     return index;
   }
 

@@ -23,7 +23,7 @@ function services(sql: SqlPort, unknown: string[] = []) {
   const lww = new LwwStore(sql, merkle);
   const writer = new CrdtWriter({ sql, lww, or: new OrStore(sql, merkle), merkle, hlc: new HLC("edge-p1", { clock: () => 1_000 }) });
   const sent: { home: number; deliveries: ConnectionFrames[] }[] = [];
-  const indexes = new SearchIndexes({ lww });
+  const indexes = new SearchIndexes({ sql, lww });
   const search = new SearchService({
     sql,
     lww,
@@ -170,7 +170,7 @@ describe("SearchService", () => {
     const merkle = new MerkleStore(sql);
     const lww = new LwwStore(sql, merkle);
     const writer = new CrdtWriter({ sql, lww, or: new OrStore(sql, merkle), merkle, hlc: new HLC("edge-p1", { clock: () => 1_000 }) });
-    const search = new SearchService({ sql, lww, indexes: new SearchIndexes({ lww }), deliver: async () => [] });
+    const search = new SearchService({ sql, lww, indexes: new SearchIndexes({ sql, lww }), deliver: async () => [] });
     const op = (value: unknown): OwnerOp => ({ index: 0, type: "PUT", map: "m", key: "k", record: { value, timestamp: { millis: millis++, counter: 0, nodeId: "a" } } });
     search.search({ map: "m", query: "x" }); // builds the (empty) index
     const first = writer.apply([op({ t: "first" })]);

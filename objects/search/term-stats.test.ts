@@ -23,9 +23,10 @@ function indexOf(keys: string[]): SearchIndexes {
   const sql = nodeSqlPort();
   applySchema(sql);
   const merkle = new MerkleStore(sql);
-  const writer = new CrdtWriter({ sql, lww: new LwwStore(sql, merkle), or: new OrStore(sql, merkle), merkle, hlc: new HLC("edge-p1", { clock: () => 1_000 }) });
+  const lww = new LwwStore(sql, merkle);
+  const writer = new CrdtWriter({ sql, lww, or: new OrStore(sql, merkle), merkle, hlc: new HLC("edge-p1", { clock: () => 1_000 }) });
   keys.forEach((key, i) => writer.apply([{ index: 0, type: "PUT", map: "m", key, record: { value: { text: docs[key] }, timestamp: { millis: i + 1, counter: 0, nodeId: "a" } } }]));
-  return new SearchIndexes({ sql });
+  return new SearchIndexes({ sql, lww });
 }
 
 const scores = (hits: { key: string; score: number }[]) => Object.fromEntries(hits.map((h) => [h.key, h.score]));

@@ -29,8 +29,9 @@ function sqlOver(records: Record<string, Record<string, unknown>>, enabled = tru
     const sql = nodeSqlPort();
     applySchema(sql);
     const merkle = new MerkleStore(sql);
-    const writer = new CrdtWriter({ sql, lww: new LwwStore(sql, merkle), or: new OrStore(sql, merkle), merkle, hlc: new HLC("edge-p1", { clock: () => 1_000 }) });
-    return { writer, queries: new QueryService({ sql, interest: new InterestRegistry(sql), deliver: async () => [] }) };
+    const lww = new LwwStore(sql, merkle);
+    const writer = new CrdtWriter({ sql, lww, or: new OrStore(sql, merkle), merkle, hlc: new HLC("edge-p1", { clock: () => 1_000 }) });
+    return { writer, queries: new QueryService({ sql, lww, interest: new InterestRegistry(sql), deliver: async () => [] }) };
   });
   let millis = 1;
   Object.entries(records).forEach(([key, value], i) => {

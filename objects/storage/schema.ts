@@ -123,23 +123,6 @@ const STEPS: readonly string[] = [
   CREATE TABLE known_map (map TEXT PRIMARY KEY, reported INTEGER NOT NULL) WITHOUT ROWID;
   INSERT INTO known_map (map, reported) SELECT map, 0 FROM lww_record GROUP BY map UNION SELECT map, 0 FROM or_key GROUP BY map;
   `,
-  // 10: the LWW write log (objects/writes/lww-log.ts): one row per map per batch with its winning records, compacted
-  // into lww_record in key order by the alarm or when it passes its bound; an object replays it when it wakes.
-  `
-  CREATE TABLE lww_log (seq INTEGER PRIMARY KEY, map TEXT NOT NULL, records BLOB NOT NULL);
-  `,
-  // 11: the journal keeps one row per appended batch (journal-service.ts): a msgpack array of
-  // [tick, map, key, type, value, previous value, millis, counter, node], so a batch of 100 changes costs one row
-  // instead of 100. Older single-event rows become one-event batches holding the same array as JSON (values in hex).
-  `
-  CREATE TABLE journal_batch (first_tick INTEGER PRIMARY KEY, last_tick INTEGER NOT NULL, count INTEGER NOT NULL, events NOT NULL);
-  INSERT INTO journal_batch (first_tick, last_tick, count, events)
-    SELECT tick, tick, 1, json_array(json_array(tick, map, key, type,
-      CASE WHEN value IS NULL THEN NULL ELSE lower(hex(value)) END, CASE WHEN prev IS NULL THEN NULL ELSE lower(hex(prev)) END,
-      millis, counter, node))
-    FROM journal_event;
-  DROP TABLE journal_event
-  `,
   // 10: home role of grouped and windowed (limited) live queries: the query, each shard's partial aggregates, and
   // the keys of the top-N window with their sort positions.
   `
@@ -151,6 +134,23 @@ const STEPS: readonly string[] = [
   CREATE TABLE query_window (
     conn TEXT NOT NULL, query_id TEXT NOT NULL, key TEXT NOT NULL, position TEXT NOT NULL, PRIMARY KEY (conn, query_id, key)
   ) WITHOUT ROWID;
+  `,
+  // 11: the LWW write log (objects/writes/lww-log.ts): one row per map per batch with its winning records, compacted
+  // into lww_record in key order by the alarm or when it passes its bound; an object replays it when it wakes.
+  `
+  CREATE TABLE lww_log (seq INTEGER PRIMARY KEY, map TEXT NOT NULL, records BLOB NOT NULL);
+  `,
+  // 12: the journal keeps one row per appended batch (journal-service.ts): a msgpack array of
+  // [tick, map, key, type, value, previous value, millis, counter, node], so a batch of 100 changes costs one row
+  // instead of 100. Older single-event rows become one-event batches holding the same array as JSON (values in hex).
+  `
+  CREATE TABLE journal_batch (first_tick INTEGER PRIMARY KEY, last_tick INTEGER NOT NULL, count INTEGER NOT NULL, events NOT NULL);
+  INSERT INTO journal_batch (first_tick, last_tick, count, events)
+    SELECT tick, tick, 1, json_array(json_array(tick, map, key, type,
+      CASE WHEN value IS NULL THEN NULL ELSE lower(hex(value)) END, CASE WHEN prev IS NULL THEN NULL ELSE lower(hex(prev)) END,
+      millis, counter, node))
+    FROM journal_event;
+  DROP TABLE journal_event
   `,
 ];
 

@@ -257,21 +257,26 @@ export class LwwStore {
   /**
    * Visits every live (non-tombstoned) value of `map` in (leaf, key) order, a page of rows per statement, so a large
    * map is never held in memory whole. A map with records in the write log is compacted first (scans are rare: a
-   * query subscription, a search index build).
+   * query subscription or read, a search index build). With `nowMs`, records whose TTL ran out before it are left
+   * out too, as readers hide them (core/lww-map.ts `isExpired`).
    */
-  scanLiveValues(map: string, visit: (key: string, value: unknown) => void): void {
+  scanLiveValues(map: string, visit: (key: string, value: unknown) => void, options: { nowMs?: number } = {}): void {
     this.recover();
     if (this.#heads.dirtyOf(map).size > 0) this.compact();
+    const unexpired = options.nowMs === undefined ? "" : " AND (ttl_ms IS NULL OR ttl_ms = 0 OR millis + ttl_ms >= ?)";
+    const ttlBinding = options.nowMs === undefined ? [] : [options.nowMs];
     let leaf = -1;
     let key = "";
     for (;;) {
+      // The row-value comparison lets SQLite seek to the page's start in the primary key; the equivalent
+      // `leaf > ? OR (leaf = ? AND key > ?)` made every page scan from the map's first row (quadratic in its size).
       const rows = this.#sql.exec(
-        `SELECT leaf, key, value FROM lww_record WHERE map = ? AND (leaf > ? OR (leaf = ? AND key > ?)) AND value IS NOT NULL
+        `SELECT leaf, key, value FROM lww_record WHERE map = ? AND (leaf, key) > (?, ?) AND value IS NOT NULL${unexpired}
          ORDER BY leaf, key LIMIT ?`,
         map,
         leaf,
-        leaf,
         key,
+        ...ttlBinding,
         SCAN_PAGE_ROWS,
       );
       for (const row of rows) {
