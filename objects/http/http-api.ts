@@ -113,6 +113,13 @@ export class HttpApi {
         const resp = replyOf(answer, "JOURNAL_READ_RESPONSE");
         return resp ? { ok: true, status: 200, body: { events: resp.events, hasMore: resp.hasMore } } : failure(answer);
       }
+      case "sql": {
+        const answer = await this.#one(principal, { type: "SQL_QUERY", payload: { sql: call.sql, queryId: "sql" } });
+        const resp = replyOf(answer, "SQL_QUERY_RESP");
+        if (!resp) return failure(answer);
+        if (resp.payload.error !== undefined) return { ok: false, status: sqlStatusOf(resp.payload.code), message: resp.payload.error };
+        return { ok: true, status: 200, body: { columns: resp.payload.columns, rows: resp.payload.rows } };
+      }
     }
   }
 
@@ -217,6 +224,20 @@ function counterBody(name: string, state: PNCounterState): { name: string; value
 /** A protocol code as an HTTP status: an invalid message is a bad request. */
 function statusOf(code: number): number {
   return code === 422 ? 400 : code;
+}
+
+/** The HTTP status of a refused SQL_QUERY, by its reply's `code`. */
+function sqlStatusOf(code: string | undefined): number {
+  switch (code) {
+    case "FORBIDDEN":
+      return 403;
+    case "TOO_LARGE":
+      return 413;
+    case "FEATURE_DISABLED":
+      return 501;
+    default:
+      return 400; // SYNTAX_ERROR, UNSUPPORTED and any other refusal of the text itself
+  }
 }
 
 function failure(answer: Exchange): HttpOutcome {

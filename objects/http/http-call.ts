@@ -17,7 +17,8 @@ export type HttpCall =
   | { kind: "counterGet"; name: string }
   | { kind: "counterAdd"; name: string; delta: number }
   | { kind: "process"; map: string; key: string; processor: EntryProcessor }
-  | { kind: "journal"; fromSequence: string; limit?: number | undefined; map?: string | undefined };
+  | { kind: "journal"; fromSequence: string; limit?: number | undefined; map?: string | undefined }
+  | { kind: "sql"; sql: string };
 
 /** One write of a `/v1/batch`: a put (with `value`) or a delete. */
 export type BatchOp = { map: string; key: string; value: unknown } | { map: string; key: string; delete: true };

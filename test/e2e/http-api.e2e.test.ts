@@ -157,6 +157,17 @@ describe("/v1: OR-Maps, topics, counters, processors and the journal", () => {
     expect(events.map((e) => [e.type, e.key, e.value])).toEqual([["PUT", "k", "v1"], ["UPDATE", "k", "v2"]]);
   });
 
+  it("runs SQL over a map, and refuses what it does not support with 400", async () => {
+    const map = uniqueName("sql_http").replace(/-/g, "_");
+    await api("/v1/batch", { method: "POST", body: { ops: [1, 2, 3, 4].map((n) => ({ map, key: `k${n}`, value: { team: n % 2 ? "odd" : "even", n } })) } });
+    const grouped = await api("/v1/sql", { method: "POST", body: { sql: `SELECT team, SUM(n) AS total FROM ${map} GROUP BY team ORDER BY team` } });
+    expect(grouped).toEqual({ status: 200, body: { columns: ["team", "total"], rows: [["even", 6], ["odd", 4]] } });
+    const join = await api("/v1/sql", { method: "POST", body: { sql: `SELECT * FROM ${map} JOIN other ON 1 = 1` } });
+    expect(join.status).toBe(400);
+    expect((join.body as { error: { message: string } }).error.message).toMatch(/JOIN/);
+    expect((await api("/v1/sql", { method: "POST", body: { sql: "" } })).status).toBe(400);
+  });
+
   it("serves its OpenAPI document without a token", async () => {
     const doc = await apiCall(serverUrl(), "/v1/openapi.json");
     expect(doc.status).toBe(200);
@@ -224,6 +235,7 @@ describe("/v1: access policies", () => {
       await call("/v1/counters/secrets", { method: "POST", body: { delta: 1 } }),
       await call("/v1/journal"),
       await call("/v1/journal?map=todos"),
+      await call("/v1/sql", { method: "POST", body: { sql: "SELECT * FROM secrets" } }),
     ];
     expect(answers.map((a) => a.status)).toEqual(Array.from({ length: answers.length }, () => 403));
     for (const a of answers) expect(a.body).toMatchObject({ error: { code: "forbidden" } });

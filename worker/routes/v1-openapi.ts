@@ -116,6 +116,13 @@ export function openApiDocument(): Json {
           requestBody: body({ type: "object", required: ["delta"], properties: { delta: { type: "integer" } } }),
         }),
       },
+      "/v1/sql": {
+        post: operation(
+          "run a SELECT over one map (WHERE, ORDER BY, LIMIT/OFFSET, GROUP BY with count/sum/min/max/avg, HAVING, aliases)",
+          { "200": ok("the columns in select-list order and the rows", { type: "object", required: ["columns", "rows"], properties: { columns: { type: "array", items: { type: "string" } }, rows: { type: "array", items: { type: "array" } } } }) },
+          { requestBody: body({ type: "object", required: ["sql"], properties: { sql: { type: "string", maxLength: 16384 } } }) },
+        ),
+      },
       "/v1/journal": {
         get: operation("read the event journal", { "200": ok("events from the sequence on", { type: "object", properties: { events: { type: "array", items: { type: "object" } }, hasMore: { type: "boolean" } } }) }, {
           parameters: [

@@ -1,7 +1,7 @@
 import type { IRequest } from "itty-router";
 import { z } from "zod";
 import { httpErrorCode } from "../../core/http-error-code.ts";
-import { MAX_BATCH_OPS, MAX_JOURNAL_READ_LIMIT, MAX_QUERY_LIMIT } from "../../core/limits.ts";
+import { MAX_BATCH_OPS, MAX_JOURNAL_READ_LIMIT, MAX_QUERY_LIMIT, MAX_SQL_LENGTH } from "../../core/limits.ts";
 import { PARTITION_COUNT, partitionOfName, partitionOfShard } from "../../core/placement.ts";
 import { counterNameSchema } from "../../core/protocol/counters.ts";
 import { sequenceSchema } from "../../core/protocol/journal.ts";
@@ -30,6 +30,7 @@ const batchBody = z.object({
 const orRemoveBody = z.union([z.object({ tag: z.string().min(1).max(512) }), z.object({ value: z.unknown() })]);
 const publishBody = z.object({ data: z.unknown() });
 const counterBody = z.object({ delta: z.number().int().refine((d) => Math.abs(d) <= Number.MAX_SAFE_INTEGER / 2, { error: "delta is too large" }) });
+const sqlBody = z.object({ sql: z.string().min(1).max(MAX_SQL_LENGTH) });
 const processBody = z.object({ processor: z.string().min(1).max(100), args: z.unknown().optional() });
 const listParams = z.object({
   limit: z.coerce.number().int().min(0).max(MAX_QUERY_LIMIT).optional(),
@@ -121,6 +122,11 @@ export const v1Routes: RouteGroup = (router) => {
       if (!parsed.success) return invalid(parsed.error);
       const { from, limit, map } = parsed.data;
       return { call: { kind: "journal", fromSequence: from ?? "0", limit, map }, home: map === undefined ? Math.floor(Math.random() * PARTITION_COUNT) : partitionOfShard(map, 0) };
+    }))
+    // A SELECT names its map inside the text: any home runs it (the SQL coordinator asks the map's owners).
+    .post("/v1/sql", route(async (request) => {
+      const body = await jsonBody(request, sqlBody);
+      return body instanceof Response ? body : { call: { kind: "sql", sql: body.sql }, home: partitionOfName(body.sql) };
     }))
     .all("/v1/*", () => apiError(404, "no such route"));
 };
