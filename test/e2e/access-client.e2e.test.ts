@@ -1,33 +1,11 @@
 // The client SDK under access policies: denied writes are rolled back and reported, queries show what the user may read.
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { MemoryAdapter } from "../../client/storage/memory-adapter.ts";
-import { TopGunClient } from "../../client/topgun-client.ts";
+import { describe, expect, it, vi } from "vitest";
 import { putPolicies } from "../support/admin-api.ts";
 import { serverUrl, uniqueName } from "../support/e2e-context.ts";
-import { signToken } from "../support/tokens.ts";
+import { CLIENT_WAIT as WAIT, clientPool } from "../support/e2e-clients.ts";
 
-const WAIT = { timeout: 20_000, interval: 50 };
-const open = new Set<TopGunClient>();
-
-afterEach(async () => {
-  await Promise.all([...open].map((client) => client.close()));
-  open.clear();
-});
-
-async function clientOf(namespace: string, user: string): Promise<TopGunClient> {
-  const url = new URL(serverUrl());
-  url.searchParams.set("namespace", namespace);
-  const client = new TopGunClient({
-    serverUrl: url.toString(),
-    storage: new MemoryAdapter(),
-    tokenProvider: () => signToken({ sub: user }),
-    backoff: { initialMs: 50, maxMs: 500 },
-  });
-  open.add(client);
-  await client.start();
-  await vi.waitFor(() => expect(client.getConnectionState()).toBe("CONNECTED"), WAIT);
-  return client;
-}
+const clients = clientPool();
+const clientOf = (namespace: string, user: string) => clients.connected({ namespace, user });
 
 interface Todo {
   ownerId: string;

@@ -1,36 +1,16 @@
 // The client SDK's live features (queries, topics, locks, counters, search, entry processors, journal) between two
 // real TopGunClients on the shared local server.
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { JournalEvent } from "../../client/event-journal-handle.ts";
 import type { ResultChange } from "../../client/result-diff.ts";
 import type { SearchHit } from "../../client/search-handle.ts";
-import { MemoryAdapter } from "../../client/storage/memory-adapter.ts";
 import type { TopicMessage } from "../../client/topic-handle.ts";
-import { TopGunClient } from "../../client/topgun-client.ts";
-import { serverUrl, uniqueName } from "../support/e2e-context.ts";
-import { signToken } from "../support/tokens.ts";
+import type { TopGunClient } from "../../client/topgun-client.ts";
+import { uniqueName } from "../support/e2e-context.ts";
+import { CLIENT_WAIT, clientPool } from "../support/e2e-clients.ts";
 
-const WAIT = { timeout: 20_000, interval: 50 };
-const open = new Set<TopGunClient>();
-
-afterEach(async () => {
-  await Promise.all([...open].map((client) => client.close()));
-  open.clear();
-});
-
-/** A started client that is connected and authenticated. */
-async function connectedClient(): Promise<TopGunClient> {
-  const client = new TopGunClient({
-    serverUrl: serverUrl(),
-    storage: new MemoryAdapter(),
-    tokenProvider: () => signToken({ sub: uniqueName("user") }),
-    backoff: { initialMs: 50, maxMs: 500 },
-  });
-  open.add(client);
-  await client.start();
-  await vi.waitFor(() => expect(client.getConnectionState()).toBe("CONNECTED"), WAIT);
-  return client;
-}
+const WAIT = CLIENT_WAIT;
+const clients = clientPool();
 
 /** Resolves once the server has handled everything `client` sent before (it answers a journal read in order). */
 async function barrier(client: TopGunClient): Promise<void> {
@@ -50,8 +30,8 @@ interface Task {
 describe("client features against the server", () => {
   it("shows another client's writes in a live query as ENTER, UPDATE and LEAVE", async () => {
     const map = uniqueName("tasks");
-    const reader = await connectedClient();
-    const writer = await connectedClient();
+    const reader = await clients.connected();
+    const writer = await clients.connected();
     const query = reader.query<Task>(map, { where: { done: false } });
     const changes: ResultChange<Task>[] = [];
     query.onChanges((batch) => changes.push(...batch));
@@ -71,7 +51,7 @@ describe("client features against the server", () => {
 
   it("shows a local write in a live query at once and keeps it once the server acknowledged it", async () => {
     const map = uniqueName("tasks");
-    const client = await connectedClient();
+    const client = await clients.connected();
     const query = client.query<Task>(map, { where: { done: false } });
     await vi.waitFor(() => expect(query.settled).toBe(true), WAIT);
 
@@ -86,8 +66,8 @@ describe("client features against the server", () => {
 
   it("delivers a topic publish to the other client's subscriber", async () => {
     const name = uniqueName("chat");
-    const publisher = await connectedClient();
-    const subscriber = await connectedClient();
+    const publisher = await clients.connected();
+    const subscriber = await clients.connected();
     const received: TopicMessage[] = [];
     subscriber.getTopic(name).subscribe((message) => received.push(message));
     await barrier(subscriber);
@@ -99,8 +79,8 @@ describe("client features against the server", () => {
 
   it("grants a lock to one client at a time with increasing fencing tokens", async () => {
     const name = uniqueName("job");
-    const a = await connectedClient();
-    const b = await connectedClient();
+    const a = await clients.connected();
+    const b = await clients.connected();
     const first = await a.getLock(name).lock(30_000);
     let secondToken: number | undefined;
     const second = b.getLock(name).lock(30_000).then((token) => (secondToken = token));
@@ -116,8 +96,8 @@ describe("client features against the server", () => {
 
   it("converges a PN counter changed by both clients", async () => {
     const name = uniqueName("likes");
-    const a = await connectedClient();
-    const b = await connectedClient();
+    const a = await clients.connected();
+    const b = await clients.connected();
     const likesA = a.getPNCounter(name);
     const likesB = b.getPNCounter(name);
 
@@ -130,8 +110,8 @@ describe("client features against the server", () => {
 
   it("finds the other client's writes with a search and a live search", async () => {
     const map = uniqueName("docs");
-    const writer = await connectedClient();
-    const reader = await connectedClient();
+    const writer = await clients.connected();
+    const reader = await clients.connected();
     const docs = writer.getMap<{ text: string }>(map);
     docs.set("d1", { text: "the quick brown fox" });
     await waitAcked(writer);
@@ -149,8 +129,8 @@ describe("client features against the server", () => {
 
   it("applies entry processor increments from both clients atomically", async () => {
     const map = uniqueName("stock");
-    const a = await connectedClient();
-    const b = await connectedClient();
+    const a = await clients.connected();
+    const b = await clients.connected();
     const increment = { name: "increment", args: 1 };
 
     const results = await Promise.all([
@@ -166,8 +146,8 @@ describe("client features against the server", () => {
 
   it("reads and streams the event journal of another client's writes", async () => {
     const map = uniqueName("journaled");
-    const reader = await connectedClient();
-    const writer = await connectedClient();
+    const reader = await clients.connected();
+    const writer = await clients.connected();
     const streamed: JournalEvent[] = [];
     reader.getEventJournal().subscribe((event) => streamed.push(event), { mapName: map });
     await barrier(reader);

@@ -1,32 +1,13 @@
 // The client SDK's queries of TopGun main against the local server: a live grouped query and a live top-N window on
 // the sharded map while another client writes, and a projected query.
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { MemoryAdapter } from "../../client/storage/memory-adapter.ts";
-import { TopGunClient } from "../../client/topgun-client.ts";
+import { describe, expect, it, vi } from "vitest";
+import type { TopGunClient } from "../../client/topgun-client.ts";
 import { SHARDED_MAP } from "../support/e2e-config.ts";
-import { serverUrl, uniqueName } from "../support/e2e-context.ts";
-import { signToken } from "../support/tokens.ts";
+import { uniqueName } from "../support/e2e-context.ts";
+import { CLIENT_WAIT, clientPool } from "../support/e2e-clients.ts";
 
-const WAIT = { timeout: 20_000, interval: 50 };
-const open = new Set<TopGunClient>();
-
-afterEach(async () => {
-  await Promise.all([...open].map((client) => client.close()));
-  open.clear();
-});
-
-async function connectedClient(): Promise<TopGunClient> {
-  const client = new TopGunClient({
-    serverUrl: serverUrl(),
-    storage: new MemoryAdapter(),
-    tokenProvider: () => signToken({ sub: uniqueName("user") }),
-    backoff: { initialMs: 50, maxMs: 500 },
-  });
-  open.add(client);
-  await client.start();
-  await vi.waitFor(() => expect(client.getConnectionState()).toBe("CONNECTED"), WAIT);
-  return client;
-}
+const WAIT = CLIENT_WAIT;
+const clients = clientPool();
 
 async function waitAcked(client: TopGunClient): Promise<void> {
   await client.flush();
@@ -42,7 +23,7 @@ interface Order {
 describe("client queries against the server", () => {
   it("keeps a grouped query's rows live over a sharded map while another client writes", async () => {
     const run = uniqueName("run");
-    const [writer, reader] = [await connectedClient(), await connectedClient()];
+    const [writer, reader] = [await clients.connected(), await clients.connected()];
     const orders = writer.getMap<Order>(SHARDED_MAP);
     for (let i = 0; i < 6; i++) orders.set(`${run}-${i}`, { run, team: i % 2 === 0 ? "red" : "blue", amount: i });
     await waitAcked(writer);
@@ -73,7 +54,7 @@ describe("client queries against the server", () => {
 
   it("never shows more than limit rows of a live top-N query while another client writes", async () => {
     const run = uniqueName("top");
-    const [writer, reader] = [await connectedClient(), await connectedClient()];
+    const [writer, reader] = [await clients.connected(), await clients.connected()];
     const orders = writer.getMap<Order>(SHARDED_MAP);
     for (let i = 0; i < 5; i++) orders.set(`${run}-${i}`, { run, team: "t", amount: i * 10 });
     await waitAcked(writer);
@@ -99,7 +80,7 @@ describe("client queries against the server", () => {
 
   it("projects a query's values to the requested fields", async () => {
     const map = uniqueName("proj");
-    const [writer, reader] = [await connectedClient(), await connectedClient()];
+    const [writer, reader] = [await clients.connected(), await clients.connected()];
     writer.getMap(map).set("k", { title: "milk", secret: "s" });
     await waitAcked(writer);
 
