@@ -6,7 +6,7 @@ import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
 import { Outbox } from "./outbox.ts";
 import { OUTBOX_DDL } from "../storage/schema.ts";
 import type { ChangeRow } from "./postgres-sink.ts";
-import { WriteThrough, type PgConnection } from "./write-through.ts";
+import { RETRY_MAX_MS, WriteThrough, type PgConnection } from "./write-through.ts";
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 let admin: pg.Client;
@@ -44,6 +44,19 @@ function setup() {
 const put = (key: string, millis: number): ChangeRow => ({ kind: "lww", map: "m", key, value: encodeValue(key), millis, counter: 0, node: "n" });
 
 describe("WriteThrough", () => {
+  it("retries at least every 8 s however long Postgres stays down, so every outbox drains soon after it is back", async () => {
+    const { outbox, writeThrough, setReachable } = setup();
+    setReachable(false);
+    outbox.append([put("k", 1_000)]);
+    const waits: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const result = await writeThrough.flush();
+      if (!result.ok) waits.push(result.retryInMs);
+    }
+    expect(waits).toEqual([1_000, 2_000, 4_000, 8_000, 8_000, 8_000, 8_000, 8_000, 8_000, 8_000]);
+    expect(Math.max(...waits)).toBe(RETRY_MAX_MS);
+  });
+
   it("keeps every change while Postgres is down and delivers each exactly once when it is back", async () => {
     const { outbox, writeThrough, setReachable } = setup();
     setReachable(false);
