@@ -5,6 +5,7 @@ import { authenticatorFromSettings, authOptionsOf } from "../objects/session/aut
 import { namespaceFor } from "../objects/session/tenancy.ts";
 import { readNamespace } from "./home-partition.ts";
 import { adminError } from "./admin-error.ts";
+import { bearerTokenOf } from "./bearer-token.ts";
 
 /** An admin call that passed: who called, for which namespace. */
 export interface AdminCall {
@@ -32,10 +33,9 @@ export function isNoAuth(env: Env): boolean {
  */
 export async function authenticateAdmin(request: Request, env: Env): Promise<AdminCall | Response> {
   if (!hasAdminPlane(env)) return adminError(404, "not found");
-  const header = request.headers.get("Authorization") ?? "";
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match) return adminError(401, "authentication required");
-  const result = await authenticatorFromSettings(env).verify(match[1]);
+  const token = bearerTokenOf(request);
+  if (token === undefined || token === null) return adminError(401, "authentication required");
+  const result = await authenticatorFromSettings(env).verify(token);
   if (!result.ok) return adminError(401, "Authentication failed");
   const { principal } = result;
   const globalAdmin = principal.id !== null && parseAdminSubjects(env.TOPGUN_ADMIN_SUBJECTS).has(principal.id);

@@ -3,6 +3,7 @@ import type { Env } from "../objects/env.ts";
 import { authenticatorFromSettings } from "../objects/session/authenticator.ts";
 import { namespaceFor } from "../objects/session/tenancy.ts";
 import { isNoAuth } from "./admin-auth.ts";
+import { bearerTokenOf } from "./bearer-token.ts";
 import { readNamespace } from "./home-partition.ts";
 
 /** A data-plane HTTP caller that passed: who, in which namespace. */
@@ -35,10 +36,8 @@ export async function authenticateCaller(request: Request, env: Env, options: { 
   const url = new URL(request.url);
   const namespace = readNamespace(url);
   if (namespace === undefined) return { status: 400, message: "invalid namespace" };
-  const header = request.headers.get("Authorization");
-  const match = header === null ? null : /^Bearer\s+(\S+)$/i.exec(header);
-  if (header !== null && !match) return { status: 401, message: "Authentication failed" };
-  const token = match?.[1];
+  const token = bearerTokenOf(request);
+  if (token === null) return { status: 401, message: "Authentication failed" };
   const noAuth = isNoAuth(env);
   if (token === undefined && !noAuth) {
     return options.anonymous ? { principal: HTTP_ANONYMOUS_PRINCIPAL, namespace } : { status: 401, message: "authentication required" };
