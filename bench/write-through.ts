@@ -1,6 +1,7 @@
 import pg from "pg";
 import { migrate, readMigrations } from "../migrations/runner.ts";
 import { startServer } from "../test/support/server-harness.ts";
+import { TcpProxy } from "../test/support/tcp-proxy.ts";
 import { BenchSocket } from "./bench-socket.ts";
 import { percentiles, round } from "./measure.ts";
 import { throughput } from "./writes.ts";
@@ -61,17 +62,60 @@ export async function writeThroughCost(durationMs: number) {
     }
     socket.close();
     const rows = (await db.query("SELECT count(*)::int AS n FROM lww_records")).rows[0]?.n;
+    const outage = await outageDrain(url.toString(), db);
     return {
       tenConnectionsMapEach: writes,
       maxOutboxLagDuringRunMs: maxLagMs,
       drainAfterRunMs: round(drainMs),
       rowsInPostgres: rows,
       ackToRowInPostgresMs: percentiles(lags),
+      outage,
     };
   } finally {
     await server.stop();
     await db.end();
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
+  }
+}
+
+const OUTAGE_MS = 16_000;
+const OUTAGE_MAPS = 20;
+
+/**
+ * Postgres goes away for 16 s while 2,000 changes are written over 20 maps (so over many partitions), then comes
+ * back with nobody writing: how long until every row is in Postgres (the retry backoff's cap decides it).
+ */
+async function outageDrain(databaseUrl: string, db: pg.Client) {
+  const target = new URL(databaseUrl);
+  const proxy = await TcpProxy.start(Number(target.port || 5432));
+  target.port = String(proxy.port);
+  const server = await startServer({ noAuth: true, databaseUrl: target.toString() });
+  const stamp = Date.now();
+  const maps = Array.from({ length: OUTAGE_MAPS }, (_, i) => `bench-outage-${i}-${stamp}`);
+  try {
+    await proxy.cut();
+    for (const map of maps) {
+      const socket = await BenchSocket.open(server.wsUrl({ map }));
+      const acked = socket.next("OP_ACK");
+      const ops = Array.from({ length: 100 }, (_, i) => ({
+        id: String(i), mapName: map, key: `k${i}`, opType: "PUT", record: { value: i, timestamp: { millis: Date.now(), counter: i, nodeId: "bench" } },
+      }));
+      socket.send({ type: "OP_BATCH", payload: { ops } });
+      await acked;
+      socket.close();
+    }
+    await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+    await proxy.resume();
+    const back = performance.now();
+    const count = async () => Number((await db.query("SELECT count(*)::int AS n FROM lww_records WHERE map = ANY($1)", [maps])).rows[0]?.n ?? 0);
+    while ((await count()) < OUTAGE_MAPS * 100) {
+      if (performance.now() - back > 120_000) throw new Error("the outbox did not drain within 120 s of Postgres coming back");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return { outageMs: OUTAGE_MS, changes: OUTAGE_MAPS * 100, partitionsWritten: OUTAGE_MAPS, allInPostgresAfterMs: round(performance.now() - back) };
+  } finally {
+    await server.stop();
+    await proxy.stop();
   }
 }
