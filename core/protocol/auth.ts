@@ -1,5 +1,5 @@
 // The handshake (PROTOCOL.md §2.1). All four messages are flat.
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_TOKEN_LENGTH } from "../limits.ts";
 import { optionalField, wireU32 } from "./shared.ts";
 

@@ -1,5 +1,5 @@
 // Heartbeat, errors and the BATCH envelope. PING, PONG and BATCH are flat; ERROR is wrapped.
-import { z } from "zod";
+import * as z from "zod";
 import { optionalField, wireU32, wireU64 } from "./shared.ts";
 
 export const pingMessageSchema = z.object({ type: z.literal("PING"), timestamp: wireU64 });

@@ -1,5 +1,5 @@
 // PN counters (PROTOCOL.md §11.3). All wrapped in `payload`.
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_NAME_LENGTH } from "../limits.ts";
 import { pnCounterStateSchema, type PNCounterState } from "./shared.ts";
 

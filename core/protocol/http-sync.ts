@@ -1,5 +1,5 @@
 // `POST /sync` (PROTOCOL-NEXT.md §6.1): the msgpack request and response of the HTTP sync endpoint.
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_BATCH_OPS, MAX_CURSOR_LENGTH, MAX_QUERY_LIMIT } from "../limits.ts";
 import { searchTextSchema } from "./search.ts";
 import {

@@ -1,5 +1,5 @@
 // The event journal (PROTOCOL.md §11.6). All flat except JOURNAL_EVENT, which uses the key `event`.
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_ID_LENGTH, MAX_JOURNAL_READ_LIMIT } from "../limits.ts";
 import {
   journalEventDataSchema,

@@ -1,5 +1,5 @@
 // Distributed locks (PROTOCOL.md §11.2). All wrapped in `payload`.
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_NAME_LENGTH } from "../limits.ts";
 import { optionalField, wireIdSchema, wireU64 } from "./shared.ts";
 

@@ -1,7 +1,7 @@
 // The TopGun wire protocol's message types: the 77 of v0.12, specified in /work/shared/PROTOCOL.md (§1.3 shapes, §3
 // catalogue), and the 3 of TopGun main the edge speaks (QUERY_SYNC_INIT, SQL_QUERY, SQL_QUERY_RESP; PROTOCOL-NEXT.md),
 // grouped by direction. A decoded frame becomes a typed message here, and nowhere else.
-import { z } from "zod";
+import * as z from "zod";
 import { ProtocolError } from "../errors.ts";
 import { authAckMessageSchema, authFailMessageSchema, authMessageSchema, authRequiredMessageSchema } from "./auth.ts";
 import * as cluster from "./cluster.ts";

@@ -1,5 +1,5 @@
 // Writes and their acknowledgements and events (PROTOCOL.md §3 rows 6-9, 25-26).
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_BATCH_OPS } from "../limits.ts";
 import {
   clientOpSchema,

@@ -1,5 +1,5 @@
 // Entry processors and conflict resolvers (PROTOCOL.md §11.5). All flat.
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_KEYS_PER_REQUEST, MAX_RESOLVER_NAME_LENGTH, MAX_RESOLVER_PRIORITY } from "../limits.ts";
 import {
   conflictResolverSchema,

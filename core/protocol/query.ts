@@ -1,5 +1,5 @@
 // Live queries (PROTOCOL.md §10). All wrapped in `payload`.
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_QUERY_FIELDS } from "../limits.ts";
 import {
   changeTypeSchema,

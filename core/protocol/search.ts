@@ -1,5 +1,5 @@
 // Full-text search (PROTOCOL.md §11.4). All wrapped in `payload`.
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_SEARCH_QUERY_LENGTH } from "../limits.ts";
 import {
   changeTypeSchema,

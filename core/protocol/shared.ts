@@ -1,6 +1,6 @@
 // Wire structures shared by several messages (PROTOCOL.md §3.1) and the field helpers every message schema
 // uses. Objects strip unknown keys; values (`z.unknown()`) are kept exactly as decoded.
-import { z } from "zod";
+import * as z from "zod";
 import {
   MAX_CURSOR_LENGTH,
   MAX_ID_LENGTH,

@@ -1,5 +1,5 @@
 // SQL over one map (PROTOCOL-NEXT.md §7). Both wrapped in `payload`, correlated by `queryId`.
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_SQL_LENGTH } from "../limits.ts";
 import { optionalField, wireIdSchema } from "./shared.ts";
 

@@ -1,6 +1,6 @@
 // Merkle delta sync for LWW maps and OR maps (PROTOCOL.md §8). SYNC_INIT and ORMAP_SYNC_INIT are flat;
 // everything else is wrapped in `payload`.
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_KEYS_PER_REQUEST, MAX_MERKLE_PATH_LENGTH } from "../limits.ts";
 import {
   lwwRecordSchema,

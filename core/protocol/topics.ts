@@ -1,5 +1,5 @@
 // Pub/sub topics (PROTOCOL.md §11.1). All wrapped in `payload`.
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_TOPIC_LENGTH } from "../limits.ts";
 import { optionalField, wireIdSchema, wireU64 } from "./shared.ts";
 

@@ -1,6 +1,6 @@
 import { decodeValue, encodeMessage, encodeValue } from "../../core/codec.ts";
 import { compareEntries, type QueryEntry } from "../../core/predicate.ts";
-import { z } from "zod";
+import * as z from "zod";
 import { groupEntries, groupSpecOf, mergeGroups, type GroupPartial } from "../../core/query-groups.ts";
 import { projectValue } from "../../core/query-projection.ts";
 import { bulkInsert, type SqlPort } from "../storage/sql-port.ts";

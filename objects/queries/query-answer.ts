@@ -1,5 +1,5 @@
 import type { QueryEntry } from "../../core/predicate.ts";
-import { z } from "zod";
+import * as z from "zod";
 import type { GroupPartial } from "../../core/query-groups.ts";
 import { fieldNameSchema, querySchema } from "../../core/protocol/shared.ts";
 import { MAX_QUERY_FIELDS } from "../../core/limits.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { AccessPolicy } from "../../core/access-policy.ts";
 import { ConditionSyntaxError, parseCondition } from "../../core/condition-expr.ts";
 import { MAX_MAP_NAME_LENGTH } from "../../core/limits.ts";

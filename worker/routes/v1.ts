@@ -1,5 +1,5 @@
 import type { IRequest } from "itty-router";
-import { z } from "zod";
+import * as z from "zod";
 import { httpErrorCode } from "../../core/http-error-code.ts";
 import { MAX_BATCH_OPS, MAX_JOURNAL_READ_LIMIT, MAX_QUERY_LIMIT, MAX_SQL_LENGTH } from "../../core/limits.ts";
 import { PARTITION_COUNT, partitionOfName, partitionOfShard } from "../../core/placement.ts";
