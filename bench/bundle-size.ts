@@ -76,19 +76,25 @@ export async function syncLabBundleSize(): Promise<BundleSize> {
   return { bytes, gzipBytes };
 }
 
-/** The Worker as `wrangler deploy` would upload it (`--dry-run --outdir`, with wrangler.toml's settings). */
+/** Builds the Worker into `outDir` as `wrangler deploy` would upload it (`--dry-run`, with wrangler.toml's settings). */
+export async function buildWorker(outDir: string): Promise<{ script: string; metafile: string }> {
+  const metafile = join(outDir, "meta.json");
+  // Run by this Node (≥ 22, as wrangler needs), whatever `node` the PATH holds.
+  const wrangler = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+  await promisify(execFile)(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", outDir, "--metafile", metafile], {
+    cwd: ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  return { script: join(outDir, "index.js"), metafile };
+}
+
+/** The Worker as `wrangler deploy` would upload it, measured. */
 export async function workerBundle(): Promise<WorkerBundle> {
   const outDir = await mkdtemp(join(tmpdir(), "topgun-worker-"));
   try {
-    const metafilePath = join(outDir, "meta.json");
-    // Run by this Node (≥ 22, as wrangler needs), whatever `node` the PATH holds.
-    const wrangler = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
-    await promisify(execFile)(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", outDir, "--metafile", metafilePath], {
-      cwd: ROOT,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-    });
-    const code = await readFile(join(outDir, "index.js"));
-    const metafile = JSON.parse(await readFile(metafilePath, "utf8")) as Metafile;
+    const built = await buildWorker(outDir);
+    const code = await readFile(built.script);
+    const metafile = JSON.parse(await readFile(built.metafile, "utf8")) as Metafile;
     return {
       bytes: code.byteLength,
       gzipBytes: gzipSync(code, { level: 9 }).byteLength,

@@ -23,7 +23,11 @@ const FIGURES = {
     const pick = (name) => results.writes?.[name]?.opsPerSecond ?? results.writes?.[name]?.ops?.opsPerSecond;
     return { oneConnection: pick("oneConnection"), tenConnections: pick("tenConnectionsMapEach") };
   },
-  coldStart: (results) => ({ serverStartMs: results.coldStart?.serverStartMs, firstAuthRequiredMs: results.coldStart?.firstAuthRequiredMs }),
+  coldStart: (results) => ({
+    serverStartMs: results.coldStart?.serverStartMs,
+    firstAuthRequiredMs: results.coldStart?.firstAuthRequiredMs,
+    workerModuleLoadMs: results.coldStart?.workerModuleLoadMs,
+  }),
 };
 const figuresOf = FIGURES[benchPart];
 if (!figuresOf) {
