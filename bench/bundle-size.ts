@@ -1,6 +1,7 @@
 // What an app ships: the client SDK and its React bindings bundled for a browser (esbuild, minified ESM, as an
-// app's bundler would), the Sync Lab page, and the Worker as `wrangler deploy` uploads it. `npm run bench` records
-// them; test/unit/client-bundle-size.test.ts fails when the client or the React bindings pass their budget.
+// app's bundler would), the Sync Lab page, and the Worker as `wrangler deploy` uploads it (minified, wrangler.toml).
+// `npm run bench` records them; test/unit/client-bundle-size.test.ts fails when the client or the React bindings
+// pass their budget, test/unit/worker-bundle-size.test.ts when the Worker passes its own.
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -15,6 +16,13 @@ const ROOT = resolve(import.meta.dirname, "..");
 export const CLIENT_BUDGET_GZIP_BYTES = 30 * 1024;
 /** What `topgun-edge/react` adds to it. */
 export const REACT_BUDGET_GZIP_BYTES = 3 * 1024;
+/**
+ * The Worker as `wrangler deploy` uploads it: 653 KB / 193 KB gzipped on 2026-12-02 (issue #15 asked for less than
+ * 1.36 MB / 252 KB; it was 2.01 MB / 374 KB), with ~8% of room for what features add. Classic zod back in the
+ * schemas (724 KB) would not fit.
+ */
+export const WORKER_BUDGET_BYTES = 704 * 1024;
+export const WORKER_BUDGET_GZIP_BYTES = 208 * 1024;
 
 /** Bytes as shipped (minified for the browser bundles; the Worker as wrangler uploads it) and gzipped (level 9). */
 export interface BundleSize {
@@ -25,6 +33,11 @@ export interface BundleSize {
 export interface BrowserBundle extends BundleSize {
   /** Bytes by input: packages by name, the repo's files by top-level folder. */
   bytesBySource: Record<string, number>;
+}
+
+export interface WorkerBundle extends BrowserBundle {
+  /** The files that left code in the bundle, named from the repo root (`node_modules/zod/v4/mini/schemas.js`, …). */
+  inputs: string[];
 }
 
 /** Bundles `source` (module text resolved from the repo root) as an app's bundler would for a browser. */
@@ -43,14 +56,7 @@ export async function browserBundle(source: string): Promise<BrowserBundle> {
     logLevel: "silent",
   });
   const code = result.outputFiles[0]?.contents ?? new Uint8Array();
-  const bytesBySource: Record<string, number> = {};
-  for (const output of Object.values(result.metafile.outputs)) {
-    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-      const source = sourceName(input);
-      bytesBySource[source] = (bytesBySource[source] ?? 0) + bytesInOutput;
-    }
-  }
-  return { bytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).byteLength, bytesBySource };
+  return { bytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).byteLength, bytesBySource: bytesBySource(result.metafile) };
 }
 
 /** The client SDK alone, the SDK with its React bindings, and what the bindings add. */
@@ -70,17 +76,31 @@ export async function syncLabBundleSize(): Promise<BundleSize> {
   return { bytes, gzipBytes };
 }
 
-/** The Worker as `wrangler deploy` would upload it (`--dry-run --outdir`). */
-export async function workerBundleSize(): Promise<BundleSize> {
+/** Builds the Worker into `outDir` as `wrangler deploy` would upload it (`--dry-run`, with wrangler.toml's settings). */
+export async function buildWorker(outDir: string): Promise<{ script: string; metafile: string }> {
+  const metafile = join(outDir, "meta.json");
+  // Run by this Node (≥ 22, as wrangler needs), whatever `node` the PATH holds.
+  const wrangler = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+  await promisify(execFile)(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", outDir, "--metafile", metafile], {
+    cwd: ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  return { script: join(outDir, "index.js"), metafile };
+}
+
+/** The Worker as `wrangler deploy` would upload it, measured. */
+export async function workerBundle(): Promise<WorkerBundle> {
   const outDir = await mkdtemp(join(tmpdir(), "topgun-worker-"));
   try {
-    // Run by this Node (≥ 22, as wrangler needs), whatever `node` the PATH holds.
-    await promisify(execFile)(process.execPath, [join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", outDir], {
-      cwd: ROOT,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-    });
-    const code = await readFile(join(outDir, "index.js"));
-    return { bytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).byteLength };
+    const built = await buildWorker(outDir);
+    const code = await readFile(built.script);
+    const metafile = JSON.parse(await readFile(built.metafile, "utf8")) as Metafile;
+    return {
+      bytes: code.byteLength,
+      gzipBytes: gzipSync(code, { level: 9 }).byteLength,
+      bytesBySource: bytesBySource(metafile),
+      inputs: inputsInOutput(metafile).map(([input]) => input),
+    };
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }
@@ -93,9 +113,29 @@ export async function bundleSizes() {
     client: { bytes: client.bytes, gzipBytes: client.gzipBytes, bytesBySource: client.bytesBySource },
     reactAdds,
     syncLab: await syncLabBundleSize(),
-    // Not minified: wrangler uploads the bundle as it builds it.
-    worker: await workerBundleSize(),
+    // Minified, as wrangler.toml has wrangler upload it.
+    worker: await workerBundle().then(({ bytes, gzipBytes, bytesBySource }) => ({ bytes, gzipBytes, bytesBySource })),
   };
+}
+
+/** The part of esbuild's metafile read here (wrangler writes the same). Inputs are named from the repo root. */
+type Metafile = { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> };
+
+/** The inputs that left bytes in the output (the metafile also lists the modules tree shaking dropped whole). */
+function inputsInOutput(metafile: Metafile): [input: string, bytes: number][] {
+  return Object.values(metafile.outputs).flatMap((output) =>
+    Object.entries(output.inputs).flatMap(([input, { bytesInOutput }]): [string, number][] => (bytesInOutput > 0 ? [[input, bytesInOutput]] : [])),
+  );
+}
+
+/** Output bytes by source: packages by name, the repo's files by top-level folder. */
+function bytesBySource(metafile: Metafile): Record<string, number> {
+  const bytes: Record<string, number> = {};
+  for (const [input, bytesInOutput] of inputsInOutput(metafile)) {
+    const source = sourceName(input);
+    bytes[source] = (bytes[source] ?? 0) + bytesInOutput;
+  }
+  return bytes;
 }
 
 function sourceName(input: string): string {

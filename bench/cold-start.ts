@@ -1,10 +1,12 @@
 // Cold start: a fresh local server (a new workerd process, so a new isolate) and the time until its first
 // AUTH_REQUIRED. Under wrangler dev the Worker's modules are loaded while the server starts (before /health
 // answers), so the start-up time holds the module evaluation and the first socket holds the Partition's
-// construction (SQLite schema included) and the first request's path through the router.
+// construction (SQLite schema included) and the first request's path through the router. The Worker's own load
+// (parse, compile, top-level evaluation of the uploaded script) is measured apart in worker-load.ts.
 import { decodeMessage } from "../core/codec.ts";
 import { startServer } from "../test/support/server-harness.ts";
 import { round } from "./measure.ts";
+import { workerLoad } from "./worker-load.ts";
 
 const RUNS = 3;
 const AUTH_REQUIRED_TIMEOUT_MS = 10_000;
@@ -50,6 +52,7 @@ export async function coldStart() {
       await server.stop();
     }
   }
+  const load = await workerLoad();
   return {
     runs: RUNS,
     /** Spawn of `wrangler dev` until /health answers: wrangler, workerd and the Worker's module evaluation. */
@@ -60,5 +63,8 @@ export async function coldStart() {
     newObjectAuthRequiredMs: median(runs.map((r) => r.newObjectAuthRequiredMs)),
     /** The first Partition again, warm. */
     warmAuthRequiredMs: median(runs.map((r) => r.warmAuthRequiredMs)),
+    /** The uploaded script loaded by a fresh V8 until its module has evaluated (median of its own runs). */
+    workerModuleLoadMs: load.moduleLoadMs,
+    workerModuleLoadRuns: load.runs,
   };
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// A/B write throughput of several git revisions on this machine, rounds interleaved so each revision sees the same
-// load: `node bench/compare-revisions.mjs <rev> <rev> [...]` (ROUNDS, BENCH_SECONDS). Each revision runs its own
-// `bench/run.ts` with BENCH_ONLY=writes in a temporary worktree sharing this checkout's node_modules; the medians are
-// printed and recorded in bench/results/compare-<date>.json.
+// A/B write throughput (or, with PART=coldStart, cold start) of several git revisions on this machine, rounds
+// interleaved so each revision sees the same load: `node bench/compare-revisions.mjs <rev> <rev> [...]` (ROUNDS,
+// BENCH_SECONDS, PART). Each revision runs its own `bench/run.ts` with BENCH_ONLY=<part> in a temporary worktree
+// sharing this checkout's node_modules; the medians are printed and recorded in bench/results/compare-<date>.json.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +16,24 @@ if (revisions.length < 2) {
 }
 const rounds = Number(process.env.ROUNDS ?? 3);
 const seconds = process.env.BENCH_SECONDS ?? "4";
+const benchPart = process.env.PART ?? "writes";
+/** The figures compared, read from one run's results. */
+const FIGURES = {
+  writes: (results) => {
+    const pick = (name) => results.writes?.[name]?.opsPerSecond ?? results.writes?.[name]?.ops?.opsPerSecond;
+    return { oneConnection: pick("oneConnection"), tenConnections: pick("tenConnectionsMapEach") };
+  },
+  coldStart: (results) => ({
+    serverStartMs: results.coldStart?.serverStartMs,
+    firstAuthRequiredMs: results.coldStart?.firstAuthRequiredMs,
+    workerModuleLoadMs: results.coldStart?.workerModuleLoadMs,
+  }),
+};
+const figuresOf = FIGURES[benchPart];
+if (!figuresOf) {
+  console.error(`PART must be one of ${Object.keys(FIGURES).join(", ")}`);
+  process.exit(2);
+}
 
 const trees = revisions.map((rev) => {
   const sha = execFileSync("git", ["rev-parse", "--short", rev], { cwd: root, encoding: "utf8" }).trim();
@@ -35,15 +53,14 @@ for (let round = 0; round < rounds; round++) {
   for (const tree of trees) {
     const run = spawnSync(process.execPath, ["--experimental-strip-types", "bench/run.ts"], {
       cwd: tree.dir,
-      env: { ...process.env, BENCH_ONLY: "writes", BENCH_SECONDS: seconds },
+      env: { ...process.env, BENCH_ONLY: benchPart, BENCH_SECONDS: seconds },
       encoding: "utf8",
       maxBuffer: 64 * 1024 * 1024,
     });
     if (run.status !== 0) throw new Error(`${tree.rev}: bench failed\n${run.stderr.slice(-2000)}`);
-    const writes = resultsOf(run.stdout).writes;
-    const pick = (name) => writes?.[name]?.opsPerSecond ?? writes?.[name]?.ops?.opsPerSecond;
-    tree.runs.push({ one: pick("oneConnection"), ten: pick("tenConnectionsMapEach") });
-    console.error(`round ${round + 1}: ${tree.rev} (${tree.sha}) one=${tree.runs.at(-1).one} ten=${tree.runs.at(-1).ten}`);
+    tree.runs.push(figuresOf(resultsOf(run.stdout)));
+    const figures = Object.entries(tree.runs.at(-1)).map(([name, value]) => `${name}=${value}`);
+    console.error(`round ${round + 1}: ${tree.rev} (${tree.sha}) ${figures.join(" ")}`);
   }
 }
 
@@ -51,11 +68,13 @@ const median = (xs) => {
   const sorted = xs.filter((x) => typeof x === "number").sort((a, b) => a - b);
   return sorted.length === 0 ? null : sorted[Math.floor(sorted.length / 2)];
 };
+const mediansOf = (runs) => Object.fromEntries(Object.keys(runs[0] ?? {}).map((name) => [`${name}Median`, median(runs.map((r) => r[name]))]));
 const summary = {
   date: new Date().toISOString(),
+  part: benchPart,
   rounds,
   secondsPerRun: Number(seconds),
-  revisions: trees.map((t) => ({ rev: t.rev, sha: t.sha, oneConnectionMedian: median(t.runs.map((r) => r.one)), tenConnectionsMedian: median(t.runs.map((r) => r.ten)), runs: t.runs })),
+  revisions: trees.map((t) => ({ rev: t.rev, sha: t.sha, ...mediansOf(t.runs), runs: t.runs })),
 };
 console.log(JSON.stringify(summary, null, 2));
 const dir = join(root, "bench", "results");

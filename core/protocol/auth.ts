@@ -1,12 +1,12 @@
 // The handshake (PROTOCOL.md §2.1). All four messages are flat.
-import { z } from "zod";
+import * as z from "./zod.ts";
 import { MAX_TOKEN_LENGTH } from "../limits.ts";
 import { optionalField, wireU32 } from "./shared.ts";
 
 export const authMessageSchema = z.object({
   type: z.literal("AUTH"),
   // Optional on the wire: the authenticator decides (AUTH_FAIL when a token is required, AUTH_ACK in no-auth mode).
-  token: optionalField(z.string().max(MAX_TOKEN_LENGTH)),
+  token: optionalField(z.string().check(z.maxLength(MAX_TOKEN_LENGTH))),
   protocolVersion: optionalField(wireU32),
 });
 export type AuthMessage = z.infer<typeof authMessageSchema>;

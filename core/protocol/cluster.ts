@@ -1,6 +1,6 @@
 // Node-to-node messages (PROTOCOL.md §3 rows 40-48). No client sends them and the edge never uses them;
 // they are parsed only so that a client sending one is recognised and ignored.
-import { z } from "zod";
+import * as z from "./zod.ts";
 import { MAX_SEARCH_LIMIT } from "../limits.ts";
 import {
   changeTypeSchema,
@@ -26,7 +26,7 @@ export const clusterSubRegisterMessageSchema = z.object({
     type: z.enum(["SEARCH", "QUERY"]),
     searchQuery: optionalField(searchTextSchema),
     searchOptions: optionalField(searchOptionsSchema),
-    queryPredicate: z.unknown().optional(),
+    queryPredicate: z.optional(z.unknown()),
     querySort: optionalField(z.record(z.string(), sortDirectionSchema)),
   }),
 });

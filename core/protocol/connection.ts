@@ -1,5 +1,5 @@
 // Heartbeat, errors and the BATCH envelope. PING, PONG and BATCH are flat; ERROR is wrapped.
-import { z } from "zod";
+import * as z from "./zod.ts";
 import { optionalField, wireU32, wireU64 } from "./shared.ts";
 
 export const pingMessageSchema = z.object({ type: z.literal("PING"), timestamp: wireU64 });
@@ -10,7 +10,7 @@ export type PongMessage = z.infer<typeof pongMessageSchema>;
 
 export const errorMessageSchema = z.object({
   type: z.literal("ERROR"),
-  payload: z.object({ code: wireU32, message: z.string(), details: z.unknown().optional() }),
+  payload: z.object({ code: wireU32, message: z.string(), details: z.optional(z.unknown()) }),
 });
 export type ErrorMessage = z.infer<typeof errorMessageSchema>;
 

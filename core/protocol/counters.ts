@@ -1,9 +1,9 @@
 // PN counters (PROTOCOL.md §11.3). All wrapped in `payload`.
-import { z } from "zod";
+import * as z from "./zod.ts";
 import { MAX_NAME_LENGTH } from "../limits.ts";
 import { pnCounterStateSchema, type PNCounterState } from "./shared.ts";
 
-export const counterNameSchema = z.string().min(1).max(MAX_NAME_LENGTH);
+export const counterNameSchema = z.string().check(z.minLength(1), z.maxLength(MAX_NAME_LENGTH));
 
 export const counterRequestMessageSchema = z.object({
   type: z.literal("COUNTER_REQUEST"),

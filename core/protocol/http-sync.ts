@@ -1,5 +1,5 @@
 // `POST /sync` (PROTOCOL-NEXT.md §6.1): the msgpack request and response of the HTTP sync endpoint.
-import { z } from "zod";
+import * as z from "./zod.ts";
 import { MAX_BATCH_OPS, MAX_CURSOR_LENGTH, MAX_QUERY_LIMIT } from "../limits.ts";
 import { searchTextSchema } from "./search.ts";
 import {
@@ -22,8 +22,10 @@ export const MAX_HTTP_SYNC_READS = 100;
 export const httpSyncRequestSchema = z.object({
   clientId: wireIdSchema,
   clientHlc: timestampSchema,
-  operations: optionalField(z.array(clientOpSchema).max(MAX_BATCH_OPS)),
-  syncMaps: optionalField(z.array(z.object({ mapName: mapNameSchema, lastSyncTimestamp: timestampSchema })).max(MAX_HTTP_SYNC_READS)),
+  operations: optionalField(z.array(clientOpSchema).check(z.maxLength(MAX_BATCH_OPS))),
+  syncMaps: optionalField(
+    z.array(z.object({ mapName: mapNameSchema, lastSyncTimestamp: timestampSchema })).check(z.maxLength(MAX_HTTP_SYNC_READS)),
+  ),
   queries: optionalField(
     z
       .array(
@@ -33,15 +35,15 @@ export const httpSyncRequestSchema = z.object({
           filter: optionalField(valueMapSchema),
           limit: optionalField(wireInteger(0, MAX_QUERY_LIMIT)),
           offset: optionalField(wireInteger(0, MAX_QUERY_LIMIT)),
-          cursor: optionalField(z.string().max(MAX_CURSOR_LENGTH)),
+          cursor: optionalField(z.string().check(z.maxLength(MAX_CURSOR_LENGTH))),
         }),
       )
-      .max(MAX_HTTP_SYNC_READS),
+      .check(z.maxLength(MAX_HTTP_SYNC_READS)),
   ),
   searches: optionalField(
     z
       .array(z.object({ searchId: wireIdSchema, mapName: mapNameSchema, query: searchTextSchema, options: optionalField(searchOptionsSchema) }))
-      .max(MAX_HTTP_SYNC_READS),
+      .check(z.maxLength(MAX_HTTP_SYNC_READS)),
   ),
 });
 export type HttpSyncRequest = z.infer<typeof httpSyncRequestSchema>;

@@ -1,5 +1,5 @@
 // The event journal (PROTOCOL.md §11.6). All flat except JOURNAL_EVENT, which uses the key `event`.
-import { z } from "zod";
+import * as z from "./zod.ts";
 import { MAX_ID_LENGTH, MAX_JOURNAL_READ_LIMIT } from "../limits.ts";
 import {
   journalEventDataSchema,
@@ -10,14 +10,14 @@ import {
   wireInteger,
 } from "./shared.ts";
 
-export const sequenceSchema = z.string().max(MAX_ID_LENGTH);
+export const sequenceSchema = z.string().check(z.maxLength(MAX_ID_LENGTH));
 
 export const journalSubscribeMessageSchema = z.object({
   type: z.literal("JOURNAL_SUBSCRIBE"),
   requestId: wireIdSchema,
   fromSequence: optionalField(sequenceSchema),
   mapName: optionalField(mapNameSchema),
-  types: optionalField(z.array(journalEventTypeSchema).max(journalEventTypeSchema.options.length)),
+  types: optionalField(z.array(journalEventTypeSchema).check(z.maxLength(journalEventTypeSchema.options.length))),
 });
 export type JournalSubscribeMessage = z.infer<typeof journalSubscribeMessageSchema>;
 
@@ -32,7 +32,10 @@ export const journalEventMessageSchema = z.object({
   type: z.literal("JOURNAL_EVENT"),
   event: z.union([
     journalEventDataSchema,
-    z.object({ event: journalEventDataSchema }).transform((outer) => outer.event),
+    z.pipe(
+      z.object({ event: journalEventDataSchema }),
+      z.transform((outer) => outer.event),
+    ),
   ]),
 });
 export type JournalEventMessage = z.infer<typeof journalEventMessageSchema>;

@@ -1,9 +1,9 @@
 // Distributed locks (PROTOCOL.md §11.2). All wrapped in `payload`.
-import { z } from "zod";
+import * as z from "./zod.ts";
 import { MAX_NAME_LENGTH } from "../limits.ts";
 import { optionalField, wireIdSchema, wireU64 } from "./shared.ts";
 
-export const lockNameSchema = z.string().min(1).max(MAX_NAME_LENGTH);
+export const lockNameSchema = z.string().check(z.minLength(1), z.maxLength(MAX_NAME_LENGTH));
 
 export const lockRequestMessageSchema = z.object({
   type: z.literal("LOCK_REQUEST"),

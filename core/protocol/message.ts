@@ -1,7 +1,7 @@
 // The TopGun wire protocol's message types: the 77 of v0.12, specified in /work/shared/PROTOCOL.md (§1.3 shapes, §3
 // catalogue), and the 3 of TopGun main the edge speaks (QUERY_SYNC_INIT, SQL_QUERY, SQL_QUERY_RESP; PROTOCOL-NEXT.md),
 // grouped by direction. A decoded frame becomes a typed message here, and nowhere else.
-import { z } from "zod";
+import * as z from "./zod.ts";
 import { ProtocolError } from "../errors.ts";
 import { authAckMessageSchema, authFailMessageSchema, authMessageSchema, authRequiredMessageSchema } from "./auth.ts";
 import * as cluster from "./cluster.ts";
@@ -118,9 +118,13 @@ export const clusterMessageSchema = z.discriminatedUnion("type", [
 export type ClusterMessage = z.infer<typeof clusterMessageSchema>;
 export type ClusterMessageType = ClusterMessage["type"];
 
-export const CLIENT_MESSAGE_TYPES: ReadonlySet<string> = new Set(clientMessageSchema.options.map((o) => o.shape.type.value));
-export const SERVER_MESSAGE_TYPES: ReadonlySet<string> = new Set(serverMessageSchema.options.map((o) => o.shape.type.value));
-export const CLUSTER_MESSAGE_TYPES: ReadonlySet<string> = new Set(clusterMessageSchema.options.map((o) => o.shape.type.value));
+export const CLIENT_MESSAGE_TYPES: ReadonlySet<string> = typesOf(clientMessageSchema.def.options);
+export const SERVER_MESSAGE_TYPES: ReadonlySet<string> = typesOf(serverMessageSchema.def.options);
+export const CLUSTER_MESSAGE_TYPES: ReadonlySet<string> = typesOf(clusterMessageSchema.def.options);
+
+function typesOf(options: readonly { shape: { type: z.ZodMiniLiteral<string> } }[]): ReadonlySet<string> {
+  return new Set(options.flatMap((o) => o.shape.type.def.values));
+}
 
 /**
  * The outcome of parsing one decoded frame: a typed message, an error to report, or a known type that
@@ -151,14 +155,14 @@ export function parseServerMessage(raw: unknown): ParseResult<ServerMessage> {
 
 const MAX_ERROR_MESSAGE_LENGTH = 200;
 
-function parseMessage<M>(raw: unknown, schema: z.ZodType<M>, accepted: ReadonlySet<string>): ParseResult<M> {
+function parseMessage<M>(raw: unknown, schema: z.ZodMiniType<M>, accepted: ReadonlySet<string>): ParseResult<M> {
   const type = messageTypeOf(raw);
   if (type === undefined) return failure("INVALID_MESSAGE", "a message must be a map with a string `type`");
   if (!accepted.has(type)) {
     if (isKnownType(type)) return { ok: false, ignore: true, type };
     return failure("UNKNOWN_TYPE", `unknown message type ${JSON.stringify(type.slice(0, 64))}`);
   }
-  let result: z.ZodSafeParseResult<M>;
+  let result: z.util.SafeParseResult<M>;
   try {
     result = schema.safeParse(raw);
   } catch (err) {

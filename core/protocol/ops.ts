@@ -1,5 +1,5 @@
 // Writes and their acknowledgements and events (PROTOCOL.md §3 rows 6-9, 25-26).
-import { z } from "zod";
+import * as z from "./zod.ts";
 import { MAX_BATCH_OPS } from "../limits.ts";
 import {
   clientOpSchema,
@@ -22,7 +22,7 @@ export type ClientOpMessage = z.infer<typeof clientOpMessageSchema>;
 export const opBatchMessageSchema = z.object({
   type: z.literal("OP_BATCH"),
   payload: z.object({
-    ops: z.array(clientOpSchema).max(MAX_BATCH_OPS),
+    ops: z.array(clientOpSchema).check(z.maxLength(MAX_BATCH_OPS)),
     writeConcern: optionalField(writeConcernSchema),
     timeout: optionalField(wireU64),
   }),

@@ -1,6 +1,6 @@
 // Partition-map discovery (PROTOCOL.md §9). The edge never answers the request (Part A 13); the reply is
 // parsed only by clients.
-import { z } from "zod";
+import * as z from "./zod.ts";
 import { optionalField, wireI64, wireIdSchema, wireU32 } from "./shared.ts";
 
 export const partitionMapRequestMessageSchema = z.object({

@@ -1,5 +1,5 @@
 // Entry processors and conflict resolvers (PROTOCOL.md §11.5). All flat.
-import { z } from "zod";
+import * as z from "./zod.ts";
 import { MAX_KEYS_PER_REQUEST, MAX_RESOLVER_NAME_LENGTH, MAX_RESOLVER_PRIORITY } from "../limits.ts";
 import {
   conflictResolverSchema,
@@ -27,15 +27,15 @@ export const entryProcessBatchMessageSchema = z.object({
   type: z.literal("ENTRY_PROCESS_BATCH"),
   requestId: wireIdSchema,
   mapName: mapNameSchema,
-  keys: z.array(recordKeySchema).max(MAX_KEYS_PER_REQUEST),
+  keys: z.array(recordKeySchema).check(z.maxLength(MAX_KEYS_PER_REQUEST)),
   processor: entryProcessorSchema,
 });
 export type EntryProcessBatchMessage = z.infer<typeof entryProcessBatchMessageSchema>;
 
 const entryProcessOutcomeShape = {
   success: z.boolean(),
-  result: z.unknown().optional(),
-  newValue: z.unknown().optional(),
+  result: z.optional(z.unknown()),
+  newValue: z.optional(z.unknown()),
   error: optionalField(z.string()),
 };
 
@@ -55,7 +55,7 @@ export type EntryProcessBatchResponseMessage = z.infer<typeof entryProcessBatchR
 
 // --- conflict resolvers --------------------------------------------------------------------------------
 
-export const resolverNameSchema = z.string().min(1).max(MAX_RESOLVER_NAME_LENGTH);
+export const resolverNameSchema = z.string().check(z.minLength(1), z.maxLength(MAX_RESOLVER_NAME_LENGTH));
 
 export const registerResolverMessageSchema = z.object({
   type: z.literal("REGISTER_RESOLVER"),

@@ -1,5 +1,5 @@
 // Live queries (PROTOCOL.md §10). All wrapped in `payload`.
-import { z } from "zod";
+import * as z from "./zod.ts";
 import { MAX_QUERY_FIELDS } from "../limits.ts";
 import {
   changeTypeSchema,
@@ -18,7 +18,7 @@ export const querySubMessageSchema = z.object({
     mapName: mapNameSchema,
     query: querySchema,
     /** Projection (PROTOCOL-NEXT.md §4.2): each result value keeps only these top-level fields. */
-    fields: optionalField(z.array(fieldNameSchema).max(MAX_QUERY_FIELDS)),
+    fields: optionalField(z.array(fieldNameSchema).check(z.maxLength(MAX_QUERY_FIELDS))),
   }),
 });
 export type QuerySubMessage = z.infer<typeof querySubMessageSchema>;

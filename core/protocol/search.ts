@@ -1,5 +1,5 @@
 // Full-text search (PROTOCOL.md §11.4). All wrapped in `payload`.
-import { z } from "zod";
+import * as z from "./zod.ts";
 import { MAX_SEARCH_QUERY_LENGTH } from "../limits.ts";
 import {
   changeTypeSchema,
@@ -11,7 +11,7 @@ import {
   wireU32,
 } from "./shared.ts";
 
-export const searchTextSchema = z.string().max(MAX_SEARCH_QUERY_LENGTH);
+export const searchTextSchema = z.string().check(z.maxLength(MAX_SEARCH_QUERY_LENGTH));
 
 export const searchMessageSchema = z.object({
   type: z.literal("SEARCH"),

@@ -1,6 +1,6 @@
 // Wire structures shared by several messages (PROTOCOL.md §3.1) and the field helpers every message schema
 // uses. Objects strip unknown keys; values (`z.unknown()`) are kept exactly as decoded.
-import { z } from "zod";
+import * as z from "./zod.ts";
 import {
   MAX_CURSOR_LENGTH,
   MAX_ID_LENGTH,
@@ -25,13 +25,15 @@ import {
  * (JS clients send epoch millis as float64); msgpackr decodes a uint64 as a BigInt, which becomes a number.
  */
 export function wireInteger(min: number, max: number) {
-  return z.preprocess(
-    (value) => (typeof value === "bigint" ? Number(value) : value),
+  return z.pipe(
+    z.transform((value: unknown) => (typeof value === "bigint" ? Number(value) : value)),
     z
       .number({ error: "expected a number" })
-      .int({ error: "expected a whole number" })
-      .min(min, { error: `expected at least ${min}` })
-      .max(max, { error: `expected at most ${max}` }),
+      .check(
+        z.int({ error: "expected a whole number" }),
+        z.minimum(min, { error: `expected at least ${min}` }),
+        z.maximum(max, { error: `expected at most ${max}` }),
+      ),
   );
 }
 
@@ -43,21 +45,18 @@ export const wireU64 = wireInteger(0, Number.MAX_SAFE_INTEGER);
 export const wireI64 = wireInteger(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
 
 /** An optional field; some clients write nil for an absent field, so null reads as absent. */
-export function optionalField<T extends z.ZodType>(schema: T) {
-  return schema
-    .nullish()
-    .transform((value) => value ?? undefined)
-    .optional();
+export function optionalField<T extends z.ZodMiniType>(schema: T) {
+  return z.optional(z.pipe(z.nullish(schema), z.transform((value: z.output<T> | null | undefined) => value ?? undefined)));
 }
 
 /** A map name: non-empty, bounded. */
-export const mapNameSchema = z.string().min(1).max(MAX_MAP_NAME_LENGTH);
+export const mapNameSchema = z.string().check(z.minLength(1), z.maxLength(MAX_MAP_NAME_LENGTH));
 /** A record key: any non-empty string (`:` included), bounded. */
-export const recordKeySchema = z.string().min(1).max(MAX_KEY_LENGTH);
+export const recordKeySchema = z.string().check(z.minLength(1), z.maxLength(MAX_KEY_LENGTH));
 /** An id chosen by a client or a node (op, request, query, subscription or node id). */
-export const wireIdSchema = z.string().max(MAX_ID_LENGTH);
+export const wireIdSchema = z.string().check(z.maxLength(MAX_ID_LENGTH));
 /** An OR-Map tag; any string, since some clients do not use the HLC form. */
-export const tagSchema = z.string().max(MAX_TAG_LENGTH);
+export const tagSchema = z.string().check(z.maxLength(MAX_TAG_LENGTH));
 /** A msgpack map with string keys and any values. */
 export const valueMapSchema = z.record(z.string(), z.unknown());
 
@@ -96,10 +95,10 @@ export const clientOpSchema = z.object({
   id: optionalField(wireIdSchema),
   mapName: mapNameSchema,
   key: recordKeySchema,
-  opType: optionalField(z.string().max(32)), // clients send PUT, REMOVE, OR_ADD or OR_REMOVE; see classifyOp
-  record: lwwRecordSchema.nullable().optional(),
-  orRecord: orMapRecordSchema.nullable().optional(),
-  orTag: tagSchema.nullable().optional(),
+  opType: optionalField(z.string().check(z.maxLength(32))), // clients send PUT, REMOVE, OR_ADD or OR_REMOVE; see classifyOp
+  record: z.optional(z.nullable(lwwRecordSchema)),
+  orRecord: z.optional(z.nullable(orMapRecordSchema)),
+  orTag: z.optional(z.nullable(tagSchema)),
   writeConcern: optionalField(writeConcernSchema),
   timeout: optionalField(wireU64),
 });
@@ -153,10 +152,10 @@ export type PredicateOp = z.infer<typeof predicateOpSchema>;
 
 export const predicateNodeSchema = z.object({
   op: predicateOpSchema,
-  attribute: optionalField(z.string().max(MAX_KEY_LENGTH)),
-  value: z.unknown().optional(),
+  attribute: optionalField(z.string().check(z.maxLength(MAX_KEY_LENGTH))),
+  value: z.optional(z.unknown()),
   /** `auth.<path>` or `data.<path>`: the compared value comes from the principal or the record instead of `value`. */
-  valueRef: optionalField(z.string().max(MAX_KEY_LENGTH)),
+  valueRef: optionalField(z.string().check(z.maxLength(MAX_KEY_LENGTH))),
   get children() {
     return optionalField(z.array(predicateNodeSchema));
   },
@@ -173,17 +172,17 @@ export function predicateDepth(node: PredicateNode): number {
 export const sortDirectionSchema = z.enum(["asc", "desc"]);
 
 /** A field of a record value; `_key` names the record key where a query allows it. */
-export const fieldNameSchema = z.string().min(1).max(MAX_KEY_LENGTH);
+export const fieldNameSchema = z.string().check(z.minLength(1), z.maxLength(MAX_KEY_LENGTH));
 
 /**
  * `sort` in both forms TopGun clients send (PROTOCOL-NEXT.md §4.1): the ordered `[{field, direction}]` array of
  * TopGun main and the v0.12 map `{field: direction}`. Array position (or map order) gives priority.
  */
 export const sortSchema = z.union([
-  z.array(z.object({ field: fieldNameSchema, direction: sortDirectionSchema })).max(MAX_QUERY_FIELDS),
-  z.record(z.string(), sortDirectionSchema).refine((sort) => Object.keys(sort).length <= MAX_QUERY_FIELDS, {
-    error: `sort has more than ${MAX_QUERY_FIELDS} keys`,
-  }),
+  z.array(z.object({ field: fieldNameSchema, direction: sortDirectionSchema })).check(z.maxLength(MAX_QUERY_FIELDS)),
+  z.record(z.string(), sortDirectionSchema).check(
+    z.refine((sort) => Object.keys(sort).length <= MAX_QUERY_FIELDS, { error: `sort has more than ${MAX_QUERY_FIELDS} keys` }),
+  ),
 ]);
 export type Sort = z.infer<typeof sortSchema>;
 
@@ -193,21 +192,23 @@ export type AggregateFunction = z.infer<typeof aggregateFunctionSchema>;
 /** One aggregation of a grouped query (PROTOCOL-NEXT.md §4.3); every function but `count` names its field. */
 export const aggregationSchema = z
   .object({ func: aggregateFunctionSchema, field: optionalField(fieldNameSchema) })
-  .refine((agg) => agg.func === "count" || agg.field !== undefined, { error: "sum, min, max and avg need a field" });
+  .check(z.refine((agg) => agg.func === "count" || agg.field !== undefined, { error: "sum, min, max and avg need a field" }));
 export type Aggregation = z.infer<typeof aggregationSchema>;
 
 export const querySchema = z.object({
   where: optionalField(valueMapSchema),
   predicate: optionalField(
-    predicateNodeSchema.refine((node) => predicateDepth(node) <= MAX_PREDICATE_DEPTH, {
-      error: `predicate is nested deeper than ${MAX_PREDICATE_DEPTH} levels`,
-    }),
+    predicateNodeSchema.check(
+      z.refine((node) => predicateDepth(node) <= MAX_PREDICATE_DEPTH, {
+        error: `predicate is nested deeper than ${MAX_PREDICATE_DEPTH} levels`,
+      }),
+    ),
   ),
   sort: optionalField(sortSchema),
   limit: optionalField(wireInteger(0, MAX_QUERY_LIMIT)),
-  cursor: optionalField(z.string().max(MAX_CURSOR_LENGTH)),
-  groupBy: optionalField(z.array(fieldNameSchema).max(MAX_QUERY_FIELDS)),
-  aggregations: optionalField(z.array(aggregationSchema).max(MAX_QUERY_FIELDS)),
+  cursor: optionalField(z.string().check(z.maxLength(MAX_CURSOR_LENGTH))),
+  groupBy: optionalField(z.array(fieldNameSchema).check(z.maxLength(MAX_QUERY_FIELDS))),
+  aggregations: optionalField(z.array(aggregationSchema).check(z.maxLength(MAX_QUERY_FIELDS))),
 });
 export type Query = z.infer<typeof querySchema>;
 
@@ -229,27 +230,28 @@ const counterSideSchema = z.record(z.string(), z.number());
  * A PN-counter state. Rust and the schema say `{p, n}`, the v0.12 client says `{positive, negative}`
  * (PROTOCOL.md §11.3); both are accepted and read as `{p, n}`.
  */
-export const pnCounterStateSchema = z
-  .union(
+export const pnCounterStateSchema = z.pipe(
+  z.union(
     [
       z.object({ p: counterSideSchema, n: counterSideSchema }),
       z.object({ positive: counterSideSchema, negative: counterSideSchema }),
     ],
     { error: "expected {p, n} or {positive, negative} maps of numbers" },
-  )
-  .transform((state) => ("p" in state ? { p: state.p, n: state.n } : { p: state.positive, n: state.negative }));
+  ),
+  z.transform((state) => ("p" in state ? { p: state.p, n: state.n } : { p: state.positive, n: state.negative })),
+);
 export type PNCounterState = z.infer<typeof pnCounterStateSchema>;
 
 export const journalEventTypeSchema = z.enum(["PUT", "UPDATE", "DELETE"]);
 export type JournalEventType = z.infer<typeof journalEventTypeSchema>;
 
 export const journalEventDataSchema = z.object({
-  sequence: z.string().max(MAX_ID_LENGTH),
+  sequence: z.string().check(z.maxLength(MAX_ID_LENGTH)),
   type: journalEventTypeSchema,
   mapName: mapNameSchema,
   key: recordKeySchema,
-  value: z.unknown().optional(),
-  previousValue: z.unknown().optional(),
+  value: z.optional(z.unknown()),
+  previousValue: z.optional(z.unknown()),
   timestamp: timestampSchema,
   nodeId: wireIdSchema,
   metadata: optionalField(valueMapSchema),
@@ -258,16 +260,16 @@ export type JournalEventData = z.infer<typeof journalEventDataSchema>;
 
 /** On the edge `name` picks a built-in processor (Part A 11), so `code` may be left out. */
 export const entryProcessorSchema = z.object({
-  name: z.string().min(1).max(MAX_PROCESSOR_NAME_LENGTH),
-  code: optionalField(z.string().max(MAX_PROCESSOR_CODE_LENGTH)),
-  args: z.unknown().optional(),
+  name: z.string().check(z.minLength(1), z.maxLength(MAX_PROCESSOR_NAME_LENGTH)),
+  code: optionalField(z.string().check(z.maxLength(MAX_PROCESSOR_CODE_LENGTH))),
+  args: z.optional(z.unknown()),
 });
 export type EntryProcessor = z.infer<typeof entryProcessorSchema>;
 
 export const conflictResolverSchema = z.object({
-  name: z.string().min(1).max(MAX_RESOLVER_NAME_LENGTH),
-  code: z.string().max(MAX_RESOLVER_CODE_LENGTH),
+  name: z.string().check(z.minLength(1), z.maxLength(MAX_RESOLVER_NAME_LENGTH)),
+  code: z.string().check(z.maxLength(MAX_RESOLVER_CODE_LENGTH)),
   priority: optionalField(wireInteger(0, MAX_RESOLVER_PRIORITY)),
-  keyPattern: optionalField(z.string().max(MAX_KEY_LENGTH)),
+  keyPattern: optionalField(z.string().check(z.maxLength(MAX_KEY_LENGTH))),
 });
 export type ConflictResolver = z.infer<typeof conflictResolverSchema>;

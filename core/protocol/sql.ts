@@ -1,11 +1,11 @@
 // SQL over one map (PROTOCOL-NEXT.md §7). Both wrapped in `payload`, correlated by `queryId`.
-import { z } from "zod";
+import * as z from "./zod.ts";
 import { MAX_SQL_LENGTH } from "../limits.ts";
 import { optionalField, wireIdSchema } from "./shared.ts";
 
 export const sqlQueryMessageSchema = z.object({
   type: z.literal("SQL_QUERY"),
-  payload: z.object({ sql: z.string().max(MAX_SQL_LENGTH), queryId: wireIdSchema }),
+  payload: z.object({ sql: z.string().check(z.maxLength(MAX_SQL_LENGTH)), queryId: wireIdSchema }),
 });
 export type SqlQueryMessage = z.infer<typeof sqlQueryMessageSchema>;
 

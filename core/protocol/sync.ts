@@ -1,6 +1,6 @@
 // Merkle delta sync for LWW maps and OR maps (PROTOCOL.md §8). SYNC_INIT and ORMAP_SYNC_INIT are flat;
 // everything else is wrapped in `payload`.
-import { z } from "zod";
+import * as z from "./zod.ts";
 import { MAX_KEYS_PER_REQUEST, MAX_MERKLE_PATH_LENGTH } from "../limits.ts";
 import {
   lwwRecordSchema,
@@ -16,8 +16,7 @@ import {
 /** A Merkle bucket path: a prefix of a key hash in lowercase hex ("" is the root). */
 export const merklePathSchema = z
   .string()
-  .max(MAX_MERKLE_PATH_LENGTH)
-  .regex(/^[0-9a-f]*$/, { error: "expected lowercase hex digits" });
+  .check(z.maxLength(MAX_MERKLE_PATH_LENGTH), z.regex(/^[0-9a-f]*$/, { error: "expected lowercase hex digits" }));
 
 const bucketHashesSchema = z.record(z.string(), wireU32);
 const bucketRequestPayloadSchema = z.object({ mapName: mapNameSchema, path: merklePathSchema });
@@ -108,7 +107,7 @@ export type ORMapSyncRespLeafMessage = z.infer<typeof orMapSyncRespLeafMessageSc
 
 export const orMapDiffRequestMessageSchema = z.object({
   type: z.literal("ORMAP_DIFF_REQUEST"),
-  payload: z.object({ mapName: mapNameSchema, keys: z.array(recordKeySchema).max(MAX_KEYS_PER_REQUEST) }),
+  payload: z.object({ mapName: mapNameSchema, keys: z.array(recordKeySchema).check(z.maxLength(MAX_KEYS_PER_REQUEST)) }),
 });
 export type ORMapDiffRequestMessage = z.infer<typeof orMapDiffRequestMessageSchema>;
 
@@ -121,6 +120,6 @@ export type ORMapDiffResponseMessage = z.infer<typeof orMapDiffResponseMessageSc
 /** Sent by the client (TopGun's schema comment says otherwise; PROTOCOL.md §3 row 24). */
 export const orMapPushDiffMessageSchema = z.object({
   type: z.literal("ORMAP_PUSH_DIFF"),
-  payload: z.object({ mapName: mapNameSchema, entries: z.array(orMapEntrySchema).max(MAX_KEYS_PER_REQUEST) }),
+  payload: z.object({ mapName: mapNameSchema, entries: z.array(orMapEntrySchema).check(z.maxLength(MAX_KEYS_PER_REQUEST)) }),
 });
 export type ORMapPushDiffMessage = z.infer<typeof orMapPushDiffMessageSchema>;

@@ -1,14 +1,16 @@
 // Pub/sub topics (PROTOCOL.md §11.1). All wrapped in `payload`.
-import { z } from "zod";
+import * as z from "./zod.ts";
 import { MAX_TOPIC_LENGTH } from "../limits.ts";
 import { optionalField, wireIdSchema, wireU64 } from "./shared.ts";
 
 /** A topic name: 1..256 characters from `A-Z a-z 0-9 _ - . : /`. */
 export const topicSchema = z
   .string()
-  .min(1)
-  .max(MAX_TOPIC_LENGTH)
-  .regex(/^[A-Za-z0-9_.:/-]+$/, { error: "expected only letters, digits and _ - . : /" });
+  .check(
+    z.minLength(1),
+    z.maxLength(MAX_TOPIC_LENGTH),
+    z.regex(/^[A-Za-z0-9_.:/-]+$/, { error: "expected only letters, digits and _ - . : /" }),
+  );
 
 export const topicSubMessageSchema = z.object({ type: z.literal("TOPIC_SUB"), payload: z.object({ topic: topicSchema }) });
 export type TopicSubMessage = z.infer<typeof topicSubMessageSchema>;

@@ -1,6 +1,6 @@
 import { decodeValue, encodeMessage, encodeValue } from "../../core/codec.ts";
 import { compareEntries, type QueryEntry } from "../../core/predicate.ts";
-import { z } from "zod";
+import * as z from "../../core/protocol/zod.ts";
 import { groupEntries, groupSpecOf, mergeGroups, type GroupPartial } from "../../core/query-groups.ts";
 import { projectValue } from "../../core/query-projection.ts";
 import { bulkInsert, type SqlPort } from "../storage/sql-port.ts";
@@ -86,7 +86,7 @@ function diffRows(queryId: string, query: StoredQuery, before: QueryEntry[], aft
   return [...leaves, ...enters, ...updates];
 }
 
-const fieldStatsSchema = z.object({ n: z.number(), sum: z.number(), min: z.number().nullable(), max: z.number().nullable() });
+const fieldStatsSchema = z.object({ n: z.number(), sum: z.number(), min: z.nullable(z.number()), max: z.nullable(z.number()) });
 
 /** A partial as #store writes it. */
 const groupPartialSchema = z.object({

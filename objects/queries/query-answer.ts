@@ -1,5 +1,5 @@
 import type { QueryEntry } from "../../core/predicate.ts";
-import { z } from "zod";
+import * as z from "../../core/protocol/zod.ts";
 import type { GroupPartial } from "../../core/query-groups.ts";
 import { fieldNameSchema, querySchema } from "../../core/protocol/shared.ts";
 import { MAX_QUERY_FIELDS } from "../../core/limits.ts";
@@ -8,8 +8,8 @@ import { MAX_QUERY_FIELDS } from "../../core/limits.ts";
 export type QueryAnswer = { kind: "entries"; entries: QueryEntry[] } | { kind: "groups"; groups: GroupPartial[] };
 
 /** A subscription's query as the owner and the home keep it: the query and its projection. */
-export const storedQuerySchema = querySchema.extend({
-  fields: z.array(fieldNameSchema).max(MAX_QUERY_FIELDS).optional(),
+export const storedQuerySchema = z.extend(querySchema, {
+  fields: z.optional(z.array(fieldNameSchema).check(z.maxLength(MAX_QUERY_FIELDS))),
 });
 export type StoredQuery = z.infer<typeof storedQuerySchema>;
 

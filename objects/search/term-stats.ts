@@ -3,7 +3,7 @@
 // shard re-scores its hits with the whole map's. minisearch does not take outside statistics, so a hit's term
 // frequency is recovered from its local per-term score, which is exact for minisearch's BM25+ formula.
 
-import { z } from "zod";
+import * as z from "../../core/protocol/zod.ts";
 
 /** The BM25+ parameters of every index (search-index.ts). */
 export const BM25 = { k: 1.2, b: 0.75, d: 0.5 } as const;

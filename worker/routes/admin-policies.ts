@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "../../core/protocol/zod.ts";
 import type { AccessPolicy } from "../../core/access-policy.ts";
 import { ConditionSyntaxError, parseCondition } from "../../core/condition-expr.ts";
 import { MAX_MAP_NAME_LENGTH } from "../../core/limits.ts";
@@ -13,12 +13,12 @@ import type { RouteGroup } from "./route-group.ts";
 export const MAX_POLICIES = 1_000;
 
 const policyBodySchema = z.object({
-  id: z.string().min(1).max(128).optional(),
-  mapPattern: z.string().min(1).max(MAX_MAP_NAME_LENGTH),
+  id: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  mapPattern: z.string().check(z.minLength(1), z.maxLength(MAX_MAP_NAME_LENGTH)),
   action: z.enum(["read", "write", "remove", "all"]),
   effect: z.enum(["allow", "deny"]),
-  condition: predicateNodeSchema.optional(),
-  conditionExpr: z.string().max(4_096).optional(),
+  condition: z.optional(predicateNodeSchema),
+  conditionExpr: z.optional(z.string().check(z.maxLength(4_096))),
 });
 
 /** `/api/admin/policies[/{id}]`: a namespace's access policies, stored in its control object. */

@@ -1,5 +1,5 @@
 import type { IRequest } from "itty-router";
-import { z } from "zod";
+import * as z from "../../core/protocol/zod.ts";
 import { httpErrorCode } from "../../core/http-error-code.ts";
 import { MAX_BATCH_OPS, MAX_JOURNAL_READ_LIMIT, MAX_QUERY_LIMIT, MAX_SQL_LENGTH } from "../../core/limits.ts";
 import { PARTITION_COUNT, partitionOfName, partitionOfShard } from "../../core/placement.ts";
@@ -19,30 +19,31 @@ import type { RouteGroup } from "./route-group.ts";
 type Prepared = { call: HttpCall; home: number } | Response;
 
 /** A record's value: present and not null (null is a tombstone: DELETE removes a record). */
-const recordValue = z.unknown().refine((v) => v !== undefined && v !== null, { error: "a value is required and may not be null (DELETE removes a record)" });
+const recordValue = z.unknown().check(z.refine((v) => v !== undefined && v !== null, { error: "a value is required and may not be null (DELETE removes a record)" }));
 const valueBody = z.object({ value: recordValue });
 const batchBody = z.object({
   ops: z
     .array(z.union([z.object({ map: mapNameSchema, key: recordKeySchema, delete: z.literal(true) }), z.object({ map: mapNameSchema, key: recordKeySchema, value: recordValue })]))
-    .min(1)
-    .max(MAX_BATCH_OPS),
+    .check(z.minLength(1), z.maxLength(MAX_BATCH_OPS)),
 });
-const orRemoveBody = z.union([z.object({ tag: z.string().min(1).max(512) }), z.object({ value: z.unknown() })]);
+const orRemoveBody = z.union([z.object({ tag: z.string().check(z.minLength(1), z.maxLength(512)) }), z.object({ value: z.unknown() })]);
 const publishBody = z.object({ data: z.unknown() });
-const counterBody = z.object({ delta: z.number().int().refine((d) => Math.abs(d) <= Number.MAX_SAFE_INTEGER / 2, { error: "delta is too large" }) });
-const sqlBody = z.object({ sql: z.string().min(1).max(MAX_SQL_LENGTH) });
-const processBody = z.object({ processor: z.string().min(1).max(100), args: z.unknown().optional() });
+const counterBody = z.object({
+  delta: z.number().check(z.int(), z.refine((d) => Math.abs(d) <= Number.MAX_SAFE_INTEGER / 2, { error: "delta is too large" })),
+});
+const sqlBody = z.object({ sql: z.string().check(z.minLength(1), z.maxLength(MAX_SQL_LENGTH)) });
+const processBody = z.object({ processor: z.string().check(z.minLength(1), z.maxLength(100)), args: z.optional(z.unknown()) });
 const listParams = z.object({
-  limit: z.coerce.number().int().min(0).max(MAX_QUERY_LIMIT).optional(),
-  cursor: z.string().optional(),
-  sort: z.string().optional(),
-  filter: z.string().optional(),
-  where: z.string().optional(),
+  limit: z.optional(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(MAX_QUERY_LIMIT))),
+  cursor: z.optional(z.string()),
+  sort: z.optional(z.string()),
+  filter: z.optional(z.string()),
+  where: z.optional(z.string()),
 });
 const journalParams = z.object({
-  from: sequenceSchema.optional(),
-  limit: z.coerce.number().int().min(0).max(MAX_JOURNAL_READ_LIMIT).optional(),
-  map: mapNameSchema.optional(),
+  from: z.optional(sequenceSchema),
+  limit: z.optional(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(MAX_JOURNAL_READ_LIMIT))),
+  map: z.optional(mapNameSchema),
 });
 
 /**
@@ -150,7 +151,7 @@ function record(request: IRequest, build: (map: string, key: string) => HttpCall
 }
 
 /** A path parameter, URL-decoded and validated. */
-function param<T>(request: IRequest, name: string, schema: z.ZodType<T>): T | Response {
+function param<T>(request: IRequest, name: string, schema: z.ZodMiniType<T>): T | Response {
   let text: string;
   try {
     text = decodeURIComponent(String(request.params[name] ?? ""));
@@ -162,7 +163,7 @@ function param<T>(request: IRequest, name: string, schema: z.ZodType<T>): T | Re
 }
 
 /** The JSON body validated by `schema`; 413 over 2 MiB, 400 when it is not JSON or not the expected shape. */
-async function jsonBody<T>(request: IRequest, schema: z.ZodType<T>): Promise<T | Response> {
+async function jsonBody<T>(request: IRequest, schema: z.ZodMiniType<T>): Promise<T | Response> {
   const bytes = await readBody(request as Request);
   if (bytes === undefined) return apiError(413, "request body exceeds 2 MiB");
   let raw: unknown;
@@ -203,7 +204,7 @@ function listQuery(request: IRequest): z.infer<typeof querySchema> | Response {
   return checked.success ? checked.data : invalid(checked.error);
 }
 
-function invalid(error: z.ZodError): Response {
+function invalid(error: z.core.$ZodError): Response {
   const issue = error.issues[0];
   return apiError(400, issue ? `${issue.path.join(".") || "body"}: ${issue.message}` : "invalid request");
 }
