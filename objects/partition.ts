@@ -31,6 +31,7 @@ import type { HttpSyncRequest, HttpSyncResponse } from "../core/protocol/http-sy
 import type { HttpCall, HttpOutcome } from "./http/http-call.ts";
 import type { HttpSyncRefusal } from "./http/http-sync.ts";
 import type { MetricsSnapshot } from "./partition-metrics.ts";
+import type { MapOccupancy } from "./placement/map-fence.ts";
 
 /** What a partition reports about itself (`partitionStatus`). */
 export interface PartitionStatus extends MetricsSnapshot {
@@ -181,6 +182,14 @@ export class Partition extends DurableObject<PartitionEnv> {
     return this.#get().owner.journalUnsubscribe(request);
   }
 
+  // Owner role during a reshard, called by the namespace's control object (objects/control/resharder.ts).
+  ownerInspectMap(request: { map: string }): Promise<MapOccupancy> {
+    return this.#get().owner.inspectMap(request);
+  }
+  ownerFenceMap(request: { map: string; shards: number }): Promise<MapOccupancy> {
+    return this.#get().owner.fenceMap(request);
+  }
+
   // Owner role for topics, counters and locks (CoordinationApi).
   ownerTopicSubscribe(request: { topic: string; subscriber: ConnectionRef }): Promise<void> {
     return this.#get().coordination.topicSubscribe(request);
@@ -324,7 +333,11 @@ export class Partition extends DurableObject<PartitionEnv> {
       settings: this.env,
       homes: (partition) => partitionStub(this.env.PARTITION, this.#namespace, partition),
       ...(this.env.CONTROL
-        ? { policySnapshot: () => this.#control().policySnapshot(), reportMaps: (maps: string[]) => this.#control().reportMaps({ partition: this.#id, maps }) }
+        ? {
+            policySnapshot: () => this.#control().policySnapshot(),
+            shardSnapshot: () => this.#control().shardSnapshot(),
+            reportMaps: (maps: string[]) => this.#control().reportMaps({ partition: this.#id, maps }),
+          }
         : {}),
       namespace: this.#namespace,
       id: this.#id,

@@ -24,6 +24,8 @@ export interface Handlers {
   /** Access policies: asked before every message that reads or writes data. */
   access: AccessGuard;
   sql: SqlCoordinator;
+  /** The home's copy of the namespace's shard counts: brought up to date (at most once a second) before each message. */
+  placement?: { ready(): void | Promise<void> };
   connectionClosed(conn: string): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ const RESOLVERS_UNSUPPORTED = "conflict resolvers are not supported on the edge 
 /** Routes one authenticated message to its handler. AUTH, PING and BATCH are handled by the session itself. */
 export async function dispatch(message: ClientMessage, h: Handlers, ctx: DispatchContext): Promise<void> {
   const { conn, reply } = ctx;
+  await h.placement?.ready();
   const accessOf = await h.access.forPrincipal(ctx.principal);
   const readWhole = (map: string, why: string) => requireWhole(accessOf, "read", map, why);
   switch (message.type) {
