@@ -98,6 +98,14 @@ export class OwnerService implements OwnerApi {
     return this.#fence.inspect(map);
   }
 
+  /**
+   * Throws the stale-placement refusal when the caller placed `map` by another shard count than its fence: a home
+   * with a stale copy must not register a listener or subscription where the map's writes no longer arrive.
+   */
+  #checkShardCount(map: string, shards: number | undefined): void {
+    if (this.#fence && !this.#fence.acceptsCount(map, shards)) throw new Error(stalePlacementMessage(map));
+  }
+
   /** Throws the stale-placement refusal when a key is not this partition's under its map's fence. */
   #checkPlacement(ops: readonly { map: string; key: string }[]): void {
     const map = this.#fence?.refusedMap(ops);
@@ -239,7 +247,8 @@ export class OwnerService implements OwnerApi {
     this.#journal?.unsubscribe(request);
   }
 
-  async syncInit({ kind, map, listener }: { kind: TreeKind; map: string; listener: ConnectionRef }): Promise<LeafSumsWire> {
+  async syncInit({ kind, map, listener, shards }: { kind: TreeKind; map: string; listener: ConnectionRef; shards?: number }): Promise<LeafSumsWire> {
+    this.#checkShardCount(map, shards);
     this.#interest.register(map, kind === "lww" ? "lww-sync" : "or-sync", listener.home, listener.conn);
     return this.#merkle.sums(kind, map).encode();
   }
@@ -305,7 +314,8 @@ export class OwnerService implements OwnerApi {
     this.#journal?.dropConnection(home, conn);
   }
 
-  async querySubscribe(request: { map: string; queryId: string; query: Query; fields?: string[] | undefined; subscriber: ConnectionRef }): Promise<QueryAnswer> {
+  async querySubscribe(request: { map: string; queryId: string; query: Query; fields?: string[] | undefined; subscriber: ConnectionRef; shards?: number }): Promise<QueryAnswer> {
+    this.#checkShardCount(request.map, request.shards);
     return this.#queries.subscribe(request);
   }
 
@@ -332,7 +342,9 @@ export class OwnerService implements OwnerApi {
     options: SearchOptions;
     stats?: TermStats | undefined;
     subscriber: ConnectionRef;
+    shards?: number;
   }): Promise<SearchResult[]> {
+    this.#checkShardCount(request.map, request.shards);
     return this.#search?.subscribe(request) ?? [];
   }
 

@@ -124,7 +124,7 @@ export class Partition extends DurableObject<PartitionEnv> {
   ownerStats(): Promise<{ depth: number; lagMs: number } | undefined> {
     return this.#get().owner.stats();
   }
-  ownerSyncInit(request: { kind: TreeKind; map: string; listener: ConnectionRef }): Promise<LeafSumsWire> {
+  ownerSyncInit(request: { kind: TreeKind; map: string; listener: ConnectionRef; shards?: number }): Promise<LeafSumsWire> {
     return this.#get().owner.syncInit(request);
   }
   ownerMerkle(request: { kind: TreeKind; map: string; path: string; recordsUpTo?: number }): Promise<MerkleAnswer> {
@@ -148,7 +148,7 @@ export class Partition extends DurableObject<PartitionEnv> {
   ownerDropConnection(request: ConnectionRef): Promise<void> {
     return this.#get().owner.dropConnection(request);
   }
-  ownerQuerySubscribe(request: { map: string; queryId: string; query: Query; fields?: string[] | undefined; subscriber: ConnectionRef }): Promise<QueryAnswer> {
+  ownerQuerySubscribe(request: { map: string; queryId: string; query: Query; fields?: string[] | undefined; subscriber: ConnectionRef; shards?: number }): Promise<QueryAnswer> {
     return this.#get().owner.querySubscribe(request);
   }
   ownerQueryRead(request: { map: string; query: Query }): Promise<QueryAnswer> {

@@ -49,3 +49,14 @@ describe("MapFence", () => {
     expect(fence.fence(MAP, 4)).toEqual({ holdsData: true, subscribers: 2 });
   });
 });
+
+describe("MapFence and subscriptions", () => {
+  it("refuses a subscription placed by another count than the map's fence, and accepts the fenced count", () => {
+    const { fence } = setup();
+    expect(fence.acceptsCount(MAP, 1)).toBe(true);
+    fence.fence(MAP, 16);
+    expect(fence.acceptsCount(MAP, 1)).toBe(false);
+    expect(fence.acceptsCount(MAP, 16)).toBe(true);
+    expect(fence.acceptsCount("other-map", 1)).toBe(true);
+  });
+});

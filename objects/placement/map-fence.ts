@@ -38,6 +38,12 @@ export class MapFence {
     return undefined;
   }
 
+  /** True unless the map is fenced at another count than `shards` (the count the caller placed the map by). */
+  acceptsCount(map: string, shards: number | undefined): boolean {
+    const fenced = this.#fences.get(map);
+    return fenced === undefined || shards === undefined || fenced === shards;
+  }
+
   owns(map: string, key: string): boolean {
     const shards = this.#fences.get(map);
     return shards === undefined || partitionOfShard(map, fnv1a(key) % shards) === this.#partition;
