@@ -79,7 +79,9 @@ export class Resharder {
     const { fromShards, toShards } = running;
     const partitions = [...new Set([...partitionsOfMap(new Map([[map, fromShards]]), map), ...partitionsOfMap(new Map([[map, toShards]]), map)])];
     if (running.phase === "checking") {
-      const reason = refusalOf(map, await Promise.all(partitions.map((p) => this.#targets.inspect(p, map))));
+      // Only the old placement can hold the map's data or subscribers; the fence below looks at every partition again.
+      const old = partitionsOfMap(new Map([[map, fromShards]]), map);
+      const reason = refusalOf(map, await Promise.all(old.map((p) => this.#targets.inspect(p, map))));
       if (reason !== undefined) return this.#finish(running, "refused", reason);
       this.#store.setPhase(map, "fencing");
     }
