@@ -84,11 +84,14 @@ describe("Resharder", () => {
     expect(await resharder.reshard("m", 4)).toMatchObject({ status: "busy", running: { toShards: 16 } });
   });
 
-  it("resumes a reshard a restart interrupted, from the alarm", async () => {
+  it("resumes a reshard a restart interrupted from the alarm, and keeps trying while a partition is away", async () => {
     const { resharder, make, store, failFences, wakes } = setup();
     failFences(true);
     await expect(resharder.reshard("m", 16)).rejects.toThrow("partition away");
     expect(wakes).toEqual([5_000 + RESHARD_RESUME_MS]);
+    expect(store.running("m")).toMatchObject({ phase: "fencing" });
+    await make().resume();
+    expect(wakes).toEqual([5_000 + RESHARD_RESUME_MS, 5_000 + RESHARD_RESUME_MS]);
     expect(store.running("m")).toMatchObject({ phase: "fencing" });
     failFences(false);
     await make().resume();

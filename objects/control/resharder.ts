@@ -63,10 +63,18 @@ export class Resharder {
     return this.#advance(map);
   }
 
-  /** Resumes every reshard left running (the alarm). */
+  /**
+   * Resumes every reshard left running (the alarm). A reshard that fails again (a partition away) is tried again on
+   * the next alarm, so it never stays half done and its map never stays busy.
+   */
   async resume(): Promise<void> {
-    const running = this.#store.allRunning();
-    for (const { map } of running) await this.#advance(map);
+    for (const { map } of this.#store.allRunning()) {
+      try {
+        await this.#advance(map);
+      } catch (err) {
+        console.error(`[control] resuming the reshard of ${map} failed; the alarm tries again`, err);
+      }
+    }
     if (this.#store.allRunning().length > 0) await this.#wakeAt(this.#clock() + RESHARD_RESUME_MS);
   }
 
