@@ -239,7 +239,8 @@ export class OwnerService implements OwnerApi {
     return this.#journal?.read(request) ?? [];
   }
 
-  async journalSubscribe(request: { subscriptionId: string; fromSequence?: string; filter: JournalFilter; subscriber: ConnectionRef }): Promise<JournalEventData[]> {
+  async journalSubscribe(request: { subscriptionId: string; fromSequence?: string; filter: JournalFilter; subscriber: ConnectionRef; shards?: number }): Promise<JournalEventData[]> {
+    if (request.filter.map !== undefined) this.#checkShardCount(request.filter.map, request.shards);
     return this.#journal?.subscribe(request) ?? [];
   }
 

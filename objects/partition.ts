@@ -175,7 +175,7 @@ export class Partition extends DurableObject<PartitionEnv> {
   ownerJournalRead(request: { fromSequence: string; limit: number; map?: string }): Promise<JournalEventData[]> {
     return this.#get().owner.journalRead(request);
   }
-  ownerJournalSubscribe(request: { subscriptionId: string; fromSequence?: string; filter: JournalFilter; subscriber: ConnectionRef }): Promise<JournalEventData[]> {
+  ownerJournalSubscribe(request: { subscriptionId: string; fromSequence?: string; filter: JournalFilter; subscriber: ConnectionRef; shards?: number }): Promise<JournalEventData[]> {
     return this.#get().owner.journalSubscribe(request);
   }
   ownerJournalUnsubscribe(request: { subscriptionId: string; subscriber: ConnectionRef }): Promise<void> {

@@ -65,6 +65,31 @@ describe("resharding a map through the control object", () => {
     writer.close();
   });
 
+  it("refuses a live query a stale home places by the old count, which subscribes again at every new shard", async () => {
+    const ns = "rs-stale-query";
+    const reader = await connectAs(`namespace=${ns}&clientId=r1`, "someone");
+    await writeKeys(reader, "warm-up", ["x"], "w");
+    expect(await controlApi(binding(), ns).reshard({ map: "orders", shards: 16 })).toMatchObject({ status: "done" });
+    reader.send({ type: "QUERY_SUB", payload: { queryId: "q", mapName: "orders", query: {} } });
+    await reader.waitFor("QUERY_RESP");
+    const subscriptions = await Promise.all(
+      placement("orders", 16).map((p) =>
+        runInDurableObject(partition(ns, p), (_instance: Partition, state) => Number(state.storage.sql.exec("SELECT COUNT(*) AS n FROM query_sub WHERE map = 'orders'").one().n)),
+      ),
+    );
+    expect(subscriptions).toEqual(placement("orders", 16).map(() => 1));
+    const writer = await connectAs(`namespace=${ns}&clientId=w2`, "someone");
+    await writeKeys(writer, "orders", keys.slice(0, 16), "a");
+    const updates = new Set<string>();
+    for (let i = 0; i < 16; i++) {
+      const update = await reader.waitFor("QUERY_UPDATE", (m) => !updates.has((m.payload as { key: string }).key));
+      updates.add((update.payload as { key: string }).key);
+    }
+    expect([...updates].sort()).toEqual(keys.slice(0, 16).sort());
+    reader.close();
+    writer.close();
+  });
+
   it("refuses to reshard a map that holds data and changes nothing", async () => {
     const ns = "rs-data";
     const writer = await connectAs(`namespace=${ns}&clientId=w1`, "someone");
