@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { fnv1a } from "./hash.ts";
 import {
   PARTITION_COUNT,
+  isShardCount,
+  isStalePlacementError,
+  overlayShards,
   parseShardConfig,
   partitionOf,
   partitionOfName,
@@ -9,6 +12,7 @@ import {
   partitionsOfMap,
   shardCountOf,
   shardOf,
+  stalePlacementMessage,
 } from "./placement.ts";
 
 describe("partitionOfName", () => {
@@ -101,5 +105,23 @@ describe("map placement", () => {
   it("wraps a map's shards around partition 270", () => {
     const all = parseShardConfig("big:271");
     expect(new Set(partitionsOfMap(all, "big")).size).toBe(PARTITION_COUNT);
+  });
+});
+
+describe("namespace shard counts", () => {
+  it("puts the namespace's shard counts over the deployment's defaults", () => {
+    const config = overlayShards(parseShardConfig("a:4,b:2"), { version: 3, maps: { b: 16, c: 8 } });
+    expect([...config].sort()).toEqual([["a", 4], ["b", 16], ["c", 8]]);
+  });
+
+  it("accepts integer shard counts in 1..271 only", () => {
+    expect([1, 16, 271].every(isShardCount)).toBe(true);
+    expect([0, 272, 1.5, -1, "8", null, Number.NaN].some(isShardCount)).toBe(false);
+  });
+
+  it("recognises an owner's stale-placement refusal by its message, as it arrives over RPC", () => {
+    expect(isStalePlacementError(new Error(stalePlacementMessage("m")))).toBe(true);
+    expect(isStalePlacementError(new Error("write failed"))).toBe(false);
+    expect(isStalePlacementError(stalePlacementMessage("m"))).toBe(false);
   });
 });

@@ -62,3 +62,40 @@ export function partitionsOfMap(config: ShardConfig, mapName: string): number[] 
 export function partitionOfName(name: string): number {
   return fnv1a(name) % PARTITION_COUNT;
 }
+
+/**
+ * The shard counts a namespace's administrators set (`PUT /api/admin/maps/{map}/shards`), kept by its control
+ * object. `version` rises with every change, so a partition knows its cached copy is stale.
+ */
+export interface ShardSnapshot {
+  version: number;
+  /** Map name → shard count; a map not named here has the deployment's default (TOPGUN_SHARDED_MAPS, else 1). */
+  maps: Record<string, number>;
+}
+
+/** The deployment's defaults with the namespace's own shard counts over them. */
+export function overlayShards(defaults: ShardConfig, snapshot: ShardSnapshot): ShardConfig {
+  const config = new Map(defaults);
+  for (const [map, shards] of Object.entries(snapshot.maps)) config.set(map, shards);
+  return config;
+}
+
+/** True when `shards` is a shard count a map may have: an integer in 1..271. */
+export function isShardCount(shards: unknown): shards is number {
+  return typeof shards === "number" && Number.isInteger(shards) && shards >= 1 && shards <= PARTITION_COUNT;
+}
+
+const STALE_PLACEMENT = "stale placement";
+
+/** The message of an owner's refusal of keys it does not own under the map's current shard count. */
+export function stalePlacementMessage(mapName: string): string {
+  return `${STALE_PLACEMENT}: this partition does not own these keys of map ${mapName}`;
+}
+
+/**
+ * True when `err` is an owner's refusal of a stale placement (the error crosses an RPC as its message only): the
+ * home refreshes its shard counts and sends the ops again.
+ */
+export function isStalePlacementError(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith(STALE_PLACEMENT);
+}

@@ -25,6 +25,8 @@ import type { SearchResult, SearchService } from "./search/search-service.ts";
 import type { TermStats } from "./search/term-stats.ts";
 import type { SearchOptions } from "../core/protocol/shared.ts";
 import type { SqlPort } from "./storage/sql-port.ts";
+import type { MapFence, MapOccupancy } from "./placement/map-fence.ts";
+import { stalePlacementMessage } from "../core/placement.ts";
 
 const LEAF_PATH_LENGTH = 3;
 
@@ -44,6 +46,7 @@ export class OwnerService implements OwnerApi {
   readonly #hlc: HLC | undefined;
   readonly #journal: JournalService | undefined;
   readonly #knownMaps: KnownMaps | undefined;
+  readonly #fence: MapFence | undefined;
 
   constructor(deps: {
     sql: SqlPort;
@@ -64,6 +67,8 @@ export class OwnerService implements OwnerApi {
     journal?: JournalService;
     /** The maps this owner holds, for the namespace's directory of maps. */
     knownMaps?: KnownMaps;
+    /** The shard counts of resharded maps: ops for keys this partition does not own under them are refused. */
+    fence?: MapFence;
   }) {
     this.#sql = deps.sql;
     this.#writer = deps.writer;
@@ -78,9 +83,37 @@ export class OwnerService implements OwnerApi {
     this.#hlc = deps.hlc;
     this.#journal = deps.journal;
     this.#knownMaps = deps.knownMaps;
+    this.#fence = deps.fence;
+  }
+
+  /** Fences `map` at `shards` (the control object's reshard) and reports what this partition holds of it. */
+  async fenceMap({ map, shards }: { map: string; shards: number }): Promise<MapOccupancy> {
+    if (!this.#fence) throw new Error("this owner keeps no map fences");
+    return this.#fence.fence(map, shards);
+  }
+
+  /** What this partition holds of `map` (a reshard's first look; it changes nothing). */
+  async inspectMap({ map }: { map: string }): Promise<MapOccupancy> {
+    if (!this.#fence) throw new Error("this owner keeps no map fences");
+    return this.#fence.inspect(map);
+  }
+
+  /**
+   * Throws the stale-placement refusal when the caller placed `map` by another shard count than its fence: a home
+   * with a stale copy must not register a listener or subscription where the map's writes no longer arrive.
+   */
+  #checkShardCount(map: string, shards: number | undefined): void {
+    if (this.#fence && !this.#fence.acceptsCount(map, shards)) throw new Error(stalePlacementMessage(map));
+  }
+
+  /** Throws the stale-placement refusal when a key is not this partition's under its map's fence. */
+  #checkPlacement(ops: readonly { map: string; key: string }[]): void {
+    const map = this.#fence?.refusedMap(ops);
+    if (map !== undefined) throw new Error(stalePlacementMessage(map));
   }
 
   async apply({ ops, writer, persist }: ApplyRequest): Promise<OwnerOpOutcome[]> {
+    this.#checkPlacement(ops);
     for (const map of new Set(ops.map((op) => op.map))) this.#leafBlocks.forget(map);
     // The guard check reads and the writer writes in the same synchronous turn: no other write comes between.
     const refused = this.#refusedByGuards(ops);
@@ -112,6 +145,7 @@ export class OwnerService implements OwnerApi {
    * order (its events skip its own writer).
    */
   async applyBatches({ requests }: { requests: ApplyRequest[] }): Promise<OwnerOpOutcome[][]> {
+    for (const { ops } of requests) this.#checkPlacement(ops);
     for (const { ops } of requests) for (const map of new Set(ops.map((op) => op.map))) this.#leafBlocks.forget(map);
     // Each request's guards are checked right before its own merge, as apply does, all in one synchronous turn.
     const applied = this.#sql.transaction(() =>
@@ -159,6 +193,7 @@ export class OwnerService implements OwnerApi {
    */
   async process(request: { map: string; keys: string[]; processor: { name: string; args?: unknown }; writer: ConnectionRef; guard?: PredicateNode }): Promise<Record<string, ProcessOutcome>> {
     const { map, processor, writer, guard } = request;
+    this.#checkPlacement(request.keys.map((key) => ({ map, key })));
     const passes = (key: string, value: unknown) => guard === undefined || evaluatePredicate(guard, value, { key });
     const keys = [...new Set(request.keys)];
     const hlc = this.#hlc;
@@ -204,7 +239,8 @@ export class OwnerService implements OwnerApi {
     return this.#journal?.read(request) ?? [];
   }
 
-  async journalSubscribe(request: { subscriptionId: string; fromSequence?: string; filter: JournalFilter; subscriber: ConnectionRef }): Promise<JournalEventData[]> {
+  async journalSubscribe(request: { subscriptionId: string; fromSequence?: string; filter: JournalFilter; subscriber: ConnectionRef; shards?: number }): Promise<JournalEventData[]> {
+    if (request.filter.map !== undefined) this.#checkShardCount(request.filter.map, request.shards);
     return this.#journal?.subscribe(request) ?? [];
   }
 
@@ -212,7 +248,8 @@ export class OwnerService implements OwnerApi {
     this.#journal?.unsubscribe(request);
   }
 
-  async syncInit({ kind, map, listener }: { kind: TreeKind; map: string; listener: ConnectionRef }): Promise<LeafSumsWire> {
+  async syncInit({ kind, map, listener, shards }: { kind: TreeKind; map: string; listener: ConnectionRef; shards?: number }): Promise<LeafSumsWire> {
+    this.#checkShardCount(map, shards);
     this.#interest.register(map, kind === "lww" ? "lww-sync" : "or-sync", listener.home, listener.conn);
     return this.#merkle.sums(kind, map).encode();
   }
@@ -253,6 +290,7 @@ export class OwnerService implements OwnerApi {
   }
 
   async pushOrDiff({ map, entries, writer }: { map: string; entries: ORMapEntry[]; writer: ConnectionRef }): Promise<void> {
+    this.#checkPlacement(entries.map((entry) => ({ map, key: entry.key })));
     await this.#published(this.#writer.mergeOrEntries(map, entries), writer);
     this.#knownMaps?.noteWritten([map]);
   }
@@ -277,7 +315,8 @@ export class OwnerService implements OwnerApi {
     this.#journal?.dropConnection(home, conn);
   }
 
-  async querySubscribe(request: { map: string; queryId: string; query: Query; fields?: string[] | undefined; subscriber: ConnectionRef }): Promise<QueryAnswer> {
+  async querySubscribe(request: { map: string; queryId: string; query: Query; fields?: string[] | undefined; subscriber: ConnectionRef; shards?: number }): Promise<QueryAnswer> {
+    this.#checkShardCount(request.map, request.shards);
     return this.#queries.subscribe(request);
   }
 
@@ -304,7 +343,9 @@ export class OwnerService implements OwnerApi {
     options: SearchOptions;
     stats?: TermStats | undefined;
     subscriber: ConnectionRef;
+    shards?: number;
   }): Promise<SearchResult[]> {
+    this.#checkShardCount(request.map, request.shards);
     return this.#search?.subscribe(request) ?? [];
   }
 

@@ -38,6 +38,9 @@ import { AccessGuard, parseAdminSubjects } from "./access/access-guard.ts";
 import { OPEN_POLICIES, PolicyCache } from "./access/policy-cache.ts";
 import type { Settings } from "./settings.ts";
 import { shardConfigOf } from "./shard-config.ts";
+import type { ShardSnapshot } from "../core/placement.ts";
+import { ShardCache } from "./placement/shard-cache.ts";
+import { MapFence } from "./placement/map-fence.ts";
 import { SyncCoordinator } from "./sync/sync-coordinator.ts";
 import { WriteCoordinator } from "./writes/write-coordinator.ts";
 import { OwnerCallCoalescer } from "./writes/owner-call-coalescer.ts";
@@ -90,6 +93,8 @@ export function createPartitionServices(deps: {
   policySnapshot?: () => Promise<PolicySnapshot>;
   /** Reports maps this owner holds to the namespace's directory; absent in configurations without a control object. */
   reportMaps?: ReportMaps;
+  /** The namespace's shard counts from its control object; absent in configurations without one (the defaults alone). */
+  shardSnapshot?: () => Promise<ShardSnapshot>;
   coordinationOwners: (partition: number) => CoordinationApi;
   /** The open sockets of a connection of this home (none when it is gone). */
   socketsOf: (conn: string) => DeliverySocket[];
@@ -171,6 +176,7 @@ export function createPartitionServices(deps: {
     queries: queryService,
     search: searchService,
     knownMaps: new KnownMaps({ sql, ...(deps.reportMaps ? { report: deps.reportMaps } : {}) }),
+    fence: new MapFence(sql, id),
   });
   const sender = new ConnectionSender(deliver);
   const coordinationOwner = new CoordinationOwner({
@@ -179,14 +185,15 @@ export function createPartitionServices(deps: {
     locks: new LockService({ sql, sender, clock: Date.now, wakeAt: schedule }),
   });
   const coordination = new CoordinationCoordinator({ owners: deps.coordinationOwners, sql, home: id });
-  const shards = () => shardConfigOf(settings);
+  const placement = new ShardCache({ defaults: shardConfigOf(settings), ...(deps.shardSnapshot ? { fetch: deps.shardSnapshot } : {}) });
+  const shards = () => placement.config();
   const sync = new SyncCoordinator({ owners, shards, sql, hlc, home: id });
   const metrics = new PartitionMetrics();
   // Write calls to other owners are coalesced across batches and connections (this partition's own are direct calls).
   const coalescer = new OwnerCallCoalescer(owners);
   const writeOwners = (partition: number) => (partition === id ? owners(partition) : coalescer.owner(partition));
   const writes = new WriteCoordinator({
-    owners: writeOwners, shards, hlc, home: id, counted: (applied, rejected) => metrics.countOps(applied, rejected),
+    owners: writeOwners, shards, refreshShards: () => placement.refresh(), hlc, home: id, counted: (applied, rejected) => metrics.countOps(applied, rejected),
   });
   const queries = new QueryCoordinator({
     owners,
@@ -210,6 +217,7 @@ export function createPartitionServices(deps: {
     search,
     access,
     sql: sqlQueries,
+    placement,
     connectionClosed: async (conn) => {
       await Promise.all([coordination.closed(conn), dropClosedConnection(conn, id, [sync, queries, search, journalHome], owners)]);
     },

@@ -31,6 +31,7 @@ import type { HttpSyncRequest, HttpSyncResponse } from "../core/protocol/http-sy
 import type { HttpCall, HttpOutcome } from "./http/http-call.ts";
 import type { HttpSyncRefusal } from "./http/http-sync.ts";
 import type { MetricsSnapshot } from "./partition-metrics.ts";
+import type { MapOccupancy } from "./placement/map-fence.ts";
 
 /** What a partition reports about itself (`partitionStatus`). */
 export interface PartitionStatus extends MetricsSnapshot {
@@ -123,7 +124,7 @@ export class Partition extends DurableObject<PartitionEnv> {
   ownerStats(): Promise<{ depth: number; lagMs: number } | undefined> {
     return this.#get().owner.stats();
   }
-  ownerSyncInit(request: { kind: TreeKind; map: string; listener: ConnectionRef }): Promise<LeafSumsWire> {
+  ownerSyncInit(request: { kind: TreeKind; map: string; listener: ConnectionRef; shards?: number }): Promise<LeafSumsWire> {
     return this.#get().owner.syncInit(request);
   }
   ownerMerkle(request: { kind: TreeKind; map: string; path: string; recordsUpTo?: number }): Promise<MerkleAnswer> {
@@ -147,7 +148,7 @@ export class Partition extends DurableObject<PartitionEnv> {
   ownerDropConnection(request: ConnectionRef): Promise<void> {
     return this.#get().owner.dropConnection(request);
   }
-  ownerQuerySubscribe(request: { map: string; queryId: string; query: Query; fields?: string[] | undefined; subscriber: ConnectionRef }): Promise<QueryAnswer> {
+  ownerQuerySubscribe(request: { map: string; queryId: string; query: Query; fields?: string[] | undefined; subscriber: ConnectionRef; shards?: number }): Promise<QueryAnswer> {
     return this.#get().owner.querySubscribe(request);
   }
   ownerQueryRead(request: { map: string; query: Query }): Promise<QueryAnswer> {
@@ -174,11 +175,19 @@ export class Partition extends DurableObject<PartitionEnv> {
   ownerJournalRead(request: { fromSequence: string; limit: number; map?: string }): Promise<JournalEventData[]> {
     return this.#get().owner.journalRead(request);
   }
-  ownerJournalSubscribe(request: { subscriptionId: string; fromSequence?: string; filter: JournalFilter; subscriber: ConnectionRef }): Promise<JournalEventData[]> {
+  ownerJournalSubscribe(request: { subscriptionId: string; fromSequence?: string; filter: JournalFilter; subscriber: ConnectionRef; shards?: number }): Promise<JournalEventData[]> {
     return this.#get().owner.journalSubscribe(request);
   }
   ownerJournalUnsubscribe(request: { subscriptionId: string; subscriber: ConnectionRef }): Promise<void> {
     return this.#get().owner.journalUnsubscribe(request);
+  }
+
+  // Owner role during a reshard, called by the namespace's control object (objects/control/resharder.ts).
+  ownerInspectMap(request: { map: string }): Promise<MapOccupancy> {
+    return this.#get().owner.inspectMap(request);
+  }
+  ownerFenceMap(request: { map: string; shards: number }): Promise<MapOccupancy> {
+    return this.#get().owner.fenceMap(request);
   }
 
   // Owner role for topics, counters and locks (CoordinationApi).
@@ -324,7 +333,11 @@ export class Partition extends DurableObject<PartitionEnv> {
       settings: this.env,
       homes: (partition) => partitionStub(this.env.PARTITION, this.#namespace, partition),
       ...(this.env.CONTROL
-        ? { policySnapshot: () => this.#control().policySnapshot(), reportMaps: (maps: string[]) => this.#control().reportMaps({ partition: this.#id, maps }) }
+        ? {
+            policySnapshot: () => this.#control().policySnapshot(),
+            shardSnapshot: () => this.#control().shardSnapshot(),
+            reportMaps: (maps: string[]) => this.#control().reportMaps({ partition: this.#id, maps }),
+          }
         : {}),
       namespace: this.#namespace,
       id: this.#id,

@@ -10,6 +10,7 @@ import { statsRoutes } from "./routes/stats.ts";
 import { syncRoutes } from "./routes/sync.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { adminNamespaceRoutes } from "./routes/admin-namespace.ts";
+import { adminMapRoutes } from "./routes/admin-maps.ts";
 import { v1Routes } from "./routes/v1.ts";
 import { websocketRoutes } from "./routes/websocket.ts";
 
@@ -22,7 +23,7 @@ export function createRouter(): WorkerRouter {
       return error(500, "internal error");
     },
   });
-  for (const group of [healthRoutes, statsRoutes, metricsRoutes, adminPolicyRoutes, adminNamespaceRoutes, syncRoutes, v1Routes, websocketRoutes]) group(router);
+  for (const group of [healthRoutes, statsRoutes, metricsRoutes, adminPolicyRoutes, adminNamespaceRoutes, adminMapRoutes, syncRoutes, v1Routes, websocketRoutes]) group(router);
   // Unknown admin routes: authenticated first, so an anonymous caller learns nothing about the plane.
   router.all("/api/admin/*", async (request, env) => {
     const call = await authenticateAdmin(request as Request, env);

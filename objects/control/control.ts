@@ -3,14 +3,44 @@ import type { AccessPolicy, PolicySnapshot } from "../../core/access-policy.ts";
 import { durableObjectSqlPort } from "../storage/do-sql-port.ts";
 import { PolicyStore } from "./policy-store.ts";
 import { MapDirectory, type DirectoryEntry } from "./map-directory.ts";
+import { parseShardConfig, type ShardSnapshot } from "../../core/placement.ts";
+import { partitionObjectName } from "../../core/object-name.ts";
+import type { MapOccupancy } from "../placement/map-fence.ts";
+import { ShardStore, type ReshardOutcome, type RunningReshard } from "./shard-store.ts";
+import { Resharder, type ReshardAnswer } from "./resharder.ts";
+
+/** What the control object calls on a partition during a reshard (Partition's RPC methods of the same names). */
+interface ReshardTarget extends Rpc.DurableObjectBranded {
+  ownerInspectMap(request: { map: string }): Promise<MapOccupancy>;
+  ownerFenceMap(request: { map: string; shards: number }): Promise<MapOccupancy>;
+}
+
+/** The bindings the control object uses (the Worker's; declared here so this module does not import Partition). */
+interface ControlEnv {
+  PARTITION?: DurableObjectNamespace<ReshardTarget>;
+  TOPGUN_SHARDED_MAPS?: string;
+}
+
+/** A map's shard count as the admin API shows it. */
+export interface MapPlacement {
+  shards: number;
+  /** `namespace`: set by a reshard of this namespace; `default`: the deployment's TOPGUN_SHARDED_MAPS (or 1). */
+  source: "namespace" | "default";
+  /** The version of the namespace's shard counts. */
+  version: number;
+  reshard?: RunningReshard;
+  lastReshard?: ReshardOutcome;
+}
 
 /**
  * The control plane of one namespace (`<namespace>/control`): facts that change rarely and are read on every op
  * (access policies, the directory of maps). A thin shell over its stores; partitions read a cached copy (objects/access/).
  */
-export class Control extends DurableObject {
+export class Control extends DurableObject<ControlEnv> {
   #policies: PolicyStore | undefined;
   #maps: MapDirectory | undefined;
+  #shards: ShardStore | undefined;
+  #resharder: Resharder | undefined;
 
   policySnapshot(): PolicySnapshot {
     return this.#store().snapshot();
@@ -42,6 +72,57 @@ export class Control extends DurableObject {
     return this.#directory().list();
   }
 
+  /** The namespace's shard counts, as partitions cache them (objects/placement/shard-cache.ts). */
+  shardSnapshot(): ShardSnapshot {
+    return this.#shardStore().snapshot();
+  }
+  mapPlacement(map: string): MapPlacement {
+    const store = this.#shardStore();
+    const own = store.countOf(map);
+    const running = store.running(map);
+    const last = store.lastOutcome(map);
+    return {
+      shards: this.#reshards().shardsOf(map),
+      source: own === undefined ? "default" : "namespace",
+      version: store.snapshot().version,
+      ...(running ? { reshard: running } : {}),
+      ...(last ? { lastReshard: last } : {}),
+    };
+  }
+  /** Moves a map to `shards` shards (validated by the caller: 1..271). See resharder.ts. */
+  reshard(request: { map: string; shards: number }): Promise<ReshardAnswer> {
+    return this.#reshards().reshard(request.map, request.shards);
+  }
+
+  /** Resumes reshards a restart interrupted. */
+  override async alarm(): Promise<void> {
+    await this.#reshards().resume();
+  }
+
+  #shardStore(): ShardStore {
+    this.#shards ??= new ShardStore(durableObjectSqlPort(this.ctx.storage));
+    return this.#shards;
+  }
+
+  #reshards(): Resharder {
+    this.#resharder ??= new Resharder({
+      store: this.#shardStore(),
+      defaults: () => parseShardConfig(this.env.TOPGUN_SHARDED_MAPS ?? ""),
+      targets: {
+        inspect: (partition, map) => this.#partition(partition).ownerInspectMap({ map }),
+        fence: (partition, map, shards) => this.#partition(partition).ownerFenceMap({ map, shards }),
+      },
+      wakeAt: (at) => this.ctx.storage.setAlarm(at),
+    });
+    return this.#resharder;
+  }
+
+  #partition(id: number): DurableObjectStub<ReshardTarget> {
+    const binding = this.env.PARTITION;
+    if (!binding) throw new Error("the control object needs the PARTITION binding to reshard");
+    return binding.get(binding.idFromName(partitionObjectName(namespaceOf(this.ctx.id.name), id)));
+  }
+
   #directory(): MapDirectory {
     this.#maps ??= new MapDirectory(durableObjectSqlPort(this.ctx.storage));
     return this.#maps;
@@ -58,6 +139,13 @@ export function controlObjectName(namespace: string): string {
   return `${namespace}/control`;
 }
 
+/** The namespace of a control object's name (`<namespace>/control`). */
+function namespaceOf(name: string | undefined): string {
+  const suffix = "/control";
+  if (name === undefined || !name.endsWith(suffix)) throw new Error(`a control object needs a name of the form <namespace>/control, got ${String(name)}`);
+  return name.slice(0, -suffix.length);
+}
+
 /** The control object of a namespace as callers see it (RPC types of `unknown`-valued policies, spelled out). */
 export interface ControlApi {
   policySnapshot(): Promise<PolicySnapshot>;
@@ -68,6 +156,9 @@ export interface ControlApi {
   deletePolicy(id: string): Promise<boolean>;
   reportMaps(request: { partition: number; maps: string[] }): Promise<void>;
   listMaps(): Promise<DirectoryEntry[]>;
+  shardSnapshot(): Promise<ShardSnapshot>;
+  mapPlacement(map: string): Promise<MapPlacement>;
+  reshard(request: { map: string; shards: number }): Promise<ReshardAnswer>;
 }
 
 /** The control object of `namespace` in the CONTROL binding. */
@@ -82,5 +173,8 @@ export function controlApi(binding: DurableObjectNamespace<Control>, namespace: 
     deletePolicy: (id) => stub.deletePolicy(id),
     reportMaps: (request) => stub.reportMaps(request),
     listMaps: () => stub.listMaps(),
+    shardSnapshot: () => stub.shardSnapshot(),
+    mapPlacement: (map) => stub.mapPlacement(map),
+    reshard: (request) => stub.reshard(request),
   };
 }

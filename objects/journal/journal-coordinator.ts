@@ -10,7 +10,8 @@ export interface JournalOwner {
   /** This owner's journal events from `fromSequence` (inclusive), in order, at most `limit`. */
   journalRead(request: { fromSequence: string; limit: number; map?: string }): Promise<JournalEventData[]>;
   /** Registers a journal subscription; answers the backlog from `fromSequence` when given. */
-  journalSubscribe(request: { subscriptionId: string; fromSequence?: string; filter: JournalFilter; subscriber: ConnectionRef }): Promise<JournalEventData[]>;
+  /** `shards`: for a map's journal, the count the home placed the map by (an owner fenced at another count refuses). */
+  journalSubscribe(request: { subscriptionId: string; fromSequence?: string; filter: JournalFilter; subscriber: ConnectionRef; shards?: number }): Promise<JournalEventData[]>;
   journalUnsubscribe(request: { subscriptionId: string; subscriber: ConnectionRef }): Promise<void>;
 }
 
@@ -66,12 +67,14 @@ export class JournalCoordinator {
     this.#subs.remember(conn, subscriptionId, map ?? null);
     const subscriber = { home: this.#home, conn };
     const filter = { ...(map === undefined ? {} : { map }), ...(request.types === undefined ? {} : { types: request.types }) };
+    const partitions = this.#partitions(map);
     const backlogs = await Promise.all(
-      this.#partitions(map).map((p) =>
+      partitions.map((p) =>
         this.#owners(p).journalSubscribe({
           subscriptionId,
           filter,
           subscriber,
+          ...(map === undefined ? {} : { shards: partitions.length }),
           ...(request.fromSequence === undefined ? {} : { fromSequence: request.fromSequence }),
         }),
       ),

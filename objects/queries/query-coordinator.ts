@@ -16,7 +16,8 @@ import { WindowView } from "./window-view.ts";
 
 /** What live queries ask of the owners of a map's shards. */
 export interface QueryOwner extends QueryReadOwner {
-  querySubscribe(request: { map: string; queryId: string; query: Query; fields?: string[] | undefined; subscriber: ConnectionRef }): Promise<QueryAnswer>;
+  /** `shards`: the count the home placed the map by (an owner fenced at another count refuses: objects/placement/). */
+  querySubscribe(request: { map: string; queryId: string; query: Query; fields?: string[] | undefined; subscriber: ConnectionRef; shards?: number }): Promise<QueryAnswer>;
   queryUnsubscribe(request: { queryId: string; subscriber: ConnectionRef }): Promise<void>;
 }
 
@@ -81,7 +82,7 @@ export class QueryCoordinator {
     if (mode !== "plain" || fields !== undefined) this.#sql.exec("INSERT OR REPLACE INTO query_view (conn, query_id, map, query) VALUES (?, ?, ?, ?)", conn, queryId, map, encodeValue(stored));
     const subscriber = { home: this.#home, conn };
     const partitions = partitionsOfMap(this.#shards(), map);
-    const answers = await Promise.all(partitions.map((p) => this.#owners(p).querySubscribe({ map, queryId, query, fields, subscriber })));
+    const answers = await Promise.all(partitions.map((p) => this.#owners(p).querySubscribe({ map, queryId, query, fields, subscriber, shards: partitions.length })));
     if (mode === "groups") {
       const groups = answers.map((a, i) => ({ partition: partitions[i] ?? 0, groups: a.kind === "groups" ? a.groups : [] }));
       const results = this.#groups.seed(conn, queryId, stored, groups);

@@ -23,6 +23,8 @@ export interface SearchOwner {
     options: SearchOptions;
     stats?: TermStats | undefined;
     subscriber: ConnectionRef;
+    /** The shard count the home placed the map by (an owner fenced at another count refuses: objects/placement/). */
+    shards?: number;
   }): Promise<SearchResult[]>;
   searchUnsubscribe(request: { subscriptionId: string; subscriber: ConnectionRef }): Promise<void>;
 }
@@ -70,7 +72,7 @@ export class SearchCoordinator {
     const partitions = partitionsOfMap(this.#shards(), map);
     const stats = await this.#wholeStats(partitions, map, query);
     const answers = await Promise.all(
-      partitions.map((p) => this.#owners(p).searchSubscribe({ map, subscriptionId, query, options, stats, subscriber })),
+      partitions.map((p) => this.#owners(p).searchSubscribe({ map, subscriptionId, query, options, stats, subscriber, shards: partitions.length })),
     );
     reply(response(subscriptionId, answers, options));
   }

@@ -1,5 +1,6 @@
 import { permits, RESOURCE_PREFIX, restrictQuery, type Access } from "../../core/access-policy.ts";
 import { ProtocolError } from "../../core/errors.ts";
+import { isStalePlacementError } from "../../core/placement.ts";
 import type { Principal } from "../../core/principal.ts";
 import type { ClientMessage } from "../../core/protocol/message.ts";
 import type { AccessGuard, AccessOf } from "../access/access-guard.ts";
@@ -24,6 +25,8 @@ export interface Handlers {
   /** Access policies: asked before every message that reads or writes data. */
   access: AccessGuard;
   sql: SqlCoordinator;
+  /** The home's copy of the namespace's shard counts: brought up to date (at most once a second) before each message. */
+  placement?: { ready(): void | Promise<void>; refresh(): Promise<void> };
   connectionClosed(conn: string): Promise<void>;
 }
 
@@ -36,8 +39,23 @@ export interface DispatchContext {
 
 const RESOLVERS_UNSUPPORTED = "conflict resolvers are not supported on the edge (no sandbox for custom code)";
 
-/** Routes one authenticated message to its handler. AUTH, PING and BATCH are handled by the session itself. */
+/**
+ * Routes one authenticated message to its handler. AUTH, PING and BATCH are handled by the session itself. An owner
+ * that refuses a stale placement (the map was resharded since this home's copy of the shard counts) has registered
+ * nothing: the message is handled once more with a fresh copy.
+ */
 export async function dispatch(message: ClientMessage, h: Handlers, ctx: DispatchContext): Promise<void> {
+  await h.placement?.ready();
+  try {
+    await dispatchOnce(message, h, ctx);
+  } catch (err) {
+    if (!h.placement || !isStalePlacementError(err)) throw err;
+    await h.placement.refresh();
+    await dispatchOnce(message, h, ctx);
+  }
+}
+
+async function dispatchOnce(message: ClientMessage, h: Handlers, ctx: DispatchContext): Promise<void> {
   const { conn, reply } = ctx;
   const accessOf = await h.access.forPrincipal(ctx.principal);
   const readWhole = (map: string, why: string) => requireWhole(accessOf, "read", map, why);

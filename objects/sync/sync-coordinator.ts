@@ -176,7 +176,7 @@ export class SyncCoordinator {
     const shards = await Promise.all(
       partitions.map(async (partition) => ({
         partition,
-        sums: LeafSums.decode(await this.#owners(partition).syncInit({ kind, map, listener })),
+        sums: LeafSums.decode(await this.#owners(partition).syncInit({ kind, map, listener, shards: partitions.length })),
       })),
     );
     const gathered = { at: this.#clock(), total: LeafSums.sum(shards.map((s) => s.sums)), shards };

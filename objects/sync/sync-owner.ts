@@ -13,7 +13,8 @@ export type MerkleAnswer =
 
 /** What Merkle sync asks of the owners of a map's shards. */
 export interface SyncOwner {
-  syncInit(request: { kind: TreeKind; map: string; listener: ConnectionRef }): Promise<LeafSumsWire>;
+  /** `shards`: the count the home placed the map by (an owner fenced at another count refuses: objects/placement/). */
+  syncInit(request: { kind: TreeKind; map: string; listener: ConnectionRef; shards?: number }): Promise<LeafSumsWire>;
   /**
    * The node at `path`: buckets, a leaf's records, or "missing". With `recordsUpTo`, an LWW node above the leaves
    * whose subtree holds at most that many entries is answered with all their records instead of its buckets.

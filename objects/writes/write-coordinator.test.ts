@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { HLC } from "../../core/hlc.ts";
-import { parseShardConfig, partitionOf } from "../../core/placement.ts";
+import { parseShardConfig, partitionOf, stalePlacementMessage } from "../../core/placement.ts";
 import type { ClientOp } from "../../core/protocol/shared.ts";
 import type { OwnerOp, WriteOwner } from "./owner-op.ts";
 import { WriteCoordinator } from "./write-coordinator.ts";
@@ -92,5 +92,58 @@ describe("WriteCoordinator", () => {
     const { coordinator, sent, replies } = setup();
     await coordinator.write("c1", [op("1", "m", "a")], { writeConcern: "PERSISTED" }, replies);
     expect(sent[0]?.payload.achievedLevel).toBe("APPLIED");
+  });
+});
+
+describe("WriteCoordinator after a reshard", () => {
+  it("places a batch again with a fresh copy of the shard counts when an owner refuses a stale placement", async () => {
+    let shards = parseShardConfig("");
+    const fresh = parseShardConfig("hot:16");
+    const calls: number[] = [];
+    const owner = (partition: number): WriteOwner => ({
+      apply: async ({ ops }) => {
+        calls.push(partition);
+        // Owners know the new count: a key placed by the old one is refused with the whole request.
+        if (ops.some((o) => partitionOf(fresh, o.map, o.key) !== partition)) throw new Error(stalePlacementMessage("hot"));
+        return ops.map((o) => ({ index: o.index, ok: true as const }));
+      },
+      applyBatches: async () => [],
+      process: async () => ({}),
+    });
+    const coordinator = new WriteCoordinator({
+      owners: owner,
+      shards: () => shards,
+      refreshShards: async () => void (shards = fresh),
+      hlc: new HLC("edge-p0", { clock: () => NOW }),
+      home: 0,
+    });
+    const sent: { type: string }[] = [];
+    const ops = Array.from({ length: 20 }, (_, i) => op(String(i), "hot", `k${i}`));
+    await coordinator.write("c1", ops, {}, { send: (m) => void sent.push(m as { type: string }) });
+    expect(sent).toEqual([{ type: "OP_ACK", payload: { lastId: "19" } }]);
+    expect(calls[0]).toBe(partitionOf(parseShardConfig(""), "hot", "k0"));
+    expect(new Set(calls.slice(1))).toEqual(new Set(ops.map((o) => partitionOf(fresh, "hot", o.key))));
+  });
+
+  it("gives up with a resend error when the owners keep refusing", async () => {
+    const owner = (): WriteOwner => ({
+      apply: async () => {
+        throw new Error(stalePlacementMessage("hot"));
+      },
+      applyBatches: async () => [],
+      process: async () => ({}),
+    });
+    let refreshes = 0;
+    const coordinator = new WriteCoordinator({
+      owners: owner,
+      shards: () => parseShardConfig(""),
+      refreshShards: async () => void refreshes++,
+      hlc: new HLC("edge-p0", { clock: () => NOW }),
+      home: 0,
+    });
+    const sent: { type: string }[] = [];
+    await coordinator.write("c1", [op("1", "hot", "a")], {}, { send: (m) => void sent.push(m as { type: string }) });
+    expect(sent.map((m) => m.type)).toEqual(["ERROR"]);
+    expect(refreshes).toBe(2);
   });
 });

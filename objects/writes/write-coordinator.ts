@@ -1,5 +1,5 @@
 import type { HLC } from "../../core/hlc.ts";
-import { partitionOf, type ShardConfig } from "../../core/placement.ts";
+import { isStalePlacementError, partitionOf, type ShardConfig } from "../../core/placement.ts";
 import { classifyOp, type ClientOp, type WriteConcern } from "../../core/protocol/shared.ts";
 import type { ErrorKind } from "../../core/errors.ts";
 import { errorCodeOf } from "../../core/errors.ts";
@@ -10,6 +10,9 @@ import type { OwnerOp, OwnerOpOutcome, WriteOwner } from "./owner-op.ts";
 export type WriteAccess = (request: AccessRequest) => Access;
 
 const ALLOW_EVERYTHING: WriteAccess = () => ({ kind: "all" });
+
+/** How often a batch is placed again after an owner refused a stale placement (each time after a fresh copy). */
+const PLACEMENT_ATTEMPTS = 3;
 
 const LEVELS: readonly WriteConcern[] = ["FIRE_AND_FORGET", "MEMORY", "APPLIED", "REPLICATED", "PERSISTED"];
 const rank = (level: WriteConcern) => LEVELS.indexOf(level);
@@ -41,10 +44,13 @@ export class WriteCoordinator {
   readonly #home: number;
 
   readonly #counted: ((applied: number, rejected: number) => void) | undefined;
+  readonly #refreshShards: () => Promise<void>;
 
   constructor(deps: {
     owners: (partition: number) => WriteOwner;
     shards: () => ShardConfig;
+    /** Refreshes the copy `shards` answers from, after an owner refused a stale placement. */
+    refreshShards?: () => Promise<void>;
     hlc: HLC;
     home: number;
     /** Told how many ops of each acknowledged batch were applied and rejected (metrics). */
@@ -53,6 +59,7 @@ export class WriteCoordinator {
     this.#counted = deps.counted;
     this.#owners = deps.owners;
     this.#shards = deps.shards;
+    this.#refreshShards = deps.refreshShards ?? (async () => {});
     this.#hlc = deps.hlc;
     this.#home = deps.home;
   }
@@ -67,7 +74,7 @@ export class WriteCoordinator {
     const levels = ops.map((op) => op.writeConcern ?? batch.writeConcern);
     const wantsResults = levels.some((level) => level !== undefined);
     const rejections: Rejection[] = [];
-    const byOwner = new Map<number, OwnerOp[]>();
+    const allowed: OwnerOp[] = [];
     let forbiddenMap: string | undefined;
     ops.forEach((op, index) => {
       const prepared = this.#authorize(this.#prepare(op, index), access);
@@ -76,10 +83,7 @@ export class WriteCoordinator {
         if (prepared.rejected.kind === "FORBIDDEN") forbiddenMap ??= op.mapName;
         return;
       }
-      const owner = partitionOf(this.#shards(), op.mapName, op.key);
-      const list = byOwner.get(owner);
-      if (list) list.push(prepared);
-      else byOwner.set(owner, [prepared]);
+      allowed.push(prepared);
     });
     // A denial is announced before anything the batch causes (PROTOCOL-NEXT.md §5.4, Edge rule).
     if (forbiddenMap !== undefined) {
@@ -91,12 +95,12 @@ export class WriteCoordinator {
 
     if (ackEarly) {
       ack(rejections, (index) => levels[index] ?? "MEMORY");
-      await this.#applyAll(conn, byOwner).catch((err: unknown) => console.error("[home] early-acked write failed", err));
+      await this.#applyAll(conn, allowed).catch((err: unknown) => console.error("[home] early-acked write failed", err));
       return;
     }
     let outcomes: OwnerOpOutcome[];
     try {
-      outcomes = await this.#applyAll(conn, byOwner, levels.includes("PERSISTED"));
+      outcomes = await this.#applyAll(conn, allowed, levels.includes("PERSISTED"));
     } catch (err) {
       // No OP_ACK: the client keeps the ops pending and sends them again; merges are idempotent.
       console.error(`[home p${this.#home}] write failed`, err);
@@ -111,12 +115,36 @@ export class WriteCoordinator {
     ack(rejections, (index) => (persisted.has(index) && levels[index] === "PERSISTED" ? "PERSISTED" : levelAfterCommit(levels[index] ?? "APPLIED")));
   }
 
-  async #applyAll(conn: string, byOwner: Map<number, OwnerOp[]>, persist = false): Promise<OwnerOpOutcome[]> {
+  /**
+   * Sends each owner its ops. An owner that refuses a stale placement (the map was resharded and this home's copy of
+   * the shard counts is behind) applied nothing of its request; the home refreshes its copy and places the batch
+   * again. Owners that did apply see their ops again, which merges as a no-op.
+   */
+  async #applyAll(conn: string, ops: readonly OwnerOp[], persist = false): Promise<OwnerOpOutcome[]> {
     const writer = { home: this.#home, conn };
-    const answers = await Promise.all(
-      [...byOwner].map(([partition, ownerOps]) => this.#owners(partition).apply({ ops: ownerOps, writer, ...(persist ? { persist } : {}) })),
-    );
-    return answers.flat();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const answers = await Promise.all(
+          [...this.#byOwner(ops)].map(([partition, ownerOps]) => this.#owners(partition).apply({ ops: ownerOps, writer, ...(persist ? { persist } : {}) })),
+        );
+        return answers.flat();
+      } catch (err) {
+        if (attempt >= PLACEMENT_ATTEMPTS || !isStalePlacementError(err)) throw err;
+        await this.#refreshShards();
+      }
+    }
+  }
+
+  #byOwner(ops: readonly OwnerOp[]): Map<number, OwnerOp[]> {
+    const shards = this.#shards();
+    const byOwner = new Map<number, OwnerOp[]>();
+    for (const op of ops) {
+      const owner = partitionOf(shards, op.map, op.key);
+      const list = byOwner.get(owner);
+      if (list) list.push(op);
+      else byOwner.set(owner, [op]);
+    }
+    return byOwner;
   }
 
   #acknowledge(

@@ -18,6 +18,7 @@ describe("folder boundaries", () => {
       "objects/http",
       "objects/journal",
       "objects/persistence",
+      "objects/placement",
       "objects/queries",
       "objects/search",
       "objects/session",

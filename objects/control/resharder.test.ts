@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { parseShardConfig, partitionsOfMap } from "../../core/placement.ts";
+import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
+import type { MapOccupancy } from "../placement/map-fence.ts";
+import { RESHARD_RESUME_MS, Resharder, type ReshardTargets } from "./resharder.ts";
+import { ShardStore } from "./shard-store.ts";
+
+const EMPTY: MapOccupancy = { holdsData: false, subscribers: 0 };
+
+function setup(options: { defaults?: string; occupancy?: (partition: number) => MapOccupancy; occupancyAfterFence?: (partition: number) => MapOccupancy } = {}) {
+  const sql = nodeSqlPort();
+  const store = new ShardStore(sql);
+  const fences = new Map<number, number>();
+  const calls: string[] = [];
+  let failFence = false;
+  const targets: ReshardTargets = {
+    inspect: async (partition) => {
+      calls.push(`inspect p${partition}`);
+      return options.occupancy?.(partition) ?? EMPTY;
+    },
+    fence: async (partition, _map, shards) => {
+      if (failFence) throw new Error("partition away");
+      calls.push(`fence p${partition}:${shards}`);
+      fences.set(partition, shards);
+      return options.occupancyAfterFence?.(partition) ?? options.occupancy?.(partition) ?? EMPTY;
+    },
+  };
+  const wakes: number[] = [];
+  const make = () =>
+    new Resharder({ store: new ShardStore(sql), defaults: () => parseShardConfig(options.defaults ?? ""), targets, clock: () => 5_000, wakeAt: async (at) => void wakes.push(at) });
+  return { store, make, resharder: make(), fences, calls, wakes, failFences: (on: boolean) => (failFence = on) };
+}
+
+const placement = (map: string, shards: number) => partitionsOfMap(new Map([[map, shards]]), map);
+
+describe("Resharder", () => {
+  it("moves an empty map to the new count after fencing every partition of both placements", async () => {
+    const { resharder, store, fences } = setup();
+    expect(await resharder.reshard("m", 16)).toEqual({ status: "done", fromShards: 1, toShards: 16 });
+    expect(store.snapshot()).toEqual({ version: 1, maps: { m: 16 } });
+    expect([...fences.keys()].sort()).toEqual(placement("m", 16).sort());
+    expect([...fences.values()].every((s) => s === 16)).toBe(true);
+  });
+
+  it("starts from the deployment's default count", async () => {
+    const { resharder, fences } = setup({ defaults: "m:16" });
+    expect(await resharder.reshard("m", 8)).toEqual({ status: "done", fromShards: 16, toShards: 8 });
+    expect(fences.size).toBe(16);
+  });
+
+  it("answers a reshard to the current count as unchanged and does nothing", async () => {
+    const { resharder, calls, store } = setup({ defaults: "m:8" });
+    expect(await resharder.reshard("m", 8)).toEqual({ status: "unchanged", shards: 8 });
+    expect(calls).toEqual([]);
+    expect(store.snapshot().version).toBe(0);
+  });
+
+  it("refuses a map that holds data, without fencing anything", async () => {
+    const home = placement("m", 1)[0];
+    const { resharder, store, fences } = setup({ occupancy: (p) => (p === home ? { holdsData: true, subscribers: 0 } : EMPTY) });
+    const answer = await resharder.reshard("m", 16);
+    expect(answer).toMatchObject({ status: "refused", reason: expect.stringContaining("holds data") });
+    expect(store.snapshot()).toEqual({ version: 0, maps: {} });
+    expect(fences.size).toBe(0);
+    expect(store.lastOutcome("m")).toMatchObject({ result: "refused", fromShards: 1, toShards: 16 });
+  });
+
+  it("refuses a map with live subscribers", async () => {
+    const { resharder } = setup({ occupancy: () => ({ holdsData: false, subscribers: 1 }) });
+    expect(await resharder.reshard("m", 4)).toMatchObject({ status: "refused", reason: expect.stringContaining("live subscriptions") });
+  });
+
+  it("fences the partitions back to the old count when data arrives between the look and the fence", async () => {
+    const home = placement("m", 1)[0];
+    const { resharder, store, fences } = setup({ occupancyAfterFence: (p) => (p === home ? { holdsData: true, subscribers: 0 } : EMPTY) });
+    expect(await resharder.reshard("m", 16)).toMatchObject({ status: "refused" });
+    expect([...fences.values()].every((s) => s === 1)).toBe(true);
+    expect(store.snapshot().version).toBe(0);
+  });
+
+  it("answers a second reshard of the same map as busy while the first runs", async () => {
+    const { resharder, store } = setup();
+    store.begin({ map: "m", fromShards: 1, toShards: 16, startedAt: 1 });
+    expect(await resharder.reshard("m", 4)).toMatchObject({ status: "busy", running: { toShards: 16 } });
+  });
+
+  it("resumes a reshard a restart interrupted from the alarm, and keeps trying while a partition is away", async () => {
+    const { resharder, make, store, failFences, wakes } = setup();
+    failFences(true);
+    await expect(resharder.reshard("m", 16)).rejects.toThrow("partition away");
+    expect(wakes).toEqual([5_000 + RESHARD_RESUME_MS]);
+    expect(store.running("m")).toMatchObject({ phase: "fencing" });
+    await make().resume();
+    expect(wakes).toEqual([5_000 + RESHARD_RESUME_MS, 5_000 + RESHARD_RESUME_MS]);
+    expect(store.running("m")).toMatchObject({ phase: "fencing" });
+    failFences(false);
+    await make().resume();
+    expect(store.running("m")).toBeUndefined();
+    expect(store.snapshot().maps).toEqual({ m: 16 });
+  });
+});

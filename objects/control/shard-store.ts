@@ -1,0 +1,116 @@
+import type { ShardSnapshot } from "../../core/placement.ts";
+import type { SqlPort } from "../storage/sql-port.ts";
+
+const DDL = [
+  "CREATE TABLE IF NOT EXISTS shard_count (map TEXT PRIMARY KEY, shards INTEGER NOT NULL) WITHOUT ROWID",
+  "CREATE TABLE IF NOT EXISTS shard_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+  `CREATE TABLE IF NOT EXISTS reshard (
+     map TEXT PRIMARY KEY, from_shards INTEGER NOT NULL, to_shards INTEGER NOT NULL, started_at INTEGER NOT NULL,
+     phase TEXT NOT NULL
+   ) WITHOUT ROWID`,
+  "CREATE TABLE IF NOT EXISTS reshard_outcome (map TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID",
+];
+
+/** A reshard in progress (it survives the control object's restarts: the alarm resumes it). */
+export interface RunningReshard {
+  map: string;
+  fromShards: number;
+  toShards: number;
+  startedAt: number;
+  /** `checking`: asking the partitions what they hold; `fencing`: fencing them at the new count; `restoring`: fencing them back. */
+  phase: "checking" | "fencing" | "restoring";
+}
+
+/** How the last reshard of a map ended. */
+export interface ReshardOutcome {
+  fromShards: number;
+  toShards: number;
+  startedAt: number;
+  finishedAt: number;
+  result: "done" | "refused";
+  /** Why a reshard was refused. */
+  reason?: string;
+}
+
+/**
+ * The shard counts a namespace's administrators set, durable in its control object's SQLite, with a version that
+ * rises on every change (partitions compare it to know their copy is stale), the reshard running for each map and
+ * how the last one ended.
+ */
+export class ShardStore {
+  readonly #sql: SqlPort;
+
+  constructor(sql: SqlPort) {
+    this.#sql = sql;
+    for (const statement of DDL) sql.exec(statement);
+  }
+
+  snapshot(): ShardSnapshot {
+    const maps: Record<string, number> = {};
+    for (const row of this.#sql.exec("SELECT map, shards FROM shard_count")) maps[String(row.map)] = Number(row.shards);
+    return { version: this.#version(), maps };
+  }
+
+  /** The map's count set here, if any. */
+  countOf(map: string): number | undefined {
+    const row = this.#sql.exec("SELECT shards FROM shard_count WHERE map = ?", map)[0];
+    return row === undefined ? undefined : Number(row.shards);
+  }
+
+  running(map: string): RunningReshard | undefined {
+    const row = this.#sql.exec("SELECT * FROM reshard WHERE map = ?", map)[0];
+    return row === undefined ? undefined : runningOf(row);
+  }
+
+  allRunning(): RunningReshard[] {
+    return this.#sql.exec("SELECT * FROM reshard ORDER BY map").map(runningOf);
+  }
+
+  /** Starts a reshard; false when one of the map is already running. */
+  begin(reshard: Omit<RunningReshard, "phase">): boolean {
+    return this.#sql.transaction(() => {
+      if (this.running(reshard.map)) return false;
+      this.#sql.exec(
+        "INSERT INTO reshard (map, from_shards, to_shards, started_at, phase) VALUES (?, ?, ?, ?, 'checking')",
+        reshard.map, reshard.fromShards, reshard.toShards, reshard.startedAt,
+      );
+      return true;
+    });
+  }
+
+  setPhase(map: string, phase: RunningReshard["phase"]): void {
+    this.#sql.exec("UPDATE reshard SET phase = ? WHERE map = ?", phase, map);
+  }
+
+  /** Ends the map's reshard: `done` sets its new count (and raises the version), `refused` keeps the old one. */
+  finish(map: string, outcome: ReshardOutcome): void {
+    this.#sql.transaction(() => {
+      this.#sql.exec("DELETE FROM reshard WHERE map = ?", map);
+      this.#sql.exec("INSERT OR REPLACE INTO reshard_outcome (map, body) VALUES (?, ?)", map, JSON.stringify(outcome));
+      if (outcome.result !== "done") return;
+      this.#sql.exec("INSERT OR REPLACE INTO shard_count (map, shards) VALUES (?, ?)", map, outcome.toShards);
+      this.#sql.exec("INSERT OR REPLACE INTO shard_meta (name, value) VALUES ('version', ?)", this.#version() + 1);
+    });
+  }
+
+  lastOutcome(map: string): ReshardOutcome | undefined {
+    const row = this.#sql.exec("SELECT body FROM reshard_outcome WHERE map = ?", map)[0];
+    return row === undefined ? undefined : (JSON.parse(String(row.body)) as ReshardOutcome);
+  }
+
+  #version(): number {
+    const value = this.#sql.exec("SELECT value FROM shard_meta WHERE name = 'version'")[0]?.value;
+    return typeof value === "number" ? value : 0;
+  }
+}
+
+function runningOf(row: Record<string, unknown>): RunningReshard {
+  const phase = String(row.phase);
+  return {
+    map: String(row.map),
+    fromShards: Number(row.from_shards),
+    toShards: Number(row.to_shards),
+    startedAt: Number(row.started_at),
+    phase: phase === "fencing" || phase === "restoring" ? phase : "checking",
+  };
+}

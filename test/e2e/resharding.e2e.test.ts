@@ -1,0 +1,103 @@
+// Resharding through the admin plane against the local server: the shard count of a map kept per namespace, bad
+// input refused, and real clients writing and querying a map moved to a new count (docs/resharding.md).
+import { describe, expect, it, vi } from "vitest";
+import type { TopGunClient } from "../../client/topgun-client.ts";
+import { partitionsOfMap } from "../../core/placement.ts";
+import { adminCall } from "../support/admin-api.ts";
+import { CLIENT_WAIT, clientPool } from "../support/e2e-clients.ts";
+import { SHARDED_MAP, SHARDED_MAP_SHARDS } from "../support/e2e-config.ts";
+import { serverUrl, uniqueName } from "../support/e2e-context.ts";
+import { signToken } from "../support/tokens.ts";
+
+const clients = clientPool();
+
+const mapPath = (map: string) => `/api/admin/maps/${encodeURIComponent(map)}`;
+const reshard = (namespace: string, map: string, body: unknown, token?: string | null) =>
+  adminCall(serverUrl(), `${mapPath(map)}/shards`, { method: "PUT", namespace, body, ...(token === undefined ? {} : { token }) });
+
+async function waitAcked(client: TopGunClient): Promise<void> {
+  await client.flush();
+  await vi.waitFor(() => expect(client.getPendingOpCount()).toBe(0), CLIENT_WAIT);
+}
+
+describe("resharding: /api/admin/maps/{map}/shards", () => {
+  it("refuses a shard count outside 1..271 or not an integer with 400 naming the field, and changes nothing", async () => {
+    const namespace = uniqueName("rs");
+    for (const shards of [0, 272, 1.5, "8", null]) {
+      expect(await reshard(namespace, "orders", { shards })).toEqual({ status: 400, body: { code: 400, message: "shards: an integer from 1 to 271", field: "shards" } });
+    }
+    expect((await reshard(namespace, "orders", {})).status).toBe(400);
+    expect(await adminCall(serverUrl(), mapPath("orders"), { namespace })).toMatchObject({ status: 200, body: { name: "orders", shards: 1, source: "default", entryCount: 0 } });
+  });
+
+  it("answers 401 without a token and 403 to a token without the admin role", async () => {
+    const namespace = uniqueName("rs");
+    expect((await reshard(namespace, "orders", { shards: 4 }, null)).status).toBe(401);
+    const user = await signToken({ sub: "u", roles: ["member"] });
+    expect((await reshard(namespace, "orders", { shards: 4 }, user)).status).toBe(403);
+    expect((await adminCall(serverUrl(), mapPath("orders"), { namespace, token: user })).status).toBe(403);
+  });
+
+  it("answers a reshard to the current count, the deployment's default included, as unchanged", async () => {
+    const namespace = uniqueName("rs");
+    expect(await adminCall(serverUrl(), mapPath(SHARDED_MAP), { namespace })).toMatchObject({ body: { shards: SHARDED_MAP_SHARDS, source: "default" } });
+    expect(await reshard(namespace, SHARDED_MAP, { shards: SHARDED_MAP_SHARDS })).toEqual({ status: 200, body: { name: SHARDED_MAP, shards: SHARDED_MAP_SHARDS, changed: false } });
+  });
+
+  it("moves an empty map 1 → 16 → 271 → 8 and keeps the count per namespace", async () => {
+    const namespace = uniqueName("rs");
+    let from = 1;
+    for (const shards of [16, 271, 8]) {
+      expect(await reshard(namespace, "orders", { shards })).toEqual({ status: 200, body: { name: "orders", shards, previousShards: from, changed: true } });
+      from = shards;
+    }
+    const shown = await adminCall(serverUrl(), mapPath("orders"), { namespace });
+    expect(shown).toMatchObject({ status: 200, body: { shards: 8, source: "namespace", partitions: partitionsOfMap(new Map([["orders", 8]]), "orders"), lastReshard: { result: "done", fromShards: 271, toShards: 8 } } });
+    expect(await adminCall(serverUrl(), mapPath("orders"), { namespace: uniqueName("other") })).toMatchObject({ body: { shards: 1, source: "default" } });
+  });
+
+  it("spreads a resharded map's writes over its new shards, and clients read and query all of them", async () => {
+    const namespace = uniqueName("rs");
+    const map = "orders";
+    expect((await reshard(namespace, map, { shards: 16 })).status).toBe(200);
+    const [writer, reader] = [await clients.connected({ namespace }), await clients.connected({ namespace })];
+    const orders = writer.getMap<{ n: number }>(map);
+    for (let i = 0; i < 200; i++) orders.set(`k${i}`, { n: i });
+    await waitAcked(writer);
+    const query = reader.query(map, { predicate: { op: "gte", attribute: "n", value: 100 } });
+    await vi.waitFor(() => expect(query.results()).toHaveLength(100), CLIENT_WAIT);
+    orders.set("k-late", { n: 500 });
+    await waitAcked(writer);
+    await vi.waitFor(() => expect(query.results()).toHaveLength(101), CLIENT_WAIT);
+    query.close();
+    expect(await adminCall(serverUrl(), mapPath(map), { namespace })).toMatchObject({ body: { entryCount: 201 } });
+    const directory = await adminCall(serverUrl(), "/api/admin/maps", { namespace });
+    expect((directory.body as { maps: { name: string; entryCount: number }[] }).maps).toEqual([{ name: map, entryCount: 201 }]);
+  });
+
+  it("refuses to reshard a map that holds data with 409, and the map keeps working", async () => {
+    const namespace = uniqueName("rs");
+    const writer = await clients.connected({ namespace });
+    const notes = writer.getMap<{ n: number }>("notes");
+    notes.set("a", { n: 1 });
+    await waitAcked(writer);
+    const refused = await reshard(namespace, "notes", { shards: 16 });
+    expect(refused.status).toBe(409);
+    expect((refused.body as { message: string }).message).toContain("holds data");
+    notes.set("b", { n: 2 });
+    await waitAcked(writer);
+    expect(await adminCall(serverUrl(), mapPath("notes"), { namespace })).toMatchObject({ body: { shards: 1, entryCount: 2, lastReshard: { result: "refused" } } });
+  });
+
+  it("refuses to reshard a map with a live query with 409", async () => {
+    const namespace = uniqueName("rs");
+    const reader = await clients.connected({ namespace });
+    const query = reader.query("watched", {});
+    // Settled: the server answered the subscription, so its owner holds it.
+    await vi.waitFor(() => expect(query.settled).toBe(true), CLIENT_WAIT);
+    const refused = await reshard(namespace, "watched", { shards: 4 });
+    expect(refused.status).toBe(409);
+    expect((refused.body as { message: string }).message).toContain("live subscriptions");
+    query.close();
+  });
+});
