@@ -42,8 +42,9 @@ for (let round = 0; round < rounds; round++) {
     if (run.status !== 0) throw new Error(`${tree.rev}: bench failed\n${run.stderr.slice(-2000)}`);
     const writes = resultsOf(run.stdout).writes;
     const pick = (name) => writes?.[name]?.opsPerSecond ?? writes?.[name]?.ops?.opsPerSecond;
-    tree.runs.push({ one: pick("oneConnection"), ten: pick("tenConnectionsMapEach") });
-    console.error(`round ${round + 1}: ${tree.rev} (${tree.sha}) one=${tree.runs.at(-1).one} ten=${tree.runs.at(-1).ten}`);
+    tree.runs.push({ one: pick("oneConnection"), ten: pick("tenConnectionsMapEach"), sharded: pick("tenConnectionsSharded271") });
+    const last = tree.runs.at(-1);
+    console.error(`round ${round + 1}: ${tree.rev} (${tree.sha}) one=${last.one} ten=${last.ten} sharded=${last.sharded}`);
   }
 }
 
@@ -55,7 +56,7 @@ const summary = {
   date: new Date().toISOString(),
   rounds,
   secondsPerRun: Number(seconds),
-  revisions: trees.map((t) => ({ rev: t.rev, sha: t.sha, oneConnectionMedian: median(t.runs.map((r) => r.one)), tenConnectionsMedian: median(t.runs.map((r) => r.ten)), runs: t.runs })),
+  revisions: trees.map((t) => ({ rev: t.rev, sha: t.sha, oneConnectionMedian: median(t.runs.map((r) => r.one)), tenConnectionsMedian: median(t.runs.map((r) => r.ten)), shardedMedian: median(t.runs.map((r) => r.sharded)), runs: t.runs })),
 };
 console.log(JSON.stringify(summary, null, 2));
 const dir = join(root, "bench", "results");
