@@ -68,30 +68,4 @@ describe("OwnerCallCoalescer", () => {
     await failing.releaseAll();
     expect((await settled).map((r) => r.status)).toEqual(["rejected", "rejected"]);
   });
-  it("makes one owner port per partition and a new one after a call through it failed", async () => {
-    const made: number[] = [];
-    let failNext = false;
-    const coalescer = new OwnerCallCoalescer((partition) => {
-      made.push(partition);
-      return {
-        apply: async (r) => {
-          if (failNext) {
-            failNext = false;
-            throw new Error("stub broken");
-          }
-          return r.ops.map((op) => ({ index: op.index, ok: true }));
-        },
-        applyBatches: async ({ requests }) => requests.map((r) => r.ops.map((op) => ({ index: op.index, ok: true }))),
-        process: async () => ({}),
-      };
-    });
-    await coalescer.owner(3).apply(request("a"));
-    await coalescer.owner(3).apply(request("b"));
-    await coalescer.owner(4).apply(request("c"));
-    expect(made).toEqual([3, 4]);
-    failNext = true;
-    await expect(coalescer.owner(3).apply(request("d"))).rejects.toThrow("stub broken");
-    await coalescer.owner(3).apply(request("e"));
-    expect(made).toEqual([3, 4, 3]);
-  });
 });

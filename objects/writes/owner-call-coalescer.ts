@@ -20,12 +20,6 @@ export class OwnerCallCoalescer {
   readonly #owners: (partition: number) => WriteOwner;
   readonly #queues = new Map<number, Queued[]>();
   readonly #busy = new Set<number>();
-  /**
-   * The owner port each partition's calls go through, made once (a remote port builds a stub: measured ~7% of a
-   * sharded write's CPU when made per call). At most one per partition; dropped when a call through it fails, since a
-   * stub that threw may fail every later call. Only one call per partition is in flight, so no other call shares it.
-   */
-  readonly #ports = new Map<number, WriteOwner>();
 
   constructor(owners: (partition: number) => WriteOwner) {
     this.#owners = owners;
@@ -33,10 +27,11 @@ export class OwnerCallCoalescer {
 
   /** The owner port of `partition` with `apply` coalesced (other calls pass through). */
   owner(partition: number): WriteOwner {
+    const owner = this.#owners(partition);
     return {
       apply: (request) => this.#apply(partition, request),
-      applyBatches: (request) => this.#owners(partition).applyBatches(request),
-      process: (request) => this.#owners(partition).process(request),
+      applyBatches: (request) => owner.applyBatches(request),
+      process: (request) => owner.process(request),
     };
   }
 
@@ -65,11 +60,7 @@ export class OwnerCallCoalescer {
   }
 
   async #call(partition: number, calls: readonly Queued[]): Promise<void> {
-    let owner = this.#ports.get(partition);
-    if (owner === undefined) {
-      owner = this.#owners(partition);
-      this.#ports.set(partition, owner);
-    }
+    const owner = this.#owners(partition);
     try {
       const [only] = calls;
       if (calls.length === 1 && only) {
@@ -79,7 +70,6 @@ export class OwnerCallCoalescer {
       const answers = await owner.applyBatches({ requests: calls.map((c) => c.request) });
       calls.forEach((call, i) => call.resolve(answers[i] ?? []));
     } catch (err) {
-      this.#ports.delete(partition);
       for (const call of calls) call.reject(err);
     }
   }
