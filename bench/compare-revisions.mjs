@@ -21,7 +21,7 @@ const benchPart = process.env.PART ?? "writes";
 const FIGURES = {
   writes: (results) => {
     const pick = (name) => results.writes?.[name]?.opsPerSecond ?? results.writes?.[name]?.ops?.opsPerSecond;
-    return { oneConnection: pick("oneConnection"), tenConnections: pick("tenConnectionsMapEach") };
+    return { oneConnection: pick("oneConnection"), tenConnections: pick("tenConnectionsMapEach"), sharded: pick("tenConnectionsSharded271") };
   },
   coldStart: (results) => ({
     serverStartMs: results.coldStart?.serverStartMs,

@@ -15,18 +15,20 @@ export class Replica {
 
 /**
  * Pulls `map` into `replica` with the LWW Merkle exchange (PROTOCOL.md §8.1): SYNC_INIT, then a
- * MERKLE_REQ_BUCKET for every child whose hash differs, until no request is outstanding.
+ * MERKLE_REQ_BUCKET for every child whose hash differs, until no request is outstanding. A returning client may get
+ * SYNC_RESP_LEAF frames before the root (the records changed since its last sync): merged like any leaf.
  */
 export async function merklePull(
   socket: BenchSocket,
   map: string,
   replica: Replica,
   lastSyncTimestamp?: number,
-): Promise<{ requests: number; records: number; rootHash: number; serverMillis: number }> {
+): Promise<{ requests: number; records: number; deltaFrames: number; rootHash: number; serverMillis: number }> {
   let outstanding = 0;
   let requests = 0;
   let records = 0;
-  let rootHash = 0;
+  let rootHash: number | undefined;
+  let delta = 0;
   let serverMillis = 0;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`sync of ${map} did not finish (${outstanding} outstanding)`)), 120_000);
@@ -60,7 +62,9 @@ export async function merklePull(
         }
         settle();
       } else if (message.type === "SYNC_RESP_LEAF") {
-        outstanding--;
+        // Leaves before the root are the delta of a returning client (records changed since its last sync).
+        if (rootHash === undefined) delta++;
+        else outstanding--;
         for (const { key, record } of payload.records as { key: string; record: LWWRecord }[]) {
           replica.merge(key, record);
           records++;
@@ -73,5 +77,5 @@ export async function merklePull(
     // answer whole subtrees with their records).
     socket.send({ type: "SYNC_INIT", mapName: map, ...(lastSyncTimestamp === undefined ? {} : { lastSyncTimestamp }) });
   });
-  return { requests, records, rootHash, serverMillis };
+  return { requests, records, deltaFrames: delta, rootHash: rootHash ?? 0, serverMillis };
 }

@@ -1,5 +1,6 @@
 // CPU profile of the local server under a write load, through the workerd inspector's CDP Profiler domain.
-// Usage: node --experimental-strip-types bench/profile.ts [one|ten|sharded] [out.cpuprofile]
+// Usage: node --experimental-strip-types bench/profile.ts [one|ten|sharded|connect] [out.cpuprofile]
+// (connect: 300 clients connecting and authenticating at once, bench/connect.ts, after one untimed round)
 // Prints the functions with the most self and inclusive samples (native SQLite time shows as "exec :0"), and
 // writes the profile (open it in Chrome DevTools) and a copy of the bundle its line numbers refer to.
 import { execSync } from "node:child_process";
@@ -9,6 +10,7 @@ import { startServer, PROJECT_ROOT } from "../test/support/server-harness.ts";
 // @ts-expect-error ws (a wrangler dependency) ships no types; Node's own WebSocket cannot send an Origin header.
 import WebSocket from "ws";
 import { throughput } from "./writes.ts";
+import { CONNECT_SECRET, connectAll, connectTokens } from "./connect.ts";
 
 const mode = process.argv[2] ?? "sharded";
 const out = process.argv[3] ?? `profile-${mode}.cpuprofile`;
@@ -38,12 +40,19 @@ async function freePort(): Promise<number> {
 async function main() {
   const inspectorPort = await freePort();
   process.env.INSPECTOR_PORT = String(inspectorPort);
-  const server = await startServer({ noAuth: true, shardedMaps: `${SHARDED_MAP}:271` });
+  const server = await startServer(mode === "connect" ? { jwtSecret: CONNECT_SECRET } : { noAuth: true, shardedMaps: `${SHARDED_MAP}:271` });
   const stamp = Date.now();
+  const tokens = mode === "connect" ? await connectTokens() : [];
+  const load = async (warmUp: boolean) => {
+    if (mode === "connect") return connectAll(server.wsUrl, tokens, stamp);
+    return warmUp
+      ? throughput(server.wsUrl, connections, mapOf, 3000, { warmUpBatches: mode === "sharded" ? 5 : 0 })
+      : throughput(server.wsUrl, connections, mapOf, 6000);
+  };
   const connections = mode === "one" ? 1 : 10;
   const mapOf = mode === "sharded" ? () => SHARDED_MAP : mode === "one" ? () => `one-${stamp}` : (i: number) => `ten-${i}-${stamp}`;
   try {
-    console.log("warm-up", await throughput(server.wsUrl, connections, mapOf, 3000, { warmUpBatches: mode === "sharded" ? 5 : 0 }));
+    console.log("warm-up", await load(true));
     const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as { webSocketDebuggerUrl: string }[];
     const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl, { headers: { Origin: DEVTOOLS_ORIGIN } });
     await new Promise((resolve, reject) => {
@@ -65,7 +74,7 @@ async function main() {
     await call("Profiler.enable");
     await call("Profiler.setSamplingInterval", { interval: 200 });
     await call("Profiler.start");
-    console.log("measured", await throughput(server.wsUrl, connections, mapOf, 6000));
+    console.log("measured", await load(false));
     const { profile } = (await call("Profiler.stop")) as { profile: Profile };
     ws.close();
     writeFileSync(out, JSON.stringify(profile));

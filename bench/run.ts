@@ -9,6 +9,7 @@ import { coldStart } from "./cold-start.ts";
 import { queryLatency, topicLatency } from "./live-latency.ts";
 import { queryCost } from "./queries.ts";
 import { syncCost } from "./sync.ts";
+import { connectCost } from "./connect.ts";
 import { WRITE_SETTINGS, throughput } from "./writes.ts";
 import { shareOf, startEchoServer, type EchoServer } from "./echo-ceiling.ts";
 import { writeThroughCost } from "./write-through.ts";
@@ -22,8 +23,8 @@ const SUSTAINED_MS = Number(process.env.BENCH_SUSTAINED_SECONDS ?? 60) * 1000;
 /** How long the echo ceiling is measured right before each write measure. */
 const CEILING_MS = 3000;
 /**
- * BENCH_ONLY=writes,sync runs only those parts (ceiling, writes, sustained, sync, live, queries, writeThrough, access,
- * bundles, coldStart, http, reshard) and records nothing.
+ * BENCH_ONLY=writes,sync runs only those parts (ceiling, writes, sustained, sync, connect, live, queries, writeThrough, access,
+ * bundles, coldStart, http, reshard, connect) and records nothing.
  */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : undefined;
 const part = <T>(name: string, run: () => Promise<T>): Promise<T | undefined> =>
@@ -75,6 +76,7 @@ async function main() {
         return { ...run, lastTenSecondsVsFirstPercent: lastVsFirst(run.perSecond) };
       }),
       sync: await part("sync", () => syncCost(server.wsUrl)),
+      connect: await part("connect", () => connectCost()),
       liveQueries: await part("live", () => queryLatency(server.wsUrl)),
       topics: await part("live", () => topicLatency(server.wsUrl)),
       queries: await part("queries", () => queryCost(server.wsUrl)),

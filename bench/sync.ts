@@ -56,6 +56,7 @@ export async function syncCost(wsUrl: (p: Record<string, string>) => string) {
       bytes: deltaBytes,
       requests: delta.requests,
       records: delta.records,
+      deltaFrames: delta.deltaFrames,
       percentOfFullBytes: round((100 * deltaBytes) / fullBytes),
     },
   };

@@ -13,9 +13,8 @@ import type { Persistence } from "./persistence/persistence.ts";
 import type { LwwStore } from "./writes/lww-store.ts";
 import type { KnownMaps } from "./directory/known-maps.ts";
 import type { MerkleStore, TreeKind } from "./writes/merkle-store.ts";
-import type { LeafSumsWire } from "../core/merkle-tree.ts";
 import type { OwnerApi } from "./owner-api.ts";
-import type { MerkleAnswer } from "./sync/sync-owner.ts";
+import type { ChangesSince, MerkleAnswer, SyncInitAnswer } from "./sync/sync-owner.ts";
 import { isLwwOp, type ApplyRequest, type LwwOwnerOp, type OwnerOp, type OwnerOpOutcome, type ProcessOutcome } from "./writes/owner-op.ts";
 import { evaluatePredicate } from "../core/predicate.ts";
 import type { PredicateNode } from "../core/protocol/shared.ts";
@@ -248,10 +247,16 @@ export class OwnerService implements OwnerApi {
     this.#journal?.unsubscribe(request);
   }
 
-  async syncInit({ kind, map, listener, shards }: { kind: TreeKind; map: string; listener: ConnectionRef; shards?: number }): Promise<LeafSumsWire> {
+  async syncInit({ kind, map, listener, shards, changesSince }: { kind: TreeKind; map: string; listener: ConnectionRef; shards?: number; changesSince?: ChangesSince }): Promise<SyncInitAnswer> {
     this.#checkShardCount(map, shards);
     this.#interest.register(map, kind === "lww" ? "lww-sync" : "or-sync", listener.home, listener.conn);
-    return this.#merkle.sums(kind, map).encode();
+    // One synchronous turn: no write lands between the sums, the clock and the changes read here.
+    const sums = this.#merkle.sums(kind, map).encode();
+    const at = this.#journal?.clockMillis() ?? Date.now();
+    if (changesSince === undefined || kind !== "lww" || this.#journal === undefined) return { sums, at };
+    const keys = this.#journal.keysChangedSince(map, changesSince.millis, changesSince.limit);
+    const changes = [...this.#lww.readKeys(map, keys)].map(([key, record]) => ({ key, record }));
+    return { sums, at, changes };
   }
 
   async merkle({ kind, map, path, recordsUpTo }: { kind: TreeKind; map: string; path: string; recordsUpTo?: number }): Promise<MerkleAnswer> {

@@ -18,11 +18,10 @@ import type { LockOutcome, LockRequest } from "./coordination/lock-service.ts";
 import type { TopicPublish } from "./coordination/topic-service.ts";
 import type { TreeKind } from "./writes/merkle-store.ts";
 import { createPartitionServices, type Services } from "./partition-services.ts";
-import type { LeafSumsWire } from "../core/merkle-tree.ts";
 import type { LWWRecord } from "../core/lww-map.ts";
 import type { Timestamp } from "../core/hlc.ts";
 import type { OwnerApi } from "./owner-api.ts";
-import type { MerkleAnswer } from "./sync/sync-owner.ts";
+import type { ChangesSince, MerkleAnswer, SyncInitAnswer } from "./sync/sync-owner.ts";
 import type { ApplyRequest, OwnerOpOutcome, ProcessOutcome } from "./writes/owner-op.ts";
 import { partitionStub } from "./partition-directory.ts";
 import { controlApi, type Control } from "./control/control.ts";
@@ -124,7 +123,7 @@ export class Partition extends DurableObject<PartitionEnv> {
   ownerStats(): Promise<{ depth: number; lagMs: number } | undefined> {
     return this.#get().owner.stats();
   }
-  ownerSyncInit(request: { kind: TreeKind; map: string; listener: ConnectionRef; shards?: number }): Promise<LeafSumsWire> {
+  ownerSyncInit(request: { kind: TreeKind; map: string; listener: ConnectionRef; shards?: number; changesSince?: ChangesSince }): Promise<SyncInitAnswer> {
     return this.#get().owner.syncInit(request);
   }
   ownerMerkle(request: { kind: TreeKind; map: string; path: string; recordsUpTo?: number }): Promise<MerkleAnswer> {

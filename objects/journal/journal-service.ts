@@ -182,6 +182,42 @@ export class JournalService {
     return out;
   }
 
+  /**
+   * The journal's clock now (ms). Every event appended from now on gets a tick ≥ this × 1000 (a tick is at least the
+   * wall clock in µs and above every earlier tick), so `keysChangedSince` of it finds each change made after this call.
+   */
+  clockMillis(): number {
+    return this.#clock();
+  }
+
+  /**
+   * The distinct keys of `map` with an event at tick ≥ `sinceMillis` × 1000, oldest change first, at most `limit`.
+   * Answers only what the ring still holds: a key changed before the ring's oldest batch is not in it.
+   */
+  keysChangedSince(map: string, sinceMillis: number, limit: number): string[] {
+    const minTick = sinceMillis * 1000;
+    const keys = new Set<string>();
+    if (limit <= 0) return [];
+    let from = Number(this.#sql.exec("SELECT COALESCE(MAX(first_tick), 0) AS tick FROM journal_batch WHERE first_tick <= ?", minTick)[0]?.tick ?? 0);
+    for (;;) {
+      const rows = this.#sql.exec(
+        "SELECT first_tick, events FROM journal_batch WHERE first_tick >= ? ORDER BY first_tick LIMIT ?",
+        from,
+        READ_BATCHES_PER_STATEMENT,
+      );
+      for (const row of rows) {
+        for (const event of eventKeysOf(row.events)) {
+          if (event.tick < minTick || event.map !== map) continue;
+          keys.add(event.key);
+          if (keys.size >= limit) return [...keys];
+        }
+      }
+      const last = rows.at(-1);
+      if (!last || rows.length < READ_BATCHES_PER_STATEMENT) return [...keys];
+      from = Number(last.first_tick) + 1;
+    }
+  }
+
   /** Registers (or replaces) a subscription; answers the backlog from `fromSequence` (when given) atomically with it. */
   subscribe(request: { subscriptionId: string; fromSequence?: string | undefined; filter: JournalFilter; subscriber: ConnectionRef }): JournalEventData[] {
     const { subscriptionId, filter, subscriber } = request;
@@ -273,6 +309,19 @@ function eventsOf(stored: unknown): (NewJournalEvent & { tick: number })[] {
     if (encodedValue instanceof Uint8Array) event.value = decodeValue(encodedValue);
     if (encodedPrevious instanceof Uint8Array) event.encodedPreviousValue = encodedPrevious;
     out.push(event);
+  }
+  return out;
+}
+
+/** Tick, map and key of each event of one journal_batch row (values left encoded; see `eventsOf`). */
+function eventKeysOf(stored: unknown): { tick: number; map: string; key: string }[] {
+  const parsed: unknown = stored instanceof Uint8Array ? decodeValue(stored) : typeof stored === "string" ? JSON.parse(stored) : undefined;
+  if (!Array.isArray(parsed)) return [];
+  const out: { tick: number; map: string; key: string }[] = [];
+  for (const row of parsed) {
+    if (!Array.isArray(row)) continue;
+    const [tick, map, key] = row;
+    if (typeof tick === "number" && typeof map === "string" && typeof key === "string") out.push({ tick, map, key });
   }
   return out;
 }

@@ -72,7 +72,7 @@ async function dispatchOnce(message: ClientMessage, h: Handlers, ctx: DispatchCo
       readWhole(message.mapName, MERKLE_NEEDS_WHOLE_MAP);
       // A client that never synced this map holds none of it: its pull may take whole subtrees at once.
       h.sync.notePull(conn, message.mapName, { fresh: !message.lastSyncTimestamp });
-      return h.sync.init(conn, "lww", message.mapName, reply);
+      return h.sync.init(conn, "lww", message.mapName, reply, message.lastSyncTimestamp ?? undefined);
     case "ORMAP_SYNC_INIT":
       readWhole(message.mapName, MERKLE_NEEDS_WHOLE_MAP);
       return h.sync.init(conn, "or", message.mapName, reply);

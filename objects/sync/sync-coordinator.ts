@@ -1,8 +1,10 @@
 import type { HLC } from "../../core/hlc.ts";
+import type { LWWRecord } from "../../core/lww-map.ts";
 import { LeafSums } from "../../core/merkle-tree.ts";
 import type { ORMapEntry } from "../../core/or-record.ts";
 import { partitionOf, partitionsOfMap, type ShardConfig } from "../../core/placement.ts";
-import type { MerkleAnswer, SyncOwner } from "./sync-owner.ts";
+import type { ChangesSince, MerkleAnswer, SyncOwner } from "./sync-owner.ts";
+import { changesSinceFor, deltaFrames, rootTimestamp } from "./delta-resync.ts";
 import type { TreeKind } from "../writes/merkle-store.ts";
 import type { SqlPort } from "../storage/sql-port.ts";
 
@@ -68,17 +70,23 @@ export class SyncCoordinator {
     if (this.#freshPulls.size > MAX_FRESH_PULLS) this.#freshPulls.delete(this.#freshPulls.keys().next().value ?? "");
   }
 
-  /** SYNC_INIT / ORMAP_SYNC_INIT: registers the connection for the map's events and answers the root. */
-  async init(conn: string, kind: TreeKind, map: string, reply: SyncReply): Promise<void> {
+  /**
+   * SYNC_INIT / ORMAP_SYNC_INIT: registers the connection for the map's events and answers the root. An LWW client
+   * that sent `lastSync` gets the records changed since then first (delta-resync.ts).
+   */
+  async init(conn: string, kind: TreeKind, map: string, reply: SyncReply, lastSync?: number): Promise<void> {
     this.#sql.exec(
       "INSERT INTO conn_interest (conn, kind, map) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
       conn,
       KIND_CODE[kind],
       map,
     );
-    const gathered = await this.#gather(kind, map, { home: this.#home, conn });
+    const since = kind === "lww" ? changesSinceFor(lastSync, partitionsOfMap(this.#shards(), map).length) : undefined;
+    const gathered = await this.#gather(kind, map, { home: this.#home, conn }, since);
+    for (const frame of deltaFrames(map, gathered.changes)) reply(frame);
     const type = kind === "lww" ? "SYNC_RESP_ROOT" : "ORMAP_SYNC_RESP_ROOT";
-    reply({ type, payload: { mapName: map, rootHash: gathered.total.root(), timestamp: this.#hlc.now() } });
+    const timestamp = rootTimestamp(this.#hlc.now(), gathered.clocks);
+    reply({ type, payload: { mapName: map, rootHash: gathered.total.root(), timestamp } });
   }
 
   /** MERKLE_REQ_BUCKET / ORMAP_MERKLE_REQ_BUCKET: buckets, a leaf, or no reply for a path that does not exist. */
@@ -171,17 +179,24 @@ export class SyncCoordinator {
     return gathered && this.#clock() - gathered.at < GATHERED_SUMS_TTL_MS ? gathered : undefined;
   }
 
-  async #gather(kind: TreeKind, map: string, listener: { home: number; conn: string }): Promise<Gathered> {
+  async #gather(
+    kind: TreeKind,
+    map: string,
+    listener: { home: number; conn: string },
+    changesSince?: ChangesSince,
+  ): Promise<Gathered & { clocks: number[]; changes: { key: string; record: LWWRecord }[] }> {
     const partitions = partitionsOfMap(this.#shards(), map);
-    const shards = await Promise.all(
-      partitions.map(async (partition) => ({
-        partition,
-        sums: LeafSums.decode(await this.#owners(partition).syncInit({ kind, map, listener, shards: partitions.length })),
-      })),
+    const answers = await Promise.all(
+      partitions.map(async (partition) => {
+        const request = { kind, map, listener, shards: partitions.length, ...(changesSince ? { changesSince } : {}) };
+        const answer = await this.#owners(partition).syncInit(request);
+        return { partition, sums: LeafSums.decode(answer.sums), at: answer.at, changes: answer.changes ?? [] };
+      }),
     );
+    const shards = answers.map(({ partition, sums }) => ({ partition, sums }));
     const gathered = { at: this.#clock(), total: LeafSums.sum(shards.map((s) => s.sums)), shards };
     if (partitions.length > 1) this.#gathered.set(`${kind}\u0000${map}`, gathered);
-    return gathered;
+    return { ...gathered, clocks: answers.map((a) => a.at), changes: answers.flatMap((a) => a.changes) };
   }
 
   #groupByOwner(map: string, keys: readonly string[]): Map<number, string[]> {

@@ -11,10 +11,27 @@ export type MerkleAnswer =
   | { type: "lww-leaf"; records: { key: string; record: LWWRecord }[] }
   | { type: "or-leaf"; entries: ORMapEntry[] };
 
+/** A returning client's last sync (the owner clock it was handed, ms) and how many changed records to answer. */
+export interface ChangesSince {
+  millis: number;
+  limit: number;
+}
+
+/** An owner's answer to SYNC_INIT: its leaf sums, its clock when it read them (ms), the changes asked for. */
+export interface SyncInitAnswer {
+  sums: LeafSumsWire;
+  at: number;
+  changes?: { key: string; record: LWWRecord }[];
+}
+
 /** What Merkle sync asks of the owners of a map's shards. */
 export interface SyncOwner {
-  /** `shards`: the count the home placed the map by (an owner fenced at another count refuses: objects/placement/). */
-  syncInit(request: { kind: TreeKind; map: string; listener: ConnectionRef; shards?: number }): Promise<LeafSumsWire>;
+  /**
+   * Registers the listener for the map's events and answers its leaf sums, read together with the owner's clock
+   * (`at`) and, with `changesSince`, the current records of the keys changed at or after that clock (delta-resync.ts).
+   * `shards`: the count the home placed the map by (an owner fenced at another count refuses: objects/placement/).
+   */
+  syncInit(request: { kind: TreeKind; map: string; listener: ConnectionRef; shards?: number; changesSince?: ChangesSince }): Promise<SyncInitAnswer>;
   /**
    * The node at `path`: buckets, a leaf's records, or "missing". With `recordsUpTo`, an LWW node above the leaves
    * whose subtree holds at most that many entries is answered with all their records instead of its buckets.

@@ -141,12 +141,16 @@ describe("access policies: a shared board for members", () => {
     expect((await forbidden(outsider)).payload.message).toBe("forbidden: read access denied for map: board");
     outsider.send({ type: "SYNC_INIT", mapName: "board" });
     await forbidden(outsider);
+    // A returning client's SYNC_INIT would first get the records changed since its last sync: refused the same way.
+    outsider.send({ type: "SYNC_INIT", mapName: "board", lastSyncTimestamp: 1 });
+    await forbidden(outsider);
     outsider.send({ type: "SEARCH", payload: { requestId: "s", mapName: "board", query: "hello" } });
     await forbidden(outsider);
     await outsider.barrier();
     expect(outsider.collect("QUERY_RESP")).toEqual([]);
     expect(outsider.collect("SEARCH_RESP")).toEqual([]);
     expect(outsider.collect("SYNC_RESP_ROOT")).toEqual([]);
+    expect(outsider.collect("SYNC_RESP_LEAF")).toEqual([]);
     expect((await query(member, "board")).payload.results).toEqual([{ key: "card", value: { text: "hello" } }]);
   });
 

@@ -4,7 +4,8 @@ import { IDBAdapter } from "../../client/storage/idb-adapter.ts";
 import { MemoryAdapter } from "../../client/storage/memory-adapter.ts";
 import type { StorageAdapter } from "../../client/storage/storage-adapter.ts";
 import { TopGunClient } from "../../client/topgun-client.ts";
-import { openGlobalWebSocket, type WebSocketLike } from "../../client/web-socket.ts";
+import { frameBytes, openGlobalWebSocket, type WebSocketLike } from "../../client/web-socket.ts";
+import { decodeMessage } from "../../core/codec.ts";
 import { serverUrl, uniqueName } from "../support/e2e-context.ts";
 import { findFreePort } from "../support/server-harness.ts";
 import { signToken } from "../support/tokens.ts";
@@ -172,5 +173,75 @@ describe("client SDK against the server", () => {
     expect(mapA.get("only-b")).toBe("b");
     expect(mapA.entries().length).toBeGreaterThanOrEqual(21);
     await expectServerView(map, sorted(mapA.entries()));
+  });
+
+  it("re-syncs a client that comes back after 1% of a map changed with the changed records only, asking no bucket", async () => {
+    const map = uniqueName("client-resync");
+    const databaseName = uniqueName("db");
+    const writer = await startClient(new MemoryAdapter());
+    const source = writer.getMap<string>(map);
+    for (let i = 0; i < 300; i++) source.set(`k${i}`, `v1-${i}`);
+    await waitAcked(writer);
+    const first = await startClient(new IDBAdapter({ databaseName }));
+    const copy = first.getMap<string>(map);
+    await vi.waitFor(() => expect(copy.entries()).toHaveLength(300), WAIT);
+    await closeClient(first);
+
+    // Offline: 3 of the 300 keys change (one of them removed).
+    source.set("k10", "v2-10");
+    source.set("k200", "v2-200");
+    source.remove("k42");
+    await waitAcked(writer);
+
+    const sent: string[] = [];
+    const received: { type: string; records?: number }[] = [];
+    const counting = (url: string): WebSocketLike => {
+      const socket = openGlobalWebSocket(url);
+      let onmessage: WebSocketLike["onmessage"] = null;
+      socket.onmessage = (event) => {
+        const bytes = frameBytes(event.data);
+        const message = bytes ? (decodeMessage(bytes) as { type: string; payload?: { records?: unknown[] } }) : undefined;
+        if (message) received.push({ type: message.type, records: message.payload?.records?.length });
+        onmessage?.(event);
+      };
+      return {
+        get binaryType() { return socket.binaryType; },
+        set binaryType(value) { socket.binaryType = value; },
+        send: (data) => {
+          sent.push(String((decodeMessage(data) as { type: unknown }).type));
+          socket.send(data);
+        },
+        close: (code, reason) => socket.close(code, reason),
+        get onopen() { return socket.onopen; },
+        set onopen(handler) { socket.onopen = handler; },
+        get onmessage() { return onmessage; },
+        set onmessage(handler) { onmessage = handler; },
+        get onclose() { return socket.onclose; },
+        set onclose(handler) { socket.onclose = handler; },
+        get onerror() { return socket.onerror; },
+        set onerror(handler) { socket.onerror = handler; },
+      };
+    };
+    const back = new TopGunClient({
+      serverUrl: serverUrl(),
+      storage: new IDBAdapter({ databaseName }),
+      tokenProvider: () => signToken({ sub: uniqueName("user") }),
+      backoff: { initialMs: 50, maxMs: 500 },
+      webSocketFactory: counting,
+    });
+    open.add(back);
+    await back.start();
+    const again = back.getMap<string>(map);
+    await vi.waitFor(() => {
+      expect(again.get("k10")).toBe("v2-10");
+      expect(again.get("k200")).toBe("v2-200");
+      expect(again.get("k42")).toBeUndefined();
+    }, WAIT);
+    await vi.waitFor(() => expect(received.some((m) => m.type === "SYNC_RESP_ROOT")).toBe(true), WAIT);
+
+    expect(again.entries()).toHaveLength(299);
+    expect(sent).not.toContain("MERKLE_REQ_BUCKET");
+    const leaves = received.filter((m) => m.type === "SYNC_RESP_LEAF");
+    expect(leaves.reduce((n, m) => n + (m.records ?? 0), 0)).toBe(3);
   });
 });

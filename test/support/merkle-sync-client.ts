@@ -21,7 +21,10 @@ export interface SyncResult<T> {
 }
 
 export interface LwwSyncResult extends SyncResult<{ key: string; record: LWWRecord }> {
+  /** Every record received: the delta's, then the walk's leaves'. */
   records: { key: string; record: LWWRecord }[];
+  /** The records of the SYNC_RESP_LEAF frames that came before the root (a returning client's delta). */
+  delta: { key: string; record: LWWRecord }[];
   /** The server's clock in SYNC_RESP_ROOT (millis): what a client sends as lastSyncTimestamp next time. */
   serverMillis: number;
 }
@@ -42,7 +45,26 @@ export async function clientSync(
 ): Promise<LwwSyncResult> {
   const { lastSyncTimestamp } = options;
   client.send({ type: "SYNC_INIT", mapName, ...(lastSyncTimestamp === undefined ? {} : { lastSyncTimestamp }) });
-  const root = await client.waitFor("SYNC_RESP_ROOT", { ...options, where: (m) => m.payload.mapName === mapName });
+  // A returning client may get SYNC_RESP_LEAF frames before the root: the records changed since its last sync.
+  const delta: { key: string; record: LWWRecord }[] = [];
+  let deltaBytes = 0;
+  let root: MessageOf<"SYNC_RESP_ROOT"> | undefined;
+  while (root === undefined) {
+    const message = await client.waitFor(
+      (m): m is MessageOf<"SYNC_RESP_ROOT"> | MessageOf<"SYNC_RESP_LEAF"> =>
+        (m.type === "SYNC_RESP_ROOT" || m.type === "SYNC_RESP_LEAF") && m.payload.mapName === mapName,
+      { description: `SYNC_RESP_ROOT of ${mapName}`, ...options },
+    );
+    if (message.type === "SYNC_RESP_ROOT") {
+      root = message;
+      break;
+    }
+    deltaBytes += client.frameBytes(message);
+    for (const item of message.payload.records) {
+      delta.push(item);
+      local.merge(item.key, item.record);
+    }
+  }
   const result = await traverse<LwwReply, { key: string; record: LWWRecord }>({
     client,
     mapName,
@@ -56,7 +78,13 @@ export async function clientSync(
     merge: (item) => local.merge(item.key, item.record),
     options,
   });
-  return { ...result, records: result.received, serverMillis: root.payload.timestamp?.millis ?? 0 };
+  return {
+    ...result,
+    bytesReceived: result.bytesReceived + deltaBytes,
+    records: [...delta, ...result.received],
+    delta,
+    serverMillis: root.payload.timestamp?.millis ?? 0,
+  };
 }
 
 /**

@@ -1,0 +1,33 @@
+// CPU time (user + system, ms) of the processes of a local server started by test/support/server-harness.ts: those
+// whose environment names its state directory (wrangler's node process and its workerd children). Linux only.
+import { readdirSync, readFileSync } from "node:fs";
+
+const TICKS_PER_SECOND = 100;
+
+/** Per process name (node, workerd, …), the CPU ms used so far by the server's processes. */
+export function serverCpuMs(stateDir: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/environ`, "latin1").includes(`TOPGUN_STATE_DIR=${stateDir}\0`)) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, "latin1");
+      // workerd processes are told apart by pid: wrangler dev runs its proxy in one and the server in another.
+      const base = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const name = base === "workerd" ? `workerd-${entry}` : base;
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      out[name] = (out[name] ?? 0) + (ticks * 1000) / TICKS_PER_SECOND;
+    } catch {
+      // The process ended, or is not ours to read.
+    }
+  }
+  return out;
+}
+
+/** The CPU ms each process name used between two readings. */
+export function cpuDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, ms] of Object.entries(after)) out[name] = Math.round(ms - (before[name] ?? 0));
+  return out;
+}
