@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compileSchema, schemaProblem, type JsonSchema } from "./map-schema.ts";
+import { compileSchema, SchemaSet, schemaProblem, type JsonSchema } from "./map-schema.ts";
 
 const todo: JsonSchema = {
   type: "object",
@@ -72,5 +72,23 @@ describe("checking a schema before it is stored", () => {
 
   it.each([[true], [false], [{}], [todo], [{ $defs: { a: { $anchor: "x", type: "string" } }, $ref: "#x" }]])("accepts %j", (schema) => {
     expect(schemaProblem(schema)).toBeUndefined();
+  });
+});
+
+describe("a namespace's schema set", () => {
+  const schema = { map: "todos", version: 3, schema: { type: "object" } } as const;
+
+  it("checks only maps that have a schema", () => {
+    const set = new SchemaSet(3, [schema]);
+    expect(set.violation("todos", 1)).toContain("at /");
+    expect(set.violation("notes", 1)).toBeUndefined();
+  });
+
+  it("compiles a schema once and keeps it in the next set while its version holds", () => {
+    const first = new SchemaSet(3, [schema]);
+    const compiled = first.compiledOf("todos");
+    expect(first.compiledOf("todos")).toBe(compiled);
+    expect(new SchemaSet(4, [schema, { map: "notes", version: 4, schema: true }], first).compiledOf("todos")).toBe(compiled);
+    expect(new SchemaSet(5, [{ ...schema, version: 5 }], first).compiledOf("todos")).not.toBe(compiled);
   });
 });

@@ -212,3 +212,59 @@ function regexProblem(pattern: string): string | undefined {
     return `not a valid regular expression: ${err instanceof Error ? err.message : String(err)}`;
   }
 }
+
+/** Every schema of a namespace at one version of its schema set (which moves on every change). */
+export interface SchemaSnapshot {
+  version: number;
+  schemas: MapSchema[];
+}
+
+/** The schema set since a version a partition holds: `schemas` is absent when nothing changed. */
+export interface SchemaChanges {
+  version: number;
+  schemas?: MapSchema[];
+}
+
+/**
+ * A namespace's schemas at one version, each compiled the first time a value of its map is checked and then kept:
+ * a newer set built from this one takes over the compiled schemas whose version did not move.
+ */
+export class SchemaSet {
+  readonly version: number;
+  readonly #schemas: ReadonlyMap<string, MapSchema>;
+  readonly #compiled = new Map<string, CompiledSchema>();
+
+  constructor(version: number, schemas: readonly MapSchema[], previous?: SchemaSet) {
+    this.version = version;
+    this.#schemas = new Map(schemas.map((s) => [s.map, s]));
+    if (previous === undefined) return;
+    for (const [map, compiled] of previous.#compiled) {
+      if (this.#schemas.get(map)?.version === compiled.version) this.#compiled.set(map, compiled);
+    }
+  }
+
+  /** The map's schema as stored, if it has one. */
+  schemaOf(map: string): MapSchema | undefined {
+    return this.#schemas.get(map);
+  }
+
+  /** The map's compiled schema, if it has one (compiled once per version). */
+  compiledOf(map: string): CompiledSchema | undefined {
+    const schema = this.#schemas.get(map);
+    if (schema === undefined) return undefined;
+    let compiled = this.#compiled.get(map);
+    if (compiled === undefined) {
+      compiled = compileSchema(schema);
+      this.#compiled.set(map, compiled);
+    }
+    return compiled;
+  }
+
+  /** Why `value` may not be written to `map`, or undefined when it may (or the map has no schema). */
+  violation(map: string, value: unknown): string | undefined {
+    return this.compiledOf(map)?.violation(value);
+  }
+}
+
+/** The set of a deployment without schemas. */
+export const NO_SCHEMAS = new SchemaSet(0, []);

@@ -3,14 +3,17 @@ import type { AccessPolicy, PolicySnapshot } from "../../core/access-policy.ts";
 import { durableObjectSqlPort } from "../storage/do-sql-port.ts";
 import { PolicyStore } from "./policy-store.ts";
 import { MapDirectory, type DirectoryEntry } from "./map-directory.ts";
+import type { JsonSchema, MapSchema, SchemaChanges } from "../../core/map-schema.ts";
+import { SchemaStore } from "./schema-store.ts";
 
 /**
  * The control plane of one namespace (`<namespace>/control`): facts that change rarely and are read on every op
- * (access policies, the directory of maps). A thin shell over its stores; partitions read a cached copy (objects/access/).
+ * (access policies, map schemas, the directory of maps). A thin shell over its stores; partitions read a cached copy (objects/access/).
  */
 export class Control extends DurableObject {
   #policies: PolicyStore | undefined;
   #maps: MapDirectory | undefined;
+  #schemas: SchemaStore | undefined;
 
   policySnapshot(): PolicySnapshot {
     return this.#store().snapshot();
@@ -34,6 +37,26 @@ export class Control extends DurableObject {
     return this.#store().delete(id);
   }
 
+  /** The namespace's map schemas, unless the caller already holds version `known` (partitions' cached copy). */
+  schemaChanges(known?: number): SchemaChanges {
+    return this.#schemaStore().changesSince(known);
+  }
+  listSchemas(): MapSchema[] {
+    return this.#schemaStore().list();
+  }
+  getSchema(map: string): MapSchema | undefined {
+    return this.#schemaStore().get(map);
+  }
+  /** Stores the map's schema (checked by the caller), unless that would pass `limit` maps with a schema (undefined). */
+  putSchema(map: string, schema: JsonSchema, limit: number): MapSchema | undefined {
+    const store = this.#schemaStore();
+    if (store.get(map) === undefined && store.count() >= limit) return undefined;
+    return store.put(map, schema);
+  }
+  deleteSchema(map: string): boolean {
+    return this.#schemaStore().delete(map);
+  }
+
   /** An owner reports maps it holds (once each; see objects/directory/known-maps.ts). */
   reportMaps(request: { partition: number; maps: string[] }): void {
     this.#directory().report(request.partition, request.maps);
@@ -47,6 +70,11 @@ export class Control extends DurableObject {
     return this.#maps;
   }
 
+  #schemaStore(): SchemaStore {
+    this.#schemas ??= new SchemaStore(durableObjectSqlPort(this.ctx.storage));
+    return this.#schemas;
+  }
+
   #store(): PolicyStore {
     this.#policies ??= new PolicyStore(durableObjectSqlPort(this.ctx.storage));
     return this.#policies;
@@ -58,7 +86,7 @@ export function controlObjectName(namespace: string): string {
   return `${namespace}/control`;
 }
 
-/** The control object of a namespace as callers see it (RPC types of `unknown`-valued policies, spelled out). */
+/** The control object of a namespace as callers see it (RPC types of `unknown`-valued policies and schemas, spelled out). */
 export interface ControlApi {
   policySnapshot(): Promise<PolicySnapshot>;
   listPolicies(): Promise<AccessPolicy[]>;
@@ -66,6 +94,11 @@ export interface ControlApi {
   canStorePolicy(id: string, limit: number): Promise<boolean>;
   putPolicy(policy: AccessPolicy): Promise<AccessPolicy>;
   deletePolicy(id: string): Promise<boolean>;
+  schemaChanges(known?: number): Promise<SchemaChanges>;
+  listSchemas(): Promise<MapSchema[]>;
+  getSchema(map: string): Promise<MapSchema | undefined>;
+  putSchema(map: string, schema: JsonSchema, limit: number): Promise<MapSchema | undefined>;
+  deleteSchema(map: string): Promise<boolean>;
   reportMaps(request: { partition: number; maps: string[] }): Promise<void>;
   listMaps(): Promise<DirectoryEntry[]>;
 }
@@ -80,6 +113,11 @@ export function controlApi(binding: DurableObjectNamespace<Control>, namespace: 
     canStorePolicy: (id, limit) => stub.canStorePolicy(id, limit),
     putPolicy: (policy) => stub.putPolicy(policy),
     deletePolicy: (id) => stub.deletePolicy(id),
+    schemaChanges: (known) => stub.schemaChanges(known),
+    listSchemas: () => stub.listSchemas(),
+    getSchema: (map) => stub.getSchema(map),
+    putSchema: (map, schema, limit) => stub.putSchema(map, schema, limit),
+    deleteSchema: (map) => stub.deleteSchema(map),
     reportMaps: (request) => stub.reportMaps(request),
     listMaps: () => stub.listMaps(),
   };
