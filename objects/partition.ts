@@ -324,7 +324,11 @@ export class Partition extends DurableObject<PartitionEnv> {
       settings: this.env,
       homes: (partition) => partitionStub(this.env.PARTITION, this.#namespace, partition),
       ...(this.env.CONTROL
-        ? { policySnapshot: () => this.#control().policySnapshot(), reportMaps: (maps: string[]) => this.#control().reportMaps({ partition: this.#id, maps }) }
+        ? {
+            policySnapshot: () => this.#control().policySnapshot(),
+            schemaChanges: (known?: number) => this.#control().schemaChanges(known),
+            reportMaps: (maps: string[]) => this.#control().reportMaps({ partition: this.#id, maps }),
+          }
         : {}),
       namespace: this.#namespace,
       id: this.#id,
