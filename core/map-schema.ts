@@ -105,6 +105,13 @@ export function schemaProblem(schema: unknown): string | undefined {
   return undefined;
 }
 
+/** `value` as a schema this server can enforce, or the problem `schemaProblem` names. */
+export function checkSchema(value: unknown): { ok: true; schema: JsonSchema } | { ok: false; problem: string } {
+  const problem = schemaProblem(value);
+  if (problem !== undefined) return { ok: false, problem };
+  return typeof value === "boolean" || isObject(value) ? { ok: true, schema: value } : { ok: false, problem: "/: a schema is an object or a boolean" };
+}
+
 /** The draft a schema names with `$schema` (2020-12 without it); undefined for an unknown one. */
 function draftOf(schema: JsonSchema): SchemaDraft | undefined {
   if (typeof schema === "boolean" || schema.$schema === undefined) return "2020-12";
