@@ -3,11 +3,13 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { SchemaViolationError } from "../../client/map-schemas.ts";
 import { HLC } from "../../core/hlc.ts";
 import { adminCall, putPolicies } from "../support/admin-api.ts";
 import { E2E_JWT_SECRET } from "../support/e2e-config.ts";
 import { clientPool, serverUrl, uniqueName } from "../support/e2e-context.ts";
+import { CLIENT_WAIT, clientPool as topGunClients } from "../support/e2e-clients.ts";
 import { apiCall, userToken } from "../support/http-api.ts";
 import { startServer } from "../support/server-harness.ts";
 import { signToken } from "../support/tokens.ts";
@@ -22,6 +24,7 @@ const TODO_SCHEMA = {
 const TITLE_IS_NUMBER = 'value does not conform to the schema of map todos at /title: rule #/properties/title/type (type): Instance type "number" is invalid. Expected "string".';
 
 const sockets = clientPool();
+const clients = topGunClients();
 const hlc = new HLC("schema-e2e");
 
 async function withSchema(map = "todos", schema: unknown = TODO_SCHEMA): Promise<string> {
@@ -127,6 +130,53 @@ describe("writes under a map schema", () => {
     await adminCall(serverUrl(), "/api/admin/schemas/todos", { method: "DELETE", namespace });
     const answer = await eventually(() => v1(namespace, "/v1/maps/todos/records/a", "PUT", { value: 5 }), (a) => a.status === 200);
     expect(answer.status).toBe(200);
+  });
+});
+
+describe("the client SDK under a map schema", () => {
+  it("refuses a non-conforming set() locally, before it is applied or sent, with the server's words", async () => {
+    const namespace = await withSchema();
+    const client = await clients.connected({ namespace, user: "alice" });
+    expect(await client.getSchema("todos")).toEqual({ mapName: "todos", version: 1, schema: TODO_SCHEMA });
+    const todos = client.getMap<unknown>("todos");
+    await todos.ready;
+    let refused: unknown;
+    try {
+      todos.set("bad", { title: 5 });
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).toBeInstanceOf(SchemaViolationError);
+    expect((refused as SchemaViolationError).reason).toBe(TITLE_IS_NUMBER);
+    expect(todos.get("bad")).toBeUndefined();
+    expect(client.getPendingOpCount()).toBe(0);
+    todos.set("good", { title: "milk" });
+    await vi.waitFor(() => expect(client.getPendingOpCount()).toBe(0), CLIENT_WAIT);
+    expect((await v1(namespace, "/v1/maps/todos/records/good")).body).toMatchObject({ value: { title: "milk" } });
+  });
+
+  it("has the server refuse (OP_REJECTED, rolled back) a write of a client that did not know the schema yet", async () => {
+    const namespace = uniqueName("schemas");
+    const client = await clients.connected({ namespace, user: "bob" });
+    const todos = client.getMap<unknown>("todos");
+    await todos.ready;
+    expect(await client.getSchema("todos")).toBeUndefined();
+    await adminCall(serverUrl(), "/api/admin/schemas/todos", { method: "PUT", namespace, body: TODO_SCHEMA });
+    const rejected: { reason: string; code: number | undefined }[] = [];
+    client.onOpRejected((r) => rejected.push({ reason: r.reason, code: r.code }));
+    // The home may serve its cached copy (no schema) for up to a second: write until it refuses.
+    let lastKey = "";
+    await vi.waitFor(() => {
+      if (rejected.length === 0) {
+        lastKey = `k${Date.now()}`;
+        todos.set(lastKey, { title: 5 });
+      }
+      expect(rejected[0]).toEqual({ reason: TITLE_IS_NUMBER, code: 422 });
+    }, { timeout: 10_000, interval: 500 });
+    await vi.waitFor(() => expect(client.getPendingOpCount()).toBe(0), CLIENT_WAIT);
+    // The refused write is rolled back; the server never held it.
+    expect(todos.get(lastKey)).toBeUndefined();
+    expect((await v1(namespace, `/v1/maps/todos/records/${lastKey}`)).status).toBe(404);
   });
 });
 
