@@ -203,7 +203,7 @@ export function createPartitionServices(deps: {
   homeQueries = queries;
   const sqlQueries = new SqlCoordinator({ reader: queries.reader, enabled: !isOff(settings.TOPGUN_SQL) });
   const search = new SearchCoordinator({ owners, shards, sql, home: id });
-  const processors = new ProcessorCoordinator({ owners, shards, home: id });
+  const processors = new ProcessorCoordinator({ owners, shards, home: id, schemas: () => schemas.current() });
   const journalHome = new JournalCoordinator({ owners, shards, sql, home: id });
   const handlers: Handlers = {
     writes,

@@ -26,6 +26,7 @@ import type { MerkleAnswer } from "./sync/sync-owner.ts";
 import type { ApplyRequest, OwnerOpOutcome, ProcessOutcome } from "./writes/owner-op.ts";
 import { partitionStub } from "./partition-directory.ts";
 import { controlApi, type Control } from "./control/control.ts";
+import type { MapSchema } from "../core/map-schema.ts";
 import type { Principal } from "../core/principal.ts";
 import type { HttpSyncRequest, HttpSyncResponse } from "../core/protocol/http-sync.ts";
 import type { HttpCall, HttpOutcome } from "./http/http-call.ts";
@@ -168,7 +169,7 @@ export class Partition extends DurableObject<PartitionEnv> {
   ownerSearchUnsubscribe(request: { subscriptionId: string; subscriber: ConnectionRef }): Promise<void> {
     return this.#get().owner.searchUnsubscribe(request);
   }
-  ownerProcess(request: { map: string; keys: string[]; processor: { name: string; args?: unknown }; writer: ConnectionRef }): Promise<Record<string, ProcessOutcome>> {
+  ownerProcess(request: { map: string; keys: string[]; processor: { name: string; args?: unknown }; writer: ConnectionRef; schema?: MapSchema }): Promise<Record<string, ProcessOutcome>> {
     return this.#get().owner.process(request);
   }
   ownerJournalRead(request: { fromSequence: string; limit: number; map?: string }): Promise<JournalEventData[]> {

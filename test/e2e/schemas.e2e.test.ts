@@ -124,6 +124,15 @@ describe("writes under a map schema", () => {
     expect((await v1(namespace, "/v1/maps/todos/records/b", "DELETE")).status).toBe(204);
   });
 
+  it("refuses an entry processor whose new value breaks the schema, and keeps the record as it was", async () => {
+    const namespace = await withSchema();
+    expect((await v1(namespace, "/v1/maps/todos/records/a", "PUT", { value: { title: "milk" } })).status).toBe(200);
+    const merged = await v1(namespace, "/v1/maps/todos/records/a/process", "POST", { processor: "merge", args: { done: "yes" } });
+    expect(merged).toEqual({ status: 400, body: { error: { code: "bad_request", message: expect.stringContaining("schema of map todos at /done: rule #/properties/done/type (type)") } } });
+    expect((await v1(namespace, "/v1/maps/todos/records/a/process", "POST", { processor: "merge", args: { done: true } })).status).toBe(200);
+    expect((await v1(namespace, "/v1/maps/todos/records/a")).body).toMatchObject({ value: { title: "milk", done: true } });
+  });
+
   it("lets a once-refused value through within seconds of the schema being deleted", async () => {
     const namespace = await withSchema();
     expect((await v1(namespace, "/v1/maps/todos/records/a", "PUT", { value: 5 })).status).toBe(400);
