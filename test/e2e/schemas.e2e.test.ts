@@ -10,7 +10,7 @@ import { adminCall, putPolicies } from "../support/admin-api.ts";
 import { E2E_JWT_SECRET } from "../support/e2e-config.ts";
 import { clientPool, serverUrl, uniqueName } from "../support/e2e-context.ts";
 import { CLIENT_WAIT, clientPool as topGunClients } from "../support/e2e-clients.ts";
-import { apiCall, userToken } from "../support/http-api.ts";
+import { apiCall, syncCall, userToken } from "../support/http-api.ts";
 import { startServer } from "../support/server-harness.ts";
 import { signToken } from "../support/tokens.ts";
 import { lwwPut, orAdd, TestClient } from "../support/ws-client.ts";
@@ -110,6 +110,21 @@ describe("writes under a map schema", () => {
     expect((await v1(namespace, "/v1/ormaps/tags/records/doc")).body).toMatchObject({ values: [{ value: "green" }] });
   });
 
+  it("drops the records of an OR-Map merge (ORMAP_PUSH_DIFF) that break the schema, with ERROR 422, and merges the rest", async () => {
+    const namespace = await withSchema("tags", { type: "string" });
+    const socket = await sockets.authed({ namespace });
+    socket.send({
+      type: "ORMAP_PUSH_DIFF",
+      payload: {
+        mapName: "tags",
+        entries: [{ key: "doc", records: [{ value: 42, timestamp: hlc.now(), tag: "t-bad" }, { value: "red", timestamp: hlc.now(), tag: "t-good" }], tombstones: [] }],
+      },
+    });
+    expect(await socket.waitFor("ERROR")).toEqual({ type: "ERROR", payload: { code: 422, message: expect.stringContaining("key doc: value does not conform to the schema of map tags at /: rule #/type (type)") } });
+    const read = await eventually(() => v1(namespace, "/v1/ormaps/tags/records/doc"), (a) => (a.body as { values?: unknown[] }).values?.length === 1);
+    expect(read.body).toEqual({ key: "doc", values: [{ value: "red", tag: "t-good" }] });
+  });
+
   it("refuses an HTTP /v1 put and a /v1/batch op that break the schema, naming the path and rule", async () => {
     const namespace = await withSchema();
     expect(await v1(namespace, "/v1/maps/todos/records/a", "PUT", { value: { title: 5 } })).toEqual({ status: 400, body: { error: { code: "bad_request", message: TITLE_IS_NUMBER } } });
@@ -122,6 +137,16 @@ describe("writes under a map schema", () => {
     expect((await v1(namespace, "/v1/maps/todos/records/c")).status).toBe(404);
     // Removals carry no value: a delete is never refused by a schema.
     expect((await v1(namespace, "/v1/maps/todos/records/b", "DELETE")).status).toBe(204);
+  });
+
+  it("refuses a POST /sync operation that breaks the schema, reporting it in errors with its op id", async () => {
+    const namespace = await withSchema();
+    const operations = [lwwPut("todos", "a", { title: 5 }, hlc.now(), { id: "bad" }), lwwPut("todos", "b", { title: "ok" }, hlc.now(), { id: "good" })];
+    const answer = await syncCall(serverUrl(), { clientId: uniqueName("backend"), clientHlc: hlc.now(), operations }, { token: await userToken("backend"), namespace });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ ack: { lastId: "good" }, errors: [{ code: 422, message: TITLE_IS_NUMBER, context: "bad" }] });
+    expect((await v1(namespace, "/v1/maps/todos/records/a")).status).toBe(404);
+    expect((await v1(namespace, "/v1/maps/todos/records/b")).status).toBe(200);
   });
 
   it("refuses an entry processor whose new value breaks the schema, and keeps the record as it was", async () => {
