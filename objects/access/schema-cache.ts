@@ -7,8 +7,10 @@ const RETRY_AFTER_FAILURE_MS = 250;
 /**
  * A partition's cached copy of its namespace's map schemas: asked of the control object at most once per
  * POLICY_REFRESH_MS (which sends the set only when its version moved), shared by concurrent callers, and kept when the
- * control object is briefly away, so writes the copy allows go on. With no copy at all and the control object
- * unreachable it throws: a write that cannot be checked is not applied (the writer gets no OP_ACK and resends).
+ * control object is briefly away, so writes the copy allows go on. Once it holds a copy no write waits for a refresh:
+ * a stale copy serves while the refresh runs, so a change is in force within about a second and one round trip.
+ * With no copy at all and the control object unreachable it throws: a write that cannot be checked is not applied
+ * (the writer gets no OP_ACK and resends).
  */
 export class SchemaCache {
   readonly #fetch: (known?: number) => Promise<SchemaChanges>;
@@ -23,11 +25,12 @@ export class SchemaCache {
   }
 
   current(): SchemaSet | Promise<SchemaSet> {
-    if (this.#set !== undefined && this.#clock() < this.#freshUntil) return this.#set;
+    const held = this.#set;
+    if (held !== undefined && this.#clock() < this.#freshUntil) return held;
     this.#inflight ??= this.#refresh().finally(() => {
       this.#inflight = undefined;
     });
-    return this.#inflight;
+    return held ?? this.#inflight;
   }
 
   async #refresh(): Promise<SchemaSet> {
