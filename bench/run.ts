@@ -13,6 +13,7 @@ import { WRITE_SETTINGS, throughput } from "./writes.ts";
 import { shareOf, startEchoServer, type EchoServer } from "./echo-ceiling.ts";
 import { writeThroughCost } from "./write-through.ts";
 import { accessCost } from "./access-cost.ts";
+import { schemaCost } from "./schema-cost.ts";
 import { HTTP_SETTINGS, httpThroughput } from "./http.ts";
 
 const SHARDED_MAP = "bench-sharded";
@@ -21,7 +22,7 @@ const SUSTAINED_MS = Number(process.env.BENCH_SUSTAINED_SECONDS ?? 60) * 1000;
 /** How long the echo ceiling is measured right before each write measure. */
 const CEILING_MS = 3000;
 /**
- * BENCH_ONLY=writes,sync runs only those parts (ceiling, writes, sustained, sync, live, queries, writeThrough, access,
+ * BENCH_ONLY=writes,sync runs only those parts (ceiling, writes, sustained, sync, live, queries, writeThrough, access, schemas,
  * bundles, coldStart) and records nothing.
  */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : undefined;
@@ -79,6 +80,7 @@ async function main() {
       queries: await part("queries", () => queryCost(server.wsUrl)),
       writeThrough: await part("writeThrough", () => writeThroughCost(DURATION_MS)),
       accessPolicies: await part("access", () => accessCost(DURATION_MS)),
+      mapSchemas: await part("schemas", () => schemaCost(DURATION_MS)),
       bundles: await part("bundles", () => bundleSizes()),
       coldStart: await part("coldStart", () => coldStart()),
       http: await part("http", async () => ({ settings: HTTP_SETTINGS, ...(await httpThroughput(server.url, DURATION_MS)) })),
