@@ -1,5 +1,5 @@
 import { permits, RESOURCE_PREFIX, restrictQuery, type Access } from "../../core/access-policy.ts";
-import { errorCodeOf, ProtocolError, toErrorMessage } from "../../core/errors.ts";
+import { ProtocolError, toErrorMessage } from "../../core/errors.ts";
 import type { SchemaSet } from "../../core/map-schema.ts";
 import type { ORMapEntry } from "../../core/protocol/shared.ts";
 import type { Principal } from "../../core/principal.ts";
@@ -74,7 +74,7 @@ export async function dispatch(message: ClientMessage, h: Handlers, ctx: Dispatc
       return h.sync.orDiff(message.payload.mapName, message.payload.keys, reply);
     case "ORMAP_PUSH_DIFF":
       requireWhole(accessOf, "write", message.payload.mapName, "an OR-Map merge needs write access to every record");
-      return h.sync.pushDiff(conn, message.payload.mapName, conforming(await h.schemas.current(), message.payload.mapName, message.payload.entries, reply));
+      return h.sync.pushDiff(conn, message.payload.mapName, conforming(await schemasOf(h), message.payload.mapName, message.payload.entries, reply));
     case "PARTITION_MAP_REQUEST":
       return; // The edge routes keys itself: clients stay in single-server mode (PROTOCOL.md Part A 13).
     case "REGISTER_RESOLVER":
@@ -160,13 +160,22 @@ async function schemaGet(h: Handlers, accessOf: AccessOf, request: { requestId: 
   }
   let set: SchemaSet;
   try {
-    set = await h.schemas.current();
+    set = await schemasOf(h);
   } catch (err) {
-    console.error("[home] no map schemas could be read for SCHEMA_GET", err);
-    return reply({ type: "SCHEMA_RESP", payload: { requestId, mapName, version: 0, error: "map schemas unavailable; retry", code: errorCodeOf("UNAVAILABLE") } });
+    if (!(err instanceof ProtocolError)) throw err;
+    return reply({ type: "SCHEMA_RESP", payload: { requestId, mapName, version: 0, error: err.safeMessage, code: err.code } });
   }
   const schema = set.schemaOf(mapName);
   reply({ type: "SCHEMA_RESP", payload: schema ? { requestId, mapName, version: schema.version, schema: schema.schema } : { requestId, mapName, version: 0 } });
+}
+
+/** The partition's copy of the map schemas; without one (and no control object to ask) ERROR 503: nothing is applied. */
+async function schemasOf(h: Handlers): Promise<SchemaSet> {
+  try {
+    return await h.schemas.current();
+  } catch (err) {
+    throw new ProtocolError("UNAVAILABLE", "map schemas unavailable; retry", { cause: err });
+  }
 }
 
 /**
