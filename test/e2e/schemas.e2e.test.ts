@@ -12,7 +12,7 @@ import { clientPool, serverUrl, uniqueName } from "../support/e2e-context.ts";
 import { CLIENT_WAIT, clientPool as topGunClients } from "../support/e2e-clients.ts";
 import { apiCall, syncCall, userToken } from "../support/http-api.ts";
 import { startServer } from "../support/server-harness.ts";
-import { signToken } from "../support/tokens.ts";
+import { SignJWT } from "jose";
 import { lwwPut, orAdd, TestClient } from "../support/ws-client.ts";
 
 const TODO_SCHEMA = {
@@ -242,17 +242,22 @@ describe("reading a map's schema", () => {
   });
 });
 
-describe("schemas across a crash", () => {
-  it("still refuses non-conforming writes after the server is killed and restarted on the same state", async () => {
+/** An HS256 token of the shared test secret with a `tenant` claim (TOPGUN_NAMESPACE_CLAIM=tenant). */
+const tenantToken = (sub: string, tenant: string, roles: string[] = []) =>
+  new SignJWT({ roles, tenant }).setProtectedHeader({ alg: "HS256" }).setSubject(sub).setIssuedAt().setExpirationTime("1h").sign(new TextEncoder().encode(E2E_JWT_SECRET));
+
+describe("schemas across a crash, and tenants", () => {
+  it("still refuses non-conforming writes after the server is killed and restarted on the same state; a tenant's admin reaches only its own namespace's schemas", async () => {
     const stateDir = await mkdtemp(join(tmpdir(), "topgun-schemas-"));
     const first = await startServer({ jwtSecret: E2E_JWT_SECRET, stateDir });
     try {
       const namespace = uniqueName("schemas");
       expect((await adminCall(first.url, "/api/admin/schemas/todos", { method: "PUT", namespace, body: TODO_SCHEMA })).status).toBe(200);
       await first.kill();
-      const second = await startServer({ jwtSecret: E2E_JWT_SECRET, stateDir });
+      // Restarted with tenancy: a token's `tenant` claim names its namespace; "ops" (the default admin token) stays global.
+      const second = await startServer({ jwtSecret: E2E_JWT_SECRET, stateDir, settings: { TOPGUN_NAMESPACE_CLAIM: "tenant", TOPGUN_ADMIN_SUBJECTS: "ops" } });
       try {
-        const token = await signToken({ sub: "writer" });
+        const token = await tenantToken("writer", namespace);
         const socket = await TestClient.connect(second.wsUrl({ namespace }), { token });
         try {
           await socket.write([lwwPut("todos", "bad", { title: 5 }, hlc.now(), { id: "bad" })]);
@@ -261,6 +266,13 @@ describe("schemas across a crash", () => {
           socket.close();
         }
         expect((await adminCall(second.url, "/api/admin/schemas/todos", { namespace })).body).toMatchObject({ version: 1, schema: TODO_SCHEMA });
+        const ownAdmin = await tenantToken("tenant-admin", namespace, ["admin"]);
+        const otherAdmin = await tenantToken("globex-admin", "globex", ["admin"]);
+        expect((await adminCall(second.url, "/api/admin/schemas/todos", { namespace, token: ownAdmin })).status).toBe(200);
+        expect((await adminCall(second.url, "/api/admin/schemas/todos", { namespace, token: otherAdmin })).status).toBe(403);
+        expect((await adminCall(second.url, "/api/admin/schemas/todos", { method: "PUT", namespace, token: otherAdmin, body: true })).status).toBe(403);
+        expect((await adminCall(second.url, "/api/admin/schemas/todos", { method: "DELETE", namespace, token: otherAdmin })).status).toBe(403);
+        expect((await adminCall(second.url, "/api/admin/schemas/todos", { namespace })).body).toMatchObject({ version: 1 });
       } finally {
         await second.stop();
       }
