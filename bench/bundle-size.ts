@@ -31,17 +31,27 @@ export interface BundleSize {
 }
 
 export interface BrowserBundle extends BundleSize {
-  /** Bytes by input: packages by name, the repo's files by top-level folder. */
+  /** Bytes by input (every chunk, lazy ones included): packages by name, the repo's files by top-level folder. */
   bytesBySource: Record<string, number>;
+  /** The inputs (named as in bytesBySource) of what loads with the entry. */
+  initialSources: string[];
+  /** The chunks loaded only by a dynamic `import()` (the map schema validator), together; not in bytes / gzipBytes. */
+  lazy: BundleSize & { sources: string[] };
 }
 
-export interface WorkerBundle extends BrowserBundle {
+export interface WorkerBundle extends BundleSize {
+  /** Bytes by input: packages by name, the repo's files by top-level folder. */
+  bytesBySource: Record<string, number>;
   /** The files that left code in the bundle, named from the repo root (`node_modules/zod/v4/mini/schemas.js`, …). */
   inputs: string[];
 }
 
-/** Bundles `source` (module text resolved from the repo root) as an app's bundler would for a browser. */
-export async function browserBundle(source: string): Promise<BrowserBundle> {
+/**
+ * Bundles `source` (module text resolved from the repo root) as an app's bundler would for a browser, with code
+ * splitting: `bytes` / `gzipBytes` are what loads with the entry (it and the chunks it imports statically), `lazy`
+ * what a dynamic `import()` loads later.
+ */
+export async function browserBundle(source: string, options: { splitting?: boolean } = {}): Promise<BrowserBundle> {
   const result = await build({
     stdin: { contents: source, resolveDir: ROOT, loader: "ts" },
     bundle: true,
@@ -49,14 +59,47 @@ export async function browserBundle(source: string): Promise<BrowserBundle> {
     platform: "browser",
     target: ["es2022"],
     minify: true,
+    splitting: options.splitting ?? true,
+    outdir: join(tmpdir(), "topgun-bundle-size"),
     write: false,
     metafile: true,
     // The app brings React; the bindings import it.
     external: ["react", "react-dom", "react/jsx-runtime"],
     logLevel: "silent",
   });
-  const code = result.outputFiles[0]?.contents ?? new Uint8Array();
-  return { bytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).byteLength, bytesBySource: bytesBySource(result.metafile) };
+  // The outputs the entry loads: itself and, transitively, the chunks it imports statically.
+  const outputs = result.metafile.outputs;
+  const entry = Object.keys(outputs).find((path) => outputs[path]?.entryPoint !== undefined);
+  const initial = new Set<string>();
+  const visit = (path: string) => {
+    if (initial.has(path)) return;
+    initial.add(path);
+    for (const imported of outputs[path]?.imports ?? []) if (imported.kind === "import-statement" && imported.path in outputs) visit(imported.path);
+  };
+  if (entry !== undefined) visit(entry);
+  const codeOf = (paths: (path: string) => boolean) =>
+    concat(result.outputFiles.filter((file) => paths(Object.keys(outputs).find((path) => file.path.endsWith(path.replace(/^(\.\.\/)+/, "/"))) ?? "")).map((file) => file.contents));
+  const sourcesOf = (paths: (path: string) => boolean) =>
+    [...new Set(Object.entries(outputs).filter(([path]) => paths(path)).flatMap(([, output]) => Object.keys(output.inputs).map(sourceName)))].sort();
+  const code = codeOf((path) => initial.has(path));
+  const lazyCode = codeOf((path) => path !== "" && !initial.has(path));
+  return {
+    bytes: code.byteLength,
+    gzipBytes: gzipSync(code, { level: 9 }).byteLength,
+    bytesBySource: bytesBySource(result.metafile),
+    initialSources: sourcesOf((path) => initial.has(path)),
+    lazy: { bytes: lazyCode.byteLength, gzipBytes: lazyCode.byteLength === 0 ? 0 : gzipSync(lazyCode, { level: 9 }).byteLength, sources: sourcesOf((path) => !initial.has(path)) },
+  };
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    all.set(part, offset);
+    offset += part.byteLength;
+  }
+  return all;
 }
 
 /** The client SDK alone, the SDK with its React bindings, and what the bindings add. */
@@ -70,9 +113,9 @@ export async function clientBundleSizes(): Promise<{ client: BrowserBundle; with
   return { client, withReact, reactAdds };
 }
 
-/** The Sync Lab page's script, as scripts/build-lab.mjs builds it. */
+/** The Sync Lab page's script, as scripts/build-lab.mjs builds it (one file: no code splitting). */
 export async function syncLabBundleSize(): Promise<BundleSize> {
-  const { bytes, gzipBytes } = await browserBundle(`import "./lab/main.ts";`);
+  const { bytes, gzipBytes } = await browserBundle(`import "./lab/main.ts";`, { splitting: false });
   return { bytes, gzipBytes };
 }
 
@@ -110,7 +153,7 @@ export async function workerBundle(): Promise<WorkerBundle> {
 export async function bundleSizes() {
   const { client, reactAdds } = await clientBundleSizes();
   return {
-    client: { bytes: client.bytes, gzipBytes: client.gzipBytes, bytesBySource: client.bytesBySource },
+    client: { bytes: client.bytes, gzipBytes: client.gzipBytes, bytesBySource: client.bytesBySource, lazy: client.lazy },
     reactAdds,
     syncLab: await syncLabBundleSize(),
     // Minified, as wrangler.toml has wrangler upload it.

@@ -14,6 +14,7 @@ import { WRITE_SETTINGS, throughput } from "./writes.ts";
 import { shareOf, startEchoServer, type EchoServer } from "./echo-ceiling.ts";
 import { writeThroughCost } from "./write-through.ts";
 import { accessCost } from "./access-cost.ts";
+import { schemaCost } from "./schema-cost.ts";
 import { HTTP_SETTINGS, httpThroughput } from "./http.ts";
 import { reshardCost } from "./reshard.ts";
 
@@ -24,7 +25,7 @@ const SUSTAINED_MS = Number(process.env.BENCH_SUSTAINED_SECONDS ?? 60) * 1000;
 const CEILING_MS = 3000;
 /**
  * BENCH_ONLY=writes,sync runs only those parts (ceiling, writes, sustained, sync, connect, live, queries, writeThrough, access,
- * bundles, coldStart, http, reshard, connect) and records nothing.
+ * schemas, bundles, coldStart, http, reshard) and records nothing.
  */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : undefined;
 const part = <T>(name: string, run: () => Promise<T>): Promise<T | undefined> =>
@@ -82,6 +83,7 @@ async function main() {
       queries: await part("queries", () => queryCost(server.wsUrl)),
       writeThrough: await part("writeThrough", () => writeThroughCost(DURATION_MS)),
       accessPolicies: await part("access", () => accessCost(DURATION_MS)),
+      mapSchemas: await part("schemas", () => schemaCost(DURATION_MS)),
       bundles: await part("bundles", () => bundleSizes()),
       coldStart: await part("coldStart", () => coldStart()),
       http: await part("http", async () => ({ settings: HTTP_SETTINGS, ...(await httpThroughput(server.url, DURATION_MS)) })),

@@ -12,6 +12,8 @@ export { SearchHandle, type SearchHit } from "./search-handle.ts";
 export { LockHandle } from "./lock-handle.ts";
 export type { SearchResult } from "./live-registry.ts";
 export { SqlError, type SqlResult } from "./sql-requests.ts";
+export { SchemaViolationError, type MapSchemaInfo } from "./map-schemas.ts";
+export type { JsonSchema } from "../core/map-schema.ts";
 export type { ClientOp, EntryProcessor, Query, PredicateNode, SearchOptions } from "../core/protocol/shared.ts";
 export type { ConnectionState, HeartbeatConfig } from "./connection.ts";
 export type { BackoffConfig } from "./backoff.ts";

@@ -29,8 +29,12 @@ export class LWWMapHandle<V = unknown> {
     return this.#map;
   }
 
-  /** Writes `value` now; `ttlMs` hides it after that many milliseconds. */
+  /**
+   * Writes `value` now; `ttlMs` hides it after that many milliseconds. Throws SchemaViolationError, and changes
+   * nothing, when the value breaks the map's JSON Schema (known once `ready` resolves, or after `client.getSchema`).
+   */
   set(key: string, value: V, ttlMs?: number): LWWRecord<V> {
+    this.#context.conform(this.name, value);
     const record = this.#map.set(key, value, ttlMs);
     this.#context.write(this.#entry(key, record), { mapName: this.name, key, opType: "PUT", record }, record.timestamp);
     this.#emitLocalWrite(key);

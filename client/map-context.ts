@@ -15,6 +15,8 @@ export interface MapContext {
   unstore(mapId: string, key: string): void;
   /** Stores small per-map metadata (OR-Map tombstones). */
   storeMeta(key: string, value: unknown): void;
+  /** Throws SchemaViolationError when `value` breaks the map's JSON Schema; called before a write is applied. */
+  conform(mapName: string, value: unknown): void;
 }
 
 /** Calls `listener` once per turn of the event loop however many changes happened in it. */

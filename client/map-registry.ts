@@ -21,6 +21,8 @@ export interface MapRegistryOptions {
   send(message: ClientMessage): boolean;
   isAuthenticated(): boolean;
   onStorageError(err: unknown): void;
+  /** Follows the map's JSON Schema; resolves once its stored copy is in force. */
+  watchSchema(mapName: string): Promise<void>;
 }
 
 /**
@@ -212,7 +214,7 @@ export class MapRegistry {
   async #load(handle: AnyHandle): Promise<void> {
     try {
       const { storage } = this.#options;
-      const [entries, lastSync] = await Promise.all([storage.loadMap(handle.mapId), storage.getMeta(lastSyncKey(handle))]);
+      const [entries, lastSync] = await Promise.all([storage.loadMap(handle.mapId), storage.getMeta(lastSyncKey(handle)), this.#options.watchSchema(handle.name)]);
       if (handle instanceof LWWMapHandle) {
         for (const entry of entries) if (entry.value.kind === "lww") handle.mergeStored(entry.key, entry.value.record);
       } else {

@@ -34,8 +34,9 @@ export class ORMapHandle<V = unknown> {
     return this.#map;
   }
 
-  /** Adds `value` to the set of `key`. */
+  /** Adds `value` to the set of `key`; throws SchemaViolationError, changing nothing, when it breaks the map's schema. */
   add(key: string, value: V, ttlMs?: number): ORMapRecord<V> {
+    this.#context.conform(this.name, value);
     const record = this.#map.add(key, value, ttlMs);
     this.#context.write(this.#entry(key), { mapName: this.name, key, opType: "OR_ADD", orRecord: record }, record.timestamp);
     return record;

@@ -14,6 +14,7 @@ import type { EntryProcessorResult } from "./processor-requests.ts";
 import type { SearchHandle } from "./search-handle.ts";
 import type { MapContext } from "./map-context.ts";
 import { MapRegistry } from "./map-registry.ts";
+import { MapSchemas, type MapSchemaInfo } from "./map-schemas.ts";
 import { OpLog } from "./op-log.ts";
 import { PendingKeys } from "./pending-keys.ts";
 import type { ORMapHandle } from "./or-map-handle.ts";
@@ -65,6 +66,7 @@ export class TopGunClient {
   #hlc: HLC | undefined;
   #maps: MapRegistry | undefined;
   #live: LiveRegistry | undefined;
+  #schemas: MapSchemas | undefined;
   #connection: Connection | undefined;
   #lastTimestamp: Timestamp | undefined;
   #resendTimer: ReturnType<typeof setTimeout> | undefined;
@@ -107,6 +109,16 @@ export class TopGunClient {
   /** The OR map `name`. Its stored records load in the background; `handle.ready` says when. */
   getORMap<V = unknown>(name: string): ORMapHandle<V> {
     return this.#requireMaps().openOr(name) as ORMapHandle<V>;
+  }
+
+  /**
+   * The JSON Schema of map `mapName` as the server holds it (undefined when it has none), asked now or on the next
+   * connection. Once it resolves, `set()` / `add()` on the map refuse a non-conforming value with
+   * SchemaViolationError before applying it, offline too (the schema is stored). Opened maps follow their schema
+   * on their own: their `ready` waits for the stored copy, and each connection asks for the current one.
+   */
+  getSchema(mapName: string): Promise<MapSchemaInfo | undefined> {
+    return this.#requireSchemas().fetch(mapName);
   }
 
   /** The pub/sub topic `name`. */
@@ -247,6 +259,13 @@ export class TopGunClient {
     this.#opLog.restore(ops, typeof storedSeq === "number" ? storedSeq : 0);
     for (const { seq, op } of ops) this.#pendingKeys.note(op.mapName, op.key, seq);
     this.#writes.setMeta("nodeId", nodeId);
+    const schemas = new MapSchemas({
+      send: (message) => this.#send(message),
+      newId: () => `schema-${randomHex(16)}`,
+      load: (key) => storage.getMeta(key),
+      save: (key, value) => this.#writes.setMeta(key, value),
+    });
+    this.#schemas = schemas;
     this.#maps = new MapRegistry({
       hlc,
       storage,
@@ -255,6 +274,7 @@ export class TopGunClient {
       send: (message) => this.#send(message),
       isAuthenticated: () => this.#connection?.isAuthenticated ?? false,
       onStorageError: (err) => this.#storageError(err),
+      watchSchema: (mapName) => schemas.watch(mapName),
     });
     this.#live = new LiveRegistry({
       nodeId,
@@ -302,6 +322,7 @@ export class TopGunClient {
       store: (entry) => this.#writes.put(entry),
       unstore: (mapId, key) => this.#writes.delete(mapId, key),
       storeMeta: (key, value) => this.#writes.setMeta(key, value),
+      conform: (mapName, value) => this.#schemas?.check(mapName, value),
     };
   }
 
@@ -310,6 +331,7 @@ export class TopGunClient {
     this.#opLog.resetConnection();
     this.#sendPendingOps();
     this.#maps?.startConnection();
+    this.#schemas?.resume();
     this.#live?.resume();
     this.#connection?.markSynced();
   }
@@ -363,6 +385,11 @@ export class TopGunClient {
         this.#emitError(code === undefined ? { kind: "OP_REJECTED", opId, reason } : { kind: "OP_REJECTED", opId, reason, code });
         return;
       }
+      case "SCHEMA_RESP":
+        this.#requireSchemas()
+          .receive(message.payload)
+          .catch((err: unknown) => this.#emitError({ kind: "SERVER_ERROR", code: 500, message: err instanceof Error ? err.message : String(err) }));
+        return;
       case "ERROR":
         this.#emitError({ kind: "SERVER_ERROR", code: message.payload.code, message: message.payload.message });
         // A write the server could not finish gets this instead of an OP_ACK; which ops is not said.
@@ -399,6 +426,11 @@ export class TopGunClient {
   #requireLive(): LiveRegistry {
     if (this.#live === undefined) throw new Error("TopGunClient: await start() first");
     return this.#live;
+  }
+
+  #requireSchemas(): MapSchemas {
+    if (this.#schemas === undefined) throw new Error("TopGunClient: await start() first");
+    return this.#schemas;
   }
 
   #requireMaps(): MapRegistry {

@@ -11,6 +11,7 @@ export const ERROR_KINDS = {
   BAD_FRAME: { code: 400, meaning: "the frame is not one binary msgpack message" },
   UNKNOWN_TYPE: { code: 400, meaning: "the message type is not one of the protocol's types" },
   INVALID_MESSAGE: { code: 422, meaning: "the message does not match its type's schema" },
+  SCHEMA_VIOLATION: { code: 422, meaning: "a written value does not conform to its map's JSON Schema" },
   TOO_LARGE: { code: 413, meaning: "a frame, value, string or list is over its limit (core/limits.ts)" },
   UNAUTHENTICATED: { code: 401, meaning: "the connection has not authenticated yet" },
   AUTH_FAILED: { code: 401, meaning: "the token was missing, malformed, expired or badly signed" },

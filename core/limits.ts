@@ -109,3 +109,9 @@ export const LWW_HEAD_CACHE_BYTES = 6 * 1024 * 1024;
  */
 export const LWW_LOG_MAX_ENTRIES = 20_000;
 export const LWW_LOG_MAX_BYTES = 4 * 1024 * 1024;
+
+/** Largest map JSON Schema (its JSON text): every partition keeps each schema compiled, and each write is checked. */
+export const MAX_SCHEMA_BYTES = 64 * 1024;
+
+/** Most maps with a schema in one namespace: partitions hold them all. */
+export const MAX_SCHEMAS = 1_000;

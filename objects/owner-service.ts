@@ -17,6 +17,7 @@ import type { OwnerApi } from "./owner-api.ts";
 import type { ChangesSince, MerkleAnswer, SyncInitAnswer } from "./sync/sync-owner.ts";
 import { isLwwOp, type ApplyRequest, type LwwOwnerOp, type OwnerOp, type OwnerOpOutcome, type ProcessOutcome } from "./writes/owner-op.ts";
 import { evaluatePredicate } from "../core/predicate.ts";
+import { compileSchema, type CompiledSchema, type MapSchema } from "../core/map-schema.ts";
 import type { PredicateNode } from "../core/protocol/shared.ts";
 import type { OrStore } from "./writes/or-store.ts";
 import type { QueryService } from "./queries/query-service.ts";
@@ -41,6 +42,8 @@ export class OwnerService implements OwnerApi {
   readonly #queries: QueryService;
   readonly #search: SearchService | undefined;
   readonly #leafBlocks = new LeafBlockCache();
+  /** The schemas entry processors' results were checked against, compiled once per map and version. */
+  readonly #processorSchemas = new Map<string, CompiledSchema>();
   readonly #persistence: Persistence | undefined;
   readonly #hlc: HLC | undefined;
   readonly #journal: JournalService | undefined;
@@ -190,10 +193,11 @@ export class OwnerService implements OwnerApi {
    * so processors on this owner are serialised). A write's timestamp is the owner's HLC after the current record's,
    * so it is strictly newer and always wins.
    */
-  async process(request: { map: string; keys: string[]; processor: { name: string; args?: unknown }; writer: ConnectionRef; guard?: PredicateNode }): Promise<Record<string, ProcessOutcome>> {
+  async process(request: { map: string; keys: string[]; processor: { name: string; args?: unknown }; writer: ConnectionRef; guard?: PredicateNode; schema?: MapSchema }): Promise<Record<string, ProcessOutcome>> {
     const { map, processor, writer, guard } = request;
     this.#checkPlacement(request.keys.map((key) => ({ map, key })));
     const passes = (key: string, value: unknown) => guard === undefined || evaluatePredicate(guard, value, { key });
+    const schema = request.schema === undefined ? undefined : this.#compiled(request.schema);
     const keys = [...new Set(request.keys)];
     const hlc = this.#hlc;
     if (!hlc) throw new Error("entry processors need the owner's HLC");
@@ -212,6 +216,8 @@ export class OwnerService implements OwnerApi {
           return;
         }
         if (outcome.write && !("delete" in outcome.write) && !passes(key, outcome.write.value)) return void denied();
+        const violation = outcome.write && !("delete" in outcome.write) ? schema?.violation(outcome.write.value) : undefined;
+        if (violation !== undefined) return void (results[key] = { success: false, error: violation });
         const answer: ProcessOutcome = { success: true };
         if (outcome.result !== undefined) answer.result = outcome.result;
         if (outcome.newValue !== undefined) answer.newValue = outcome.newValue;
@@ -232,6 +238,16 @@ export class OwnerService implements OwnerApi {
     await this.#published(applied, writer);
     if (applied.outcomes.some((o) => o.ok)) this.#knownMaps?.noteWritten([map]);
     return results;
+  }
+
+  /** The map's schema as the home sent it, compiled once per version. */
+  #compiled(schema: MapSchema): CompiledSchema {
+    let compiled = this.#processorSchemas.get(schema.map);
+    if (compiled?.version !== schema.version) {
+      compiled = compileSchema(schema);
+      this.#processorSchemas.set(schema.map, compiled);
+    }
+    return compiled;
   }
 
   async journalRead(request: { fromSequence: string; limit: number; map?: string }): Promise<JournalEventData[]> {

@@ -36,6 +36,8 @@ import { ConnectionSubscriptions } from "./delivery/connection-subscriptions.ts"
 import type { PolicySnapshot } from "../core/access-policy.ts";
 import { AccessGuard, parseAdminSubjects } from "./access/access-guard.ts";
 import { OPEN_POLICIES, PolicyCache } from "./access/policy-cache.ts";
+import { NO_SCHEMA_CACHE, SchemaCache } from "./access/schema-cache.ts";
+import type { SchemaChanges } from "../core/map-schema.ts";
 import type { Settings } from "./settings.ts";
 import { shardConfigOf } from "./shard-config.ts";
 import type { ShardSnapshot } from "../core/placement.ts";
@@ -91,6 +93,8 @@ export function createPartitionServices(deps: {
   homes: (partition: number) => HomeApi;
   /** The namespace's policies from its control object; absent in configurations without one (everything allowed). */
   policySnapshot?: () => Promise<PolicySnapshot>;
+  /** The namespace's map schemas from its control object (the set only when newer than `known`); absent without one. */
+  schemaChanges?: (known?: number) => Promise<SchemaChanges>;
   /** Reports maps this owner holds to the namespace's directory; absent in configurations without a control object. */
   reportMaps?: ReportMaps;
   /** The namespace's shard counts from its control object; absent in configurations without one (the defaults alone). */
@@ -108,6 +112,7 @@ export function createPartitionServices(deps: {
     policies: deps.policySnapshot ? new PolicyCache({ fetch: deps.policySnapshot }) : OPEN_POLICIES,
     adminSubjects: parseAdminSubjects(settings.TOPGUN_ADMIN_SUBJECTS),
   });
+  const schemas = deps.schemaChanges ? new SchemaCache({ fetch: deps.schemaChanges }) : NO_SCHEMA_CACHE;
   // The home's live queries (built below); owners' query events and the outbound guard reach them through this.
   let homeQueries: QueryCoordinator | undefined;
   const homeDelivery = new HomeDelivery({
@@ -193,7 +198,7 @@ export function createPartitionServices(deps: {
   const coalescer = new OwnerCallCoalescer(owners);
   const writeOwners = (partition: number) => (partition === id ? owners(partition) : coalescer.owner(partition));
   const writes = new WriteCoordinator({
-    owners: writeOwners, shards, refreshShards: () => placement.refresh(), hlc, home: id, counted: (applied, rejected) => metrics.countOps(applied, rejected),
+    owners: writeOwners, shards, refreshShards: () => placement.refresh(), hlc, home: id, counted: (applied, rejected) => metrics.countOps(applied, rejected), schemas: () => schemas.current(),
   });
   const queries = new QueryCoordinator({
     owners,
@@ -205,7 +210,7 @@ export function createPartitionServices(deps: {
   homeQueries = queries;
   const sqlQueries = new SqlCoordinator({ reader: queries.reader, enabled: !isOff(settings.TOPGUN_SQL) });
   const search = new SearchCoordinator({ owners, shards, sql, home: id });
-  const processors = new ProcessorCoordinator({ owners, shards, home: id });
+  const processors = new ProcessorCoordinator({ owners, shards, home: id, schemas: () => schemas.current() });
   const journalHome = new JournalCoordinator({ owners, shards, sql, home: id });
   const handlers: Handlers = {
     writes,
@@ -216,6 +221,7 @@ export function createPartitionServices(deps: {
     journal: journalHome,
     search,
     access,
+    schemas,
     sql: sqlQueries,
     placement,
     connectionClosed: async (conn) => {

@@ -25,6 +25,7 @@ import type { ChangesSince, MerkleAnswer, SyncInitAnswer } from "./sync/sync-own
 import type { ApplyRequest, OwnerOpOutcome, ProcessOutcome } from "./writes/owner-op.ts";
 import { partitionStub } from "./partition-directory.ts";
 import { controlApi, type Control } from "./control/control.ts";
+import type { MapSchema } from "../core/map-schema.ts";
 import type { Principal } from "../core/principal.ts";
 import type { HttpSyncRequest, HttpSyncResponse } from "../core/protocol/http-sync.ts";
 import type { HttpCall, HttpOutcome } from "./http/http-call.ts";
@@ -168,7 +169,7 @@ export class Partition extends DurableObject<PartitionEnv> {
   ownerSearchUnsubscribe(request: { subscriptionId: string; subscriber: ConnectionRef }): Promise<void> {
     return this.#get().owner.searchUnsubscribe(request);
   }
-  ownerProcess(request: { map: string; keys: string[]; processor: { name: string; args?: unknown }; writer: ConnectionRef }): Promise<Record<string, ProcessOutcome>> {
+  ownerProcess(request: { map: string; keys: string[]; processor: { name: string; args?: unknown }; writer: ConnectionRef; schema?: MapSchema }): Promise<Record<string, ProcessOutcome>> {
     return this.#get().owner.process(request);
   }
   ownerJournalRead(request: { fromSequence: string; limit: number; map?: string }): Promise<JournalEventData[]> {
@@ -335,6 +336,7 @@ export class Partition extends DurableObject<PartitionEnv> {
         ? {
             policySnapshot: () => this.#control().policySnapshot(),
             shardSnapshot: () => this.#control().shardSnapshot(),
+            schemaChanges: (known?: number) => this.#control().schemaChanges(known),
             reportMaps: (maps: string[]) => this.#control().reportMaps({ partition: this.#id, maps }),
           }
         : {}),

@@ -3,6 +3,7 @@ import type { Env } from "../objects/env.ts";
 import { authenticateAdmin } from "./admin-auth.ts";
 import { adminError } from "./admin-error.ts";
 import { adminPolicyRoutes } from "./routes/admin-policies.ts";
+import { adminSchemaRoutes } from "./routes/admin-schemas.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { labAssetRoutes } from "./routes/lab-assets.ts";
 import type { WorkerRouter } from "./routes/route-group.ts";
@@ -23,7 +24,7 @@ export function createRouter(): WorkerRouter {
       return error(500, "internal error");
     },
   });
-  for (const group of [healthRoutes, statsRoutes, metricsRoutes, adminPolicyRoutes, adminNamespaceRoutes, adminMapRoutes, syncRoutes, v1Routes, websocketRoutes]) group(router);
+  for (const group of [healthRoutes, statsRoutes, metricsRoutes, adminPolicyRoutes, adminSchemaRoutes, adminNamespaceRoutes, adminMapRoutes, syncRoutes, v1Routes, websocketRoutes]) group(router);
   // Unknown admin routes: authenticated first, so an anonymous caller learns nothing about the plane.
   router.all("/api/admin/*", async (request, env) => {
     const call = await authenticateAdmin(request as Request, env);

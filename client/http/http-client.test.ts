@@ -36,6 +36,18 @@ describe("TopGunHttp", () => {
     expect(error).toMatchObject({ status: 403, code: "forbidden", message: "forbidden: read access denied for map: x" });
   });
 
+  it("reads a map's schema, undefined when the map has none", async () => {
+    const { calls, fetcher } = fakeFetch((url) =>
+      url.pathname.startsWith("/v1/maps/todos/")
+        ? Response.json({ map: "todos", version: 2, schema: { type: "object" } })
+        : Response.json({ error: { code: "not_found", message: "map notes has no schema" } }, { status: 404 }),
+    );
+    const http = new TopGunHttp({ baseUrl: "https://edge.example", fetch: fetcher });
+    expect(await http.schema("todos")).toEqual({ map: "todos", version: 2, schema: { type: "object" } });
+    expect(calls[0]?.url.pathname).toBe("/v1/maps/todos/schema");
+    expect(await http.schema("notes")).toBeUndefined();
+  });
+
   it("sends POST /sync as msgpack and decodes the msgpack answer", async () => {
     const { calls, fetcher } = fakeFetch(() => new Response(encodeMessage({ serverHlc: { millis: 5, counter: 0, nodeId: "edge-p3" }, ack: { lastId: "1" } }), { headers: { "content-type": "application/msgpack" } }));
     const http = new TopGunHttp({ baseUrl: "https://edge.example", fetch: fetcher });

@@ -74,6 +74,16 @@ export class TopGunHttp {
     }
   }
 
+  /** The map's JSON Schema `{map, version, schema}` (needs read access to the map), or undefined when it has none. */
+  async schema(map: string): Promise<{ map: string; version: number; schema: unknown } | undefined> {
+    try {
+      return await this.#json<{ map: string; version: number; schema: unknown }>("GET", `/v1/maps/${encodeURIComponent(map)}/schema`);
+    } catch (err) {
+      if (err instanceof TopGunHttpError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
   /** Writes one record, stamped by the server's clock; answers the record as written. */
   put<V>(map: string, key: string, value: V): Promise<StoredRecord<V>> {
     return this.#json("PUT", recordPath(map, key), { value });

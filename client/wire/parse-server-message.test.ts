@@ -41,6 +41,7 @@ const samples: Record<ServerMessageType, Record<string, unknown>> = {
     payload: { queryId: "q-1", results: [{ key: "t1", value: record.value }], nextCursor: "c1", hasMore: true, cursorStatus: "valid" },
   },
   QUERY_UPDATE: { type: "QUERY_UPDATE", payload: { queryId: "q-1", key: "t1", value: null, changeType: "LEAVE" } },
+  SCHEMA_RESP: { type: "SCHEMA_RESP", payload: { requestId: "schema-1", mapName: "todos", version: 2, schema: { type: "object" } } },
   SQL_QUERY_RESP: {
     type: "SQL_QUERY_RESP",
     payload: { queryId: "sql-1", columns: ["_key", "n"], rows: [["a", 1]], error: "unsupported SQL: JOIN", code: "UNSUPPORTED" },

@@ -154,6 +154,17 @@ export const serverMessageGuards: GuardTable = {
       code: optional(isString),
     }),
   }),
+  SCHEMA_RESP: objectOf({
+    type: oneOf("SCHEMA_RESP"),
+    payload: objectOf({
+      requestId: isString,
+      mapName: isString,
+      version: isUnsigned,
+      schema: optional(isAnything),
+      error: optional(isString),
+      code: optional(isNumber),
+    }),
+  }),
   SEARCH_RESP: objectOf({
     type: oneOf("SEARCH_RESP"),
     payload: objectOf({

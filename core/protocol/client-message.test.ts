@@ -51,6 +51,7 @@ const samples: Record<ClientMessageType, Record<string, unknown>> = {
   QUERY_UNSUB: { type: "QUERY_UNSUB", payload: { queryId: "q-1" } },
   QUERY_SYNC_INIT: { type: "QUERY_SYNC_INIT", payload: { queryId: "q-1", rootHash: 12345 } },
   SQL_QUERY: { type: "SQL_QUERY", payload: { queryId: "sql-1", sql: "SELECT _key, title FROM todos WHERE done = false" } },
+  SCHEMA_GET: { type: "SCHEMA_GET", payload: { requestId: "schema-1", mapName: "todos" } },
   SEARCH: {
     type: "SEARCH",
     payload: { requestId: "s-1", mapName: "articles", query: "edge sync", options: { limit: 10, minScore: 0.5, boost: { title: 2 } } },
@@ -116,7 +117,7 @@ function errorOf(raw: unknown) {
 describe("parseClientMessage", () => {
   it("has a sample for every client type", () => {
     expect(new Set(Object.keys(samples))).toEqual(CLIENT_MESSAGE_TYPES);
-    expect(CLIENT_MESSAGE_TYPES.size).toBe(34);
+    expect(CLIENT_MESSAGE_TYPES.size).toBe(35);
   });
 
   it.each(Object.entries(samples))("parses a realistic %s", (type, sample) => {

@@ -1,6 +1,7 @@
 // The TopGun wire protocol's message types: the 77 of v0.12, specified in /work/shared/PROTOCOL.md (§1.3 shapes, §3
 // catalogue), and the 3 of TopGun main the edge speaks (QUERY_SYNC_INIT, SQL_QUERY, SQL_QUERY_RESP; PROTOCOL-NEXT.md),
-// grouped by direction. A decoded frame becomes a typed message here, and nowhere else.
+// and the edge's own 2 (SCHEMA_GET, SCHEMA_RESP: core/protocol/schemas.ts), grouped by direction. A decoded frame
+// becomes a typed message here, and nowhere else.
 import * as z from "./zod.ts";
 import { ProtocolError } from "../errors.ts";
 import { authAckMessageSchema, authFailMessageSchema, authMessageSchema, authRequiredMessageSchema } from "./auth.ts";
@@ -14,6 +15,7 @@ import * as ops from "./ops.ts";
 import * as partitionMap from "./partition-map.ts";
 import * as processors from "./processors.ts";
 import * as query from "./query.ts";
+import * as schemas from "./schemas.ts";
 import * as search from "./search.ts";
 import * as sql from "./sql.ts";
 import * as sync from "./sync.ts";
@@ -36,6 +38,7 @@ export const clientMessageSchema = z.discriminatedUnion("type", [
   query.queryUnsubMessageSchema,
   query.querySyncInitMessageSchema,
   sql.sqlQueryMessageSchema,
+  schemas.schemaGetMessageSchema,
   search.searchMessageSchema,
   search.searchSubMessageSchema,
   search.searchUnsubMessageSchema,
@@ -83,6 +86,7 @@ export const serverMessageSchema = z.discriminatedUnion("type", [
   query.queryRespMessageSchema,
   query.queryUpdateMessageSchema,
   sql.sqlQueryRespMessageSchema,
+  schemas.schemaRespMessageSchema,
   search.searchRespMessageSchema,
   search.searchUpdateMessageSchema,
   partitionMap.partitionMapMessageSchema,

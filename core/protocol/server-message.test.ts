@@ -47,6 +47,7 @@ const samples: Record<ServerMessageType, Record<string, unknown>> = {
   },
   QUERY_UPDATE: { type: "QUERY_UPDATE", payload: { queryId: "q-1", key: "t1", value: null, changeType: "LEAVE" } },
   SQL_QUERY_RESP: { type: "SQL_QUERY_RESP", payload: { queryId: "sql-1", columns: ["_key", "n"], rows: [["a", 1]] } },
+  SCHEMA_RESP: { type: "SCHEMA_RESP", payload: { requestId: "schema-1", mapName: "todos", version: 3, schema: { type: "object" } } },
   SEARCH_RESP: {
     type: "SEARCH_RESP",
     payload: { requestId: "s-1", results: [{ key: "a1", value: null, score: 1.5, matchedTerms: ["edge"] }], totalCount: 1 },
@@ -126,9 +127,9 @@ const clusterSamples: Record<ClusterMessageType, Record<string, unknown>> = {
 };
 
 describe("message catalogue", () => {
-  it("holds the protocol's 77 v0.12 types and the 3 of TopGun main the edge speaks (QUERY_SYNC_INIT, SQL_QUERY, SQL_QUERY_RESP), with only BATCH in both directions", () => {
+  it("holds the protocol's 77 v0.12 types and the 3 of TopGun main the edge speaks (QUERY_SYNC_INIT, SQL_QUERY, SQL_QUERY_RESP) and its own 2 (SCHEMA_GET, SCHEMA_RESP), with only BATCH in both directions", () => {
     const all = new Set([...CLIENT_MESSAGE_TYPES, ...SERVER_MESSAGE_TYPES, ...CLUSTER_MESSAGE_TYPES]);
-    expect(all.size).toBe(80);
+    expect(all.size).toBe(82);
     expect([...CLIENT_MESSAGE_TYPES].filter((type) => SERVER_MESSAGE_TYPES.has(type))).toEqual(["BATCH"]);
     expect(CLUSTER_MESSAGE_TYPES.size).toBe(9);
   });

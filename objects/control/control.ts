@@ -31,16 +31,19 @@ export interface MapPlacement {
   reshard?: RunningReshard;
   lastReshard?: ReshardOutcome;
 }
+import type { JsonSchema, MapSchema, SchemaChanges } from "../../core/map-schema.ts";
+import { SchemaStore } from "./schema-store.ts";
 
 /**
  * The control plane of one namespace (`<namespace>/control`): facts that change rarely and are read on every op
- * (access policies, the directory of maps). A thin shell over its stores; partitions read a cached copy (objects/access/).
+ * (access policies, map schemas, the directory of maps). A thin shell over its stores; partitions read a cached copy (objects/access/).
  */
 export class Control extends DurableObject<ControlEnv> {
   #policies: PolicyStore | undefined;
   #maps: MapDirectory | undefined;
   #shards: ShardStore | undefined;
   #resharder: Resharder | undefined;
+  #schemas: SchemaStore | undefined;
 
   policySnapshot(): PolicySnapshot {
     return this.#store().snapshot();
@@ -62,6 +65,26 @@ export class Control extends DurableObject<ControlEnv> {
   }
   deletePolicy(id: string): boolean {
     return this.#store().delete(id);
+  }
+
+  /** The namespace's map schemas, unless the caller already holds version `known` (partitions' cached copy). */
+  schemaChanges(known?: number): SchemaChanges {
+    return this.#schemaStore().changesSince(known);
+  }
+  listSchemas(): MapSchema[] {
+    return this.#schemaStore().list();
+  }
+  getSchema(map: string): MapSchema | undefined {
+    return this.#schemaStore().get(map);
+  }
+  /** Stores the map's schema (checked by the caller), unless that would pass `limit` maps with a schema (undefined). */
+  putSchema(map: string, schema: JsonSchema, limit: number): MapSchema | undefined {
+    const store = this.#schemaStore();
+    if (store.get(map) === undefined && store.count() >= limit) return undefined;
+    return store.put(map, schema);
+  }
+  deleteSchema(map: string): boolean {
+    return this.#schemaStore().delete(map);
   }
 
   /** An owner reports maps it holds (once each; see objects/directory/known-maps.ts). */
@@ -128,6 +151,11 @@ export class Control extends DurableObject<ControlEnv> {
     return this.#maps;
   }
 
+  #schemaStore(): SchemaStore {
+    this.#schemas ??= new SchemaStore(durableObjectSqlPort(this.ctx.storage));
+    return this.#schemas;
+  }
+
   #store(): PolicyStore {
     this.#policies ??= new PolicyStore(durableObjectSqlPort(this.ctx.storage));
     return this.#policies;
@@ -146,7 +174,7 @@ function namespaceOf(name: string | undefined): string {
   return name.slice(0, -suffix.length);
 }
 
-/** The control object of a namespace as callers see it (RPC types of `unknown`-valued policies, spelled out). */
+/** The control object of a namespace as callers see it (RPC types of `unknown`-valued policies and schemas, spelled out). */
 export interface ControlApi {
   policySnapshot(): Promise<PolicySnapshot>;
   listPolicies(): Promise<AccessPolicy[]>;
@@ -154,6 +182,11 @@ export interface ControlApi {
   canStorePolicy(id: string, limit: number): Promise<boolean>;
   putPolicy(policy: AccessPolicy): Promise<AccessPolicy>;
   deletePolicy(id: string): Promise<boolean>;
+  schemaChanges(known?: number): Promise<SchemaChanges>;
+  listSchemas(): Promise<MapSchema[]>;
+  getSchema(map: string): Promise<MapSchema | undefined>;
+  putSchema(map: string, schema: JsonSchema, limit: number): Promise<MapSchema | undefined>;
+  deleteSchema(map: string): Promise<boolean>;
   reportMaps(request: { partition: number; maps: string[] }): Promise<void>;
   listMaps(): Promise<DirectoryEntry[]>;
   shardSnapshot(): Promise<ShardSnapshot>;
@@ -171,6 +204,11 @@ export function controlApi(binding: DurableObjectNamespace<Control>, namespace: 
     canStorePolicy: (id, limit) => stub.canStorePolicy(id, limit),
     putPolicy: (policy) => stub.putPolicy(policy),
     deletePolicy: (id) => stub.deletePolicy(id),
+    schemaChanges: (known) => stub.schemaChanges(known),
+    listSchemas: () => stub.listSchemas(),
+    getSchema: (map) => stub.getSchema(map),
+    putSchema: (map, schema, limit) => stub.putSchema(map, schema, limit),
+    deleteSchema: (map) => stub.deleteSchema(map),
     reportMaps: (request) => stub.reportMaps(request),
     listMaps: () => stub.listMaps(),
     shardSnapshot: () => stub.shardSnapshot(),

@@ -113,6 +113,15 @@ export class HttpApi {
         const resp = replyOf(answer, "JOURNAL_READ_RESPONSE");
         return resp ? { ok: true, status: 200, body: { events: resp.events, hasMore: resp.hasMore } } : failure(answer);
       }
+      case "schema": {
+        const answer = await this.#one(principal, { type: "SCHEMA_GET", payload: { requestId: "schema", mapName: call.map } });
+        const resp = replyOf(answer, "SCHEMA_RESP");
+        if (!resp) return failure(answer);
+        const { version, schema, error, code } = resp.payload;
+        if (error !== undefined) return { ok: false, status: code ?? 500, message: error };
+        if (schema === undefined) return { ok: false, status: 404, message: `map ${call.map} has no schema` };
+        return { ok: true, status: 200, body: { map: call.map, version, schema } };
+      }
       case "sql": {
         const answer = await this.#one(principal, { type: "SQL_QUERY", payload: { sql: call.sql, queryId: "sql" } });
         const resp = replyOf(answer, "SQL_QUERY_RESP");

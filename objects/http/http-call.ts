@@ -18,7 +18,8 @@ export type HttpCall =
   | { kind: "counterAdd"; name: string; delta: number }
   | { kind: "process"; map: string; key: string; processor: EntryProcessor }
   | { kind: "journal"; fromSequence: string; limit?: number | undefined; map?: string | undefined }
-  | { kind: "sql"; sql: string };
+  | { kind: "sql"; sql: string }
+  | { kind: "schema"; map: string };
 
 /** One write of a `/v1/batch`: a put (with `value`) or a delete. */
 export type BatchOp = { map: string; key: string; value: unknown } | { map: string; key: string; delete: true };

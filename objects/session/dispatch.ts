@@ -1,9 +1,12 @@
 import { permits, RESOURCE_PREFIX, restrictQuery, type Access } from "../../core/access-policy.ts";
-import { ProtocolError } from "../../core/errors.ts";
+import { ProtocolError, toErrorMessage } from "../../core/errors.ts";
 import { isStalePlacementError } from "../../core/placement.ts";
+import type { SchemaSet } from "../../core/map-schema.ts";
+import type { ORMapEntry } from "../../core/protocol/shared.ts";
 import type { Principal } from "../../core/principal.ts";
 import type { ClientMessage } from "../../core/protocol/message.ts";
 import type { AccessGuard, AccessOf } from "../access/access-guard.ts";
+import type { SchemaCache } from "../access/schema-cache.ts";
 import type { CoordinationCoordinator } from "../coordination/coordination-coordinator.ts";
 import type { JournalCoordinator } from "../journal/journal-coordinator.ts";
 import type { ProcessorCoordinator } from "../writes/processor-coordinator.ts";
@@ -24,6 +27,8 @@ export interface Handlers {
   search: SearchCoordinator;
   /** Access policies: asked before every message that reads or writes data. */
   access: AccessGuard;
+  /** The namespace's map schemas (cached copy): SCHEMA_GET, and the values of OR-Map merges. */
+  schemas: SchemaCache;
   sql: SqlCoordinator;
   /** The home's copy of the namespace's shard counts: brought up to date (at most once a second) before each message. */
   placement?: { ready(): void | Promise<void>; refresh(): Promise<void> };
@@ -87,7 +92,7 @@ async function dispatchOnce(message: ClientMessage, h: Handlers, ctx: DispatchCo
       return h.sync.orDiff(message.payload.mapName, message.payload.keys, reply);
     case "ORMAP_PUSH_DIFF":
       requireWhole(accessOf, "write", message.payload.mapName, "an OR-Map merge needs write access to every record");
-      return h.sync.pushDiff(conn, message.payload.mapName, message.payload.entries);
+      return h.sync.pushDiff(conn, message.payload.mapName, conforming(await schemasOf(h), message.payload.mapName, message.payload.entries, reply));
     case "PARTITION_MAP_REQUEST":
       return; // The edge routes keys itself: clients stay in single-server mode (PROTOCOL.md Part A 13).
     case "REGISTER_RESOLVER":
@@ -157,9 +162,57 @@ async function dispatchOnce(message: ClientMessage, h: Handlers, ctx: DispatchCo
     case "JOURNAL_READ":
       await requireJournal(h, ctx, accessOf, message.mapName);
       return h.journal.read(message, reply);
+    case "SCHEMA_GET":
+      return schemaGet(h, accessOf, message.payload, reply);
     default:
       return assertNever(message);
   }
+}
+
+/** SCHEMA_GET → SCHEMA_RESP: the map's schema for a caller that may read the map; a refusal is an answer too. */
+async function schemaGet(h: Handlers, accessOf: AccessOf, request: { requestId: string; mapName: string }, reply: (m: unknown) => void): Promise<void> {
+  const { requestId, mapName } = request;
+  if (accessOf({ action: "read", resource: mapName }).kind === "none") {
+    const err = forbidden("read", mapName);
+    return reply({ type: "SCHEMA_RESP", payload: { requestId, mapName, version: 0, error: err.safeMessage, code: err.code } });
+  }
+  let set: SchemaSet;
+  try {
+    set = await schemasOf(h);
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    return reply({ type: "SCHEMA_RESP", payload: { requestId, mapName, version: 0, error: err.safeMessage, code: err.code } });
+  }
+  const schema = set.schemaOf(mapName);
+  reply({ type: "SCHEMA_RESP", payload: schema ? { requestId, mapName, version: schema.version, schema: schema.schema } : { requestId, mapName, version: 0 } });
+}
+
+/** The partition's copy of the map schemas; without one (and no control object to ask) ERROR 503: nothing is applied. */
+async function schemasOf(h: Handlers): Promise<SchemaSet> {
+  try {
+    return await h.schemas.current();
+  } catch (err) {
+    throw new ProtocolError("UNAVAILABLE", "map schemas unavailable; retry", { cause: err });
+  }
+}
+
+/**
+ * The entries of an OR-Map merge without the records whose values break the map's schema (tombstones stay); the
+ * first refusal is reported as ERROR 422 naming the key, path and rule.
+ */
+function conforming(schemas: SchemaSet, map: string, entries: readonly ORMapEntry[], reply: (m: unknown) => void): ORMapEntry[] {
+  if (schemas.schemaOf(map) === undefined) return [...entries];
+  let refused: string | undefined;
+  const kept = entries.map((entry) => {
+    const records = entry.records.filter((record) => {
+      const violation = schemas.violation(map, record.value);
+      if (violation !== undefined) refused ??= `key ${entry.key}: ${violation}`;
+      return violation === undefined;
+    });
+    return records.length === entry.records.length ? entry : { ...entry, records };
+  });
+  if (refused !== undefined) reply(toErrorMessage(new ProtocolError("SCHEMA_VIOLATION", refused)));
+  return kept;
 }
 
 const MERKLE_NEEDS_WHOLE_MAP = "Merkle sync needs read access to every record; use a query";

@@ -1,3 +1,4 @@
+import type { MapSchema } from "../../core/map-schema.ts";
 import type { ErrorKind } from "../../core/errors.ts";
 import type { LWWRecord } from "../../core/lww-map.ts";
 import type { ORMapRecord } from "../../core/or-record.ts";
@@ -45,6 +46,9 @@ export interface WriteOwner {
   /** Several requests (of several batches and connections) in one call, applied in order; answers per request. */
   applyBatches(request: { requests: ApplyRequest[] }): Promise<OwnerOpOutcome[][]>;
   /** Runs a built-in entry processor on each key atomically (read, compute, write in one transaction). */
-  /** With `guard`, a key is processed only if its current value and its new value both pass it. */
-  process(request: { map: string; keys: string[]; processor: { name: string; args?: unknown }; writer: ConnectionRef; guard?: PredicateNode }): Promise<Record<string, ProcessOutcome>>;
+  /**
+   * With `guard`, a key is processed only if its current value and its new value both pass it; with `schema` (the
+   * map's), only if its new value conforms.
+   */
+  process(request: { map: string; keys: string[]; processor: { name: string; args?: unknown }; writer: ConnectionRef; guard?: PredicateNode; schema?: MapSchema }): Promise<Record<string, ProcessOutcome>>;
 }

@@ -1,4 +1,5 @@
 import { isBuiltinProcessor, unknownProcessorError } from "../../core/entry-processors.ts";
+import { NO_SCHEMAS, type SchemaSet } from "../../core/map-schema.ts";
 import { partitionOf, type ShardConfig } from "../../core/placement.ts";
 import type { EntryProcessor, PredicateNode } from "../../core/protocol/shared.ts";
 import type { ProcessOutcome, WriteOwner } from "./owner-op.ts";
@@ -12,8 +13,11 @@ export class ProcessorCoordinator {
   readonly #owners: (partition: number) => WriteOwner;
   readonly #shards: () => ShardConfig;
   readonly #home: number;
+  readonly #schemas: () => SchemaSet | Promise<SchemaSet>;
 
-  constructor(deps: { owners: (partition: number) => WriteOwner; shards: () => ShardConfig; home: number }) {
+  /** `schemas`: the namespace's map schemas (the partition's cached copy); a processor's new value must conform. */
+  constructor(deps: { owners: (partition: number) => WriteOwner; shards: () => ShardConfig; home: number; schemas?: () => SchemaSet | Promise<SchemaSet> }) {
+    this.#schemas = deps.schemas ?? (() => NO_SCHEMAS);
     this.#owners = deps.owners;
     this.#shards = deps.shards;
     this.#home = deps.home;
@@ -47,6 +51,14 @@ export class ProcessorCoordinator {
       const error = unknownProcessorError(processor.name);
       return Object.fromEntries(unique.map((key) => [key, { success: false, error }]));
     }
+    let schemas: SchemaSet;
+    try {
+      schemas = await this.#schemas();
+    } catch (err) {
+      console.error(`[home p${this.#home}] no map schemas could be read for an entry processor`, err);
+      return Object.fromEntries(unique.map((key) => [key, { success: false, error: "map schemas unavailable; retry" }]));
+    }
+    const schema = schemas.schemaOf(map);
     const byOwner = new Map<number, string[]>();
     for (const key of unique) {
       const owner = partitionOf(this.#shards(), map, key);
@@ -59,7 +71,7 @@ export class ProcessorCoordinator {
     const answers = await Promise.all(
       [...byOwner].map(([partition, ownerKeys]) =>
         this.#owners(partition)
-          .process({ map, keys: ownerKeys, processor: call, writer, ...(guard === undefined ? {} : { guard }) })
+          .process({ map, keys: ownerKeys, processor: call, writer, ...(guard === undefined ? {} : { guard }), ...(schema === undefined ? {} : { schema }) })
           .catch((err: unknown): Record<string, ProcessOutcome> => {
             console.error(`[home p${this.#home}] entry processor failed at p${partition}`, err);
             return Object.fromEntries(ownerKeys.map((key) => [key, { success: false, error: "owner unavailable; retry" }]));

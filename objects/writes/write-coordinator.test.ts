@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { HLC } from "../../core/hlc.ts";
+import { SchemaSet } from "../../core/map-schema.ts";
 import { parseShardConfig, partitionOf, stalePlacementMessage } from "../../core/placement.ts";
 import type { ClientOp } from "../../core/protocol/shared.ts";
 import type { OwnerOp, WriteOwner } from "./owner-op.ts";
@@ -7,7 +8,7 @@ import { WriteCoordinator } from "./write-coordinator.ts";
 
 const NOW = 1_700_000_000_000;
 
-function setup(options: { failing?: boolean; shards?: string } = {}) {
+function setup(options: { failing?: boolean; shards?: string; schemas?: () => SchemaSet | Promise<SchemaSet> } = {}) {
   const calls: { partition: number; ops: OwnerOp[] }[] = [];
   const apply: WriteOwner["apply"] = async ({ ops }) => {
     if (options.failing) throw new Error("owner unavailable");
@@ -27,6 +28,7 @@ function setup(options: { failing?: boolean; shards?: string } = {}) {
     shards: () => shards,
     hlc: new HLC("edge-p0", { clock: () => NOW }),
     home: 0,
+    ...(options.schemas ? { schemas: options.schemas } : {}),
   });
   const sent: { type: string; payload: Record<string, unknown> }[] = [];
   const replies = { send: (m: unknown) => void sent.push(m as { type: string; payload: Record<string, unknown> }) };
@@ -92,6 +94,41 @@ describe("WriteCoordinator", () => {
     const { coordinator, sent, replies } = setup();
     await coordinator.write("c1", [op("1", "m", "a")], { writeConcern: "PERSISTED" }, replies);
     expect(sent[0]?.payload.achievedLevel).toBe("APPLIED");
+  });
+
+  describe("with a map schema", () => {
+    const todos = new SchemaSet(1, [{ map: "todos", version: 1, schema: { type: "object", properties: { title: { type: "string" } }, required: ["title"] } }]);
+    const put = (id: string, key: string, value: unknown): ClientOp => ({ id, mapName: "todos", key, opType: "PUT", record: { value, timestamp: { millis: NOW, counter: 0, nodeId: "c" } } });
+
+    it("refuses a write that breaks the schema with its path and rule, and applies the rest", async () => {
+      const { coordinator, calls, sent, replies } = setup({ schemas: () => todos });
+      await coordinator.write("c1", [put("1", "a", { title: 5 }), put("2", "b", { title: "ok" })], {}, replies);
+      expect(calls.flatMap((c) => c.ops.map((o) => o.key))).toEqual(["b"]);
+      expect(sent[0]).toEqual({
+        type: "OP_REJECTED",
+        payload: { opId: "1", code: 422, reason: 'value does not conform to the schema of map todos at /title: rule #/properties/title/type (type): Instance type "number" is invalid. Expected "string".' },
+      });
+      expect(sent[1]).toEqual({ type: "OP_ACK", payload: { lastId: "2" } });
+    });
+
+    it("checks OR-Map adds and lets removals through", async () => {
+      const { coordinator, calls, sent, replies } = setup({ schemas: () => todos });
+      const ts = { millis: NOW, counter: 0, nodeId: "c" };
+      await coordinator.write("c1", [
+        { id: "1", mapName: "todos", key: "k", opType: "OR_ADD", orRecord: { value: "not an object", timestamp: ts, tag: "t1" } },
+        { id: "2", mapName: "todos", key: "k", opType: "OR_REMOVE", orTag: "t0" },
+        { id: "3", mapName: "todos", key: "k", opType: "REMOVE", record: { value: null, timestamp: ts } },
+      ], {}, replies);
+      expect(sent[0]).toMatchObject({ type: "OP_REJECTED", payload: { opId: "1", code: 422 } });
+      expect(calls.flatMap((c) => c.ops.map((o) => o.type))).toEqual(["OR_REMOVE", "REMOVE"]);
+    });
+
+    it("applies nothing and sends no OP_ACK while no copy of the schemas can be read", async () => {
+      const { coordinator, calls, sent, replies } = setup({ schemas: () => Promise.reject(new Error("control object away")) });
+      await coordinator.write("c1", [put("1", "a", { title: "ok" })], { writeConcern: "MEMORY" }, replies);
+      expect(calls).toEqual([]);
+      expect(sent).toEqual([{ type: "ERROR", payload: { code: 503, message: "map schemas unavailable; resend" } }]);
+    });
   });
 });
 

@@ -4,6 +4,7 @@ import { classifyOp, type ClientOp, type WriteConcern } from "../../core/protoco
 import type { ErrorKind } from "../../core/errors.ts";
 import { errorCodeOf } from "../../core/errors.ts";
 import { permits, type Access, type AccessRequest } from "../../core/access-policy.ts";
+import { NO_SCHEMAS, type SchemaSet } from "../../core/map-schema.ts";
 import type { OwnerOp, OwnerOpOutcome, WriteOwner } from "./owner-op.ts";
 
 /** The access of the writer to a resource (the access guard, bound to the connection's principal). */
@@ -45,6 +46,7 @@ export class WriteCoordinator {
 
   readonly #counted: ((applied: number, rejected: number) => void) | undefined;
   readonly #refreshShards: () => Promise<void>;
+  readonly #schemas: () => SchemaSet | Promise<SchemaSet>;
 
   constructor(deps: {
     owners: (partition: number) => WriteOwner;
@@ -55,7 +57,10 @@ export class WriteCoordinator {
     home: number;
     /** Told how many ops of each acknowledged batch were applied and rejected (metrics). */
     counted?: (applied: number, rejected: number) => void;
+    /** The namespace's map schemas (the partition's cached copy); none when absent. */
+    schemas?: () => SchemaSet | Promise<SchemaSet>;
   }) {
+    this.#schemas = deps.schemas ?? (() => NO_SCHEMAS);
     this.#counted = deps.counted;
     this.#owners = deps.owners;
     this.#shards = deps.shards;
@@ -71,13 +76,22 @@ export class WriteCoordinator {
     replies: WriteReplies,
     access: WriteAccess = ALLOW_EVERYTHING,
   ): Promise<void> {
+    let schemas: SchemaSet;
+    try {
+      schemas = await this.#schemas();
+    } catch (err) {
+      // Without a copy of the schemas nothing can be checked: nothing is applied, and without an OP_ACK the client resends.
+      console.error(`[home p${this.#home}] no map schemas could be read; refusing the batch for now`, err);
+      replies.send({ type: "ERROR", payload: { code: errorCodeOf("UNAVAILABLE"), message: "map schemas unavailable; resend" } });
+      return;
+    }
     const levels = ops.map((op) => op.writeConcern ?? batch.writeConcern);
     const wantsResults = levels.some((level) => level !== undefined);
     const rejections: Rejection[] = [];
     const allowed: OwnerOp[] = [];
     let forbiddenMap: string | undefined;
     ops.forEach((op, index) => {
-      const prepared = this.#authorize(this.#prepare(op, index), access);
+      const prepared = conform(this.#authorize(this.#prepare(op, index), access), schemas);
       if ("rejected" in prepared) {
         rejections.push(prepared.rejected);
         if (prepared.rejected.kind === "FORBIDDEN") forbiddenMap ??= op.mapName;
@@ -225,6 +239,13 @@ export class WriteCoordinator {
       }
     }
   }
+}
+
+/** Refuses a PUT or OR_ADD whose value breaks its map's schema (removals and tombstones carry no value to check). */
+function conform(prepared: OwnerOp | { rejected: Rejection }, schemas: SchemaSet): OwnerOp | { rejected: Rejection } {
+  if ("rejected" in prepared || (prepared.type !== "PUT" && prepared.type !== "OR_ADD")) return prepared;
+  const violation = schemas.violation(prepared.map, prepared.record.value);
+  return violation === undefined ? prepared : { rejected: { index: prepared.index, kind: "SCHEMA_VIOLATION", message: violation } };
 }
 
 /** Records never carry `ttlMs: null` (the TS client would hash ":ttl=null"): an absent ttl stays absent. */

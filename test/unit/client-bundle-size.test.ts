@@ -17,4 +17,9 @@ describe("the client bundle", () => {
     expect(Object.keys(sizes.withReact.bytesBySource)).not.toContain("zod");
     expect(Object.keys(sizes.withReact.bytesBySource)).not.toContain("msgpackr");
   });
+
+  it("loads the JSON Schema validator only when a map has a schema (a lazy chunk), not with the client", () => {
+    expect(sizes.client.initialSources).not.toContain("@cfworker/json-schema");
+    expect(sizes.client.lazy.sources).toContain("@cfworker/json-schema");
+  });
 });

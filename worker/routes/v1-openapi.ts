@@ -17,7 +17,7 @@ const NAMESPACE = queryParam("namespace", "the tenant (default `default`)");
 /** The error answers every data route may give. */
 const ERRORS: Json = Object.fromEntries(
   [
-    ["400", "invalid input"],
+    ["400", "invalid input, or a value that breaks the map's JSON Schema (the message names the path and rule)"],
     ["401", "missing or invalid bearer token"],
     ["403", "denied by an access policy"],
     ["413", "request body over 2 MiB, or a value over 1 MiB"],
@@ -55,6 +55,12 @@ export function openApiDocument(): Json {
       },
       "/v1/maps/{map}/query": {
         post: operation("query a map's records", { "200": ok("a page of records", ref("RecordPage")) }, { parameters: [MAP], requestBody: body(ref("Query")) }),
+      },
+      "/v1/maps/{map}/schema": {
+        get: operation("read a map's JSON Schema (set through the admin API; needs read access to the map)", {
+          "200": ok("the schema and its version", { type: "object", required: ["map", "version", "schema"], properties: { map: { type: "string" }, version: { type: "integer" }, schema: {} } }),
+          "404": { description: "the map has no schema", content: jsonContent(ref("Error")) },
+        }, { parameters: [MAP] }),
       },
       "/v1/maps/{map}/records/{key}": {
         get: operation("read one record", { "200": ok("the record", ref("Record")), "404": { description: "no such record", content: jsonContent(ref("Error")) } }, { parameters: [MAP, KEY] }),

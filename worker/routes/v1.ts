@@ -74,6 +74,10 @@ export const v1Routes: RouteGroup = (router) => {
       const query = await jsonBody(request, querySchema);
       return query instanceof Response ? query : { call: { kind: "list", map, query }, home: partitionOfShard(map, 0) };
     }))
+    .get("/v1/maps/:map/schema", route((request) => {
+      const map = param(request, "map", mapNameSchema);
+      return map instanceof Response ? map : { call: { kind: "schema", map }, home: partitionOfShard(map, 0) };
+    }))
     .get("/v1/maps/:map/records/:key", route((request) => record(request, (map, key) => ({ kind: "get", map, key }))))
     .put("/v1/maps/:map/records/:key", route(async (request) => {
       const body = await jsonBody(request, valueBody);
