@@ -1,5 +1,6 @@
 import { decodeValue, encodeValue } from "../../core/codec.ts";
 import { compareTimestamps } from "../../core/hlc.ts";
+import { isExpired } from "../../core/lww-map.ts";
 import { leafIndexOf } from "../../core/merkle-tree.ts";
 import { orEntryHash } from "../../core/or-entry-hash.ts";
 import type { ORMapEntry, ORMapRecord } from "../../core/or-record.ts";
@@ -237,8 +238,11 @@ export function scanOrValues(sql: SqlPort, map: string, visit: (key: string, val
   flush();
 }
 
-/** The values of `keys` that hold OR-Map records, oldest first; keys without records are left out. */
-export function readOrValues(sql: SqlPort, map: string, keys: readonly string[]): Map<string, unknown[]> {
+/**
+ * The values of `keys` that hold OR-Map records, oldest first; keys without records are left out. With `nowMs`,
+ * records whose TTL ran out before it are left out too (core/lww-map.ts `isExpired`).
+ */
+export function readOrValues(sql: SqlPort, map: string, keys: readonly string[], nowMs?: number): Map<string, unknown[]> {
   const records = new Map<string, ORMapRecord[]>();
   if (keys.length === 0) return new Map();
   for (const row of sql.exec(
@@ -246,7 +250,8 @@ export function readOrValues(sql: SqlPort, map: string, keys: readonly string[])
     map,
     JSON.stringify(keys),
   )) {
-    push(records, String(row.key), toRecord(row));
+    const record = toRecord(row);
+    if (nowMs === undefined || !isExpired(record, nowMs)) push(records, String(row.key), record);
   }
   return new Map([...records].map(([key, list]) => [key, valuesOf(list)]));
 }
