@@ -91,6 +91,11 @@ export class OwnerService implements OwnerApi {
     this.#clock = deps.clock ?? Date.now;
   }
 
+  /** Asks for the alarm when the next record expires or tombstone comes of age (on wake; the sweep re-arms itself). */
+  async scheduleSweep(): Promise<void> {
+    await this.#expiry?.scheduleNext(false);
+  }
+
   /**
    * The alarm's sweep (objects/expiry/): records whose TTL ran out are deleted in one transaction and published as
    * any write (journal DELETE, query and search LEAVE, SERVER_EVENT to every synced connection, Postgres); then

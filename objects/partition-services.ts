@@ -180,6 +180,8 @@ export function createPartitionServices(deps: {
     knownMaps: new KnownMaps({ sql, ...(deps.reportMaps ? { report: deps.reportMaps } : {}) }),
     expiry: new ExpirySweep({ sql, lww, or, hlc, outbox: persistence?.outbox, fanout, horizonMs, wakeAt: schedule }),
   });
+  // After a restart the alarm may not have been asked for yet (a crash between a write and its request): ask now.
+  owner.scheduleSweep().catch((err: unknown) => console.error("[owner] scheduling the expiry sweep failed", err));
   const sender = new ConnectionSender(deliver);
   const coordinationOwner = new CoordinationOwner({
     topics: new TopicService({ sql, sender }),
