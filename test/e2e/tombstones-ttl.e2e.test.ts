@@ -15,6 +15,8 @@ import { IDBAdapter } from "../../client/storage/idb-adapter.ts";
 import { MemoryAdapter } from "../../client/storage/memory-adapter.ts";
 import type { StorageAdapter } from "../../client/storage/storage-adapter.ts";
 import { TopGunClient } from "../../client/topgun-client.ts";
+import { openGlobalWebSocket, type WebSocketFactory, type WebSocketLike } from "../../client/web-socket.ts";
+import { decodeMessage } from "../../core/codec.ts";
 import { E2E_JWT_SECRET } from "../support/e2e-config.ts";
 import { uniqueName } from "../support/e2e-context.ts";
 import { apiCall, userToken } from "../support/http-api.ts";
@@ -45,8 +47,52 @@ afterEach(async () => {
   sockets.clear();
 });
 
-async function startClient(storage: StorageAdapter, url: string): Promise<TopGunClient> {
-  const client = new TopGunClient({ serverUrl: url, storage, tokenProvider: () => signToken({ sub: "gc-user" }), backoff: { initialMs: 50, maxMs: 500 } });
+/** Opens real sockets and notes the type (and SYNC_INIT's lastSyncTimestamp) of every frame each way. */
+function recordingSockets(log: string[]): WebSocketFactory {
+  const note = (direction: string, data: unknown) => {
+    const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : undefined;
+    if (!bytes) return;
+    const message = decodeMessage(bytes) as { type: string; lastSyncTimestamp?: number };
+    log.push(`${direction} ${message.type}${message.type === "SYNC_INIT" ? ` ${message.lastSyncTimestamp ?? "-"}` : ""}`);
+  };
+  return (url) => {
+    const ws = openGlobalWebSocket(url);
+    const wrapper: WebSocketLike = {
+      get binaryType() {
+        return ws.binaryType;
+      },
+      set binaryType(value) {
+        ws.binaryType = value;
+      },
+      send(data) {
+        note(">", data);
+        ws.send(data);
+      },
+      close: (code, reason) => ws.close(code, reason),
+      onopen: null,
+      onmessage: null,
+      onclose: null,
+      onerror: null,
+    };
+    ws.onopen = (event) => wrapper.onopen?.(event);
+    ws.onmessage = (event) => {
+      note("<", event.data);
+      wrapper.onmessage?.(event);
+    };
+    ws.onclose = (event) => wrapper.onclose?.(event);
+    ws.onerror = (event) => wrapper.onerror?.(event);
+    return wrapper;
+  };
+}
+
+async function startClient(storage: StorageAdapter, url: string, log?: string[]): Promise<TopGunClient> {
+  const client = new TopGunClient({
+    serverUrl: url,
+    storage,
+    tokenProvider: () => signToken({ sub: "gc-user" }),
+    backoff: { initialMs: 50, maxMs: 500 },
+    ...(log ? { webSocketFactory: recordingSockets(log) } : {}),
+  });
   clients.add(client);
   await client.start();
   return client;
@@ -89,13 +135,15 @@ describe("tombstone GC", () => {
   it("resets a client whose last sync is older than the horizon: it drops what was deleted meanwhile and keeps its unacknowledged writes", async () => {
     const map = uniqueName("gc-reset");
     const databaseName = uniqueName("db");
-    const first = await startClient(new IDBAdapter({ databaseName }), webSocketUrl(server.url));
+    const firstFrames: string[] = [];
+    const first = await startClient(new IDBAdapter({ databaseName }), webSocketUrl(server.url), firstFrames);
     const handle = first.getMap<string>(map);
     await handle.ready;
     handle.set("keep", "a");
     handle.set("gone", "b");
     await waitAcked(first);
-    await vi.waitFor(() => expect(first.getConnectionState()).toBe("CONNECTED"), WAIT);
+    // The root's server time is the last sync the client keeps (and reports next time).
+    await vi.waitFor(() => expect(firstFrames).toContain("< SYNC_RESP_ROOT"), WAIT);
     await closeClient(first);
 
     // Someone else deletes "gone"; the tombstone is pruned once older than the horizon.
@@ -113,10 +161,13 @@ describe("tombstone GC", () => {
     await closeClient(offline);
 
     // Back online with a last sync older than the horizon: SYNC_RESET_REQUIRED, a sync from scratch, the write kept.
-    const back = await startClient(new IDBAdapter({ databaseName }), webSocketUrl(server.url));
+    const frames: string[] = [];
+    const back = await startClient(new IDBAdapter({ databaseName }), webSocketUrl(server.url), frames);
     const backHandle = back.getMap<string>(map);
     await waitAcked(back);
-    await vi.waitFor(() => expect(sorted(backHandle.entries())).toEqual([["keep", "a"], ["offline", "c"]]), WAIT);
+    await vi.waitFor(() => expect(sorted(backHandle.entries()), frames.join("\n")).toEqual([["keep", "a"], ["offline", "c"]]), WAIT);
+    expect(frames).toContain("< SYNC_RESET_REQUIRED");
+    expect(frames.filter((f) => f.startsWith("> SYNC_INIT")).at(-1)).toBe("> SYNC_INIT 0");
     const reader = await startClient(new MemoryAdapter(), webSocketUrl(server.url));
     const readerHandle = reader.getMap<string>(map);
     await vi.waitFor(() => expect(sorted(readerHandle.entries())).toEqual([["keep", "a"], ["offline", "c"]]), WAIT);
