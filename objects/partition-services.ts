@@ -233,7 +233,7 @@ export function createPartitionServices(deps: {
     handlers,
   });
   const gateway = new HttpGateway({ handlers, home: id });
-  const http = { sync: new HttpSync({ gateway, hlc, deltas: new DeltaReader({ access: handlers.access, owners, shards }) }), api: new HttpApi({ gateway, hlc, access: handlers.access, owners, shards }) };
+  const http = { sync: new HttpSync({ gateway, hlc, deltas: new DeltaReader({ access: handlers.access, owners, shards, resetRequired: handlers.syncReset }) }), api: new HttpApi({ gateway, hlc, access: handlers.access, owners, shards }) };
   const compactLwwStep = async () => {
     if (lww.compactStep()) await schedule(Date.now());
   };

@@ -19,7 +19,8 @@ import { openGlobalWebSocket, type WebSocketFactory, type WebSocketLike } from "
 import { decodeMessage } from "../../core/codec.ts";
 import { E2E_JWT_SECRET } from "../support/e2e-config.ts";
 import { uniqueName } from "../support/e2e-context.ts";
-import { apiCall, userToken } from "../support/http-api.ts";
+import { apiCall, syncCall, userToken } from "../support/http-api.ts";
+import type { HttpSyncResponse } from "../../core/protocol/http-sync.ts";
 import { findFreePort, startServer, webSocketUrl, type RunningServer } from "../support/server-harness.ts";
 import { signToken } from "../support/tokens.ts";
 import { lwwPut, lwwRemove, TestClient } from "../support/ws-client.ts";
@@ -171,6 +172,28 @@ describe("tombstone GC", () => {
     const reader = await startClient(new MemoryAdapter(), webSocketUrl(server.url));
     const readerHandle = reader.getMap<string>(map);
     await vi.waitFor(() => expect(sorted(readerHandle.entries())).toEqual([["keep", "a"], ["offline", "c"]]), WAIT);
+  });
+});
+
+describe("POST /sync after the horizon", () => {
+  it("answers a map whose lastSyncTimestamp is older than the horizon with a 410 error instead of a delta, and a recent one with its delta", async () => {
+    const map = uniqueName("gc-http");
+    const watcher = await socketTo(server, map);
+    const t = new HLC("writera").now();
+    await watcher.write([lwwPut(map, "k", 1, t)]);
+    const token = await userToken("backend");
+    const body = (millis: number) => ({
+      clientId: uniqueName("backend"),
+      clientHlc: new HLC("backend").now(),
+      syncMaps: [{ mapName: map, lastSyncTimestamp: { millis, counter: 0, nodeId: "" } }],
+    });
+    const stale = (await syncCall(server.url, body(Date.now() - 60_000), { token })).body as HttpSyncResponse;
+    expect(stale.deltas ?? []).toEqual([]);
+    expect(stale.errors).toEqual([{ code: 410, message: expect.stringContaining("SYNC_RESET_REQUIRED"), context: map }]);
+    const recent = (await syncCall(server.url, body(t.millis - 1), { token })).body as HttpSyncResponse;
+    expect(recent.deltas?.[0]?.records.map((r) => r.key)).toEqual(["k"]);
+    const fresh = (await syncCall(server.url, body(0), { token })).body as HttpSyncResponse;
+    expect(fresh.deltas?.[0]?.records.map((r) => r.key)).toEqual(["k"]);
   });
 });
 
