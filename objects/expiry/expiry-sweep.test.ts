@@ -113,6 +113,17 @@ describe("ExpirySweep: records whose TTL ran out", () => {
     expect(answer.kind === "entries" && answer.entries.map((e) => e.key)).toEqual(["b"]);
   });
 
+  it("never enter a live query when written already expired, and make a matching key leave it", async () => {
+    const { owner, write, clock, sent } = setup();
+    owner.querySubscribe({ map: "m", queryId: "q", query: {}, subscriber: bob });
+    await write(put("k", "fresh", clock.now - 10_000));
+    await write(put("k", "stale", clock.now - 5_000, 1_000), put("j", "stale", clock.now - 5_000, 1_000));
+    expect(sent("QUERY_UPDATE").map((u) => [u.payload.key, u.payload.changeType, u.payload.value])).toEqual([
+      ["k", "ENTER", "fresh"],
+      ["k", "LEAVE", "stale"],
+    ]);
+  });
+
   it("leave a key alone that was written again since (the newer record is not expired)", async () => {
     const { owner, lww, write, clock, journal } = setup();
     await write(put("k", "old", clock.now, 1_000));

@@ -152,12 +152,16 @@ export class SearchService {
         const subs = this.#subscriptionsOf(map);
         // SQLite's values, not the written ones: a later write to these keys may have committed while this one
         // waited (for Postgres), and the index and the subscriptions' sets must end at the stored state.
+        // A record whose TTL ran out counts as deleted (it leaves the index and the subscriptions at once).
+        const now = this.#clock();
         const lwwKeys = [...written].filter(([, w]) => !w.or).map(([key]) => key);
-        const orValues = readOrValues(this.#sql, map, [...written].filter(([, w]) => w.or).map(([key]) => key));
+        const orValues = readOrValues(this.#sql, map, [...written].filter(([, w]) => w.or).map(([key]) => key), now);
         const stored = this.#lww.readKeys(map, lwwKeys);
-        const latest = new Map(
-          [...written].map(([key, w]): [string, unknown] => [key, w.or ? (orValues.get(key) ?? null) : (stored.get(key)?.value ?? null)]),
-        );
+        const liveOf = (key: string) => {
+          const record = stored.get(key);
+          return record && !isExpired(record, now) ? record.value : null;
+        };
+        const latest = new Map([...written].map(([key, w]): [string, unknown] => [key, w.or ? (orValues.get(key) ?? null) : liveOf(key)]));
         this.#indexes.update([...latest].map(([key, value]) => ({ map, key, value })));
         // A key that a delete removed leaves with the value it had (PROTOCOL.md §10.3, as QUERY_UPDATE does).
         const removed = new Map([...written].map(([key, change]) => [key, change.previous ?? null]));
