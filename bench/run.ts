@@ -14,6 +14,7 @@ import { shareOf, startEchoServer, type EchoServer } from "./echo-ceiling.ts";
 import { writeThroughCost } from "./write-through.ts";
 import { accessCost } from "./access-cost.ts";
 import { HTTP_SETTINGS, httpThroughput } from "./http.ts";
+import { gcCost } from "./gc.ts";
 
 const SHARDED_MAP = "bench-sharded";
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
@@ -22,7 +23,7 @@ const SUSTAINED_MS = Number(process.env.BENCH_SUSTAINED_SECONDS ?? 60) * 1000;
 const CEILING_MS = 3000;
 /**
  * BENCH_ONLY=writes,sync runs only those parts (ceiling, writes, sustained, sync, live, queries, writeThrough, access,
- * bundles, coldStart) and records nothing.
+ * bundles, coldStart, http, gc) and records nothing.
  */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : undefined;
 const part = <T>(name: string, run: () => Promise<T>): Promise<T | undefined> =>
@@ -82,6 +83,7 @@ async function main() {
       bundles: await part("bundles", () => bundleSizes()),
       coldStart: await part("coldStart", () => coldStart()),
       http: await part("http", async () => ({ settings: HTTP_SETTINGS, ...(await httpThroughput(server.url, DURATION_MS)) })),
+      tombstoneGc: await part("gc", () => gcCost(server.wsUrl)),
     };
     const text = JSON.stringify(results, null, 2);
     console.log(text);
