@@ -188,8 +188,10 @@ export class OwnerService implements OwnerApi {
     await this.#search?.publish(changes, applied.orKeys);
     await Promise.all(events.map((e) => this.#fanout.publish(e.map, e.tree, e.messages, writer)));
     await this.#journal?.publish(journal);
-    // OR-Map tombstones and TTLs need the alarm (an LWW write's compaction wakes it anyway).
-    if (applied.orKeys && applied.orKeys.length > 0) await this.#expiry?.noteOrWrite();
+    // OR-Map tombstones and TTLs need the alarm (an LWW write's compaction wakes it anyway); the ack does not wait.
+    if (applied.orKeys && applied.orKeys.length > 0) {
+      this.#expiry?.noteOrWrite().catch((err: unknown) => console.error("[owner] scheduling the expiry sweep failed", err));
+    }
     return outcomes;
   }
 

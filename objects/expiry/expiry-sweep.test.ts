@@ -221,6 +221,17 @@ describe("ExpirySweep: tombstones", () => {
     expect(count(sql, "SELECT COUNT(*) AS n FROM lww_record WHERE key = 'k'")).toBe(0);
   });
 
+  it("and TTLs of an OR-Map write ask for the alarm soon, also when the next wake asked for is far away", async () => {
+    const { owner, write, clock, wakes, lww } = setup();
+    await write(remove("k", clock.now));
+    lww.compact();
+    await owner.sweep();
+    expect(wakes.at(-1)).toBe(clock.now + HORIZON + 1);
+    await write({ index: 0, type: "OR_ADD", map: "o", key: "k", record: { value: 1, timestamp: ts(clock.now), tag: "t", ttlMs: 10 } });
+    await Promise.resolve();
+    expect(wakes.at(-1)).toBe(clock.now + 2_000);
+  });
+
   it("of an OR-Map older than the horizon are pruned and queued for Postgres", async () => {
     const { sql, owner, write, clock, outboxRows } = setup();
     await write({ index: 0, type: "OR_ADD", map: "o", key: "k", record: { value: 1, timestamp: ts(clock.now), tag: "t1" } });
