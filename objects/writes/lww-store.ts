@@ -216,16 +216,18 @@ export class LwwStore {
     const pruned: PrunedTombstone[] = [];
     try {
       this.#sql.transaction(() => {
-        for (const { map, key, leaf } of candidates) {
-          if (this.#heads.isDirty(map, key)) continue;
-          const row = this.#sql.exec(
-            `DELETE FROM lww_record WHERE map = ? AND leaf = ? AND key = ? AND value IS NULL AND millis < ?
-             RETURNING hash, millis, counter, node`,
-            map, leaf, key, cutoffMillis,
-          )[0];
-          if (!row) continue;
-          byMap.get(map)?.push({ leaf, oldHash: Number(row.hash) });
-          pruned.push({ map, key, timestamp: { millis: Number(row.millis), counter: Number(row.counter), nodeId: String(row.node) } });
+        // One statement for the chunk; the conditions are checked again (the sums' load may have compacted).
+        const list = candidates.filter(({ map, key }) => !this.#heads.isDirty(map, key)).map(({ map, leaf, key }) => [map, leaf, key]);
+        const rows = this.#sql.exec(
+          `DELETE FROM lww_record WHERE (map, leaf, key) IN (SELECT j.value->>0, j.value->>1, j.value->>2 FROM json_each(?) AS j)
+           AND value IS NULL AND millis < ? RETURNING map, key, leaf, hash, millis, counter, node`,
+          JSON.stringify(list),
+          cutoffMillis,
+        );
+        for (const row of rows) {
+          const map = String(row.map);
+          byMap.get(map)?.push({ leaf: Number(row.leaf), oldHash: Number(row.hash) });
+          pruned.push({ map, key: String(row.key), timestamp: { millis: Number(row.millis), counter: Number(row.counter), nodeId: String(row.node) } });
         }
         for (const [map, changes] of byMap) this.#merkle.apply("lww", map, changes);
         inTransaction(pruned);
