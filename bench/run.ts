@@ -17,6 +17,7 @@ import { accessCost } from "./access-cost.ts";
 import { schemaCost } from "./schema-cost.ts";
 import { HTTP_SETTINGS, httpThroughput } from "./http.ts";
 import { reshardCost } from "./reshard.ts";
+import { gcCost } from "./gc.ts";
 
 const SHARDED_MAP = "bench-sharded";
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
@@ -25,7 +26,7 @@ const SUSTAINED_MS = Number(process.env.BENCH_SUSTAINED_SECONDS ?? 60) * 1000;
 const CEILING_MS = 3000;
 /**
  * BENCH_ONLY=writes,sync runs only those parts (ceiling, writes, sustained, sync, connect, live, queries, writeThrough, access,
- * schemas, bundles, coldStart, http, reshard) and records nothing.
+ * schemas, bundles, coldStart, http, reshard, gc) and records nothing.
  */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : undefined;
 const part = <T>(name: string, run: () => Promise<T>): Promise<T | undefined> =>
@@ -88,6 +89,7 @@ async function main() {
       coldStart: await part("coldStart", () => coldStart()),
       http: await part("http", async () => ({ settings: HTTP_SETTINGS, ...(await httpThroughput(server.url, DURATION_MS)) })),
       reshard: await part("reshard", () => reshardCost(DURATION_MS)),
+      tombstoneGc: await part("gc", () => gcCost(server.wsUrl)),
     };
     const text = JSON.stringify(results, null, 2);
     console.log(text);

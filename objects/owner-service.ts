@@ -1,4 +1,4 @@
-import type { LWWRecord } from "../core/lww-map.ts";
+import { isExpired, type LWWRecord } from "../core/lww-map.ts";
 import type { ORMapEntry } from "../core/or-record.ts";
 import type { QueryAnswer } from "./queries/query-answer.ts";
 import type { JournalEventData, Query } from "../core/protocol/shared.ts";
@@ -27,8 +27,11 @@ import type { SearchOptions } from "../core/protocol/shared.ts";
 import type { SqlPort } from "./storage/sql-port.ts";
 import type { MapFence, MapOccupancy } from "./placement/map-fence.ts";
 import { stalePlacementMessage } from "../core/placement.ts";
+import type { ExpirySweep } from "./expiry/expiry-sweep.ts";
 
 const LEAF_PATH_LENGTH = 3;
+/** The writer of the sweep's deletes: no connection, so every listener gets their events. */
+const SWEEPER: ConnectionRef = { home: -1, conn: "" };
 
 /** The owner role of a partition: the maps (or shards) that hash to it. */
 export class OwnerService implements OwnerApi {
@@ -49,6 +52,8 @@ export class OwnerService implements OwnerApi {
   readonly #journal: JournalService | undefined;
   readonly #knownMaps: KnownMaps | undefined;
   readonly #fence: MapFence | undefined;
+  readonly #expiry: ExpirySweep | undefined;
+  readonly #clock: () => number;
 
   constructor(deps: {
     sql: SqlPort;
@@ -71,6 +76,10 @@ export class OwnerService implements OwnerApi {
     knownMaps?: KnownMaps;
     /** The shard counts of resharded maps: ops for keys this partition does not own under them are refused. */
     fence?: MapFence;
+    /** TTL expiry and tombstone GC (the alarm's `sweep`); absent in tests that do not need it. */
+    expiry?: ExpirySweep;
+    /** Wall-clock millis: a record whose TTL ran out counts as absent for guards and entry processors. */
+    clock?: () => number;
   }) {
     this.#sql = deps.sql;
     this.#writer = deps.writer;
@@ -86,6 +95,8 @@ export class OwnerService implements OwnerApi {
     this.#journal = deps.journal;
     this.#knownMaps = deps.knownMaps;
     this.#fence = deps.fence;
+    this.#expiry = deps.expiry;
+    this.#clock = deps.clock ?? Date.now;
   }
 
   /** Fences `map` at `shards` (the control object's reshard) and reports what this partition holds of it. */
@@ -114,6 +125,35 @@ export class OwnerService implements OwnerApi {
     if (map !== undefined) throw new Error(stalePlacementMessage(map));
   }
 
+  /** Asks for the alarm when the next record expires or tombstone comes of age (on wake; the sweep re-arms itself). */
+  async scheduleSweep(): Promise<void> {
+    await this.#expiry?.scheduleNext(false);
+  }
+
+  /**
+   * The alarm's sweep (objects/expiry/): records whose TTL ran out are deleted in one transaction and published as
+   * any write (journal DELETE, query and search LEAVE, SERVER_EVENT to every synced connection, Postgres); then
+   * tombstones older than the horizon are pruned and the connections that synced their maps get GC_PRUNE. Each
+   * step takes a bounded chunk; the alarm comes back at once while more is due, else when the next thing is.
+   */
+  async sweep(): Promise<void> {
+    const expiry = this.#expiry;
+    if (!expiry) return;
+    const expired = this.#sql.transaction(() => {
+      const { ops, more } = expiry.expiredOps();
+      return { ops, more, applied: ops.length > 0 ? this.#writer.apply(ops) : undefined };
+    });
+    if (expired.applied) {
+      for (const map of new Set(expired.ops.map((op) => op.map))) this.#leafBlocks.forget(map);
+      await this.#published(expired.applied, SWEEPER);
+    }
+    const pruned = expiry.prune();
+    for (const { map } of pruned.maps) this.#leafBlocks.forget(map);
+    if (this.#persistence && pruned.queued > 0) await this.#persistence.changed();
+    await expiry.announce(pruned);
+    await expiry.scheduleNext(expired.more || pruned.more);
+  }
+
   async apply({ ops, writer, persist }: ApplyRequest): Promise<OwnerOpOutcome[]> {
     this.#checkPlacement(ops);
     for (const map of new Set(ops.map((op) => op.map))) this.#leafBlocks.forget(map);
@@ -135,7 +175,7 @@ export class OwnerService implements OwnerApi {
       const current = this.#lww.readKeys(map, inMap.map((op) => op.key));
       for (const op of inMap) {
         const stored = current.get(op.key);
-        if (stored === undefined || stored.value === null) continue;
+        if (!isLive(stored, this.#clock())) continue;
         if (!evaluatePredicate(op.guard, stored.value, { key: op.key })) refused.push(forbiddenWrite(op.index, map));
       }
     }
@@ -184,6 +224,10 @@ export class OwnerService implements OwnerApi {
     await this.#search?.publish(changes, applied.orKeys);
     await Promise.all(events.map((e) => this.#fanout.publish(e.map, e.tree, e.messages, writer)));
     await this.#journal?.publish(journal);
+    // OR-Map tombstones and TTLs need the alarm (an LWW write's compaction wakes it anyway); the ack does not wait.
+    if (applied.orKeys && applied.orKeys.length > 0) {
+      this.#expiry?.noteOrWrite().catch((err: unknown) => console.error("[owner] scheduling the expiry sweep failed", err));
+    }
     return outcomes;
   }
 
@@ -207,7 +251,9 @@ export class OwnerService implements OwnerApi {
       const current = this.#lww.readKeys(map, keys);
       const ops: OwnerOp[] = [];
       keys.forEach((key, index) => {
-        const record = current.get(key);
+        const stored = current.get(key);
+        // A record whose TTL ran out is gone for the processor (its timestamp still orders the new write after it).
+        const record = isLive(stored, this.#clock()) ? stored : undefined;
         const denied = () => (results[key] = { success: false, error: `forbidden: write access denied for map: ${map}` });
         if (record && record.value !== null && !passes(key, record.value)) return void denied();
         const outcome = runProcessor(processor.name, record?.value ?? undefined, processor.args);
@@ -223,7 +269,7 @@ export class OwnerService implements OwnerApi {
         if (outcome.newValue !== undefined) answer.newValue = outcome.newValue;
         results[key] = answer;
         if (!outcome.write) return;
-        if (record) hlc.update(record.timestamp);
+        if (stored) hlc.update(stored.timestamp);
         const timestamp = hlc.now();
         ops.push("delete" in outcome.write
           ? { index, type: "REMOVE", map, key, record: { value: null, timestamp } }
@@ -380,6 +426,11 @@ function subtreeLeaves(path: string): { first: number; last: number } {
   const width = 4 * (LEAF_PATH_LENGTH - path.length);
   const prefix = path === "" ? 0 : Number.parseInt(path, 16);
   return { first: prefix << width, last: ((prefix + 1) << width) - 1 };
+}
+
+/** A stored record with a value whose TTL has not run out. */
+function isLive(record: LWWRecord | undefined, nowMs: number): record is LWWRecord {
+  return record !== undefined && record.value !== null && !isExpired(record, nowMs);
 }
 
 function forbiddenWrite(index: number, map: string): OwnerOpOutcome {

@@ -56,6 +56,9 @@ import { HttpSync } from "./http/http-sync.ts";
 import { DeltaReader } from "./http/sync-deltas.ts";
 import { KnownMaps, type ReportMaps } from "./directory/known-maps.ts";
 import { PartitionMetrics } from "./partition-metrics.ts";
+import { ExpirySweep } from "./expiry/expiry-sweep.ts";
+import { tombstoneHorizonMs } from "./expiry/horizon.ts";
+import { syncReset } from "./sync/sync-reset.ts";
 
 /** The two roles of a partition, wired to its storage and to the other partitions. */
 export interface Services {
@@ -67,6 +70,8 @@ export interface Services {
   persistence: Persistence | undefined;
   /** Leaf sums (the alarm brings their merkle_leaf rows up to date). */
   merkle: MerkleStore;
+  /** The owner's sweep of expired records and old tombstones (the alarm's; see objects/expiry/). */
+  sweep(): Promise<void>;
   /** One step of the LWW write log's compaction (the alarm's; the next step is scheduled at once when one is left). */
   compactLwwStep(): Promise<void>;
   /** Home role: frames owners push to this home's connections. */
@@ -104,6 +109,8 @@ export function createPartitionServices(deps: {
   socketsOf: (conn: string) => DeliverySocket[];
 }): Services {
   const { ctx, settings, namespace, id, owners } = deps;
+  // A wrong TOPGUN_TOMBSTONE_TTL stops here, with an error that names it.
+  const horizonMs = tombstoneHorizonMs(settings.TOPGUN_TOMBSTONE_TTL);
   const sql = durableObjectSqlPort(ctx.storage);
   applySchema(sql);
   const hlc = new HLC(`edge-p${id}`);
@@ -182,7 +189,10 @@ export function createPartitionServices(deps: {
     search: searchService,
     knownMaps: new KnownMaps({ sql, ...(deps.reportMaps ? { report: deps.reportMaps } : {}) }),
     fence: new MapFence(sql, id),
+    expiry: new ExpirySweep({ sql, lww, or, hlc, outbox: persistence?.outbox, fanout, horizonMs, wakeAt: schedule }),
   });
+  // After a restart the alarm may not have been asked for yet (a crash between a write and its request): ask now.
+  owner.scheduleSweep().catch((err: unknown) => console.error("[owner] scheduling the expiry sweep failed", err));
   const sender = new ConnectionSender(deliver);
   const coordinationOwner = new CoordinationOwner({
     topics: new TopicService({ sql, sender }),
@@ -224,6 +234,7 @@ export function createPartitionServices(deps: {
     schemas,
     sql: sqlQueries,
     placement,
+    syncReset: syncReset(horizonMs),
     connectionClosed: async (conn) => {
       await Promise.all([coordination.closed(conn), dropClosedConnection(conn, id, [sync, queries, search, journalHome], owners)]);
     },
@@ -236,11 +247,13 @@ export function createPartitionServices(deps: {
     handlers,
   });
   const gateway = new HttpGateway({ handlers, home: id });
-  const http = { sync: new HttpSync({ gateway, hlc, deltas: new DeltaReader({ access: handlers.access, owners, shards }) }), api: new HttpApi({ gateway, hlc, access: handlers.access, owners, shards }) };
+  const http = { sync: new HttpSync({ gateway, hlc, deltas: new DeltaReader({ access: handlers.access, owners, shards, resetRequired: handlers.syncReset }) }), api: new HttpApi({ gateway, hlc, access: handlers.access, owners, shards }) };
   const compactLwwStep = async () => {
     if (lww.compactStep()) await schedule(Date.now());
   };
-  return { owner, session, coordination: coordinationOwner, persistence, merkle, compactLwwStep, homeDelivery, http, metrics, queries };
+  return {
+    owner, session, coordination: coordinationOwner, persistence, merkle, compactLwwStep, sweep: () => owner.sweep(), homeDelivery, http, metrics, queries,
+  };
 }
 
 /** A switch set to "off", "0", "false" or "no" (any case). */

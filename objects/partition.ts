@@ -217,17 +217,19 @@ export class Partition extends DurableObject<PartitionEnv> {
   }
 
   /**
-   * Lock expiry, Postgres flush retries, LWW write-log compaction and Merkle leaf checkpoints (the alarm is shared:
-   * see alarm-schedule.ts).
+   * Lock expiry, Postgres flush retries, LWW write-log compaction, Merkle leaf checkpoints, and the sweep of expired
+   * records and old tombstones (the alarm is shared: see alarm-schedule.ts).
    */
   override async alarm(): Promise<void> {
     const services = this.#get();
     // Each feature runs even when another fails; a failure is rethrown after, so the runtime retries the alarm.
+    // The sweep runs after the compaction step, so it sees the records that step moved into lww_record.
     const results = await Promise.allSettled([
       Promise.resolve().then(() => services.compactLwwStep()),
       Promise.resolve().then(() => services.merkle.checkpoint()),
       services.coordination.alarm(),
       services.persistence?.alarm(),
+      Promise.resolve().then(() => services.sweep()),
     ]);
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;

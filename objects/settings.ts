@@ -22,6 +22,11 @@ export interface Settings {
   TOPGUN_NAMESPACE_CLAIM?: string;
   /** "1" lets `POST /sync` accept requests without a token, as an anonymous principal under the access policies. */
   TOPGUN_HTTP_SYNC_ANONYMOUS?: string;
+  /**
+   * How long tombstones are kept (milliseconds, or a duration: "30d", "12h", "10s"; default 30 days): older ones are
+   * pruned by the alarm, and a client whose last sync is older gets SYNC_RESET_REQUIRED.
+   */
+  TOPGUN_TOMBSTONE_TTL?: string;
   /** "off" (or "0", "false", "no") answers every SQL_QUERY as a server without SQL. */
   TOPGUN_SQL?: string;
 }

@@ -8,6 +8,7 @@ import type { BatchOp, HttpCall, HttpOutcome } from "./http-call.ts";
 import { repliesOf, replyOf } from "./replies.ts";
 import { httpErrorCode } from "../../core/http-error-code.ts";
 import { permits } from "../../core/access-policy.ts";
+import { isExpired } from "../../core/lww-map.ts";
 import { partitionOf, type ShardConfig } from "../../core/placement.ts";
 import type { AccessGuard } from "../access/access-guard.ts";
 import type { RecordOwner } from "./record-owner.ts";
@@ -141,7 +142,9 @@ export class HttpApi {
     if (access.kind === "none") return { ok: false, status: 403, message: `forbidden: read access denied for map: ${map}` };
     const [found] = await this.#owners(partitionOf(this.#shards(), map, key)).readRecords({ map, keys: [key] });
     const value = found?.record.value;
-    if (value === undefined || value === null || !permits(access, value, key)) return { ok: false, status: 404, message: `no record ${key} in ${map}` };
+    // A record whose TTL ran out is gone for readers at once (the alarm deletes it soon after).
+    const expired = found !== undefined && isExpired(found.record, Date.now());
+    if (value === undefined || value === null || expired || !permits(access, value, key)) return { ok: false, status: 404, message: `no record ${key} in ${map}` };
     return { ok: true, status: 200, body: { key, value, timestamp: found?.record.timestamp } };
   }
 
@@ -220,9 +223,11 @@ export class HttpApi {
   }
 }
 
+/** The records of an entry that are not tombstoned and whose TTL has not run out. */
 function liveRecords(entry: ORMapEntry): ORMapEntry["records"] {
   const removed = new Set(entry.tombstones);
-  return entry.records.filter((r) => !removed.has(r.tag));
+  const now = Date.now();
+  return entry.records.filter((r) => !removed.has(r.tag) && !isExpired(r, now));
 }
 
 function counterBody(name: string, state: PNCounterState): { name: string; value: number; state: PNCounterState } {

@@ -19,11 +19,22 @@ export class DeltaReader {
   readonly #access: AccessGuard;
   readonly #owners: (partition: number) => RecordOwner;
   readonly #shards: () => ShardConfig;
+  readonly #resetRequired: (map: string, lastSyncMillis: number) => unknown;
 
-  constructor(deps: { access: AccessGuard; owners: (partition: number) => RecordOwner; shards: () => ShardConfig }) {
+  /**
+   * `resetRequired`: the session's SYNC_RESET_REQUIRED decision (objects/sync/sync-reset.ts); a map it answers for
+   * gets an error instead of a delta, since tombstones the caller never saw may have been pruned.
+   */
+  constructor(deps: {
+    access: AccessGuard;
+    owners: (partition: number) => RecordOwner;
+    shards: () => ShardConfig;
+    resetRequired?: (map: string, lastSyncMillis: number) => unknown;
+  }) {
     this.#access = deps.access;
     this.#owners = deps.owners;
     this.#shards = deps.shards;
+    this.#resetRequired = deps.resetRequired ?? (() => undefined);
   }
 
   async read(principal: Principal, maps: readonly { mapName: string; lastSyncTimestamp: Timestamp }[]): Promise<{ deltas: HttpSyncDelta[]; errors: HttpSyncError[] }> {
@@ -35,6 +46,10 @@ export class DeltaReader {
         const access = accessOf({ action: "read", resource: mapName });
         if (access.kind === "none") {
           errors.push({ code: 403, message: "access denied", context: mapName });
+          return;
+        }
+        if (this.#resetRequired(mapName, lastSyncTimestamp.millis)) {
+          errors.push({ code: 410, message: "SYNC_RESET_REQUIRED: the last sync is older than the tombstone horizon; read the map again from lastSyncTimestamp 0", context: mapName });
           return;
         }
         const parts = await Promise.all(

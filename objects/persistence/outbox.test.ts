@@ -23,6 +23,8 @@ describe("Outbox", () => {
       lww("b", null),
       { kind: "or-add", map: "l", key: "k", tag: "5:1:n", value: encodeValue("v"), millis: 5, counter: 1, node: "n", ttlMs: 50 },
       { kind: "or-remove", map: "l", key: "k", tag: "4:0:n" },
+      { kind: "lww-prune", map: "m", key: "b", millis: 5, counter: 1, node: "n" },
+      { kind: "or-prune", map: "l", key: "k", tag: "4:0:n" },
     ];
     outbox.append(rows);
     expect(outbox.peek(10)?.rows).toEqual(rows);

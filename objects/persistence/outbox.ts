@@ -22,11 +22,17 @@ export class Outbox {
   append(rows: readonly ChangeRow[]): void {
     if (rows.length === 0) return;
     const now = this.#clock();
-    const cells: SqlValue[][] = rows.map((row) =>
-      row.kind === "or-remove"
-        ? [row.kind, row.map, row.key, row.tag, null, null, null, null, null, now]
-        : [row.kind, row.map, row.key, row.kind === "or-add" ? row.tag : null, row.value, row.millis, row.counter, row.node, row.ttlMs ?? null, now],
-    );
+    const cells: SqlValue[][] = rows.map((row) => {
+      switch (row.kind) {
+        case "or-remove":
+        case "or-prune":
+          return [row.kind, row.map, row.key, row.tag, null, null, null, null, null, now];
+        case "lww-prune":
+          return [row.kind, row.map, row.key, null, null, row.millis, row.counter, row.node, null, now];
+        default:
+          return [row.kind, row.map, row.key, row.kind === "or-add" ? row.tag : null, row.value, row.millis, row.counter, row.node, row.ttlMs ?? null, now];
+      }
+    });
     bulkInsert(this.#sql, "outbox (kind, map, key, tag, value, millis, counter, node, ttl_ms, queued_at)", cells);
   }
 
@@ -63,8 +69,9 @@ export class Outbox {
 
 function toChange(row: Record<string, SqlValue>): ChangeRow {
   const base = { map: String(row.map), key: String(row.key) };
-  if (row.kind === "or-remove") return { kind: "or-remove", ...base, tag: String(row.tag) };
+  if (row.kind === "or-remove" || row.kind === "or-prune") return { kind: row.kind, ...base, tag: String(row.tag) };
   const stamp = { millis: Number(row.millis), counter: Number(row.counter), node: String(row.node) };
+  if (row.kind === "lww-prune") return { kind: "lww-prune", ...base, ...stamp };
   const ttl = typeof row.ttl_ms === "number" ? { ttlMs: row.ttl_ms } : {};
   const value = row.value instanceof Uint8Array ? row.value : null;
   if (row.kind === "or-add") return { kind: "or-add", ...base, tag: String(row.tag), value: value ?? new Uint8Array(), ...stamp, ...ttl };

@@ -73,4 +73,17 @@ describe("writeChanges", () => {
     expect(tags).toEqual(["2:0:b"]);
     expect((await client.query("SELECT tag FROM or_tombstones")).rows).toEqual([{ tag: "1:0:a" }]);
   });
+
+  it("deletes the rows of pruned tombstones, and not a newer write of the key nor a live record", async () => {
+    const prune = (key: string, millis: number): ChangeRow => ({ kind: "lww-prune", map: "m", key, millis, counter: 0, node: "a" });
+    await writeChanges(client, "default", [put("gone", null, 100), put("rewritten", null, 100), put("live", 1, 100)]);
+    await writeChanges(client, "default", [put("rewritten", "again", 300), prune("gone", 100), prune("rewritten", 100), prune("live", 100)]);
+    expect((await lwwRows()).map((r) => [r.key, r.tombstone])).toEqual([["live", false], ["rewritten", false]]);
+  });
+
+  it("deletes a pruned OR tombstone's row, also when its removal is in the same flush", async () => {
+    await writeChanges(client, "default", [{ kind: "or-remove", map: "l", key: "k", tag: "1:0:a" }, { kind: "or-remove", map: "l", key: "k", tag: "2:0:a" }]);
+    await writeChanges(client, "default", [{ kind: "or-remove", map: "l", key: "k", tag: "3:0:a" }, { kind: "or-prune", map: "l", key: "k", tag: "1:0:a" }, { kind: "or-prune", map: "l", key: "k", tag: "3:0:a" }]);
+    expect((await client.query("SELECT tag FROM or_tombstones")).rows).toEqual([{ tag: "2:0:a" }]);
+  });
 });

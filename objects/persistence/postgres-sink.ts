@@ -4,7 +4,11 @@ import { decodeValue } from "../../core/codec.ts";
 export type ChangeRow =
   | { kind: "lww"; map: string; key: string; value: Uint8Array | null; millis: number; counter: number; node: string; ttlMs?: number }
   | { kind: "or-add"; map: string; key: string; tag: string; value: Uint8Array; millis: number; counter: number; node: string; ttlMs?: number }
-  | { kind: "or-remove"; map: string; key: string; tag: string };
+  | { kind: "or-remove"; map: string; key: string; tag: string }
+  /** The tombstone GC pruned an LWW tombstone with this HLC: its row goes (unless a newer write replaced it). */
+  | { kind: "lww-prune"; map: string; key: string; millis: number; counter: number; node: string }
+  /** The tombstone GC pruned an OR-Map tag's tombstone: its row goes. */
+  | { kind: "or-prune"; map: string; key: string; tag: string };
 
 /** The part of a pg client the sink needs. */
 export interface PgQueryable {
@@ -22,12 +26,14 @@ const NEWER = (table: string) =>
 
 /**
  * Writes a flush of changes to Postgres in one transaction: LWW and OR-Map upserts guarded by the HLC, OR
- * tombstones, and removal of tombstoned OR records. Idempotent: the same rows written twice change nothing.
+ * tombstones, removal of tombstoned OR records, and removal of the tombstones the GC pruned. Idempotent: the same rows written twice change nothing.
  */
 export async function writeChanges(client: PgQueryable, namespace: string, rows: readonly ChangeRow[]): Promise<void> {
   const lww = newestPerKey(rows.flatMap((row) => (row.kind === "lww" ? [row] : [])), (row) => `${row.map}\u0000${row.key}`);
   const adds = newestPerKey(rows.flatMap((row) => (row.kind === "or-add" ? [row] : [])), (row) => `${row.map}\u0000${row.key}\u0000${row.tag}`);
   const removes = rows.flatMap((row) => (row.kind === "or-remove" ? [row] : []));
+  const lwwPrunes = rows.flatMap((row) => (row.kind === "lww-prune" ? [row] : []));
+  const orPrunes = rows.flatMap((row) => (row.kind === "or-prune" ? [row] : []));
   await client.query("BEGIN");
   try {
     for (const chunk of chunks(lww)) {
@@ -61,6 +67,22 @@ export async function writeChanges(client: PgQueryable, namespace: string, rows:
         [namespace, [...adds.map((r) => r.tag), ...removes.map((r) => r.tag)]],
       );
     }
+    // Pruned tombstones go last: a flush may hold a tombstone and its pruning (Postgres was away for the horizon).
+    for (const chunk of chunks(lwwPrunes)) {
+      await client.query(
+        `DELETE FROM lww_records l USING unnest($2::text[], $3::text[], $4::bigint[], $5::int[], $6::text[]) AS p(map, key, millis, counter, node)
+         WHERE l.namespace = $1 AND l.map = p.map AND l.key = p.key AND l.tombstone
+           AND (l.hlc_millis, l.hlc_counter, l.hlc_node COLLATE "C") <= (p.millis, p.counter, p.node COLLATE "C")`,
+        [namespace, ...columnsOf(chunk, (r) => [r.map, r.key, r.millis, r.counter, r.node])],
+      );
+    }
+    for (const chunk of chunks(orPrunes)) {
+      await client.query(
+        `DELETE FROM or_tombstones t USING unnest($2::text[], $3::text[]) AS p(map, tag)
+         WHERE t.namespace = $1 AND t.map = p.map AND t.tag = p.tag`,
+        [namespace, ...columnsOf(chunk, (r) => [r.map, r.tag])],
+      );
+    }
     await client.query("COMMIT");
   } catch (err) {
     await client.query("ROLLBACK").catch(() => undefined); // The connection may be gone; the error below says why.
@@ -72,6 +94,13 @@ async function insert(client: PgQueryable, target: string, rows: unknown[][], ta
   const width = rows[0]?.length ?? 0;
   const tuples = rows.map((_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(", ")})`);
   await client.query(`INSERT INTO ${target} VALUES ${tuples.join(", ")} ${tail}`, rows.flat());
+}
+
+/** Rows as one array per column (for unnest). */
+function columnsOf<R>(rows: readonly R[], cells: (row: R) => unknown[]): unknown[][] {
+  const columns: unknown[][] = [];
+  for (const row of rows) cells(row).forEach((cell, i) => (columns[i] ??= []).push(cell));
+  return columns;
 }
 
 function newestPerKey<R extends { millis: number; counter: number; node: string }>(rows: R[], keyOf: (row: R) => string): R[] {

@@ -130,8 +130,13 @@ export class QueryService {
   }
 
   /** Evaluates applied LWW changes (in write order) against the subscriptions of their maps and delivers the updates. */
-  async publish(changes: readonly LwwChange[]): Promise<void> {
-    if (changes.length === 0) return;
+  async publish(written: readonly LwwChange[]): Promise<void> {
+    if (written.length === 0) return;
+    // A value whose TTL already ran out is hidden as a delete would be: it leaves (with its value) or never enters.
+    const now = this.#clock();
+    const changes = written.map((c): LwwChange =>
+      c.expiresAt !== undefined && c.expiresAt < now ? { map: c.map, key: c.key, value: null, previous: c.value } : c,
+    );
     // Most writes reach maps nobody queries: then no transaction is opened.
     const queried = [...groupByMap(changes)].filter(([map]) => this.#subscriptionsOf(map).length > 0);
     if (queried.length === 0) return;

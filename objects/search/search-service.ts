@@ -3,6 +3,7 @@ import { searchOptionsSchema, type SearchOptions } from "../../core/protocol/sha
 import type { LwwChange } from "../writes/crdt-writer.ts";
 import type { LwwStore } from "../writes/lww-store.ts";
 import { readOrValues } from "../writes/or-store.ts";
+import { isExpired } from "../../core/lww-map.ts";
 import type { ConnectionRef } from "../delivery/event-fanout.ts";
 import { HomeDeliveries, type DeliverEachToHome } from "../delivery/home-deliveries.ts";
 import type { SearchHit, SearchIndexes } from "./search-index.ts";
@@ -49,8 +50,11 @@ export class SearchService {
   readonly #lww: Pick<LwwStore, "readKeys">;
   readonly #deliver: DeliverEachToHome;
   readonly #cache = new Map<string, Subscription[]>();
+  readonly #clock: () => number;
 
-  constructor(deps: { sql: SqlPort; indexes: SearchIndexes; lww: Pick<LwwStore, "readKeys">; deliver: DeliverEachToHome }) {
+  /** `clock`: wall-clock millis; a record whose TTL ran out is left out of results (as readers hide it). */
+  constructor(deps: { sql: SqlPort; indexes: SearchIndexes; lww: Pick<LwwStore, "readKeys">; deliver: DeliverEachToHome; clock?: () => number }) {
+    this.#clock = deps.clock ?? Date.now;
     this.#sql = deps.sql;
     this.#lww = deps.lww;
     this.#indexes = deps.indexes;
@@ -148,12 +152,16 @@ export class SearchService {
         const subs = this.#subscriptionsOf(map);
         // SQLite's values, not the written ones: a later write to these keys may have committed while this one
         // waited (for Postgres), and the index and the subscriptions' sets must end at the stored state.
+        // A record whose TTL ran out counts as deleted (it leaves the index and the subscriptions at once).
+        const now = this.#clock();
         const lwwKeys = [...written].filter(([, w]) => !w.or).map(([key]) => key);
-        const orValues = readOrValues(this.#sql, map, [...written].filter(([, w]) => w.or).map(([key]) => key));
+        const orValues = readOrValues(this.#sql, map, [...written].filter(([, w]) => w.or).map(([key]) => key), now);
         const stored = this.#lww.readKeys(map, lwwKeys);
-        const latest = new Map(
-          [...written].map(([key, w]): [string, unknown] => [key, w.or ? (orValues.get(key) ?? null) : (stored.get(key)?.value ?? null)]),
-        );
+        const liveOf = (key: string) => {
+          const record = stored.get(key);
+          return record && !isExpired(record, now) ? record.value : null;
+        };
+        const latest = new Map([...written].map(([key, w]): [string, unknown] => [key, w.or ? (orValues.get(key) ?? null) : liveOf(key)]));
         this.#indexes.update([...latest].map(([key, value]) => ({ map, key, value })));
         // A key that a delete removed leaves with the value it had (PROTOCOL.md §10.3, as QUERY_UPDATE does).
         const removed = new Map([...written].map(([key, change]) => [key, change.previous ?? null]));
@@ -219,13 +227,18 @@ export class SearchService {
     this.#sql.exec("DELETE FROM search_match WHERE home = ? AND conn = ? AND sub_id = ?", home, conn, subscriptionId);
   }
 
-  /** The live values of `keys` in `map`: an LWW record's value, or an OR-Map key's values. */
+  /**
+   * The live values of `keys` in `map`: an LWW record's value, or an OR-Map key's values; records whose TTL ran out
+   * are left out at once (the alarm deletes them soon after, which sends their LEAVE).
+   */
   #values(map: string, keys: readonly string[]): Map<string, unknown> {
     const values = new Map<string, unknown>();
     if (keys.length === 0) return values;
-    for (const [key, record] of this.#lww.readKeys(map, keys)) if (record.value !== null) values.set(key, record.value);
+    const now = this.#clock();
+    const lww = this.#lww.readKeys(map, keys);
+    for (const [key, record] of lww) if (record.value !== null && !isExpired(record, now)) values.set(key, record.value);
     const rest = keys.filter((key) => !values.has(key));
-    for (const [key, list] of readOrValues(this.#sql, map, rest)) values.set(key, list);
+    for (const [key, list] of readOrValues(this.#sql, map, rest, now)) values.set(key, list);
     return values;
   }
 

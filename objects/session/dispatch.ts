@@ -14,6 +14,7 @@ import type { QueryCoordinator } from "../queries/query-coordinator.ts";
 import type { SearchCoordinator } from "../search/search-coordinator.ts";
 import type { SqlCoordinator } from "../sql/sql-coordinator.ts";
 import type { SyncCoordinator } from "../sync/sync-coordinator.ts";
+import type { SyncReset } from "../sync/sync-reset.ts";
 import type { WriteCoordinator } from "../writes/write-coordinator.ts";
 
 /** The services a home dispatches to. */
@@ -32,6 +33,8 @@ export interface Handlers {
   sql: SqlCoordinator;
   /** The home's copy of the namespace's shard counts: brought up to date (at most once a second) before each message. */
   placement?: { ready(): void | Promise<void>; refresh(): Promise<void> };
+  /** SYNC_RESET_REQUIRED for a client whose last sync is older than the tombstone horizon (objects/sync/sync-reset.ts). */
+  syncReset: SyncReset;
   connectionClosed(conn: string): Promise<void>;
 }
 
@@ -73,14 +76,20 @@ async function dispatchOnce(message: ClientMessage, h: Handlers, ctx: DispatchCo
       return h.writes.write(conn, [message.payload], { writeConcern: message.payload.writeConcern ?? undefined }, { send: reply }, accessOf);
     case "OP_BATCH":
       return h.writes.write(conn, message.payload.ops, { writeConcern: message.payload.writeConcern ?? undefined }, { send: reply }, accessOf);
-    case "SYNC_INIT":
+    case "SYNC_INIT": {
       readWhole(message.mapName, MERKLE_NEEDS_WHOLE_MAP);
+      const reset = h.syncReset(message.mapName, message.lastSyncTimestamp);
+      if (reset) return reply(reset);
       // A client that never synced this map holds none of it: its pull may take whole subtrees at once.
       h.sync.notePull(conn, message.mapName, { fresh: !message.lastSyncTimestamp });
       return h.sync.init(conn, "lww", message.mapName, reply, message.lastSyncTimestamp ?? undefined);
-    case "ORMAP_SYNC_INIT":
+    }
+    case "ORMAP_SYNC_INIT": {
       readWhole(message.mapName, MERKLE_NEEDS_WHOLE_MAP);
+      const reset = h.syncReset(message.mapName, message.lastSyncTimestamp);
+      if (reset) return reply(reset);
       return h.sync.init(conn, "or", message.mapName, reply);
+    }
     case "MERKLE_REQ_BUCKET":
       readWhole(message.payload.mapName, MERKLE_NEEDS_WHOLE_MAP);
       return bucket(h, conn, "lww", message.payload, reply);

@@ -152,6 +152,17 @@ const STEPS: readonly string[] = [
     FROM journal_event;
   DROP TABLE journal_event
   `,
+  // 13: tombstone GC and TTL expiry (objects/expiry/): an OR-Map tombstone keeps when the owner recorded it (the
+  // ones recorded before this step count from the step), and partial indexes find the oldest tombstones and the
+  // next records to expire without scanning the records (puts without a TTL add no index entry).
+  `
+  ALTER TABLE or_tombstone ADD COLUMN millis INTEGER;
+  UPDATE or_tombstone SET millis = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER);
+  CREATE INDEX or_tombstone_age ON or_tombstone (millis);
+  CREATE INDEX lww_record_tombstone ON lww_record (millis) WHERE value IS NULL;
+  CREATE INDEX lww_record_expiry ON lww_record (millis + ttl_ms) WHERE value IS NOT NULL AND ttl_ms > 0;
+  CREATE INDEX or_record_expiry ON or_record (millis + ttl_ms) WHERE ttl_ms > 0
+  `,
 ];
 
 

@@ -20,6 +20,8 @@ export interface LwwChange {
   value: unknown;
   /** For a tombstone: the live value it deleted (absent when the key held none), which a query's LEAVE carries. */
   previous?: unknown;
+  /** For a value with a `ttlMs`: when it expires (timestamp millis + ttlMs); readers hide it after that. */
+  expiresAt?: number;
 }
 
 /** What a commit produced, for the owner to publish: outcomes, events, live changes, outbox rows, journal events. */
@@ -116,6 +118,7 @@ export class CrdtWriter {
           const change: LwwChange = { map: op.map, key: op.key, value: op.record.value };
           const before = live.get(id);
           if (op.record.value === null && before) change.previous = valueOf(before);
+          if (op.record.value !== null && op.record.ttlMs) change.expiresAt = op.record.timestamp.millis + op.record.ttlMs;
           changes.push(change);
           if (this.#journal) journalEvents.push(journalEventOf(op, encoded, live));
           else if (op.record.value === null || !encoded) live.delete(id);

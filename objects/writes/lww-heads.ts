@@ -61,6 +61,20 @@ export class LwwHeads {
     dirty.set(key, entry);
   }
 
+  /** Whether the key's head is in the write log (not yet compacted into lww_record). */
+  isDirty(map: string, key: string): boolean {
+    return this.#entries.get(idOf(map, key))?.dirty === true;
+  }
+
+  /** Forgets a clean head (its lww_record row was deleted); a dirty head stays. */
+  dropClean(map: string, key: string): void {
+    const id = idOf(map, key);
+    const entry = this.#entries.get(id);
+    if (!entry || entry.dirty) return;
+    this.#entries.delete(id);
+    this.#cleanBytes -= entry.bytes;
+  }
+
   /** The dirty heads of `map` (the write log's content for it). */
   dirtyOf(map: string): ReadonlyMap<string, { head: LwwHead }> {
     return this.#dirtyByMap.get(map) ?? EMPTY;

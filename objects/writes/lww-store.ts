@@ -23,6 +23,13 @@ export interface LwwApplied {
   previous: Map<string, Uint8Array>;
 }
 
+/** A tombstone `pruneTombstones` deleted: its key and the timestamp it had. */
+export interface PrunedTombstone {
+  map: string;
+  key: string;
+  timestamp: Timestamp;
+}
+
 /** Heads one alarm step of a compaction moves into lww_record (~10 µs each: a step stays in the tens of ms). */
 const COMPACTION_STEP_ROWS = 2_000;
 /** Rows read per statement by scans and key lists, so a large map is never held in memory whole. */
@@ -183,6 +190,87 @@ export class LwwStore {
     this.#round = undefined;
     this.#recovered = false;
     this.#announced = false;
+  }
+
+  /**
+   * Deletes up to `limit` tombstones written before `cutoffMillis` (oldest first) from lww_record and their entries
+   * from the Merkle sums, in one transaction, in which `inTransaction` also runs with them (the outbox's rows). A key
+   * written again since (its head in the write log) keeps its row: the compaction replaces it. Nothing is pruned
+   * while a compaction round is under way: the log rows it has not deleted yet may hold those tombstones, and a
+   * restart would replay them.
+   */
+  pruneTombstones(cutoffMillis: number, limit: number, inTransaction: (pruned: PrunedTombstone[]) => void = () => {}): PrunedTombstone[] {
+    this.recover();
+    if (this.#round) return [];
+    const candidates = this.#sql
+      .exec("SELECT map, key, leaf FROM lww_record WHERE value IS NULL AND millis < ? ORDER BY millis LIMIT ?", cutoffMillis, limit)
+      .map((row) => ({ map: String(row.map), key: String(row.key), leaf: Number(row.leaf) }));
+    if (candidates.length === 0) return [];
+    // The sums are loaded before the rows go (a tree that is behind derives its sums from lww_record, compacting first).
+    const byMap = new Map<string, LeafChange[]>();
+    for (const { map } of candidates) {
+      if (byMap.has(map)) continue;
+      this.#merkle.sums("lww", map);
+      byMap.set(map, []);
+    }
+    const pruned: PrunedTombstone[] = [];
+    try {
+      this.#sql.transaction(() => {
+        // One statement for the chunk; the conditions are checked again (the sums' load may have compacted).
+        const list = candidates.filter(({ map, key }) => !this.#heads.isDirty(map, key)).map(({ map, leaf, key }) => [map, leaf, key]);
+        const rows = this.#sql.exec(
+          `DELETE FROM lww_record WHERE (map, leaf, key) IN (SELECT j.value->>0, j.value->>1, j.value->>2 FROM json_each(?) AS j)
+           AND value IS NULL AND millis < ? RETURNING map, key, leaf, hash, millis, counter, node`,
+          JSON.stringify(list),
+          cutoffMillis,
+        );
+        for (const row of rows) {
+          const map = String(row.map);
+          byMap.get(map)?.push({ leaf: Number(row.leaf), oldHash: Number(row.hash) });
+          pruned.push({ map, key: String(row.key), timestamp: { millis: Number(row.millis), counter: Number(row.counter), nodeId: String(row.node) } });
+        }
+        for (const [map, changes] of byMap) this.#merkle.apply("lww", map, changes);
+        inTransaction(pruned);
+      });
+    } catch (err) {
+      this.#merkle.forget();
+      this.forget();
+      throw err;
+    }
+    for (const { map, key } of pruned) this.#heads.dropClean(map, key);
+    return pruned;
+  }
+
+  /**
+   * Live records whose TTL ran out before `nowMs` (core/lww-map.ts `isExpired`), as lww_record holds them, the
+   * soonest expired first, at most `limit`. A key written again since (in the write log) is left out: its newer
+   * record is looked at once compacted.
+   */
+  expiredRecords(nowMs: number, limit: number): { map: string; key: string; record: LWWRecord }[] {
+    this.recover();
+    return this.#sql
+      .exec(
+        `SELECT map, key, value, millis, counter, node, ttl_ms FROM lww_record
+         WHERE value IS NOT NULL AND ttl_ms > 0 AND millis + ttl_ms < ? ORDER BY millis + ttl_ms LIMIT ?`,
+        nowMs,
+        limit,
+      )
+      .filter((row) => !this.#heads.isDirty(String(row.map), String(row.key)))
+      .map((row) => ({ map: String(row.map), key: String(row.key), record: toRecord(row) }));
+  }
+
+  /**
+   * When the alarm next has work here: the millis of the oldest tombstone in lww_record and the soonest expiry of
+   * a live record with a TTL (each undefined when there is none). Records still in the write log are not counted:
+   * the compaction's alarm comes first.
+   */
+  nextDue(): { oldestTombstone?: number; nextExpiry?: number } {
+    const tombstone = this.#sql.exec("SELECT MIN(millis) AS t FROM lww_record WHERE value IS NULL")[0]?.t;
+    const expiry = this.#sql.exec("SELECT MIN(millis + ttl_ms) AS t FROM lww_record WHERE value IS NOT NULL AND ttl_ms > 0")[0]?.t;
+    return {
+      ...(typeof tombstone === "number" ? { oldestTombstone: tombstone } : {}),
+      ...(typeof expiry === "number" ? { nextExpiry: expiry } : {}),
+    };
   }
 
   /** Records of the leaves first..last (tombstones included), by leaf, for SYNC_RESP_LEAF replies. */

@@ -1,5 +1,6 @@
 import { decodeValue, encodeValue } from "../../core/codec.ts";
 import { compareTimestamps } from "../../core/hlc.ts";
+import { isExpired } from "../../core/lww-map.ts";
 import { leafIndexOf } from "../../core/merkle-tree.ts";
 import { orEntryHash } from "../../core/or-entry-hash.ts";
 import type { ORMapEntry, ORMapRecord } from "../../core/or-record.ts";
@@ -22,10 +23,49 @@ export interface OrChange {
 export class OrStore {
   readonly #sql: SqlPort;
   readonly #merkle: MerkleStore;
+  readonly #clock: () => number;
 
-  constructor(sql: SqlPort, merkle: MerkleStore) {
+  /** `clock`: wall-clock millis, when a tombstone is recorded (its age decides when it is pruned). */
+  constructor(sql: SqlPort, merkle: MerkleStore, options: { clock?: () => number } = {}) {
     this.#sql = sql;
     this.#merkle = merkle;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  /**
+   * Deletes up to `limit` tombstones recorded before `cutoffMillis`, oldest first (call inside a transaction). A
+   * tombstone is not part of the Merkle sums (entry hashes cover records only), so the sums do not change.
+   */
+  pruneTombstones(cutoffMillis: number, limit: number): { map: string; key: string | null; tag: string }[] {
+    return this.#sql
+      .exec(
+        `DELETE FROM or_tombstone WHERE (map, tag) IN (SELECT map, tag FROM or_tombstone WHERE millis < ? ORDER BY millis LIMIT ?)
+         RETURNING map, key, tag`,
+        cutoffMillis,
+        limit,
+      )
+      .map((row) => ({ map: String(row.map), key: typeof row.key === "string" ? row.key : null, tag: String(row.tag) }));
+  }
+
+  /** Records whose TTL ran out before `nowMs`, the soonest expired first, at most `limit`. */
+  expiredRecords(nowMs: number, limit: number): { map: string; key: string; tag: string }[] {
+    return this.#sql
+      .exec(
+        "SELECT map, key, tag FROM or_record WHERE ttl_ms > 0 AND millis + ttl_ms < ? ORDER BY millis + ttl_ms LIMIT ?",
+        nowMs,
+        limit,
+      )
+      .map((row) => ({ map: String(row.map), key: String(row.key), tag: String(row.tag) }));
+  }
+
+  /** The millis of the oldest tombstone and the soonest expiry of a record with a TTL (undefined when none). */
+  nextDue(): { oldestTombstone?: number; nextExpiry?: number } {
+    const tombstone = this.#sql.exec("SELECT MIN(millis) AS t FROM or_tombstone")[0]?.t;
+    const expiry = this.#sql.exec("SELECT MIN(millis + ttl_ms) AS t FROM or_record WHERE ttl_ms > 0")[0]?.t;
+    return {
+      ...(typeof tombstone === "number" ? { oldestTombstone: tombstone } : {}),
+      ...(typeof expiry === "number" ? { nextExpiry: expiry } : {}),
+    };
   }
 
   /** Adds a record unless its tag is tombstoned or a record with that tag is as new; true when stored. */
@@ -124,7 +164,9 @@ export class OrStore {
       .exec("SELECT key FROM or_record WHERE map = ? AND tag = ?", map, tag)
       .map((row) => String(row.key));
     this.#sql.exec("DELETE FROM or_record WHERE map = ? AND tag = ?", map, tag);
-    this.#sql.exec("INSERT INTO or_tombstone (map, tag, key) VALUES (?, ?, ?)", map, tag, holders[0] ?? key ?? null);
+    this.#sql.exec(
+      "INSERT INTO or_tombstone (map, tag, key, millis) VALUES (?, ?, ?, ?)", map, tag, holders[0] ?? key ?? null, this.#clock(),
+    );
     return holders;
   }
 
@@ -196,8 +238,11 @@ export function scanOrValues(sql: SqlPort, map: string, visit: (key: string, val
   flush();
 }
 
-/** The values of `keys` that hold OR-Map records, oldest first; keys without records are left out. */
-export function readOrValues(sql: SqlPort, map: string, keys: readonly string[]): Map<string, unknown[]> {
+/**
+ * The values of `keys` that hold OR-Map records, oldest first; keys without records are left out. With `nowMs`,
+ * records whose TTL ran out before it are left out too (core/lww-map.ts `isExpired`).
+ */
+export function readOrValues(sql: SqlPort, map: string, keys: readonly string[], nowMs?: number): Map<string, unknown[]> {
   const records = new Map<string, ORMapRecord[]>();
   if (keys.length === 0) return new Map();
   for (const row of sql.exec(
@@ -205,7 +250,8 @@ export function readOrValues(sql: SqlPort, map: string, keys: readonly string[])
     map,
     JSON.stringify(keys),
   )) {
-    push(records, String(row.key), toRecord(row));
+    const record = toRecord(row);
+    if (nowMs === undefined || !isExpired(record, nowMs)) push(records, String(row.key), record);
   }
   return new Map([...records].map(([key, list]) => [key, valuesOf(list)]));
 }

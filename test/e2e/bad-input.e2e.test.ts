@@ -79,6 +79,25 @@ describe("bad input after authentication", () => {
     await check();
   });
 
+  it("answers a record with a negative or fractional ttlMs with ERROR and keeps the socket and data intact", async () => {
+    const { map, client, check } = await arrange();
+    for (const ttlMs of [-1, 1.5, "soon"]) {
+      client.send({
+        type: "CLIENT_OP",
+        payload: { id: nextOpId(), mapName: map, key: "before", opType: "PUT", record: { value: "replaced", timestamp: new HLC("writerb").now(), ttlMs } },
+      });
+      await expectError(client);
+    }
+    await check();
+  });
+
+  it("answers a SYNC_INIT with a negative lastSyncTimestamp with ERROR and keeps the socket and data intact", async () => {
+    const { map, client, check } = await arrange();
+    client.send({ type: "SYNC_INIT", mapName: map, lastSyncTimestamp: -5 });
+    await expectError(client);
+    await check();
+  });
+
   it("rejects a value over MAX_VALUE_BYTES with OP_REJECTED 413 and keeps the socket and data intact", async () => {
     const { map, client, check } = await arrange();
     const op = lwwPut(map, "huge", "x".repeat(MAX_VALUE_BYTES + 1024), new HLC("writera").now());

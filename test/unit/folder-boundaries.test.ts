@@ -15,6 +15,7 @@ describe("folder boundaries", () => {
       "objects/coordination",
       "objects/delivery",
       "objects/directory",
+      "objects/expiry",
       "objects/http",
       "objects/journal",
       "objects/persistence",
