@@ -1,7 +1,7 @@
 // The cost of access policies on the write path: 10 connections (a map each) writing into a namespace without
 // policies and into one with 20 policies (one with a record condition on the written maps), rounds alternating so
 // both see the same machine load.
-import { SignJWT } from "jose";
+import { signToken } from "../test/support/tokens.ts";
 import { startServer } from "../test/support/server-harness.ts";
 import { round } from "./measure.ts";
 import { throughput } from "./writes.ts";
@@ -9,14 +9,7 @@ import { throughput } from "./writes.ts";
 const SECRET = "bench-access-secret";
 const ROUNDS = 3;
 
-function sign(claims: { sub: string; roles: string[] }): Promise<string> {
-  return new SignJWT({ roles: claims.roles })
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject(claims.sub)
-    .setIssuedAt()
-    .setExpirationTime("1h")
-    .sign(new TextEncoder().encode(SECRET));
-}
+const sign = (claims: { sub: string; roles: string[] }) => signToken({ secret: SECRET, ...claims });
 
 /** Twenty policies: one conditional allow on the bench maps, the rest about other maps (each is still matched). */
 function twentyPolicies(): Record<string, unknown>[] {

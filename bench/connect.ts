@@ -1,8 +1,8 @@
 // 300 clients connect and authenticate at once (issue #16): the time from opening each WebSocket to its AUTH_ACK,
 // with real JWTs (HS256, one user each) against a server that verifies them. The first round reaches homes that do
 // not exist yet (their objects start); the next rounds reconnect the same clients (same homes, objects running).
-import { SignJWT } from "jose";
 import { startServer } from "../test/support/server-harness.ts";
+import { signToken } from "../test/support/tokens.ts";
 import { BenchSocket } from "./bench-socket.ts";
 import { percentiles, round } from "./measure.ts";
 import { cpuDelta, serverCpuMs } from "./cpu-of-server.ts";
@@ -11,14 +11,7 @@ export const CONNECT_SECRET = "bench-connect-secret";
 export const CONNECT_CLIENTS = 300;
 const ROUNDS = 3;
 
-function sign(sub: string): Promise<string> {
-  return new SignJWT({ roles: [] })
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject(sub)
-    .setIssuedAt()
-    .setExpirationTime("1h")
-    .sign(new TextEncoder().encode(CONNECT_SECRET));
-}
+const sign = (sub: string) => signToken({ secret: CONNECT_SECRET, sub });
 
 /** A token for each of the CONNECT_CLIENTS users. */
 export function connectTokens(): Promise<string[]> {

@@ -2,7 +2,7 @@
 // count (1 → 16 → 271 → 8, partitions cold on the first pass), how long it takes to refuse a map holding 20,000 keys
 // (moving a map's records online is not built), and what a stream of reshards does to the write throughput of other
 // maps (rounds alternating with a quiet baseline, so both see the same machine load).
-import { SignJWT } from "jose";
+import { signToken } from "../test/support/tokens.ts";
 import { startServer } from "../test/support/server-harness.ts";
 import { BenchSocket } from "./bench-socket.ts";
 import { round } from "./measure.ts";
@@ -13,14 +13,7 @@ const NAMESPACE = "bench-reshard";
 const ROUNDS = 2;
 const LOADED_KEYS = 20_000;
 
-function sign(claims: { sub: string; roles: string[] }): Promise<string> {
-  return new SignJWT({ roles: claims.roles })
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject(claims.sub)
-    .setIssuedAt()
-    .setExpirationTime("1h")
-    .sign(new TextEncoder().encode(SECRET));
-}
+const sign = (claims: { sub: string; roles: string[] }) => signToken({ secret: SECRET, ...claims });
 
 export async function reshardCost(durationMs: number) {
   const server = await startServer({ jwtSecret: SECRET });

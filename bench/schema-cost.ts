@@ -1,8 +1,8 @@
 // The cost of map JSON Schemas on the write path: 10 connections (a map each) writing into maps without a schema and
 // into maps with one (an object of three typed, bounded properties, closed), rounds alternating so both see the same
 // machine load. Also the validator alone: checks per second of the same value in this process.
-import { SignJWT } from "jose";
 import { compileSchema } from "../core/map-schema.ts";
+import { signToken } from "../test/support/tokens.ts";
 import { startServer } from "../test/support/server-harness.ts";
 import { round } from "./measure.ts";
 import { throughput } from "./writes.ts";
@@ -19,9 +19,7 @@ export const BENCH_SCHEMA = {
   additionalProperties: false,
 };
 
-function sign(claims: { sub: string; roles: string[] }): Promise<string> {
-  return new SignJWT({ roles: claims.roles }).setProtectedHeader({ alg: "HS256" }).setSubject(claims.sub).setIssuedAt().setExpirationTime("1h").sign(new TextEncoder().encode(SECRET));
-}
+const sign = (claims: { sub: string; roles: string[] }) => signToken({ secret: SECRET, ...claims });
 
 /** Checks per second of one benchmark value against BENCH_SCHEMA, compiled once. */
 export function validatorChecksPerSecond(durationMs = 1_000): number {
