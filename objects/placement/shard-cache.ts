@@ -8,7 +8,7 @@ const RETRY_AFTER_FAILURE_MS = 250;
 /**
  * A home's copy of its namespace's shard counts over the deployment's defaults. `config()` answers at once from the
  * copy (every coordinator places keys with it); `ready()` refreshes the copy when it is older than SHARD_REFRESH_MS
- * (the session awaits it before each message); `refresh()` asks again at once (after an owner's stale-placement
+ * (the session awaits it before each message, which waits only while there is no copy yet); `refresh()` asks again at once (after an owner's stale-placement
  * refusal). Without a control object the defaults are the whole truth. With no copy at all and the control object
  * unreachable, `ready()` throws: placing keys by the defaults alone could read or write a resharded map in the wrong place.
  */
@@ -34,7 +34,11 @@ export class ShardCache {
 
   ready(): void | Promise<void> {
     if (this.#fetch === undefined || (this.#fetched && this.#clock() < this.#freshUntil)) return;
-    return this.refresh();
+    if (!this.#fetched) return this.refresh();
+    // A stale copy serves while the refresh runs (it never rejects once a copy is held): no message waits on the
+    // control object once a second. Owners fence writes and subscriptions, so a count the copy missed is refused
+    // there and the home refreshes before placing again.
+    void this.refresh();
   }
 
   /** Asks the control object now (concurrent callers share one call). */
