@@ -5,7 +5,7 @@ import type { JournalEventData, Query } from "../core/protocol/shared.ts";
 import { runProcessor } from "../core/entry-processors.ts";
 import type { HLC, Timestamp } from "../core/hlc.ts";
 import type { JournalFilter, JournalService } from "./journal/journal-service.ts";
-import type { AppliedWrite, CrdtWriter } from "./writes/crdt-writer.ts";
+import type { AppliedWrite, CrdtWriter, MapEvents } from "./writes/crdt-writer.ts";
 import type { ConnectionRef, EventFanout } from "./delivery/event-fanout.ts";
 import type { InterestRegistry } from "./delivery/interest-registry.ts";
 import { LeafBlockCache } from "./sync/leaf-block-cache.ts";
@@ -183,13 +183,43 @@ export class OwnerService implements OwnerApi {
   }
 
   /**
-   * Coalesced calls (owner-call-coalescer.ts): every request's merge in one transaction, then each one published in
-   * order (its events skip its own writer).
+   * Coalesced calls (owner-call-coalescer.ts): the requests of several batches and connections merge as one write
+   * (one transaction, one write-log row, one journal row: what a call costs no longer grows with its requests), in
+   * request order, and their events fan out per writer (each skips its own connection). A call with a guarded op
+   * (a record-condition policy) merges request by request instead, so each guard reads what the requests before it
+   * wrote.
    */
   async applyBatches({ requests }: { requests: ApplyRequest[] }): Promise<OwnerOpOutcome[][]> {
     for (const { ops } of requests) this.#checkPlacement(ops);
     for (const { ops } of requests) for (const map of new Set(ops.map((op) => op.map))) this.#leafBlocks.forget(map);
-    // Each request's guards are checked right before its own merge, as apply does, all in one synchronous turn.
+    if (requests.some(({ ops }) => ops.some((op) => isLwwOp(op) && op.guard !== undefined))) return this.#applyEach(requests);
+    // One op list, numbered through; `origins[i]` says which request op i came from and its index there.
+    const merged: OwnerOp[] = [];
+    const origins: { request: number; index: number }[] = [];
+    requests.forEach(({ ops }, request) => {
+      for (const op of ops) {
+        origins.push({ request, index: op.index });
+        merged.push({ ...op, index: merged.length });
+      }
+    });
+    const write = this.#writer.apply(merged);
+    const writers = requests.map((r) => r.writer);
+    const persist = requests.some((r) => r.persist);
+    const outcomes = await this.#published(write, (index) => writers[origins[index]?.request ?? 0] ?? writers[0]!, persist);
+    const answers: OwnerOpOutcome[][] = requests.map(() => []);
+    for (const outcome of outcomes) {
+      const origin = origins[outcome.index];
+      if (!origin) continue;
+      const answer = { ...outcome, index: origin.index };
+      if (answer.ok && !requests[origin.request]?.persist) delete answer.persisted;
+      answers[origin.request]?.push(answer);
+    }
+    this.#knownMaps?.noteWritten([...new Set(outcomes.flatMap((o) => (o.ok ? [merged[o.index]?.map ?? ""] : [])).filter(Boolean))]);
+    return answers;
+  }
+
+  /** Coalesced requests merged one by one (guards read what the requests before them wrote), then published in order. */
+  async #applyEach(requests: readonly ApplyRequest[]): Promise<OwnerOpOutcome[][]> {
     const applied = this.#sql.transaction(() =>
       requests.map(({ ops }) => {
         const refused = this.#refusedByGuards(ops);
@@ -210,7 +240,7 @@ export class OwnerService implements OwnerApi {
   /** After a commit: Postgres, query updates, SERVER_EVENTs and journal events, as for any write. */
   async #published(
     applied: AppliedWrite,
-    writer: ConnectionRef,
+    writer: ConnectionRef | ((opIndex: number) => ConnectionRef),
     persist?: boolean,
   ): Promise<OwnerOpOutcome[]> {
     const { outcomes, events, changes, queued, journal } = applied;
@@ -222,7 +252,13 @@ export class OwnerService implements OwnerApi {
     // QUERY_UPDATEs go out before the SERVER_EVENTs (PROTOCOL.md §10.3); both before the writer's OP_ACK.
     await this.#queries.publish(changes);
     await this.#search?.publish(changes, applied.orKeys);
-    await Promise.all(events.map((e) => this.#fanout.publish(e.map, e.tree, e.messages, writer)));
+    await Promise.all(
+      events.flatMap((e) =>
+        typeof writer === "function"
+          ? byWriter(e, writer).map(([from, messages]) => this.#fanout.publish(e.map, e.tree, messages, from))
+          : [this.#fanout.publish(e.map, e.tree, e.messages, writer)],
+      ),
+    );
     await this.#journal?.publish(journal);
     // OR-Map tombstones and TTLs need the alarm (an LWW write's compaction wakes it anyway); the ack does not wait.
     if (applied.orKeys && applied.orKeys.length > 0) {
@@ -435,4 +471,16 @@ function isLive(record: LWWRecord | undefined, nowMs: number): record is LWWReco
 
 function forbiddenWrite(index: number, map: string): OwnerOpOutcome {
   return { index, ok: false, kind: "FORBIDDEN", message: `forbidden: write access denied for map: ${map}` };
+}
+
+/** A map's events split by the writer of the op each came from, in order (one group per writer). */
+function byWriter(events: MapEvents, writerOf: (opIndex: number) => ConnectionRef): [ConnectionRef, unknown[]][] {
+  const groups = new Map<ConnectionRef, unknown[]>();
+  events.messages.forEach((message, i) => {
+    const from = writerOf(events.origins?.[i] ?? 0);
+    const group = groups.get(from);
+    if (group) group.push(message);
+    else groups.set(from, [message]);
+  });
+  return [...groups];
 }

@@ -23,7 +23,7 @@ import type { Timestamp } from "../core/hlc.ts";
 import type { OwnerApi } from "./owner-api.ts";
 import type { ChangesSince, MerkleAnswer, SyncInitAnswer } from "./sync/sync-owner.ts";
 import type { ApplyRequest, OwnerOpOutcome, ProcessOutcome } from "./writes/owner-op.ts";
-import { partitionStub } from "./partition-directory.ts";
+import { PartitionPorts, partitionStub } from "./partition-directory.ts";
 import { controlApi, type Control } from "./control/control.ts";
 import type { MapSchema } from "../core/map-schema.ts";
 import type { Principal } from "../core/principal.ts";
@@ -279,8 +279,14 @@ export class Partition extends DurableObject<PartitionEnv> {
     };
   }
 
+  readonly #ownerPorts = new PartitionPorts((partition) => this.#remoteOwner(partition));
+  readonly #coordinationPorts = new PartitionPorts((partition) => this.#remoteCoordination(partition));
+
   #owner(partition: number): OwnerApi {
-    if (partition === this.#id) return this.#get().owner;
+    return partition === this.#id ? this.#get().owner : this.#ownerPorts.get(partition);
+  }
+
+  #remoteOwner(partition: number): OwnerApi {
     const stub = partitionStub(this.env.PARTITION, this.#namespace, partition);
     return {
       apply: (r) => stub.ownerApply(r),
@@ -309,7 +315,10 @@ export class Partition extends DurableObject<PartitionEnv> {
   }
 
   #coordination(partition: number): CoordinationApi {
-    if (partition === this.#id) return this.#get().coordination;
+    return partition === this.#id ? this.#get().coordination : this.#coordinationPorts.get(partition);
+  }
+
+  #remoteCoordination(partition: number): CoordinationApi {
     const stub = partitionStub(this.env.PARTITION, this.#namespace, partition);
     return {
       topicSubscribe: (r) => stub.ownerTopicSubscribe(r),

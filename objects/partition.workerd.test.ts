@@ -82,6 +82,33 @@ describe("Partition", () => {
     writer.close();
   });
 
+  it("merges a coalesced call's requests as one write and answers each request by its own op indexes", async () => {
+    const map = "coalesced-call";
+    const reader = await connect(map);
+    reader.send({ type: "SYNC_INIT", mapName: map });
+    await reader.waitFor("SYNC_RESP_ROOT");
+    const op = (index: number, key: string, value: unknown, millis: number) => ({
+      index, type: "PUT" as const, map, key, record: { value, timestamp: { millis, counter: 0, nodeId: "client-b" } },
+    });
+    const writer = (conn: string) => ({ home: partitionOfShard(map, 0) + 1, conn });
+
+    const answers = await homeStub(map).ownerApplyBatches({
+      requests: [
+        { ops: [op(0, "a", "first", 100)], writer: writer("w1") },
+        { ops: [op(0, "a", "second", 200), op(1, "b", "other", 150)], writer: writer("w2") },
+      ],
+    });
+
+    expect(answers).toEqual([[{ index: 0, ok: true }], [{ index: 0, ok: true }, { index: 1, ok: true }]]);
+    const events = [await reader.waitFor("SERVER_EVENT"), await reader.waitFor("SERVER_EVENT"), await reader.waitFor("SERVER_EVENT")];
+    expect(events.map((e) => (e.payload as { key: string }).key).sort()).toEqual(["a", "a", "b"]);
+    const stored = await runInDurableObject(homeStub(map), (_instance: Partition, state) =>
+      state.storage.sql.exec("SELECT COUNT(*) AS n FROM journal_batch").one().n,
+    );
+    expect(stored).toBe(1);
+    reader.close();
+  });
+
   it("answers an undecodable frame with ERROR and keeps the socket open", async () => {
     const map = "bad-frame";
     const socket = await connect(map);

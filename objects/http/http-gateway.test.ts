@@ -16,9 +16,10 @@ function setup(burst = 1_000) {
   const handlers = {
     access: { forPrincipal: async () => () => ALLOW_ALL },
     writes: {
-      write: async (_conn: string, ops: ClientOp[], _batch: unknown, replies: { send(m: unknown): void }) => {
+      begin: async (_conn: string, ops: ClientOp[], _batch: unknown, replies: { send(m: unknown): void }) => {
         seen.push(...ops.map((o) => o.key));
         replies.send({ type: "OP_ACK", payload: { lastId: ops.at(-1)?.id ?? "unknown" } });
+        return { done: Promise.resolve() };
       },
     },
     queries: {

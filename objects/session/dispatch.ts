@@ -2,7 +2,7 @@ import { permits, RESOURCE_PREFIX, restrictQuery, type Access } from "../../core
 import { ProtocolError, toErrorMessage } from "../../core/errors.ts";
 import { isStalePlacementError } from "../../core/placement.ts";
 import type { SchemaSet } from "../../core/map-schema.ts";
-import type { ORMapEntry } from "../../core/protocol/shared.ts";
+import type { ClientOp, ORMapEntry, WriteConcern } from "../../core/protocol/shared.ts";
 import type { Principal } from "../../core/principal.ts";
 import type { ClientMessage } from "../../core/protocol/message.ts";
 import type { AccessGuard, AccessOf } from "../access/access-guard.ts";
@@ -43,6 +43,11 @@ export interface DispatchContext {
   /** Who the connection authenticated as (id null when the token named no one). */
   principal: Principal;
   reply: (message: unknown) => void;
+  /**
+   * Given, a write returns once it was placed and hands over the promise of its answer (the session's write
+   * pipeline); absent, a write returns once it was answered.
+   */
+  pipeline?: (answered: Promise<void>) => void;
 }
 
 const RESOLVERS_UNSUPPORTED = "conflict resolvers are not supported on the edge (no sandbox for custom code)";
@@ -73,9 +78,9 @@ async function dispatchOnce(message: ClientMessage, h: Handlers, ctx: DispatchCo
     case "BATCH":
       return;
     case "CLIENT_OP":
-      return h.writes.write(conn, [message.payload], { writeConcern: message.payload.writeConcern ?? undefined }, { send: reply }, accessOf);
+      return write(h, ctx, [message.payload], message.payload.writeConcern ?? undefined, accessOf);
     case "OP_BATCH":
-      return h.writes.write(conn, message.payload.ops, { writeConcern: message.payload.writeConcern ?? undefined }, { send: reply }, accessOf);
+      return write(h, ctx, message.payload.ops, message.payload.writeConcern ?? undefined, accessOf);
     case "SYNC_INIT": {
       readWhole(message.mapName, MERKLE_NEEDS_WHOLE_MAP);
       const reset = h.syncReset(message.mapName, message.lastSyncTimestamp);
@@ -270,4 +275,11 @@ async function bucket(
 
 function assertNever(value: never): never {
   throw new Error(`unhandled message ${JSON.stringify(value)}`);
+}
+
+/** A write: placed, then answered in the pipeline (or awaited here when the caller keeps no pipeline). */
+async function write(h: Handlers, ctx: DispatchContext, ops: readonly ClientOp[], writeConcern: WriteConcern | undefined, accessOf: AccessOf): Promise<void> {
+  const { done } = await h.writes.begin(ctx.conn, ops, { writeConcern }, { send: ctx.reply }, accessOf);
+  if (ctx.pipeline) ctx.pipeline(done);
+  else await done;
 }

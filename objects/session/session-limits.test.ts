@@ -18,7 +18,7 @@ function setup(options: { namespace?: string; namespaceClaim?: string } = {}) {
   const written: string[] = [];
   const handlers = {
     access: { forPrincipal: async () => () => ALLOW_ALL },
-    writes: { write: async (_conn: string, ops: ClientOp[]) => void written.push(...ops.map((op) => op.key)) },
+    writes: { begin: async (_conn: string, ops: ClientOp[]) => ({ done: Promise.resolve(void written.push(...ops.map((op) => op.key))) }) },
     connectionClosed: async () => {},
   } as unknown as Handlers;
   const session = new Session({

@@ -7,6 +7,7 @@ import { parseClientMessage, type ClientMessage } from "../../core/protocol/mess
 import type { Authenticator } from "./authenticator.ts";
 import { claimsToKeep, principalOf, type Connection } from "./connection.ts";
 import { SerialQueue } from "../../core/serial-queue.ts";
+import { WritePipeline } from "./write-pipeline.ts";
 import { dispatch, type Handlers } from "./dispatch.ts";
 import { OpBudgets, frameCost } from "./op-budget.ts";
 import { namespaceFor } from "./tenancy.ts";
@@ -27,6 +28,7 @@ export class Session {
   readonly #namespace: string;
   readonly #namespaceClaim: string | undefined;
   readonly #queue = new SerialQueue();
+  readonly #writes = new WritePipeline();
   readonly #budgets: OpBudgets;
 
   /**
@@ -103,12 +105,31 @@ export class Session {
       for (const inner of items) await this.#frame(conn, inner, true);
       return;
     }
+    const connId = conn.state.id;
+    const isWrite = message.type === "OP_BATCH" || message.type === "CLIENT_OP";
+    // A write is placed and the next message handled while its owners apply it (write-pipeline.ts); anything else
+    // waits until the connection's writes were answered, so it reads them and its replies come after theirs.
+    if (isWrite) await this.#writes.room(connId);
+    else await this.#writes.drained(connId);
+    const slot = isWrite ? this.#writes.begin(connId, (m) => send(conn, m)) : undefined;
+    const reply = slot ? slot.reply : (m: unknown) => send(conn, m);
+    let answered: Promise<void> | undefined;
     try {
-      await dispatch(message, this.#handlers, { conn: conn.state.id, principal: principalOf(conn.state), reply: (m) => send(conn, m) });
+      await dispatch(message, this.#handlers, {
+        conn: connId,
+        principal: principalOf(conn.state),
+        reply,
+        ...(slot ? { pipeline: (done: Promise<void>) => void (answered = done) } : {}),
+      });
     } catch (err) {
-      if (err instanceof ProtocolError) return fail(err);
-      console.error(`[home p${this.#home}] ${message.type} failed on connection ${conn.state.id}`, err);
-      send(conn, toErrorMessage(new ProtocolError("INTERNAL", "internal error")));
+      if (err instanceof ProtocolError) {
+        if (conn.state.authenticated) reply(toErrorMessage(err));
+        return;
+      }
+      console.error(`[home p${this.#home}] ${message.type} failed on connection ${connId}`, err);
+      reply(toErrorMessage(new ProtocolError("INTERNAL", "internal error")));
+    } finally {
+      slot?.finish(answered);
     }
   }
 

@@ -40,6 +40,8 @@ export interface MapEvents {
   map: string;
   tree: "lww" | "or";
   messages: unknown[];
+  /** The op (its `index`) each message came from, message by message (a coalesced call fans out per writer). */
+  origins?: number[];
 }
 
 /**
@@ -96,11 +98,12 @@ export class CrdtWriter {
     const orKeys: { map: string; key: string }[] = [];
     const queued: ChangeRow[] = [];
     let journal: JournalEventData[] = [];
-    const eventsOf = (map: string, tree: "lww" | "or") => {
-      const id = `${tree}\u0000${map}`;
+    const eventOf = (op: OwnerOp, tree: "lww" | "or", message: unknown) => {
+      const id = `${tree}\u0000${op.map}`;
       let entry = events.get(id);
-      if (!entry) events.set(id, (entry = { map, tree, messages: [] }));
-      return entry.messages;
+      if (!entry) events.set(id, (entry = { map: op.map, tree, messages: [], origins: [] }));
+      entry.messages.push(message);
+      entry.origins?.push(op.index);
     };
     try {
       this.#sql.transaction(() => {
@@ -129,7 +132,7 @@ export class CrdtWriter {
             millis: timestamp.millis, counter: timestamp.counter, node: timestamp.nodeId, ...(ttlMs === undefined ? {} : { ttlMs }),
           });
           this.#hlc.update(op.record.timestamp);
-          eventsOf(op.map, "lww").push({
+          eventOf(op, "lww", {
             type: "SERVER_EVENT",
             payload: { mapName: op.map, eventType: op.type, key: op.key, record: op.record },
           });
@@ -141,7 +144,7 @@ export class CrdtWriter {
           if (!event) continue;
           orKeys.push(...event.keys.map((key) => ({ map: op.map, key })));
           queued.push(event.row);
-          eventsOf(op.map, "or").push(event.message);
+          eventOf(op, "or", event.message);
         }
         if (this.#journal) journal = this.#journal.append([...journalEvents, ...(orJournal?.events ?? [])]);
         this.#outbox?.append(queued);

@@ -69,6 +69,7 @@ export class WriteCoordinator {
     this.#home = deps.home;
   }
 
+  /** Handles a batch to the end: placed, applied by its owners, and answered. */
   async write(
     conn: string,
     ops: readonly ClientOp[],
@@ -76,6 +77,22 @@ export class WriteCoordinator {
     replies: WriteReplies,
     access: WriteAccess = ALLOW_EVERYTHING,
   ): Promise<void> {
+    await (await this.begin(conn, ops, batch, replies, access)).done;
+  }
+
+  /**
+   * Places a batch: checks every op and hands the allowed ones to their owners (each owner's queue takes them in the
+   * order `begin` is called, so a connection's batches reach every owner in the order it sent them), and returns
+   * while the owners apply them. `done` settles once the batch was answered (OP_ACK, OP_REJECTED or ERROR); it never
+   * rejects. A connection can so have several batches in flight (objects/session/write-pipeline.ts).
+   */
+  async begin(
+    conn: string,
+    ops: readonly ClientOp[],
+    batch: { writeConcern?: WriteConcern | undefined },
+    replies: WriteReplies,
+    access: WriteAccess = ALLOW_EVERYTHING,
+  ): Promise<{ done: Promise<void> }> {
     let schemas: SchemaSet;
     try {
       schemas = await this.#schemas();
@@ -83,7 +100,7 @@ export class WriteCoordinator {
       // Without a copy of the schemas nothing can be checked: nothing is applied, and without an OP_ACK the client resends.
       console.error(`[home p${this.#home}] no map schemas could be read; refusing the batch for now`, err);
       replies.send({ type: "ERROR", payload: { code: errorCodeOf("UNAVAILABLE"), message: "map schemas unavailable; resend" } });
-      return;
+      return { done: Promise.resolve() };
     }
     const levels = ops.map((op) => op.writeConcern ?? batch.writeConcern);
     const wantsResults = levels.some((level) => level !== undefined);
@@ -109,24 +126,28 @@ export class WriteCoordinator {
 
     if (ackEarly) {
       ack(rejections, (index) => levels[index] ?? "MEMORY");
-      await this.#applyAll(conn, allowed).catch((err: unknown) => console.error("[home] early-acked write failed", err));
-      return;
+      const applied = this.#applyAll(conn, allowed).then(
+        () => {},
+        (err: unknown) => console.error("[home] early-acked write failed", err),
+      );
+      return { done: applied };
     }
-    let outcomes: OwnerOpOutcome[];
-    try {
-      outcomes = await this.#applyAll(conn, allowed, levels.includes("PERSISTED"));
-    } catch (err) {
-      // No OP_ACK: the client keeps the ops pending and sends them again; merges are idempotent.
-      console.error(`[home p${this.#home}] write failed`, err);
-      replies.send({ type: "ERROR", payload: { code: errorCodeOf("UNAVAILABLE"), message: "write failed; resend" } });
-      return;
-    }
-    const persisted = new Set<number>();
-    for (const outcome of outcomes) {
-      if (!outcome.ok) rejections.push({ index: outcome.index, kind: outcome.kind, message: outcome.message });
-      else if (outcome.persisted) persisted.add(outcome.index);
-    }
-    ack(rejections, (index) => (persisted.has(index) && levels[index] === "PERSISTED" ? "PERSISTED" : levelAfterCommit(levels[index] ?? "APPLIED")));
+    const answered = this.#applyAll(conn, allowed, levels.includes("PERSISTED")).then(
+      (outcomes) => {
+        const persisted = new Set<number>();
+        for (const outcome of outcomes) {
+          if (!outcome.ok) rejections.push({ index: outcome.index, kind: outcome.kind, message: outcome.message });
+          else if (outcome.persisted) persisted.add(outcome.index);
+        }
+        ack(rejections, (index) => (persisted.has(index) && levels[index] === "PERSISTED" ? "PERSISTED" : levelAfterCommit(levels[index] ?? "APPLIED")));
+      },
+      (err: unknown) => {
+        // No OP_ACK: the client keeps the ops pending and sends them again; merges are idempotent.
+        console.error(`[home p${this.#home}] write failed`, err);
+        replies.send({ type: "ERROR", payload: { code: errorCodeOf("UNAVAILABLE"), message: "write failed; resend" } });
+      },
+    );
+    return { done: answered.catch((err: unknown) => console.error(`[home p${this.#home}] answering a write failed`, err)) };
   }
 
   /**

@@ -75,8 +75,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     // Its own process group, so stop() reaches wrangler's workerd children too.
     detached: true,
   });
-  child.stdout?.on("data", (chunk: Buffer) => log.append(chunk.toString("utf8")));
-  child.stderr?.on("data", (chunk: Buffer) => log.append(chunk.toString("utf8")));
+  child.stdout?.on("data", (chunk: Buffer) => { log.append(chunk.toString("utf8")); if (process.env.SERVER_LOG) process.stderr.write(chunk); });
+  child.stderr?.on("data", (chunk: Buffer) => { log.append(chunk.toString("utf8")); if (process.env.SERVER_LOG) process.stderr.write(chunk); });
   const exited = exitOf(child);
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
