@@ -5,6 +5,7 @@ import type { JournalEventData, PNCounterState, Query } from "../core/protocol/s
 import type { JournalFilter } from "./journal/journal-service.ts";
 import type { QueryAnswer } from "./queries/query-answer.ts";
 import type { QueryEvent } from "./delivery/query-events.ts";
+import type { HomeApi } from "./delivery/home-deliveries.ts";
 import type { SearchOptions } from "../core/protocol/shared.ts";
 import type { SearchResult } from "./search/search-service.ts";
 import type { TermStats } from "./search/term-stats.ts";
@@ -281,6 +282,14 @@ export class Partition extends DurableObject<PartitionEnv> {
 
   readonly #ownerPorts = new PartitionPorts((partition) => this.#remoteOwner(partition));
   readonly #coordinationPorts = new PartitionPorts((partition) => this.#remoteCoordination(partition));
+  readonly #homePorts = new PartitionPorts((partition): HomeApi => {
+    const stub = partitionStub(this.env.PARTITION, this.#namespace, partition);
+    return {
+      homeDeliver: (r) => stub.homeDeliver(r),
+      homeDeliverEach: (r) => stub.homeDeliverEach(r),
+      homeQueryEvents: (r) => stub.homeQueryEvents(r),
+    };
+  });
 
   #owner(partition: number): OwnerApi {
     return partition === this.#id ? this.#get().owner : this.#ownerPorts.get(partition);
@@ -342,7 +351,7 @@ export class Partition extends DurableObject<PartitionEnv> {
     this.#services ??= createPartitionServices({
       ctx: this.ctx,
       settings: this.env,
-      homes: (partition) => partitionStub(this.env.PARTITION, this.#namespace, partition),
+      homes: (partition) => this.#homePorts.get(partition),
       ...(this.env.CONTROL
         ? {
             policySnapshot: () => this.#control().policySnapshot(),
