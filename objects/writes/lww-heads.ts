@@ -33,12 +33,27 @@ export class LwwHeads {
   readonly #entries = new Map<string, Entry>();
   readonly #dirtyByMap = new Map<string, Map<string, Entry>>();
   readonly #cacheBytes: number;
+  /** Maps whose every record is here (empty when first seen, nothing of them evicted since): a miss means absent. */
+  readonly #complete = new Set<string>();
   #cleanBytes = 0;
   #dirtyBytes = 0;
   #dirtyCount = 0;
 
   constructor(cacheBytes = LWW_HEAD_CACHE_BYTES) {
     this.#cacheBytes = cacheBytes;
+  }
+
+  /**
+   * Marks `map` as held whole: the caller saw it hold no record (its Merkle counts are all zero), so from now on every
+   * record of it enters through `write`, and a key this index does not know is absent, until a head of it is evicted.
+   */
+  markComplete(map: string): void {
+    this.#complete.add(map);
+  }
+
+  /** Whether every record of `map` is in this index (see markComplete). */
+  isComplete(map: string): boolean {
+    return this.#complete.has(map);
   }
 
   get(map: string, key: string): LwwHead | undefined {
@@ -118,6 +133,7 @@ export class LwwHeads {
 
   /** Forgets everything (a transaction rolled back: memory may hold what SQLite did not keep). */
   clear(): void {
+    this.#complete.clear();
     this.#entries.clear();
     this.#dirtyByMap.clear();
     this.#cleanBytes = 0;
@@ -159,6 +175,7 @@ export class LwwHeads {
       if (entry.dirty) continue;
       this.#entries.delete(id);
       this.#cleanBytes -= entry.bytes;
+      this.#complete.delete(entry.map);
     }
   }
 }

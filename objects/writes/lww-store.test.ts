@@ -122,6 +122,23 @@ describe("LwwStore write log", () => {
     ]));
   });
 
+  it("looks up no lww_record row for a new key of a map it first saw empty, and does after a restart", () => {
+    const sql = nodeSqlPort();
+    applySchema(sql);
+    const lookups = { n: 0 };
+    const counted: SqlPort = { ...sql, exec: (query, ...args) => (query.includes("CROSS JOIN lww_record") && lookups.n++, sql.exec(query, ...args)) };
+    const first = objectOver(counted);
+    first.writer.apply(Array.from({ length: 5_000 }, (_, i) => put(i, `k${i}`, i, 10)));
+    first.lww.compact();
+    first.writer.apply(Array.from({ length: 200 }, (_, i) => put(i, `n${i}`, i, 10)));
+    expect(lookups.n).toBe(0);
+
+    const restarted = objectOver(counted);
+    restarted.writer.apply([put(0, "k1", "older", 5), put(1, "fresh", 1, 20)]);
+    expect(lookups.n).toBeGreaterThan(0);
+    expect(restarted.lww.readKeys("m", ["k1"]).get("k1")?.value).toBe(1);
+  });
+
   it("keeps merging by HLC against heads it evicted from memory", () => {
     const sql = nodeSqlPort();
     applySchema(sql);

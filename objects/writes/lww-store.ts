@@ -50,6 +50,8 @@ export class LwwStore {
   readonly #merkle: MerkleStore;
   readonly #log: LwwLog;
   readonly #heads: LwwHeads;
+  /** Maps whose emptiness was checked since the head index was last cleared (see #headsOf). */
+  readonly #seen = new Set<string>();
   readonly #onDirty: () => void;
   #recovered = false;
   #announced = false;
@@ -187,6 +189,7 @@ export class LwwStore {
    */
   forget(): void {
     this.#heads.clear();
+    this.#seen.clear();
     this.#round = undefined;
     this.#recovered = false;
     this.#announced = false;
@@ -382,12 +385,18 @@ export class LwwStore {
     this.recover();
     const heads = new Map<string, LwwHead>();
     const missing = new Set<string>();
-    // A key whose Merkle leaf holds no entry has no record: no lookup (most keys of a sparse or sharded map).
+    // A key whose Merkle leaf holds no entry has no record: no lookup (most keys of a sparse or sharded map). A map
+    // first seen empty is held whole by the head index, so a key it does not know needs no lookup either.
     const counts = this.#merkle.sums("lww", map).counts;
+    if (!this.#heads.isComplete(map) && !this.#seen.has(map)) {
+      this.#seen.add(map);
+      if (counts.every((count) => count === 0) && this.#heads.dirtyOf(map).size === 0) this.#heads.markComplete(map);
+    }
+    const complete = this.#heads.isComplete(map);
     for (const key of keys) {
       const head = this.#heads.get(map, key);
       if (head) heads.set(key, head);
-      else if (counts[leafIndexOf(key)] !== 0) missing.add(key);
+      else if (!complete && counts[leafIndexOf(key)] !== 0) missing.add(key);
     }
     if (missing.size === 0) return heads;
     const unique = [...missing];
