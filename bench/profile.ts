@@ -40,7 +40,7 @@ async function freePort(): Promise<number> {
 async function main() {
   const inspectorPort = await freePort();
   process.env.INSPECTOR_PORT = String(inspectorPort);
-  const server = await startServer(mode === "connect" ? { jwtSecret: CONNECT_SECRET } : { noAuth: true, shardedMaps: `${SHARDED_MAP}:271` });
+  const server = await startServer(mode === "connect" ? { jwtSecret: CONNECT_SECRET } : { noAuth: true, shardedMaps: `${SHARDED_MAP}:271`, settings: { TOPGUN_OP_RATE: "off" } });
   const stamp = Date.now();
   const tokens = mode === "connect" ? await connectTokens() : [];
   const load = async (warmUp: boolean) => {

@@ -60,7 +60,7 @@ export async function throughput(
   await Promise.all(
     sockets.map(
       (socket, i) =>
-        new Promise<void>((resolve) => {
+        new Promise<void>((resolve, reject) => {
           let inFlight = 0;
           let id = 0;
           // A connection's OP_ACKs come in the order of its batches.
@@ -74,6 +74,9 @@ export async function throughput(
             if (inFlight === 0) resolve();
           };
           socket.onMessage((message) => {
+            // An ERROR (a 429 of the op budget, an unavailable owner) answers a batch without OP_ACK: fail loudly
+            // instead of waiting for an ack that never comes.
+            if (message.type === "ERROR") reject(new Error(`connection ${i} got ERROR ${JSON.stringify(message.payload)}`));
             if (message.type !== "OP_ACK") return;
             inFlight--;
             acked += BATCH;

@@ -46,6 +46,8 @@ import { MapFence } from "./placement/map-fence.ts";
 import { SyncCoordinator } from "./sync/sync-coordinator.ts";
 import { WriteCoordinator } from "./writes/write-coordinator.ts";
 import { OwnerCallCoalescer } from "./writes/owner-call-coalescer.ts";
+import { opRateOf } from "./session/op-budget.ts";
+import { CallerBudgets } from "./http/caller-budgets.ts";
 import { JournalService } from "./journal/journal-service.ts";
 import { JournalCoordinator } from "./journal/journal-coordinator.ts";
 import { ProcessorCoordinator } from "./writes/processor-coordinator.ts";
@@ -239,14 +241,20 @@ export function createPartitionServices(deps: {
       await Promise.all([coordination.closed(conn), dropClosedConnection(conn, id, [sync, queries, search, journalHome], owners)]);
     },
   };
+  const opRate = opRateOf(settings.TOPGUN_OP_RATE);
   const session = new Session({
     auth: authenticatorFromSettings(settings),
     home: id,
     namespace,
     namespaceClaim: settings.TOPGUN_NAMESPACE_CLAIM,
     handlers,
+    opRate,
   });
-  const gateway = new HttpGateway({ handlers, home: id });
+  const gateway = new HttpGateway({
+    handlers,
+    home: id,
+    budgets: new CallerBudgets(opRate === "unlimited" ? { unlimited: true } : opRate),
+  });
   const http = { sync: new HttpSync({ gateway, hlc, deltas: new DeltaReader({ access: handlers.access, owners, shards, resetRequired: handlers.syncReset }) }), api: new HttpApi({ gateway, hlc, access: handlers.access, owners, shards }) };
   const compactLwwStep = async () => {
     if (lww.compactStep()) await schedule(Date.now());

@@ -27,6 +27,11 @@ export interface Settings {
    * pruned by the alarm, and a client whose last sync is older gets SYNC_RESET_REQUIRED.
    */
   TOPGUN_TOMBSTONE_TTL?: string;
+  /**
+   * Ops per second one connection (or HTTP caller) may send, with a burst of twice as many (default 20000, as
+   * PROTOCOL-NEXT.md §2 says); "off" removes the limit. Frames over it get ERROR 429 and are dropped.
+   */
+  TOPGUN_OP_RATE?: string;
   /** "off" (or "0", "false", "no") answers every SQL_QUERY as a server without SQL. */
   TOPGUN_SQL?: string;
 }

@@ -8,12 +8,13 @@ import { createAuthenticator } from "./authenticator.ts";
 import type { Connection, ConnectionState } from "./connection.ts";
 import type { Handlers } from "./dispatch.ts";
 import { Session } from "./session.ts";
+import { opRateOf, type OpRate } from "./op-budget.ts";
 import { inboundBatch as batch } from "../../test/support/inbound-batch.ts";
 
 const SECRET = "session-test-secret";
 
 /** A session over a fake socket whose handlers record the ops they were asked to write. */
-function setup(options: { namespace?: string; namespaceClaim?: string } = {}) {
+function setup(options: { namespace?: string; namespaceClaim?: string; opRate?: OpRate } = {}) {
   const clock = { now: 1_000_000 };
   const written: string[] = [];
   const handlers = {
@@ -28,6 +29,7 @@ function setup(options: { namespace?: string; namespaceClaim?: string } = {}) {
     namespace: options.namespace ?? "default",
     namespaceClaim: options.namespaceClaim,
     clock: () => clock.now,
+    ...(options.opRate ? { opRate: options.opRate } : {}),
   });
   const sent: Record<string, unknown>[] = [];
   const closes: number[] = [];
@@ -154,6 +156,25 @@ describe("Session op budget", () => {
     await s.receive(clientOp("over"));
     expect(s.errors()).toEqual([{ code: 429, message: "rate limit exceeded, slow down" }]);
     expect(s.written).not.toContain("over");
+  });
+
+  it("follows TOPGUN_OP_RATE: a rate of its own with twice that burst, or no limit when off", async () => {
+    const limited = setup({ opRate: opRateOf("500") });
+    await limited.authenticate();
+    await limited.receive(opBatch(keys("a", 1000)));
+    await limited.receive(opBatch(["over"]));
+    expect(limited.errors()).toEqual([{ code: 429, message: "rate limit exceeded, slow down" }]);
+
+    const open = setup({ opRate: opRateOf("off") });
+    await open.authenticate();
+    for (let i = 0; i < 30; i++) await open.receive(opBatch(keys(`b${i}-`, 2000)));
+    expect(open.errors()).toEqual([]);
+    expect(open.written).toHaveLength(60_000);
+  });
+
+  it("refuses a TOPGUN_OP_RATE that is not a positive whole number or off", () => {
+    expect(opRateOf(undefined)).toEqual({ ratePerSecond: 20_000, burst: 40_000 });
+    for (const bad of ["-1", "1.5", "fast"]) expect(() => opRateOf(bad)).toThrow(/TOPGUN_OP_RATE/);
   });
 
   it("does not charge frames sent before authentication", async () => {

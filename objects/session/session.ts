@@ -9,7 +9,7 @@ import { claimsToKeep, principalOf, type Connection } from "./connection.ts";
 import { SerialQueue } from "../../core/serial-queue.ts";
 import { WritePipeline } from "./write-pipeline.ts";
 import { dispatch, type Handlers } from "./dispatch.ts";
-import { OpBudgets, frameCost } from "./op-budget.ts";
+import { OpBudgets, frameCost, type OpRate } from "./op-budget.ts";
 import { namespaceFor } from "./tenancy.ts";
 
 /** Close code sent after AUTH_FAIL (policy violation). */
@@ -35,14 +35,14 @@ export class Session {
    * `namespace` is the home's own (from its object name); with `namespaceClaim` (TOPGUN_NAMESPACE_CLAIM) a token
    * is accepted only when that claim names this namespace.
    */
-  constructor(deps: { auth: Authenticator; handlers: Handlers; home: number; namespace: string; namespaceClaim?: string | undefined; clock?: () => number }) {
+  constructor(deps: { auth: Authenticator; handlers: Handlers; home: number; namespace: string; namespaceClaim?: string | undefined; clock?: () => number; opRate?: OpRate }) {
     this.#auth = deps.auth;
     this.#handlers = deps.handlers;
     this.#home = deps.home;
     this.#namespace = deps.namespace;
     this.#namespaceClaim = deps.namespaceClaim;
     this.#clock = deps.clock ?? Date.now;
-    this.#budgets = new OpBudgets(this.#clock);
+    this.#budgets = new OpBudgets(this.#clock, deps.opRate);
   }
 
   opened(conn: Connection): void {
@@ -90,7 +90,7 @@ export class Session {
     if (authenticated && !insideBatch) {
       // The whole frame is refused before any of it is handled (PROTOCOL-NEXT.md §2); inner items were paid for here.
       if (items.length > MAX_BATCH_ITEMS) return fail(new ProtocolError("TOO_LARGE", "batch exceeds maximum inner item count"));
-      if (!this.#budgets.trySpend(conn.state.id, frameCost(message, items.length))) {
+      if (!this.#budgets.trySpend(conn.state.id, frameCost(message, items.length, this.#budgets.burst))) {
         return fail(new ProtocolError("RATE_LIMITED", "rate limit exceeded, slow down"));
       }
     }
