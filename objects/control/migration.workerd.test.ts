@@ -6,6 +6,7 @@ import { partitionObjectName } from "../../core/object-name.ts";
 import { partitionOf, partitionOfShard, partitionsOfMap } from "../../core/placement.ts";
 import { connectAs } from "../../test/workerd/connect.ts";
 import type { WorkerdSocket } from "../../test/workerd/socket.ts";
+import type { MoveAnswer, MoveStep } from "../migration/move-step.ts";
 import type { Partition } from "../partition.ts";
 import { controlApi, controlObjectName, type Control } from "./control.ts";
 
@@ -17,6 +18,8 @@ const controlStub = (ns: string) => binding().get(binding().idFromName(controlOb
 const partition = (ns: string, id: number) => env.PARTITION.get(env.PARTITION.idFromName(partitionObjectName(ns, id)));
 const placement = (map: string, shards: number) => partitionsOfMap(new Map([[map, shards]]), map);
 const MAP = "orders";
+/** A move step run inside the partition (as the control object's RPC runs it). */
+const move = (ns: string, p: number, step: MoveStep): Promise<MoveAnswer> => runInDurableObject(partition(ns, p), (instance: Partition) => instance.ownerMove(step));
 const TS = (i: number, batch = 0) => ({ millis: 1_700_000_000_000 + i, counter: batch, nodeId: "w" });
 
 /** Live entries of MAP in each of `partitions` (partition → count, zeros left out). */
@@ -118,18 +121,20 @@ describe("moving a map that holds data to another shard count", () => {
     const old = partitionOfShard(MAP, 0);
     const control = controlStub(ns);
     // The state a control object leaves when it stops after copying part of the old owner's records.
-    await partition(ns, old).ownerMove({ op: "track", map: MAP });
-    const page = await partition(ns, old).ownerMove({ op: "export", map: MAP, fromLeaf: 0, limit: 100 });
+    await move(ns, old, { op: "track", map: MAP });
+    const page = await move(ns, old, { op: "export", map: MAP, fromLeaf: 0, limit: 100 });
     if (page.op !== "export") throw new Error("expected an export page");
+    const { nextLeaf } = page;
     const ownerOf = (key: string) => partitionOf(new Map([[MAP, 4]]), MAP, key);
     const moved = page.records.filter((r) => ownerOf(r.key) !== old);
     const targets = [...new Set(moved.map((r) => ownerOf(r.key)))];
-    for (const target of targets) await partition(ns, target).ownerMove({ op: "stage", map: MAP, records: moved.filter((r) => ownerOf(r.key) === target) });
+    const copied = moved.length;
+    for (const target of targets) await move(ns, target, { op: "stage", map: MAP, records: moved.filter((r) => ownerOf(r.key) === target) });
     await runInDurableObject(control, async (instance: Control, state) => {
       instance.shardSnapshot();
       state.storage.sql.exec("INSERT INTO reshard (map, from_shards, to_shards, started_at, phase) VALUES (?, 1, 4, 1, 'copying')", MAP);
       instance.mapPlacement(MAP);
-      state.storage.sql.exec("INSERT INTO reshard_copy (map, partition, next_leaf, copied) VALUES (?, ?, ?, ?)", MAP, old, page.nextLeaf, moved.length);
+      state.storage.sql.exec("INSERT INTO reshard_copy (map, partition, next_leaf, copied) VALUES (?, ?, ?, ?)", MAP, old, nextLeaf, copied);
       await state.storage.setAlarm(Date.now() + 60_000);
     });
     await evictDurableObject(control);
@@ -158,14 +163,14 @@ describe("moving a map that holds data to another shard count", () => {
     const writer = await connectAs(`namespace=${ns}&clientId=w1`, "someone");
     await writeKeys(writer, ["a"], "a");
     const owner = partitionOfShard(MAP, 0);
-    await partition(ns, owner).ownerMove({ op: "hold", map: MAP });
+    await move(ns, owner, { op: "hold", map: MAP });
     await evictDurableObject(partition(ns, owner));
     writer.send({ type: "OP_BATCH", payload: { ops: [{ id: "held-0", mapName: MAP, key: "b", opType: "PUT", record: { value: 1, timestamp: TS(1) } }] } });
     // A round trip to the owner after the write was sent: the write has reached it and waits.
     const stored = async () => runInDurableObject(partition(ns, owner), (_i: Partition, state) => Number(state.storage.sql.exec("SELECT COUNT(*) AS n FROM lww_log").one().n));
     const before = await stored();
     expect(writer.inbox.some((m) => m.type === "OP_ACK")).toBe(false);
-    await partition(ns, owner).ownerMove({ op: "release", map: MAP });
+    await move(ns, owner, { op: "release", map: MAP });
     await writer.waitFor("OP_ACK", (m) => (m.payload as { lastId: string }).lastId === "held-0");
     expect(await stored()).toBeGreaterThanOrEqual(before);
     expect(await countsOf(ns, [owner])).toEqual(new Map([[owner, 2]]));
