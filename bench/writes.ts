@@ -53,6 +53,7 @@ export async function throughput(
   }
   const warmUpMs = Date.now() - warmUpStarted;
   let acked = 0;
+  let failed = 0;
   const end = Date.now() + durationMs;
   const started = Date.now();
   const latencies: number[] = [];
@@ -74,6 +75,14 @@ export async function throughput(
             if (inFlight === 0) resolve();
           };
           socket.onMessage((message) => {
+            // A write the server could not finish ("write failed; resend") ends its batch unacknowledged.
+            if (message.type === "ERROR") {
+              inFlight--;
+              failed += 1;
+              sentAt.shift();
+              pump();
+              return;
+            }
             if (message.type !== "OP_ACK") return;
             inFlight--;
             acked += BATCH;
@@ -92,6 +101,7 @@ export async function throughput(
     connections,
     ...(options.warmUpBatches ? { warmUpMs } : {}),
     ops: acked,
+    ...(failed > 0 ? { failedBatches: failed } : {}),
     seconds: round(seconds),
     opsPerSecond: Math.round(acked / seconds),
     batchMs: percentiles(latencies),
