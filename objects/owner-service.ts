@@ -148,10 +148,12 @@ export class OwnerService implements OwnerApi {
    * home placed it by the count the cut-over replaced, and places it again); refuses it too on a partition that owns
    * none of the map's shards under its fence (only a home with a stale copy sends it there).
    */
-  async #admitRead(map: string): Promise<void> {
+  #admitRead(map: string): Promise<void> | undefined {
     const open = this.#moves?.whenOpen([{ map }]);
-    if (open) await open;
-    if (open || (this.#fence && !this.#fence.ownsShardOf(map))) throw new Error(stalePlacementMessage(map));
+    if (open) return open.then(() => Promise.reject(new Error(stalePlacementMessage(map))));
+    if (this.#fence && !this.#fence.ownsShardOf(map)) throw new Error(stalePlacementMessage(map));
+    // Nothing to wait for: the caller goes on in the same synchronous turn.
+    return undefined;
   }
 
   /** A reshard's cut-over changed `map`'s records here: drops what this service caches of them. */
@@ -340,7 +342,8 @@ export class OwnerService implements OwnerApi {
 
   async journalSubscribe(request: { subscriptionId: string; fromSequence?: string; filter: JournalFilter; subscriber: ConnectionRef; shards?: number }): Promise<JournalEventData[]> {
     if (request.filter.map !== undefined) {
-      await this.#admitRead(request.filter.map);
+      const held = this.#admitRead(request.filter.map);
+      if (held) await held;
       this.#checkShardCount(request.filter.map, request.shards);
     }
     return this.#journal?.subscribe(request) ?? [];
@@ -351,7 +354,8 @@ export class OwnerService implements OwnerApi {
   }
 
   async syncInit({ kind, map, listener, shards, changesSince }: { kind: TreeKind; map: string; listener: ConnectionRef; shards?: number; changesSince?: ChangesSince }): Promise<SyncInitAnswer> {
-    await this.#admitRead(map);
+    const held = this.#admitRead(map);
+    if (held) await held;
     this.#checkShardCount(map, shards);
     this.#interest.register(map, kind === "lww" ? "lww-sync" : "or-sync", listener.home, listener.conn);
     // One synchronous turn: no write lands between the sums, the clock and the changes read here.
@@ -364,7 +368,8 @@ export class OwnerService implements OwnerApi {
   }
 
   async merkle({ kind, map, path, recordsUpTo }: { kind: TreeKind; map: string; path: string; recordsUpTo?: number }): Promise<MerkleAnswer> {
-    await this.#admitRead(map);
+    const held = this.#admitRead(map);
+    if (held) await held;
     const sums = this.#merkle.sums(kind, map);
     if (recordsUpTo !== undefined && kind === "lww" && path.length < LEAF_PATH_LENGTH) {
       const subtree = subtreeLeaves(path);
@@ -382,19 +387,22 @@ export class OwnerService implements OwnerApi {
   }
 
   async readLeaf({ kind, map, leaf }: { kind: TreeKind; map: string; leaf: number }): Promise<MerkleAnswer> {
-    await this.#admitRead(map);
+    const held = this.#admitRead(map);
+    if (held) await held;
     return kind === "lww"
       ? { type: "lww-leaf", records: this.#leafBlocks.read(map, leaf, (first, last) => this.#lww.readLeaves(map, first, last)) }
       : { type: "or-leaf", entries: this.#or.readLeaf(map, leaf) };
   }
 
   async readRecords({ map, keys }: { map: string; keys: string[] }): Promise<{ key: string; record: LWWRecord }[]> {
-    await this.#admitRead(map);
+    const held = this.#admitRead(map);
+    if (held) await held;
     return [...this.#lww.readKeys(map, keys)].map(([key, record]) => ({ key, record }));
   }
 
   async readSince({ map, since, limit }: { map: string; since: Timestamp; limit: number }): Promise<{ key: string; record: LWWRecord }[]> {
-    await this.#admitRead(map);
+    const held = this.#admitRead(map);
+    if (held) await held;
     return this.#lww.readSince(map, since, limit);
   }
 
@@ -430,13 +438,15 @@ export class OwnerService implements OwnerApi {
   }
 
   async querySubscribe(request: { map: string; queryId: string; query: Query; fields?: string[] | undefined; subscriber: ConnectionRef; shards?: number }): Promise<QueryAnswer> {
-    await this.#admitRead(request.map);
+    const held = this.#admitRead(request.map);
+    if (held) await held;
     this.#checkShardCount(request.map, request.shards);
     return this.#queries.subscribe(request);
   }
 
   async queryRead(request: { map: string; query: Query }): Promise<QueryAnswer> {
-    await this.#admitRead(request.map);
+    const held = this.#admitRead(request.map);
+    if (held) await held;
     return this.#queries.read(request);
   }
 
@@ -445,12 +455,14 @@ export class OwnerService implements OwnerApi {
   }
 
   async searchStats(request: { map: string; query: string }): Promise<TermStats> {
-    await this.#admitRead(request.map);
+    const held = this.#admitRead(request.map);
+    if (held) await held;
     return this.#search?.termStats(request) ?? { docs: 0, length: 0, df: {} };
   }
 
   async search(request: { map: string; query: string; options: SearchOptions; stats?: TermStats | undefined }): Promise<SearchResult[]> {
-    await this.#admitRead(request.map);
+    const held = this.#admitRead(request.map);
+    if (held) await held;
     return this.#search?.search(request) ?? [];
   }
 
@@ -463,7 +475,8 @@ export class OwnerService implements OwnerApi {
     subscriber: ConnectionRef;
     shards?: number;
   }): Promise<SearchResult[]> {
-    await this.#admitRead(request.map);
+    const held = this.#admitRead(request.map);
+    if (held) await held;
     this.#checkShardCount(request.map, request.shards);
     return this.#search?.subscribe(request) ?? [];
   }
