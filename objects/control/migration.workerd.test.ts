@@ -78,6 +78,24 @@ describe("moving a map that holds data to another shard count", () => {
     reader.close();
   });
 
+  it("shows the running move's phase in the map's placement while it runs", async () => {
+    const ns = "mig-progress";
+    const writer = await connectAs(`namespace=${ns}&clientId=w1`, "someone");
+    await writeKeys(writer, keys, "a");
+    const control = controlApi(binding(), ns);
+    let settled = false;
+    const moving = control.reshard({ map: MAP, shards: 16 }).finally(() => (settled = true));
+    const phases = new Set<string>();
+    while (!settled) {
+      const placement = await control.mapPlacement(MAP);
+      if (placement.reshard) phases.add(placement.reshard.phase);
+    }
+    expect(await moving).toMatchObject({ status: "done" });
+    expect(phases.size).toBeGreaterThan(0);
+    expect([...phases].every((p) => ["checking", "copying", "holding", "cutover", "releasing"].includes(p))).toBe(true);
+    writer.close();
+  });
+
   it("empties the partitions that own no shard under a smaller count", async () => {
     const ns = "mig-shrink";
     const control = controlApi(binding(), ns);
