@@ -110,6 +110,22 @@ describe("moving a map that holds data to another shard count", () => {
     writer.close();
   });
 
+  it("moves a map with data 16 → 271 → 8, every record at its owner after each move", async () => {
+    const ns = "mig-wide";
+    const control = controlApi(binding(), ns);
+    await control.reshard({ map: MAP, shards: 16 });
+    const writer = await connectAs(`namespace=${ns}&clientId=w1`, "someone");
+    await writeKeys(writer, keys, "a");
+    expect(await control.reshard({ map: MAP, shards: 271 })).toEqual({ status: "done", fromShards: 16, toShards: 271 });
+    expect(await countsOf(ns, placement(MAP, 271))).toEqual(expectedCounts(keys, 271));
+    expect(await control.reshard({ map: MAP, shards: 8 })).toEqual({ status: "done", fromShards: 271, toShards: 8 });
+    expect(await countsOf(ns, placement(MAP, 271))).toEqual(expectedCounts(keys, 8));
+    const reader = await connectAs(`namespace=${ns}&clientId=r1`, "someone");
+    expect(await syncRoot(reader)).toBe(rootOf(keys));
+    writer.close();
+    reader.close();
+  }, 120_000);
+
   it("keeps a live query delivering the map's writes at its new owners", async () => {
     const ns = "mig-query";
     const writer = await connectAs(`namespace=${ns}&clientId=w1`, "someone");
