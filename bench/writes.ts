@@ -53,6 +53,7 @@ export async function throughput(
   }
   const warmUpMs = Date.now() - warmUpStarted;
   let acked = 0;
+  let failed = 0;
   const end = Date.now() + durationMs;
   const started = Date.now();
   const latencies: number[] = [];
@@ -74,9 +75,16 @@ export async function throughput(
             if (inFlight === 0) resolve();
           };
           socket.onMessage((message) => {
-            // An ERROR (a 429 of the op budget, an unavailable owner) answers a batch without OP_ACK: fail loudly
-            // instead of waiting for an ack that never comes.
-            if (message.type === "ERROR") reject(new Error(`connection ${i} got ERROR ${JSON.stringify(message.payload)}`));
+            // A 429 of the op budget would repeat for every batch: fail loudly rather than measure refusals. A write
+            // the server could not finish ("write failed; resend", e.g. during a reshard) ends its batch unacknowledged.
+            if (message.type === "ERROR") {
+              if (message.payload?.code === 429) return reject(new Error(`connection ${i} got ERROR ${JSON.stringify(message.payload)}`));
+              inFlight--;
+              failed += 1;
+              sentAt.shift();
+              pump();
+              return;
+            }
             if (message.type !== "OP_ACK") return;
             inFlight--;
             acked += BATCH;
@@ -95,6 +103,7 @@ export async function throughput(
     connections,
     ...(options.warmUpBatches ? { warmUpMs } : {}),
     ops: acked,
+    ...(failed > 0 ? { failedBatches: failed } : {}),
     seconds: round(seconds),
     opsPerSecond: Math.round(acked / seconds),
     batchMs: percentiles(latencies),

@@ -26,6 +26,7 @@ import type { TermStats } from "./search/term-stats.ts";
 import type { SearchOptions } from "../core/protocol/shared.ts";
 import type { SqlPort } from "./storage/sql-port.ts";
 import type { MapFence, MapOccupancy } from "./placement/map-fence.ts";
+import type { MapMoves } from "./placement/map-move.ts";
 import { stalePlacementMessage } from "../core/placement.ts";
 import type { ExpirySweep } from "./expiry/expiry-sweep.ts";
 
@@ -52,6 +53,7 @@ export class OwnerService implements OwnerApi {
   readonly #journal: JournalService | undefined;
   readonly #knownMaps: KnownMaps | undefined;
   readonly #fence: MapFence | undefined;
+  readonly #moves: MapMoves | undefined;
   readonly #expiry: ExpirySweep | undefined;
   readonly #clock: () => number;
 
@@ -76,6 +78,8 @@ export class OwnerService implements OwnerApi {
     knownMaps?: KnownMaps;
     /** The shard counts of resharded maps: ops for keys this partition does not own under them are refused. */
     fence?: MapFence;
+    /** Maps being resharded here: writes note their keys; while held, writes, subscriptions and reads wait. */
+    moves?: MapMoves;
     /** TTL expiry and tombstone GC (the alarm's `sweep`); absent in tests that do not need it. */
     expiry?: ExpirySweep;
     /** Wall-clock millis: a record whose TTL ran out counts as absent for guards and entry processors. */
@@ -95,6 +99,7 @@ export class OwnerService implements OwnerApi {
     this.#journal = deps.journal;
     this.#knownMaps = deps.knownMaps;
     this.#fence = deps.fence;
+    this.#moves = deps.moves;
     this.#expiry = deps.expiry;
     this.#clock = deps.clock ?? Date.now;
   }
@@ -125,6 +130,37 @@ export class OwnerService implements OwnerApi {
     if (map !== undefined) throw new Error(stalePlacementMessage(map));
   }
 
+  /**
+   * Before a write: waits while a reshard's cut-over holds one of its maps, checks the placement (a write held across
+   * the cut-over meets the new fence), and notes the keys a running reshard must copy again. Awaits nothing unless a
+   * map is held (answers undefined then), so the checks and the merge after them stay in one synchronous turn.
+   */
+  #admitWrites(ops: readonly { map: string; key: string }[]): Promise<void> | undefined {
+    const open = this.#moves?.whenOpen(ops);
+    if (open) return open.then(() => this.#admitWrites(ops));
+    this.#checkPlacement(ops);
+    this.#moves?.noteWrites(ops);
+    return undefined;
+  }
+
+  /**
+   * Before a read or a subscription of `map`: waits while a reshard's cut-over holds it, then refuses it as stale (its
+   * home placed it by the count the cut-over replaced, and places it again); refuses it too on a partition that owns
+   * none of the map's shards under its fence (only a home with a stale copy sends it there).
+   */
+  #admitRead(map: string): Promise<void> | undefined {
+    const open = this.#moves?.whenOpen([{ map }]);
+    if (open) return open.then(() => Promise.reject(new Error(stalePlacementMessage(map))));
+    if (this.#fence && !this.#fence.ownsShardOf(map)) throw new Error(stalePlacementMessage(map));
+    // Nothing to wait for: the caller goes on in the same synchronous turn.
+    return undefined;
+  }
+
+  /** A reshard's cut-over changed `map`'s records here: drops what this service caches of them. */
+  forgetMap(map: string): void {
+    this.#leafBlocks.forget(map);
+  }
+
   /** Asks for the alarm when the next record expires or tombstone comes of age (on wake; the sweep re-arms itself). */
   async scheduleSweep(): Promise<void> {
     await this.#expiry?.scheduleNext(false);
@@ -141,6 +177,7 @@ export class OwnerService implements OwnerApi {
     if (!expiry) return;
     const expired = this.#sql.transaction(() => {
       const { ops, more } = expiry.expiredOps();
+      this.#moves?.noteWrites(ops);
       return { ops, more, applied: ops.length > 0 ? this.#writer.apply(ops) : undefined };
     });
     if (expired.applied) {
@@ -155,7 +192,8 @@ export class OwnerService implements OwnerApi {
   }
 
   async apply({ ops, writer, persist }: ApplyRequest): Promise<OwnerOpOutcome[]> {
-    this.#checkPlacement(ops);
+    const held = this.#admitWrites(ops);
+    if (held) await held;
     for (const map of new Set(ops.map((op) => op.map))) this.#leafBlocks.forget(map);
     // The guard check reads and the writer writes in the same synchronous turn: no other write comes between.
     const refused = this.#refusedByGuards(ops);
@@ -190,7 +228,8 @@ export class OwnerService implements OwnerApi {
    * wrote.
    */
   async applyBatches({ requests }: { requests: ApplyRequest[] }): Promise<OwnerOpOutcome[][]> {
-    for (const { ops } of requests) this.#checkPlacement(ops);
+    const held = this.#admitWrites(requests.flatMap(({ ops }) => ops));
+    if (held) await held;
     for (const { ops } of requests) for (const map of new Set(ops.map((op) => op.map))) this.#leafBlocks.forget(map);
     if (requests.some(({ ops }) => ops.some((op) => isLwwOp(op) && op.guard !== undefined))) return this.#applyEach(requests);
     // One op list, numbered through; `origins[i]` says which request op i came from and its index there.
@@ -275,7 +314,8 @@ export class OwnerService implements OwnerApi {
    */
   async process(request: { map: string; keys: string[]; processor: { name: string; args?: unknown }; writer: ConnectionRef; guard?: PredicateNode; schema?: MapSchema }): Promise<Record<string, ProcessOutcome>> {
     const { map, processor, writer, guard } = request;
-    this.#checkPlacement(request.keys.map((key) => ({ map, key })));
+    const held = this.#admitWrites(request.keys.map((key) => ({ map, key })));
+    if (held) await held;
     const passes = (key: string, value: unknown) => guard === undefined || evaluatePredicate(guard, value, { key });
     const schema = request.schema === undefined ? undefined : this.#compiled(request.schema);
     const keys = [...new Set(request.keys)];
@@ -337,7 +377,11 @@ export class OwnerService implements OwnerApi {
   }
 
   async journalSubscribe(request: { subscriptionId: string; fromSequence?: string; filter: JournalFilter; subscriber: ConnectionRef; shards?: number }): Promise<JournalEventData[]> {
-    if (request.filter.map !== undefined) this.#checkShardCount(request.filter.map, request.shards);
+    if (request.filter.map !== undefined) {
+      const held = this.#admitRead(request.filter.map);
+      if (held) await held;
+      this.#checkShardCount(request.filter.map, request.shards);
+    }
     return this.#journal?.subscribe(request) ?? [];
   }
 
@@ -346,6 +390,8 @@ export class OwnerService implements OwnerApi {
   }
 
   async syncInit({ kind, map, listener, shards, changesSince }: { kind: TreeKind; map: string; listener: ConnectionRef; shards?: number; changesSince?: ChangesSince }): Promise<SyncInitAnswer> {
+    const held = this.#admitRead(map);
+    if (held) await held;
     this.#checkShardCount(map, shards);
     this.#interest.register(map, kind === "lww" ? "lww-sync" : "or-sync", listener.home, listener.conn);
     // One synchronous turn: no write lands between the sums, the clock and the changes read here.
@@ -358,6 +404,8 @@ export class OwnerService implements OwnerApi {
   }
 
   async merkle({ kind, map, path, recordsUpTo }: { kind: TreeKind; map: string; path: string; recordsUpTo?: number }): Promise<MerkleAnswer> {
+    const held = this.#admitRead(map);
+    if (held) await held;
     const sums = this.#merkle.sums(kind, map);
     if (recordsUpTo !== undefined && kind === "lww" && path.length < LEAF_PATH_LENGTH) {
       const subtree = subtreeLeaves(path);
@@ -375,16 +423,22 @@ export class OwnerService implements OwnerApi {
   }
 
   async readLeaf({ kind, map, leaf }: { kind: TreeKind; map: string; leaf: number }): Promise<MerkleAnswer> {
+    const held = this.#admitRead(map);
+    if (held) await held;
     return kind === "lww"
       ? { type: "lww-leaf", records: this.#leafBlocks.read(map, leaf, (first, last) => this.#lww.readLeaves(map, first, last)) }
       : { type: "or-leaf", entries: this.#or.readLeaf(map, leaf) };
   }
 
   async readRecords({ map, keys }: { map: string; keys: string[] }): Promise<{ key: string; record: LWWRecord }[]> {
+    const held = this.#admitRead(map);
+    if (held) await held;
     return [...this.#lww.readKeys(map, keys)].map(([key, record]) => ({ key, record }));
   }
 
   async readSince({ map, since, limit }: { map: string; since: Timestamp; limit: number }): Promise<{ key: string; record: LWWRecord }[]> {
+    const held = this.#admitRead(map);
+    if (held) await held;
     return this.#lww.readSince(map, since, limit);
   }
 
@@ -393,7 +447,8 @@ export class OwnerService implements OwnerApi {
   }
 
   async pushOrDiff({ map, entries, writer }: { map: string; entries: ORMapEntry[]; writer: ConnectionRef }): Promise<void> {
-    this.#checkPlacement(entries.map((entry) => ({ map, key: entry.key })));
+    const held = this.#admitWrites(entries.map((entry) => ({ map, key: entry.key })));
+    if (held) await held;
     await this.#published(this.#writer.mergeOrEntries(map, entries), writer);
     this.#knownMaps?.noteWritten([map]);
   }
@@ -419,11 +474,15 @@ export class OwnerService implements OwnerApi {
   }
 
   async querySubscribe(request: { map: string; queryId: string; query: Query; fields?: string[] | undefined; subscriber: ConnectionRef; shards?: number }): Promise<QueryAnswer> {
+    const held = this.#admitRead(request.map);
+    if (held) await held;
     this.#checkShardCount(request.map, request.shards);
     return this.#queries.subscribe(request);
   }
 
   async queryRead(request: { map: string; query: Query }): Promise<QueryAnswer> {
+    const held = this.#admitRead(request.map);
+    if (held) await held;
     return this.#queries.read(request);
   }
 
@@ -432,10 +491,14 @@ export class OwnerService implements OwnerApi {
   }
 
   async searchStats(request: { map: string; query: string }): Promise<TermStats> {
+    const held = this.#admitRead(request.map);
+    if (held) await held;
     return this.#search?.termStats(request) ?? { docs: 0, length: 0, df: {} };
   }
 
   async search(request: { map: string; query: string; options: SearchOptions; stats?: TermStats | undefined }): Promise<SearchResult[]> {
+    const held = this.#admitRead(request.map);
+    if (held) await held;
     return this.#search?.search(request) ?? [];
   }
 
@@ -448,6 +511,8 @@ export class OwnerService implements OwnerApi {
     subscriber: ConnectionRef;
     shards?: number;
   }): Promise<SearchResult[]> {
+    const held = this.#admitRead(request.map);
+    if (held) await held;
     this.#checkShardCount(request.map, request.shards);
     return this.#search?.subscribe(request) ?? [];
   }

@@ -19,6 +19,10 @@ import { LwwStore } from "./writes/lww-store.ts";
 import { MerkleStore } from "./writes/merkle-store.ts";
 import type { OwnerApi } from "./owner-api.ts";
 import { OwnerService } from "./owner-service.ts";
+import { OwnerMove } from "./owner-move.ts";
+import { MapMoves } from "./placement/map-move.ts";
+import { MapMover } from "./migration/map-mover.ts";
+import { StagingStore } from "./migration/staging-store.ts";
 import { OrStore } from "./writes/or-store.ts";
 import type { DeliverToHome } from "./delivery/event-fanout.ts";
 import type { DeliverEachToHome, HomeApi } from "./delivery/home-deliveries.ts";
@@ -65,6 +69,8 @@ import { syncReset } from "./sync/sync-reset.ts";
 /** The two roles of a partition, wired to its storage and to the other partitions. */
 export interface Services {
   owner: OwnerService;
+  /** Owner role during an online reshard: the steps the namespace's control object sends. */
+  move: OwnerMove;
   session: Session;
   /** Owner role for topics, counters and locks. */
   coordination: CoordinationOwner;
@@ -175,6 +181,9 @@ export function createPartitionServices(deps: {
     indexes: new SearchIndexes({ sql, lww }),
     deliver: deliverEach,
   });
+  const fence = new MapFence(sql, id);
+  const moves = new MapMoves(sql);
+  const knownMaps = new KnownMaps({ sql, ...(deps.reportMaps ? { report: deps.reportMaps } : {}) });
   const persistence = settings.HYPERDRIVE ? createPersistence(sql, settings.HYPERDRIVE, namespace, schedule) : undefined;
   const owner = new OwnerService({
     sql,
@@ -189,9 +198,21 @@ export function createPartitionServices(deps: {
     fanout,
     queries: queryService,
     search: searchService,
-    knownMaps: new KnownMaps({ sql, ...(deps.reportMaps ? { report: deps.reportMaps } : {}) }),
-    fence: new MapFence(sql, id),
+    knownMaps,
+    fence,
+    moves,
     expiry: new ExpirySweep({ sql, lww, or, hlc, outbox: persistence?.outbox, fanout, horizonMs, wakeAt: schedule }),
+  });
+  const move = new OwnerMove({
+    fence,
+    moves,
+    mover: new MapMover({ sql, lww, merkle, staging: new StagingStore(sql), partition: id }),
+    queries: queryService,
+    search: searchService,
+    journal,
+    interest,
+    knownMaps,
+    changed: (map) => owner.forgetMap(map),
   });
   // After a restart the alarm may not have been asked for yet (a crash between a write and its request): ask now.
   owner.scheduleSweep().catch((err: unknown) => console.error("[owner] scheduling the expiry sweep failed", err));
@@ -260,7 +281,7 @@ export function createPartitionServices(deps: {
     if (lww.compactStep()) await schedule(Date.now());
   };
   return {
-    owner, session, coordination: coordinationOwner, persistence, merkle, compactLwwStep, sweep: () => owner.sweep(), homeDelivery, http, metrics, queries,
+    owner, move, session, coordination: coordinationOwner, persistence, merkle, compactLwwStep, sweep: () => owner.sweep(), homeDelivery, http, metrics, queries,
   };
 }
 

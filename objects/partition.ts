@@ -33,6 +33,7 @@ import type { HttpCall, HttpOutcome } from "./http/http-call.ts";
 import type { HttpSyncRefusal } from "./http/http-sync.ts";
 import type { MetricsSnapshot } from "./partition-metrics.ts";
 import type { MapOccupancy } from "./placement/map-fence.ts";
+import type { MoveAnswer, MoveStep } from "./migration/move-step.ts";
 
 /** What a partition reports about itself (`partitionStatus`). */
 export interface PartitionStatus extends MetricsSnapshot {
@@ -189,6 +190,9 @@ export class Partition extends DurableObject<PartitionEnv> {
   }
   ownerFenceMap(request: { map: string; shards: number }): Promise<MapOccupancy> {
     return this.#get().owner.fenceMap(request);
+  }
+  ownerMove(step: MoveStep): MoveAnswer {
+    return this.#get().move.run(step);
   }
 
   // Owner role for topics, counters and locks (CoordinationApi).

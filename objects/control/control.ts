@@ -6,13 +6,15 @@ import { MapDirectory, type DirectoryEntry } from "./map-directory.ts";
 import { parseShardConfig, type ShardSnapshot } from "../../core/placement.ts";
 import { partitionObjectName } from "../../core/object-name.ts";
 import type { MapOccupancy } from "../placement/map-fence.ts";
-import { ShardStore, type ReshardOutcome, type RunningReshard } from "./shard-store.ts";
+import type { MoveAnswer, MoveStep } from "../migration/move-step.ts";
+import { ShardStore, type ReshardOutcome, type ReshardProgress, type RunningReshard } from "./shard-store.ts";
 import { Resharder, type ReshardAnswer } from "./resharder.ts";
 
 /** What the control object calls on a partition during a reshard (Partition's RPC methods of the same names). */
 interface ReshardTarget extends Rpc.DurableObjectBranded {
   ownerInspectMap(request: { map: string }): Promise<MapOccupancy>;
   ownerFenceMap(request: { map: string; shards: number }): Promise<MapOccupancy>;
+  ownerMove(step: MoveStep): Promise<MoveAnswer>;
 }
 
 /** The bindings the control object uses (the Worker's; declared here so this module does not import Partition). */
@@ -28,7 +30,8 @@ export interface MapPlacement {
   source: "namespace" | "default";
   /** The version of the namespace's shard counts. */
   version: number;
-  reshard?: RunningReshard;
+  /** The reshard running, with how far the copy of a map's records got (`copy`, once it started). */
+  reshard?: RunningReshard & { copy?: ReshardProgress };
   lastReshard?: ReshardOutcome;
 }
 import type { JsonSchema, MapSchema, SchemaChanges } from "../../core/map-schema.ts";
@@ -108,7 +111,7 @@ export class Control extends DurableObject<ControlEnv> {
       shards: this.#reshards().shardsOf(map),
       source: own === undefined ? "default" : "namespace",
       version: store.snapshot().version,
-      ...(running ? { reshard: running } : {}),
+      ...(running ? { reshard: { ...running, ...store.progress(running.map) } } : {}),
       ...(last ? { lastReshard: last } : {}),
     };
   }
@@ -134,6 +137,7 @@ export class Control extends DurableObject<ControlEnv> {
       targets: {
         inspect: (partition, map) => this.#partition(partition).ownerInspectMap({ map }),
         fence: (partition, map, shards) => this.#partition(partition).ownerFenceMap({ map, shards }),
+        move: (partition, step) => this.#partition(partition).ownerMove(step),
       },
       wakeAt: (at) => this.ctx.storage.setAlarm(at),
     });

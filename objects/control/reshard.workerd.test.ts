@@ -90,18 +90,6 @@ describe("resharding a map through the control object", () => {
     writer.close();
   });
 
-  it("refuses to reshard a map that holds data and changes nothing", async () => {
-    const ns = "rs-data";
-    const writer = await connectAs(`namespace=${ns}&clientId=w1`, "someone");
-    await writeKeys(writer, "orders", keys.slice(0, 8), "a");
-    const answer = await controlApi(binding(), ns).reshard({ map: "orders", shards: 8 });
-    expect(answer).toMatchObject({ status: "refused", reason: expect.stringContaining("holds data") });
-    expect(await controlApi(binding(), ns).mapPlacement("orders")).toMatchObject({ shards: 1, source: "default", lastReshard: { result: "refused" } });
-    await writeKeys(writer, "orders", keys.slice(8, 16), "b");
-    expect(await countsOf(ns, "orders", placement("orders", 8))).toEqual(new Map([[partitionOfShard("orders", 0), 16]]));
-    writer.close();
-  });
-
   it("answers a second reshard of the same map as busy while the first runs", async () => {
     const ns = "rs-busy";
     const control = controlApi(binding(), ns);

@@ -4,8 +4,27 @@ import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
 import type { MapOccupancy } from "../placement/map-fence.ts";
 import { RESHARD_RESUME_MS, Resharder, type ReshardTargets } from "./resharder.ts";
 import { ShardStore } from "./shard-store.ts";
+import { LEAF_COUNT } from "../../core/merkle-tree.ts";
+import type { MoveAnswer, MoveStep } from "../migration/move-step.ts";
 
-const EMPTY: MapOccupancy = { holdsData: false, subscribers: 0 };
+const EMPTY: MapOccupancy = { holdsData: false, holdsOrData: false, subscribers: 0 };
+const LWW_DATA: MapOccupancy = { holdsData: true, holdsOrData: false, subscribers: 0 };
+
+/** A partition's answer to a move step when it holds nothing to copy. */
+function emptyMove(step: MoveStep): MoveAnswer {
+  switch (step.op) {
+    case "export":
+      return { op: "export", records: [], nextLeaf: LEAF_COUNT };
+    case "dirty":
+      return { op: "dirty", records: [], upToSeq: 0 };
+    case "subscriptions":
+      return { op: "subscriptions", subscriptions: { queries: [], searches: [], journals: [], listeners: [] } };
+    case "cutOver":
+      return { op: "cutOver", merged: 0, deleted: 0 };
+    default:
+      return { op: "done" };
+  }
+}
 
 function setup(options: { defaults?: string; occupancy?: (partition: number) => MapOccupancy; occupancyAfterFence?: (partition: number) => MapOccupancy } = {}) {
   const sql = nodeSqlPort();
@@ -23,6 +42,10 @@ function setup(options: { defaults?: string; occupancy?: (partition: number) => 
       calls.push(`fence p${partition}:${shards}`);
       fences.set(partition, shards);
       return options.occupancyAfterFence?.(partition) ?? options.occupancy?.(partition) ?? EMPTY;
+    },
+    move: async (partition, step) => {
+      calls.push(`${step.op} p${partition}`);
+      return emptyMove(step);
     },
   };
   const wakes: number[] = [];
@@ -55,24 +78,37 @@ describe("Resharder", () => {
     expect(store.snapshot().version).toBe(0);
   });
 
-  it("refuses a map that holds data, without fencing anything", async () => {
+  it("refuses a map that holds OR-Map entries, without fencing or moving anything", async () => {
     const home = placement("m", 1)[0];
-    const { resharder, store, fences } = setup({ occupancy: (p) => (p === home ? { holdsData: true, subscribers: 0 } : EMPTY) });
+    const { resharder, store, fences, calls } = setup({ occupancy: (p) => (p === home ? { ...LWW_DATA, holdsOrData: true } : EMPTY) });
     const answer = await resharder.reshard("m", 16);
-    expect(answer).toMatchObject({ status: "refused", reason: expect.stringContaining("holds data") });
+    expect(answer).toMatchObject({ status: "refused", reason: expect.stringContaining("OR-Map") });
     expect(store.snapshot()).toEqual({ version: 0, maps: {} });
     expect(fences.size).toBe(0);
+    expect(calls.filter((c) => !c.startsWith("inspect"))).toEqual([]);
     expect(store.lastOutcome("m")).toMatchObject({ result: "refused", fromShards: 1, toShards: 16 });
   });
 
-  it("refuses a map with live subscribers", async () => {
-    const { resharder } = setup({ occupancy: () => ({ holdsData: false, subscribers: 1 }) });
-    expect(await resharder.reshard("m", 4)).toMatchObject({ status: "refused", reason: expect.stringContaining("live subscriptions") });
+  it("moves a map that holds data online and commits the new count after the cut-over", async () => {
+    const home = placement("m", 1)[0];
+    const { resharder, store, fences, calls } = setup({ occupancy: (p) => (p === home ? LWW_DATA : EMPTY) });
+    expect(await resharder.reshard("m", 16)).toEqual({ status: "done", fromShards: 1, toShards: 16 });
+    expect(store.snapshot()).toEqual({ version: 2, maps: { m: 16 } });
+    expect(fences.size).toBe(0);
+    const ops = calls.filter((c) => !c.startsWith("inspect")).map((c) => c.split(" ")[0]);
+    expect([...new Set(ops)]).toEqual(["track", "export", "dirty", "hold", "subscriptions", "cutOver", "release"]);
+    expect(calls.filter((c) => c.startsWith("cutOver")).length).toBe(16);
+  });
+
+  it("moves a map with live subscribers and no data online", async () => {
+    const { resharder, calls } = setup({ occupancy: () => ({ ...EMPTY, subscribers: 1 }) });
+    expect(await resharder.reshard("m", 4)).toMatchObject({ status: "done", toShards: 4 });
+    expect(calls.some((c) => c.startsWith("subscriptions"))).toBe(true);
   });
 
   it("fences the partitions back to the old count when data arrives between the look and the fence", async () => {
     const home = placement("m", 1)[0];
-    const { resharder, store, fences } = setup({ occupancyAfterFence: (p) => (p === home ? { holdsData: true, subscribers: 0 } : EMPTY) });
+    const { resharder, store, fences } = setup({ occupancyAfterFence: (p) => (p === home ? LWW_DATA : EMPTY) });
     expect(await resharder.reshard("m", 16)).toMatchObject({ status: "refused" });
     expect([...fences.values()].every((s) => s === 1)).toBe(true);
     expect(store.snapshot().version).toBe(0);
@@ -87,7 +123,7 @@ describe("Resharder", () => {
   it("resumes a reshard a restart interrupted from the alarm, and keeps trying while a partition is away", async () => {
     const { resharder, make, store, failFences, wakes } = setup();
     failFences(true);
-    await expect(resharder.reshard("m", 16)).rejects.toThrow("partition away");
+    expect(await resharder.reshard("m", 16)).toMatchObject({ status: "running", running: { phase: "fencing" } });
     expect(wakes).toEqual([5_000 + RESHARD_RESUME_MS]);
     expect(store.running("m")).toMatchObject({ phase: "fencing" });
     await make().resume();

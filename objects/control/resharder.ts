@@ -1,6 +1,7 @@
 import { partitionsOfMap, type ShardConfig } from "../../core/placement.ts";
 import type { MapOccupancy } from "../placement/map-fence.ts";
 import type { ReshardOutcome, RunningReshard, ShardStore } from "./shard-store.ts";
+import { MapMigration, type MovePartition } from "./map-migration.ts";
 
 /** How soon the alarm resumes a reshard that has not finished (the control object may have restarted mid-way). */
 export const RESHARD_RESUME_MS = 2_000;
@@ -11,6 +12,8 @@ export interface ReshardTargets {
   inspect(partition: number, map: string): Promise<MapOccupancy>;
   /** Fences the map at `shards` on the partition and reports what it holds of it. */
   fence(partition: number, map: string, shards: number): Promise<MapOccupancy>;
+  /** One step of moving a map that holds data (map-migration.ts). */
+  move: MovePartition;
 }
 
 /** The answer to a reshard request. */
@@ -18,15 +21,18 @@ export type ReshardAnswer =
   | { status: "unchanged"; shards: number }
   | { status: "busy"; running: RunningReshard }
   | { status: "done"; fromShards: number; toShards: number }
+  /** The reshard was interrupted (a partition away); the control object's alarm carries it on. */
+  | { status: "running"; running: RunningReshard }
   | { status: "refused"; fromShards: number; toShards: number; reason: string };
 
 /**
- * The control object's side of a reshard (docs/resharding.md). Today a map changes its shard count only while no
- * partition holds data or subscribers of it: the partitions of the old and the new placement are checked, then
- * fenced at the new count (each fence and its look at the data are one transaction, so a write placed by the old
- * count either came before and is seen, or comes after and is refused), and the count is committed. A map that holds
- * data is refused with a reason and its partitions are fenced back. Every step is idempotent and the state is in
- * SQLite, so the alarm resumes a reshard the object did not finish.
+ * The control object's side of a reshard (docs/resharding.md). The partitions of the old placement are asked what
+ * they hold of the map. An empty map is fenced at the new count on every partition of both placements (each fence
+ * and its look at the data are one transaction, so a write placed by the old count either came before and is seen,
+ * or comes after and is refused) and the count is committed; if data arrived in between, the fences go back and the
+ * reshard is refused. A map with LWW records or subscribers is moved online (map-migration.ts); one with OR-Map
+ * entries is refused. Every step is idempotent and the state is in SQLite, so the alarm resumes a reshard the
+ * object did not finish.
  */
 export class Resharder {
   readonly #store: ShardStore;
@@ -34,6 +40,9 @@ export class Resharder {
   readonly #targets: ReshardTargets;
   readonly #clock: () => number;
   readonly #wakeAt: (at: number) => Promise<void>;
+  readonly #migration: MapMigration;
+  /** Maps this instance is advancing now (a request and the alarm must not run the same reshard twice at once). */
+  readonly #active = new Set<string>();
 
   constructor(deps: { store: ShardStore; defaults: () => ShardConfig; targets: ReshardTargets; clock?: () => number; wakeAt: (at: number) => Promise<void> }) {
     this.#store = deps.store;
@@ -41,6 +50,7 @@ export class Resharder {
     this.#targets = deps.targets;
     this.#clock = deps.clock ?? Date.now;
     this.#wakeAt = deps.wakeAt;
+    this.#migration = new MapMigration({ store: deps.store, move: deps.targets.move });
   }
 
   /** The map's shard count now: the namespace's own, else the deployment's default. */
@@ -60,7 +70,14 @@ export class Resharder {
       if (now) return { status: "busy", running: now };
     }
     await this.#wakeAt(startedAt + RESHARD_RESUME_MS);
-    return this.#advance(map);
+    try {
+      return await this.#advanceOnce(map);
+    } catch (err) {
+      console.error(`[control] the reshard of ${map} stopped; the alarm carries it on`, err);
+      const now = this.#store.running(map);
+      if (now) return { status: "running", running: now };
+      throw err;
+    }
   }
 
   /**
@@ -69,13 +86,27 @@ export class Resharder {
    */
   async resume(): Promise<void> {
     for (const { map } of this.#store.allRunning()) {
+      if (this.#active.has(map)) continue;
       try {
-        await this.#advance(map);
+        await this.#advanceOnce(map);
       } catch (err) {
         console.error(`[control] resuming the reshard of ${map} failed; the alarm tries again`, err);
       }
     }
     if (this.#store.allRunning().length > 0) await this.#wakeAt(this.#clock() + RESHARD_RESUME_MS);
+  }
+
+  async #advanceOnce(map: string): Promise<ReshardAnswer> {
+    if (this.#active.has(map)) {
+      const running = this.#store.running(map);
+      if (running) return { status: "running", running };
+    }
+    this.#active.add(map);
+    try {
+      return await this.#advance(map);
+    } finally {
+      this.#active.delete(map);
+    }
   }
 
   async #advance(map: string): Promise<ReshardAnswer> {
@@ -86,14 +117,20 @@ export class Resharder {
     }
     const { fromShards, toShards } = running;
     const partitions = [...new Set([...partitionsOfMap(new Map([[map, fromShards]]), map), ...partitionsOfMap(new Map([[map, toShards]]), map)])];
-    if (running.phase === "checking") {
+    let phase = running.phase;
+    if (phase === "checking") {
       // Only the old placement can hold the map's data or subscribers; the fence below looks at every partition again.
       const old = partitionsOfMap(new Map([[map, fromShards]]), map);
-      const reason = refusalOf(map, await Promise.all(old.map((p) => this.#targets.inspect(p, map))));
-      if (reason !== undefined) return this.#finish(running, "refused", reason);
-      this.#store.setPhase(map, "fencing");
+      const answers = await Promise.all(old.map((p) => this.#targets.inspect(p, map)));
+      if (answers.some((a) => a.holdsOrData)) return this.#finish(running, "refused", orMapRefusal(map));
+      phase = answers.some((a) => a.holdsData || a.subscribers > 0) ? "copying" : "fencing";
+      this.#store.setPhase(map, phase);
     }
-    if (running.phase !== "restoring") {
+    if (phase !== "fencing" && phase !== "restoring") {
+      await this.#migration.run({ ...running, phase });
+      return this.#finish(running, "done");
+    }
+    if (phase !== "restoring") {
       const reason = refusalOf(map, await Promise.all(partitions.map((p) => this.#targets.fence(p, map, toShards))));
       if (reason === undefined) return this.#finish(running, "done");
       // Data arrived between the look and the fence: the old count stays, and so must the partitions' fences.
@@ -123,12 +160,12 @@ function answerOf(outcome: ReshardOutcome): ReshardAnswer {
     : { status: "refused", fromShards: outcome.fromShards, toShards: outcome.toShards, reason: outcome.reason ?? "refused" };
 }
 
-/** Why the partitions' answers forbid the reshard, if they do. */
+function orMapRefusal(map: string): string {
+  return `map ${map} holds OR-Map entries: an online reshard moves LWW records only (docs/resharding.md)`;
+}
+
+/** Why the fences' answers forbid the reshard of an empty map, if they do: something arrived since the look. */
 function refusalOf(map: string, answers: readonly MapOccupancy[]): string | undefined {
-  if (answers.some((a) => a.holdsData)) {
-    return `map ${map} holds data: moving its records to another shard count is not available yet (docs/resharding.md)`;
-  }
-  const subscribers = answers.reduce((sum, a) => sum + a.subscribers, 0);
-  if (subscribers > 0) return `map ${map} has ${subscribers} live subscriptions: reshard it before clients use it (docs/resharding.md)`;
+  if (answers.some((a) => a.holdsData || a.subscribers > 0)) return `map ${map} received data or subscribers while it was being resharded: try again`;
   return undefined;
 }

@@ -9,7 +9,30 @@ const DDL = [
      phase TEXT NOT NULL
    ) WITHOUT ROWID`,
   "CREATE TABLE IF NOT EXISTS reshard_outcome (map TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID",
+  `CREATE TABLE IF NOT EXISTS reshard_copy (
+     map TEXT NOT NULL, partition INTEGER NOT NULL, next_leaf INTEGER NOT NULL, copied INTEGER NOT NULL, PRIMARY KEY (map, partition)
+   ) WITHOUT ROWID`,
 ];
+
+const PHASES = ["checking", "fencing", "restoring", "copying", "holding", "cutover", "releasing"] as const;
+
+/** How far a running reshard's copy got, for `GET /api/admin/maps/{map}`. */
+export interface ReshardProgress {
+  /** Records sent to new owners' staging copies (a record written during the copy may be sent again). */
+  copiedRecords: number;
+  /** Old owners whose every leaf was copied, of `owners`. */
+  ownersCopied: number;
+  owners: number;
+}
+
+/** Where the copy of one old owner's records got to. */
+export interface CopyCursor {
+  partition: number;
+  /** The next Merkle leaf to copy (4096: every leaf copied). */
+  nextLeaf: number;
+  /** Records sent to new owners so far. */
+  copied: number;
+}
 
 /** A reshard in progress (it survives the control object's restarts: the alarm resumes it). */
 export interface RunningReshard {
@@ -17,8 +40,14 @@ export interface RunningReshard {
   fromShards: number;
   toShards: number;
   startedAt: number;
-  /** `checking`: asking the partitions what they hold; `fencing`: fencing them at the new count; `restoring`: fencing them back. */
-  phase: "checking" | "fencing" | "restoring";
+  /**
+   * An empty map: `checking` (asking the partitions what they hold), `fencing` (fencing them at the new count),
+   * `restoring` (fencing them back). A map that holds data or subscribers (docs/resharding.md): `copying` (old owners'
+   * records to the new owners' staging copies, writes noted), `holding` (the map held at every partition of both
+   * placements while the last noted keys are copied), `cutover` (each partition takes its keys and subscriptions),
+   * `releasing` (the new count is committed; the holds are let go).
+   */
+  phase: (typeof PHASES)[number];
 }
 
 /** How the last reshard of a map ended. */
@@ -82,10 +111,44 @@ export class ShardStore {
     this.#sql.exec("UPDATE reshard SET phase = ? WHERE map = ?", phase, map);
   }
 
+  /** The copy cursors of the map's old owners, created at leaf 0 for `partitions` that have none yet. */
+  copyCursors(map: string, partitions: readonly number[]): CopyCursor[] {
+    for (const p of partitions) this.#sql.exec("INSERT OR IGNORE INTO reshard_copy (map, partition, next_leaf, copied) VALUES (?, ?, 0, 0)", map, p);
+    return this.#sql
+      .exec("SELECT partition, next_leaf, copied FROM reshard_copy WHERE map = ? ORDER BY partition", map)
+      .map((row) => ({ partition: Number(row.partition), nextLeaf: Number(row.next_leaf), copied: Number(row.copied) }));
+  }
+
+  /** The copy's progress, once it started (`{}` before). */
+  progress(map: string): { copy?: ReshardProgress } {
+    const row = this.#sql.exec(
+      "SELECT COUNT(*) AS owners, SUM(copied) AS copied, SUM(next_leaf >= 4096) AS done FROM reshard_copy WHERE map = ?",
+      map,
+    )[0];
+    const owners = Number(row?.owners ?? 0);
+    if (owners === 0) return {};
+    return { copy: { copiedRecords: Number(row?.copied ?? 0), ownersCopied: Number(row?.done ?? 0), owners } };
+  }
+
+  /** Records that the old owner `partition` was copied up to `nextLeaf`, `copied` more records sent. */
+  advanceCopy(map: string, partition: number, nextLeaf: number, copied: number): void {
+    this.#sql.exec("UPDATE reshard_copy SET next_leaf = ?, copied = copied + ? WHERE map = ? AND partition = ?", nextLeaf, copied, map, partition);
+  }
+
+  /** Commits the map's new count (and raises the version) while its reshard still runs, to release the holds after. */
+  commit(map: string, shards: number): void {
+    this.#sql.transaction(() => {
+      this.#sql.exec("INSERT OR REPLACE INTO shard_count (map, shards) VALUES (?, ?)", map, shards);
+      this.#sql.exec("INSERT OR REPLACE INTO shard_meta (name, value) VALUES ('version', ?)", this.#version() + 1);
+      this.setPhase(map, "releasing");
+    });
+  }
+
   /** Ends the map's reshard: `done` sets its new count (and raises the version), `refused` keeps the old one. */
   finish(map: string, outcome: ReshardOutcome): void {
     this.#sql.transaction(() => {
       this.#sql.exec("DELETE FROM reshard WHERE map = ?", map);
+      this.#sql.exec("DELETE FROM reshard_copy WHERE map = ?", map);
       this.#sql.exec("INSERT OR REPLACE INTO reshard_outcome (map, body) VALUES (?, ?)", map, JSON.stringify(outcome));
       if (outcome.result !== "done") return;
       this.#sql.exec("INSERT OR REPLACE INTO shard_count (map, shards) VALUES (?, ?)", map, outcome.toShards);
@@ -111,6 +174,6 @@ function runningOf(row: Record<string, unknown>): RunningReshard {
     fromShards: Number(row.from_shards),
     toShards: Number(row.to_shards),
     startedAt: Number(row.started_at),
-    phase: phase === "fencing" || phase === "restoring" ? phase : "checking",
+    phase: PHASES.find((p) => p === phase) ?? "checking",
   };
 }

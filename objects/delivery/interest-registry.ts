@@ -40,6 +40,13 @@ export class InterestRegistry {
     this.#cache.clear();
   }
 
+  /** The connections that synced `map` (a reshard registers them at the map's new owners). */
+  syncListenersOf(map: string): { kind: "lww-sync" | "or-sync"; home: number; conn: string }[] {
+    return this.#sql
+      .exec("SELECT kind, home, conn FROM interest WHERE map = ? AND kind IN (?, ?)", map, KIND_CODE["lww-sync"], KIND_CODE["or-sync"])
+      .map((row) => ({ kind: Number(row.kind) === KIND_CODE["lww-sync"] ? "lww-sync" : "or-sync", home: Number(row.home), conn: String(row.conn) }));
+  }
+
   /** Listeners of `map` for changes of the LWW map (`lww`) or the OR map (`or`); queries hear both. */
   listeners(map: string, tree: "lww" | "or"): Listeners {
     const cacheKey = `${tree}\u0000${map}`;

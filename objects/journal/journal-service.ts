@@ -260,6 +260,13 @@ export class JournalService {
     await outbox.send(this.#deliver, (home, conn) => this.dropConnection(home, conn), "journal");
   }
 
+  /** The subscriptions filtered to `map`, as `subscribe` takes them (a reshard registers them at the map's new owners). */
+  subscriptionsOn(map: string): { subscriptionId: string; filter: JournalFilter; subscriber: ConnectionRef }[] {
+    return this.#subscriptions()
+      .filter((sub) => sub.map === map)
+      .map((sub) => ({ subscriptionId: sub.id, filter: { map, ...(sub.types ? { types: sub.types } : {}) }, subscriber: { home: sub.home, conn: sub.conn } }));
+  }
+
   #subscriptions(): Subscription[] {
     this.#subs ??= this.#sql.exec("SELECT home, conn, sub_id, map, types FROM journal_sub").map(
       (row): Subscription => ({

@@ -42,11 +42,24 @@ describe("MapFence", () => {
 
   it("reports records, tombstones and subscribers of the map it fences", () => {
     const { sql, fence } = setup();
-    expect(fence.inspect(MAP)).toEqual({ holdsData: false, subscribers: 0 });
+    expect(fence.inspect(MAP)).toEqual({ holdsData: false, holdsOrData: false, subscribers: 0 });
     sql.exec("INSERT INTO lww_record (map, key, value, millis, counter, node, leaf, hash) VALUES (?, 'k', NULL, 1, 0, 'n', 0, 0)", MAP);
     sql.exec("INSERT INTO interest (map, kind, home, conn) VALUES (?, 0, 3, 'c1')", MAP);
     sql.exec("INSERT INTO query_sub (home, conn, query_id, map, filter) VALUES (3, 'c1', 'q', ?, x'00')", MAP);
-    expect(fence.fence(MAP, 4)).toEqual({ holdsData: true, subscribers: 2 });
+    expect(fence.fence(MAP, 4)).toEqual({ holdsData: true, holdsOrData: false, subscribers: 2 });
+    sql.exec("INSERT INTO or_tombstone (map, tag, key) VALUES (?, 't', 'k')", MAP);
+    expect(fence.inspect(MAP)).toMatchObject({ holdsOrData: true });
+  });
+
+  it("owns a shard of a map under its fence only on the partitions of the fenced placement", () => {
+    const first = partitionOfShard(MAP, 0);
+    const { fence: inside } = setup(partitionOfShard(MAP, 7));
+    const { fence: outside } = setup(partitionOfShard(MAP, 8));
+    inside.fence(MAP, 8);
+    outside.fence(MAP, 8);
+    expect(inside.ownsShardOf(MAP)).toBe(true);
+    expect(outside.ownsShardOf(MAP)).toBe(false);
+    expect(setup(first).fence.ownsShardOf(MAP)).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 import { fnv1a } from "../../core/hash.ts";
-import { partitionOfShard } from "../../core/placement.ts";
+import { PARTITION_COUNT, partitionOfShard } from "../../core/placement.ts";
 import type { SqlPort } from "../storage/sql-port.ts";
 
 // Created here rather than as a numbered schema step: the table belongs to this module alone and is tiny.
@@ -9,6 +9,8 @@ const DDL = "CREATE TABLE IF NOT EXISTS map_fence (map TEXT PRIMARY KEY, shards 
 export interface MapOccupancy {
   /** Records, tombstones, write-log entries or OR-Map entries of the map. */
   holdsData: boolean;
+  /** OR-Map entries or tombstones of the map (an online reshard moves LWW records only). */
+  holdsOrData: boolean;
   /** Sync listeners, live queries, search subscriptions and journal subscriptions naming the map. */
   subscribers: number;
 }
@@ -44,6 +46,12 @@ export class MapFence {
     return fenced === undefined || shards === undefined || fenced === shards;
   }
 
+  /** True unless the map is fenced at a count under which this partition owns none of its shards. */
+  ownsShardOf(map: string): boolean {
+    const shards = this.#fences.get(map);
+    return shards === undefined || (this.#partition - partitionOfShard(map, 0) + PARTITION_COUNT) % PARTITION_COUNT < shards;
+  }
+
   owns(map: string, key: string): boolean {
     const shards = this.#fences.get(map);
     return shards === undefined || partitionOfShard(map, fnv1a(key) % shards) === this.#partition;
@@ -71,6 +79,7 @@ export class MapFence {
     const count = (table: string) => Number(this.#sql.exec(`SELECT COUNT(*) AS n FROM ${table} WHERE map = ?`, map)[0]?.n ?? 0);
     return {
       holdsData: ["lww_record", "lww_log", "or_key", "or_record", "or_tombstone"].some(holds),
+      holdsOrData: ["or_key", "or_record", "or_tombstone"].some(holds),
       subscribers: ["interest", "query_sub", "search_sub", "journal_sub"].reduce((sum, table) => sum + count(table), 0),
     };
   }

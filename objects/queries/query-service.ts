@@ -228,6 +228,13 @@ export class QueryService {
     }
   }
 
+  /** The subscriptions on `map`, as `subscribe` takes them (a reshard registers them at the map's new owners). */
+  subscriptionsOn(map: string): { queryId: string; query: Query; fields?: string[]; subscriber: ConnectionRef }[] {
+    return this.#subscriptionsOf(map).map(({ home, conn, queryId, query: { fields, ...query } }) => ({
+      queryId, query, ...(fields ? { fields } : {}), subscriber: { home, conn },
+    }));
+  }
+
   #subscriptionsOf(map: string): Subscription[] {
     let subs = this.#cache.get(map);
     if (!subs) {

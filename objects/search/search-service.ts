@@ -242,6 +242,18 @@ export class SearchService {
     return values;
   }
 
+  /** The subscriptions on `map`, as `subscribe` takes them (a reshard registers them at the map's new owners). */
+  subscriptionsOn(map: string): { subscriptionId: string; query: string; options: SearchOptions; stats?: TermStats; subscriber: ConnectionRef }[] {
+    return this.#subscriptionsOf(map).map(({ home, conn, subscriptionId, query, options, stats }) => ({
+      subscriptionId, query, options, ...(stats ? { stats } : {}), subscriber: { home, conn },
+    }));
+  }
+
+  /** Drops the indexes in memory (a reshard changed the records under them; they are rebuilt on demand). */
+  forgetIndexes(): void {
+    this.#indexes.clear();
+  }
+
   #subscriptionsOf(map: string): Subscription[] {
     let subs = this.#cache.get(map);
     if (!subs) {

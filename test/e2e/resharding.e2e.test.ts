@@ -75,29 +75,34 @@ describe("resharding: /api/admin/maps/{map}/shards", () => {
     expect((directory.body as { maps: { name: string; entryCount: number }[] }).maps).toEqual([{ name: map, entryCount: 201 }]);
   });
 
-  it("refuses to reshard a map that holds data with 409, and the map keeps working", async () => {
+  it("refuses to reshard a map that holds OR-Map entries with 409, and the map keeps working", async () => {
     const namespace = uniqueName("rs");
     const writer = await clients.connected({ namespace });
-    const notes = writer.getMap<{ n: number }>("notes");
-    notes.set("a", { n: 1 });
+    const tags = writer.getORMap<string>("tags");
+    tags.add("a", "x");
     await waitAcked(writer);
-    const refused = await reshard(namespace, "notes", { shards: 16 });
+    const refused = await reshard(namespace, "tags", { shards: 16 });
     expect(refused.status).toBe(409);
-    expect((refused.body as { message: string }).message).toContain("holds data");
-    notes.set("b", { n: 2 });
+    expect((refused.body as { message: string }).message).toContain("OR-Map");
+    tags.add("b", "y");
     await waitAcked(writer);
-    expect(await adminCall(serverUrl(), mapPath("notes"), { namespace })).toMatchObject({ body: { shards: 1, entryCount: 2, lastReshard: { result: "refused" } } });
+    expect(await adminCall(serverUrl(), mapPath("tags"), { namespace })).toMatchObject({ body: { shards: 1, entryCount: 2, lastReshard: { result: "refused" } } });
   });
 
-  it("refuses to reshard a map with a live query with 409", async () => {
+  it("moves a map that holds data and a live query, and the query keeps delivering", async () => {
     const namespace = uniqueName("rs");
-    const reader = await clients.connected({ namespace });
-    const query = reader.query("watched", {});
-    // Settled: the server answered the subscription, so its owner holds it.
-    await vi.waitFor(() => expect(query.settled).toBe(true), CLIENT_WAIT);
-    const refused = await reshard(namespace, "watched", { shards: 4 });
-    expect(refused.status).toBe(409);
-    expect((refused.body as { message: string }).message).toContain("live subscriptions");
+    const [writer, reader] = [await clients.connected({ namespace }), await clients.connected({ namespace })];
+    const notes = writer.getMap<{ n: number }>("notes");
+    for (let i = 0; i < 50; i++) notes.set(`k${i}`, { n: i });
+    await waitAcked(writer);
+    const query = reader.query("notes", { predicate: { op: "gte", attribute: "n", value: 40 } });
+    await vi.waitFor(() => expect(query.results()).toHaveLength(10), CLIENT_WAIT);
+    expect(await reshard(namespace, "notes", { shards: 16 })).toEqual({ status: 200, body: { name: "notes", shards: 16, previousShards: 1, changed: true } });
+    notes.set("k0", { n: 100 });
+    notes.set("k-new", { n: 200 });
+    await waitAcked(writer);
+    await vi.waitFor(() => expect(query.results()).toHaveLength(12), CLIENT_WAIT);
+    expect(await adminCall(serverUrl(), mapPath("notes"), { namespace })).toMatchObject({ body: { shards: 16, entryCount: 51, lastReshard: { result: "done" } } });
     query.close();
   });
 });

@@ -18,6 +18,7 @@ describe("folder boundaries", () => {
       "objects/expiry",
       "objects/http",
       "objects/journal",
+      "objects/migration",
       "objects/persistence",
       "objects/placement",
       "objects/queries",

@@ -46,6 +46,8 @@ async function reshard(control: ControlApi, map: string, shards: number): Promis
       return Response.json({ name: map, shards: answer.shards, changed: false });
     case "done":
       return Response.json({ name: map, shards: answer.toShards, previousShards: answer.fromShards, changed: true });
+    case "running":
+      return Response.json({ name: map, shards: answer.running.fromShards, toShards: answer.running.toShards, phase: answer.running.phase, changed: false, running: true }, { status: 202 });
     case "busy":
       return adminError(409, `a reshard of map ${map} to ${answer.running.toShards} shards is running`);
     case "refused":
