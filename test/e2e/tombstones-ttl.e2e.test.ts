@@ -273,5 +273,5 @@ describe("TTL expiry", () => {
     } finally {
       await rm(stateDir, { recursive: true, force: true });
     }
-  });
+  }, 150_000); // two server starts and two waits for the alarm, on a machine the other e2e files share
 });
