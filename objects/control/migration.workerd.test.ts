@@ -1,22 +1,15 @@
-import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { fnv1a } from "../../core/hash.ts";
 import { MerkleTree, lwwEntryHash } from "../../core/merkle-tree.ts";
-import { partitionObjectName } from "../../core/object-name.ts";
-import { partitionOf, partitionOfShard, partitionsOfMap } from "../../core/placement.ts";
+import { partitionOf, partitionOfShard } from "../../core/placement.ts";
 import { connectAs } from "../../test/workerd/connect.ts";
+import { controlBinding, controlStub, partition, placement } from "../../test/workerd/control.ts";
 import type { WorkerdSocket } from "../../test/workerd/socket.ts";
 import type { MoveAnswer, MoveStep } from "../migration/move-step.ts";
 import type { Partition } from "../partition.ts";
-import { controlApi, controlObjectName, type Control } from "./control.ts";
+import { controlApi, type Control } from "./control.ts";
 
-function binding() {
-  if (!env.CONTROL) throw new Error("the test configuration binds CONTROL");
-  return env.CONTROL;
-}
-const controlStub = (ns: string) => binding().get(binding().idFromName(controlObjectName(ns)));
-const partition = (ns: string, id: number) => env.PARTITION.get(env.PARTITION.idFromName(partitionObjectName(ns, id)));
-const placement = (map: string, shards: number) => partitionsOfMap(new Map([[map, shards]]), map);
 const MAP = "orders";
 /** A move step run inside the partition (as the control object's RPC runs it). */
 const move = (ns: string, p: number, step: MoveStep): Promise<MoveAnswer> => runInDurableObject(partition(ns, p), (instance: Partition) => instance.ownerMove(step));
@@ -70,7 +63,7 @@ describe("moving a map that holds data to another shard count", () => {
     const ns = "mig-grow";
     const writer = await connectAs(`namespace=${ns}&clientId=w1`, "someone");
     await writeKeys(writer, keys, "a");
-    expect(await controlApi(binding(), ns).reshard({ map: MAP, shards: 16 })).toEqual({ status: "done", fromShards: 1, toShards: 16 });
+    expect(await controlApi(controlBinding(), ns).reshard({ map: MAP, shards: 16 })).toEqual({ status: "done", fromShards: 1, toShards: 16 });
     expect(await countsOf(ns, placement(MAP, 16))).toEqual(expectedCounts(keys, 16));
     const reader = await connectAs(`namespace=${ns}&clientId=r1`, "someone");
     expect(await syncRoot(reader)).toBe(rootOf(keys));
@@ -82,7 +75,7 @@ describe("moving a map that holds data to another shard count", () => {
     const ns = "mig-progress";
     const writer = await connectAs(`namespace=${ns}&clientId=w1`, "someone");
     await writeKeys(writer, keys, "a");
-    const control = controlApi(binding(), ns);
+    const control = controlApi(controlBinding(), ns);
     let settled = false;
     const moving = control.reshard({ map: MAP, shards: 16 }).finally(() => (settled = true));
     const phases = new Set<string>();
@@ -98,13 +91,13 @@ describe("moving a map that holds data to another shard count", () => {
 
   it("empties the partitions that own no shard under a smaller count", async () => {
     const ns = "mig-shrink";
-    const control = controlApi(binding(), ns);
+    const control = controlApi(controlBinding(), ns);
     await control.reshard({ map: MAP, shards: 16 });
     const writer = await connectAs(`namespace=${ns}&clientId=w1`, "someone");
     await writeKeys(writer, keys, "a");
     expect(await control.reshard({ map: MAP, shards: 3 })).toEqual({ status: "done", fromShards: 16, toShards: 3 });
     expect(await countsOf(ns, placement(MAP, 16))).toEqual(expectedCounts(keys, 3));
-    expect(await controlApi(binding(), ns).mapPlacement(MAP)).toMatchObject({ shards: 3, lastReshard: { result: "done" } });
+    expect(await controlApi(controlBinding(), ns).mapPlacement(MAP)).toMatchObject({ shards: 3, lastReshard: { result: "done" } });
     await writeKeys(writer, ["after-1", "after-2"], "b");
     expect(await countsOf(ns, placement(MAP, 3))).toEqual(expectedCounts([...keys, "after-1", "after-2"], 3));
     writer.close();
@@ -112,7 +105,7 @@ describe("moving a map that holds data to another shard count", () => {
 
   it("moves a map with data 16 → 271 → 8, every record at its owner after each move", async () => {
     const ns = "mig-wide";
-    const control = controlApi(binding(), ns);
+    const control = controlApi(controlBinding(), ns);
     await control.reshard({ map: MAP, shards: 16 });
     const writer = await connectAs(`namespace=${ns}&clientId=w1`, "someone");
     await writeKeys(writer, keys, "a");
@@ -134,7 +127,7 @@ describe("moving a map that holds data to another shard count", () => {
     reader.send({ type: "QUERY_SUB", payload: { queryId: "q", mapName: MAP, query: {} } });
     const initial = await reader.waitFor("QUERY_RESP");
     expect((initial.payload as { results: unknown[] }).results).toHaveLength(40);
-    expect(await controlApi(binding(), ns).reshard({ map: MAP, shards: 16 })).toMatchObject({ status: "done" });
+    expect(await controlApi(controlBinding(), ns).reshard({ map: MAP, shards: 16 })).toMatchObject({ status: "done" });
     // Updates of moved keys and new keys, both now owned by 16 partitions.
     const later = [...keys.slice(0, 10), ...keys.slice(100, 110)];
     await writeKeys(writer, later, "b", (key) => ({ key, v: 2 }), 1);
@@ -177,9 +170,9 @@ describe("moving a map that holds data to another shard count", () => {
     // Writes after the eviction: the old owner still notes them (its tracking is in SQLite), so they are copied too.
     const late = ["late-1", "late-2", "late-3", keys[0] ?? ""];
     await writeKeys(writer, late, "b", (key) => ({ key, late: true }), 1);
-    expect(await controlApi(binding(), ns).mapPlacement(MAP)).toMatchObject({ reshard: { phase: "copying", copy: { owners: 1, ownersCopied: 0 } } });
+    expect(await controlApi(controlBinding(), ns).mapPlacement(MAP)).toMatchObject({ reshard: { phase: "copying", copy: { owners: 1, ownersCopied: 0 } } });
     expect(await runDurableObjectAlarm(control)).toBe(true);
-    expect(await controlApi(binding(), ns).mapPlacement(MAP)).toMatchObject({ shards: 4, lastReshard: { result: "done" } });
+    expect(await controlApi(controlBinding(), ns).mapPlacement(MAP)).toMatchObject({ shards: 4, lastReshard: { result: "done" } });
     const all = [...new Set([...keys, ...late])];
     expect(await countsOf(ns, placement(MAP, 4))).toEqual(expectedCounts(all, 4));
     const reader = await connectAs(`namespace=${ns}&clientId=r1`, "someone");
@@ -216,9 +209,9 @@ describe("moving a map that holds data to another shard count", () => {
     const writer = await connectAs(`namespace=${ns}&clientId=w1`, "someone");
     writer.send({ type: "CLIENT_OP", payload: { id: "or-1", mapName: MAP, key: "k", opType: "OR_ADD", orRecord: { value: 1, timestamp: TS(1), tag: "t1" } } });
     await writer.waitFor("OP_ACK");
-    const answer = await controlApi(binding(), ns).reshard({ map: MAP, shards: 8 });
+    const answer = await controlApi(controlBinding(), ns).reshard({ map: MAP, shards: 8 });
     expect(answer).toMatchObject({ status: "refused", reason: expect.stringContaining("OR-Map") });
-    expect(await controlApi(binding(), ns).mapPlacement(MAP)).toMatchObject({ shards: 1, source: "default" });
+    expect(await controlApi(controlBinding(), ns).mapPlacement(MAP)).toMatchObject({ shards: 1, source: "default" });
     expect(fnv1a(MAP)).toBeGreaterThan(0);
     writer.close();
   });

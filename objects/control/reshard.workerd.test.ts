@@ -1,19 +1,12 @@
-import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { partitionObjectName } from "../../core/object-name.ts";
-import { partitionOf, partitionOfShard, partitionsOfMap } from "../../core/placement.ts";
+import { partitionOf, partitionOfShard } from "../../core/placement.ts";
 import { connectAs } from "../../test/workerd/connect.ts";
+import { controlBinding, controlStub, partition, placement } from "../../test/workerd/control.ts";
 import type { WorkerdSocket } from "../../test/workerd/socket.ts";
 import type { Partition } from "../partition.ts";
-import { controlApi, controlObjectName, type Control } from "./control.ts";
+import { controlApi, type Control } from "./control.ts";
 
-function binding() {
-  if (!env.CONTROL) throw new Error("the test configuration binds CONTROL");
-  return env.CONTROL;
-}
-const controlStub = (ns: string) => binding().get(binding().idFromName(controlObjectName(ns)));
-const partition = (ns: string, id: number) => env.PARTITION.get(env.PARTITION.idFromName(partitionObjectName(ns, id)));
-const placement = (map: string, shards: number) => partitionsOfMap(new Map([[map, shards]]), map);
 
 /** Live entries of `map` in each of `partitions` (partition → count, zeros left out). */
 async function countsOf(ns: string, map: string, partitions: readonly number[]): Promise<Map<number, number>> {
@@ -47,7 +40,7 @@ const keys = Array.from({ length: 64 }, (_, i) => `key-${i}`);
 describe("resharding a map through the control object", () => {
   it("places the writes of an empty map by its new shard count once resharded", async () => {
     const ns = "rs-place";
-    expect(await controlApi(binding(), ns).reshard({ map: "orders", shards: 16 })).toEqual({ status: "done", fromShards: 1, toShards: 16 });
+    expect(await controlApi(controlBinding(), ns).reshard({ map: "orders", shards: 16 })).toEqual({ status: "done", fromShards: 1, toShards: 16 });
     const writer = await connectAs(`namespace=${ns}&clientId=w1`, "someone");
     await writeKeys(writer, "orders", keys, "a");
     expect(await countsOf(ns, "orders", placement("orders", 16))).toEqual(expectedCounts("orders", keys, 16));
@@ -59,7 +52,7 @@ describe("resharding a map through the control object", () => {
     const writer = await connectAs(`namespace=${ns}&clientId=w1`, "someone");
     // The home takes its copy now (it trusts it for a second): the reshard below is not in it.
     await writeKeys(writer, "warm-up", ["x"], "w");
-    expect(await controlApi(binding(), ns).reshard({ map: "orders", shards: 16 })).toMatchObject({ status: "done" });
+    expect(await controlApi(controlBinding(), ns).reshard({ map: "orders", shards: 16 })).toMatchObject({ status: "done" });
     await writeKeys(writer, "orders", keys, "a");
     expect(await countsOf(ns, "orders", placement("orders", 16))).toEqual(expectedCounts("orders", keys, 16));
     writer.close();
@@ -69,7 +62,7 @@ describe("resharding a map through the control object", () => {
     const ns = "rs-stale-query";
     const reader = await connectAs(`namespace=${ns}&clientId=r1`, "someone");
     await writeKeys(reader, "warm-up", ["x"], "w");
-    expect(await controlApi(binding(), ns).reshard({ map: "orders", shards: 16 })).toMatchObject({ status: "done" });
+    expect(await controlApi(controlBinding(), ns).reshard({ map: "orders", shards: 16 })).toMatchObject({ status: "done" });
     reader.send({ type: "QUERY_SUB", payload: { queryId: "q", mapName: "orders", query: {} } });
     await reader.waitFor("QUERY_RESP");
     const subscriptions = await Promise.all(
@@ -92,7 +85,7 @@ describe("resharding a map through the control object", () => {
 
   it("answers a second reshard of the same map as busy while the first runs", async () => {
     const ns = "rs-busy";
-    const control = controlApi(binding(), ns);
+    const control = controlApi(controlBinding(), ns);
     const [first, second] = await Promise.all([control.reshard({ map: "orders", shards: 16 }), control.reshard({ map: "orders", shards: 4 })]);
     expect(first).toMatchObject({ status: "done", toShards: 16 });
     expect(second).toMatchObject({ status: "busy", running: { toShards: 16 } });
@@ -109,16 +102,16 @@ describe("resharding a map through the control object", () => {
       await state.storage.setAlarm(Date.now() + 60_000);
     });
     await evictDurableObject(stub);
-    expect(await controlApi(binding(), ns).mapPlacement("orders")).toMatchObject({ shards: 1, reshard: { toShards: 16, phase: "fencing" } });
+    expect(await controlApi(controlBinding(), ns).mapPlacement("orders")).toMatchObject({ shards: 1, reshard: { toShards: 16, phase: "fencing" } });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const after = await controlApi(binding(), ns).mapPlacement("orders");
+    const after = await controlApi(controlBinding(), ns).mapPlacement("orders");
     expect(after).toMatchObject({ shards: 16, source: "namespace", lastReshard: { result: "done" } });
     expect(after.reshard).toBeUndefined();
   });
 
   it("keeps a partition's fence across its eviction", async () => {
     const ns = "rs-fence";
-    await controlApi(binding(), ns).reshard({ map: "orders", shards: 16 });
+    await controlApi(controlBinding(), ns).reshard({ map: "orders", shards: 16 });
     const first = partitionOfShard("orders", 0);
     const stray = keys.find((key) => partitionOf(new Map([["orders", 16]]), "orders", key) !== first) ?? "";
     await evictDurableObject(partition(ns, first));

@@ -70,14 +70,8 @@ export class WriteCoordinator {
   }
 
   /** Handles a batch to the end: placed, applied by its owners, and answered. */
-  async write(
-    conn: string,
-    ops: readonly ClientOp[],
-    batch: { writeConcern?: WriteConcern | undefined },
-    replies: WriteReplies,
-    access: WriteAccess = ALLOW_EVERYTHING,
-  ): Promise<void> {
-    await (await this.begin(conn, ops, batch, replies, access)).done;
+  async write(...args: Parameters<WriteCoordinator["begin"]>): Promise<void> {
+    await (await this.begin(...args)).done;
   }
 
   /**
