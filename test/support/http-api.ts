@@ -17,16 +17,24 @@ export function userToken(user: string, roles: string[] = []): Promise<string> {
 }
 
 /** A `/v1` call; answers the status and the parsed JSON body (undefined when empty). */
+/** The longest an API call of a test may wait for its answer (a reshard under load answers within seconds). */
+const API_CALL_TIMEOUT_MS = 120_000;
+
 export async function apiCall(baseUrl: string, path: string, request: ApiRequest = {}): Promise<{ status: number; body: unknown }> {
   const url = new URL(path, baseUrl);
   if (request.namespace !== undefined) url.searchParams.set("namespace", request.namespace);
   const headers: Record<string, string> = {};
   if (request.token) headers.Authorization = `Bearer ${request.token}`;
   if (request.body !== undefined) headers["Content-Type"] = "application/json";
+  const method = request.method ?? "GET";
+  // A server that never answers fails the call, naming it (Node's fetch alone would wait 300 s for the headers).
   const response = await fetch(url, {
-    method: request.method ?? "GET",
+    method,
     headers,
+    signal: AbortSignal.timeout(API_CALL_TIMEOUT_MS),
     ...(request.body === undefined ? {} : { body: typeof request.body === "string" ? request.body : JSON.stringify(request.body) }),
+  }).catch((err: unknown) => {
+    throw new Error(`${method} ${url.pathname} got no answer: ${err instanceof Error ? err.message : String(err)}`);
   });
   const text = await response.text();
   return { status: response.status, body: text === "" ? undefined : (JSON.parse(text) as unknown) };
