@@ -26,18 +26,19 @@ function batchOf(map: string, prefix: string, keySpace: number, id: number) {
 }
 
 /**
- * Acknowledged ops/s of `connections` sockets each keeping WINDOW OP_BATCHes of 100 random keys (of `keySpace` per
- * map) in flight; with the batch latency (send → its OP_ACK) and the acknowledged ops of every second. `token`
- * authenticates the sockets.
+ * Acknowledged ops/s of `connections` sockets each keeping `window` (default WINDOW) OP_BATCHes of 100 random keys
+ * (of `keySpace` per map) in flight; with the batch latency (send → its OP_ACK) and the acknowledged ops of every
+ * second. `token` authenticates the sockets.
  */
 export async function throughput(
   wsUrl: (p: Record<string, string>) => string,
   connections: number,
   mapOf: (i: number) => string,
   durationMs: number,
-  options: { keySpace?: number; warmUpBatches?: number; token?: string } = {},
+  options: { keySpace?: number; warmUpBatches?: number; token?: string; window?: number } = {},
 ) {
   const keySpace = options.keySpace ?? KEY_SPACE;
+  const window = options.window ?? WINDOW;
   const { token } = options;
   const sockets = await Promise.all(
     Array.from({ length: connections }, (_, i) => BenchSocket.open(wsUrl({ map: mapOf(i), clientId: `bench-${i}` }), token)),
@@ -67,7 +68,7 @@ export async function throughput(
           // A connection's OP_ACKs come in the order of its batches.
           const sentAt: number[] = [];
           const pump = () => {
-            while (inFlight < WINDOW && Date.now() < end) {
+            while (inFlight < window && Date.now() < end) {
               sentAt.push(performance.now());
               socket.send(batchOf(mapOf(i), `k${i}-`, keySpace, id++));
               inFlight++;
@@ -101,6 +102,7 @@ export async function throughput(
   for (const socket of sockets) socket.close();
   return {
     connections,
+    ...(window !== WINDOW ? { window } : {}),
     ...(options.warmUpBatches ? { warmUpMs } : {}),
     ops: acked,
     ...(failed > 0 ? { failedBatches: failed } : {}),
