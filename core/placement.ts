@@ -99,3 +99,17 @@ export function stalePlacementMessage(mapName: string): string {
 export function isStalePlacementError(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith(STALE_PLACEMENT);
 }
+
+/**
+ * Runs a read placed by the home's copy of the shard counts; when an owner refuses it as stale, refreshes the copy
+ * (`refresh`) and runs it once more, placed by the fresh counts (`run` must read the counts each time it runs).
+ */
+export async function placedAgainIfStale<T>(refresh: () => Promise<void>, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!isStalePlacementError(err)) throw err;
+    await refresh();
+    return run();
+  }
+}

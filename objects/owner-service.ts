@@ -146,12 +146,15 @@ export class OwnerService implements OwnerApi {
   /**
    * Before a read or a subscription of `map`: waits while a reshard's cut-over holds it, then refuses it as stale (its
    * home placed it by the count the cut-over replaced, and places it again); refuses it too on a partition that owns
-   * none of the map's shards under its fence (only a home with a stale copy sends it there).
+   * none of the map's shards under its fence, or when the home placed it by another count than the fence (`shards`,
+   * which every read sends: a home with a stale copy would otherwise read a partition that still owns a shard of the
+   * map and answer with that part only).
    */
-  #admitRead(map: string): Promise<void> | undefined {
+  #admitRead(map: string, shards?: number): Promise<void> | undefined {
     const open = this.#moves?.whenOpen([{ map }]);
     if (open) return open.then(() => Promise.reject(new Error(stalePlacementMessage(map))));
     if (this.#fence && !this.#fence.ownsShardOf(map)) throw new Error(stalePlacementMessage(map));
+    this.#checkShardCount(map, shards);
     // Nothing to wait for: the caller goes on in the same synchronous turn.
     return undefined;
   }
@@ -403,8 +406,8 @@ export class OwnerService implements OwnerApi {
     return { sums, at, changes };
   }
 
-  async merkle({ kind, map, path, recordsUpTo }: { kind: TreeKind; map: string; path: string; recordsUpTo?: number }): Promise<MerkleAnswer> {
-    const held = this.#admitRead(map);
+  async merkle({ kind, map, path, recordsUpTo, shards }: { kind: TreeKind; map: string; path: string; recordsUpTo?: number; shards?: number }): Promise<MerkleAnswer> {
+    const held = this.#admitRead(map, shards);
     if (held) await held;
     const sums = this.#merkle.sums(kind, map);
     if (recordsUpTo !== undefined && kind === "lww" && path.length < LEAF_PATH_LENGTH) {
@@ -422,27 +425,29 @@ export class OwnerService implements OwnerApi {
     return buckets ? { type: "buckets", buckets } : { type: "missing" };
   }
 
-  async readLeaf({ kind, map, leaf }: { kind: TreeKind; map: string; leaf: number }): Promise<MerkleAnswer> {
-    const held = this.#admitRead(map);
+  async readLeaf({ kind, map, leaf, shards }: { kind: TreeKind; map: string; leaf: number; shards?: number }): Promise<MerkleAnswer> {
+    const held = this.#admitRead(map, shards);
     if (held) await held;
     return kind === "lww"
       ? { type: "lww-leaf", records: this.#leafBlocks.read(map, leaf, (first, last) => this.#lww.readLeaves(map, first, last)) }
       : { type: "or-leaf", entries: this.#or.readLeaf(map, leaf) };
   }
 
-  async readRecords({ map, keys }: { map: string; keys: string[] }): Promise<{ key: string; record: LWWRecord }[]> {
-    const held = this.#admitRead(map);
+  async readRecords({ map, keys, shards }: { map: string; keys: string[]; shards?: number }): Promise<{ key: string; record: LWWRecord }[]> {
+    const held = this.#admitRead(map, shards);
     if (held) await held;
     return [...this.#lww.readKeys(map, keys)].map(([key, record]) => ({ key, record }));
   }
 
-  async readSince({ map, since, limit }: { map: string; since: Timestamp; limit: number }): Promise<{ key: string; record: LWWRecord }[]> {
-    const held = this.#admitRead(map);
+  async readSince({ map, since, limit, shards }: { map: string; since: Timestamp; limit: number; shards?: number }): Promise<{ key: string; record: LWWRecord }[]> {
+    const held = this.#admitRead(map, shards);
     if (held) await held;
     return this.#lww.readSince(map, since, limit);
   }
 
-  async orDiff({ map, keys }: { map: string; keys: string[] }): Promise<ORMapEntry[]> {
+  async orDiff({ map, keys, shards }: { map: string; keys: string[]; shards?: number }): Promise<ORMapEntry[]> {
+    const held = this.#admitRead(map, shards);
+    if (held) await held;
     return this.#or.readKeys(map, keys);
   }
 
@@ -480,8 +485,8 @@ export class OwnerService implements OwnerApi {
     return this.#queries.subscribe(request);
   }
 
-  async queryRead(request: { map: string; query: Query }): Promise<QueryAnswer> {
-    const held = this.#admitRead(request.map);
+  async queryRead(request: { map: string; query: Query; shards?: number }): Promise<QueryAnswer> {
+    const held = this.#admitRead(request.map, request.shards);
     if (held) await held;
     return this.#queries.read(request);
   }
@@ -490,14 +495,14 @@ export class OwnerService implements OwnerApi {
     this.#queries.unsubscribe(request);
   }
 
-  async searchStats(request: { map: string; query: string }): Promise<TermStats> {
-    const held = this.#admitRead(request.map);
+  async searchStats(request: { map: string; query: string; shards?: number }): Promise<TermStats> {
+    const held = this.#admitRead(request.map, request.shards);
     if (held) await held;
     return this.#search?.termStats(request) ?? { docs: 0, length: 0, df: {} };
   }
 
-  async search(request: { map: string; query: string; options: SearchOptions; stats?: TermStats | undefined }): Promise<SearchResult[]> {
-    const held = this.#admitRead(request.map);
+  async search(request: { map: string; query: string; options: SearchOptions; stats?: TermStats | undefined; shards?: number }): Promise<SearchResult[]> {
+    const held = this.#admitRead(request.map, request.shards);
     if (held) await held;
     return this.#search?.search(request) ?? [];
   }

@@ -225,13 +225,14 @@ export function createPartitionServices(deps: {
   const coordination = new CoordinationCoordinator({ owners: deps.coordinationOwners, sql, home: id });
   const placement = new ShardCache({ defaults: shardConfigOf(settings), ...(deps.shardSnapshot ? { fetch: deps.shardSnapshot } : {}) });
   const shards = () => placement.config();
+  const refreshShards = () => placement.refresh();
   const sync = new SyncCoordinator({ owners, shards, sql, hlc, home: id });
   const metrics = new PartitionMetrics();
   // Write calls to other owners are coalesced across batches and connections (this partition's own are direct calls).
   const coalescer = new OwnerCallCoalescer(owners);
   const writeOwners = (partition: number) => (partition === id ? owners(partition) : coalescer.owner(partition));
   const writes = new WriteCoordinator({
-    owners: writeOwners, shards, refreshShards: () => placement.refresh(), hlc, home: id, counted: (applied, rejected) => metrics.countOps(applied, rejected), schemas: () => schemas.current(),
+    owners: writeOwners, shards, refreshShards, hlc, home: id, counted: (applied, rejected) => metrics.countOps(applied, rejected), schemas: () => schemas.current(),
   });
   const queries = new QueryCoordinator({
     owners,
@@ -276,7 +277,7 @@ export function createPartitionServices(deps: {
     home: id,
     budgets: new CallerBudgets(opRate === "unlimited" ? { unlimited: true } : opRate),
   });
-  const http = { sync: new HttpSync({ gateway, hlc, deltas: new DeltaReader({ access: handlers.access, owners, shards, resetRequired: handlers.syncReset }) }), api: new HttpApi({ gateway, hlc, access: handlers.access, owners, shards }) };
+  const http = { sync: new HttpSync({ gateway, hlc, deltas: new DeltaReader({ access: handlers.access, owners, shards, refreshShards, resetRequired: handlers.syncReset }) }), api: new HttpApi({ gateway, hlc, access: handlers.access, owners, shards, refreshShards }) };
   const compactLwwStep = async () => {
     if (lww.compactStep()) await schedule(Date.now());
   };

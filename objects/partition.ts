@@ -129,19 +129,19 @@ export class Partition extends DurableObject<PartitionEnv> {
   ownerSyncInit(request: { kind: TreeKind; map: string; listener: ConnectionRef; shards?: number; changesSince?: ChangesSince }): Promise<SyncInitAnswer> {
     return this.#get().owner.syncInit(request);
   }
-  ownerMerkle(request: { kind: TreeKind; map: string; path: string; recordsUpTo?: number }): Promise<MerkleAnswer> {
+  ownerMerkle(request: { kind: TreeKind; map: string; path: string; recordsUpTo?: number; shards?: number }): Promise<MerkleAnswer> {
     return this.#get().owner.merkle(request);
   }
-  ownerReadLeaf(request: { kind: TreeKind; map: string; leaf: number }): Promise<MerkleAnswer> {
+  ownerReadLeaf(request: { kind: TreeKind; map: string; leaf: number; shards?: number }): Promise<MerkleAnswer> {
     return this.#get().owner.readLeaf(request);
   }
-  ownerReadRecords(request: { map: string; keys: string[] }): Promise<{ key: string; record: LWWRecord }[]> {
+  ownerReadRecords(request: { map: string; keys: string[]; shards?: number }): Promise<{ key: string; record: LWWRecord }[]> {
     return this.#get().owner.readRecords(request);
   }
-  ownerReadSince(request: { map: string; since: Timestamp; limit: number }): Promise<{ key: string; record: LWWRecord }[]> {
+  ownerReadSince(request: { map: string; since: Timestamp; limit: number; shards?: number }): Promise<{ key: string; record: LWWRecord }[]> {
     return this.#get().owner.readSince(request);
   }
-  ownerOrDiff(request: { map: string; keys: string[] }): Promise<ORMapEntry[]> {
+  ownerOrDiff(request: { map: string; keys: string[]; shards?: number }): Promise<ORMapEntry[]> {
     return this.#get().owner.orDiff(request);
   }
   ownerPushOrDiff(request: { map: string; entries: ORMapEntry[]; writer: ConnectionRef }): Promise<void> {
@@ -153,16 +153,16 @@ export class Partition extends DurableObject<PartitionEnv> {
   ownerQuerySubscribe(request: { map: string; queryId: string; query: Query; fields?: string[] | undefined; subscriber: ConnectionRef; shards?: number }): Promise<QueryAnswer> {
     return this.#get().owner.querySubscribe(request);
   }
-  ownerQueryRead(request: { map: string; query: Query }): Promise<QueryAnswer> {
+  ownerQueryRead(request: { map: string; query: Query; shards?: number }): Promise<QueryAnswer> {
     return this.#get().owner.queryRead(request);
   }
   ownerQueryUnsubscribe(request: { queryId: string; subscriber: ConnectionRef }): Promise<void> {
     return this.#get().owner.queryUnsubscribe(request);
   }
-  ownerSearchStats(request: { map: string; query: string }): Promise<TermStats> {
+  ownerSearchStats(request: { map: string; query: string; shards?: number }): Promise<TermStats> {
     return this.#get().owner.searchStats(request);
   }
-  ownerSearch(request: { map: string; query: string; options: SearchOptions; stats?: TermStats | undefined }): Promise<SearchResult[]> {
+  ownerSearch(request: { map: string; query: string; options: SearchOptions; stats?: TermStats | undefined; shards?: number }): Promise<SearchResult[]> {
     return this.#get().owner.search(request);
   }
   ownerSearchSubscribe(request: Parameters<OwnerApi["searchSubscribe"]>[0]): Promise<SearchResult[]> {

@@ -9,7 +9,7 @@ import { repliesOf, replyOf } from "./replies.ts";
 import { httpErrorCode } from "../../core/http-error-code.ts";
 import { permits } from "../../core/access-policy.ts";
 import { isExpired } from "../../core/lww-map.ts";
-import { partitionOf, type ShardConfig } from "../../core/placement.ts";
+import { partitionOf, placedAgainIfStale, shardCountOf, type ShardConfig } from "../../core/placement.ts";
 import type { AccessGuard } from "../access/access-guard.ts";
 import type { RecordOwner } from "./record-owner.ts";
 
@@ -36,13 +36,23 @@ export class HttpApi {
   readonly #access: AccessGuard;
   readonly #owners: (partition: number) => RecordOwner;
   readonly #shards: () => ShardConfig;
+  readonly #refreshShards: () => Promise<void>;
 
-  constructor(deps: { gateway: HttpGateway; hlc: HLC; access: AccessGuard; owners: (partition: number) => RecordOwner; shards: () => ShardConfig }) {
+  /** `refreshShards` asks the control object for the shard counts again (after an owner refused a stale placement). */
+  constructor(deps: {
+    gateway: HttpGateway;
+    hlc: HLC;
+    access: AccessGuard;
+    owners: (partition: number) => RecordOwner;
+    shards: () => ShardConfig;
+    refreshShards?: () => Promise<void>;
+  }) {
     this.#gateway = deps.gateway;
     this.#hlc = deps.hlc;
     this.#access = deps.access;
     this.#owners = deps.owners;
     this.#shards = deps.shards;
+    this.#refreshShards = deps.refreshShards ?? (() => Promise.resolve());
   }
 
   async call(principal: Principal, call: HttpCall): Promise<HttpOutcome> {
@@ -140,7 +150,9 @@ export class HttpApi {
   async #get(principal: Principal, map: string, key: string): Promise<HttpOutcome> {
     const access = (await this.#access.forPrincipal(principal))({ action: "read", resource: map });
     if (access.kind === "none") return { ok: false, status: 403, message: `forbidden: read access denied for map: ${map}` };
-    const [found] = await this.#owners(partitionOf(this.#shards(), map, key)).readRecords({ map, keys: [key] });
+    const [found] = await placedAgainIfStale(this.#refreshShards, () =>
+      this.#owners(partitionOf(this.#shards(), map, key)).readRecords({ map, keys: [key], shards: shardCountOf(this.#shards(), map) }),
+    );
     const value = found?.record.value;
     // A record whose TTL ran out is gone for readers at once (the alarm deletes it soon after).
     const expired = found !== undefined && isExpired(found.record, Date.now());

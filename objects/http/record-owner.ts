@@ -10,7 +10,7 @@ export interface StoredRecord {
 /** What HTTP reads ask of the owner of a key or of a map's shard (one call each; tombstones included). */
 export interface RecordOwner {
   /** The stored records of the keys that have one. */
-  readRecords(request: { map: string; keys: string[] }): Promise<StoredRecord[]>;
+  readRecords(request: { map: string; keys: string[]; shards?: number }): Promise<StoredRecord[]>;
   /** The records written after `since`, oldest first, at most `limit` (`/sync`'s `syncMaps`). */
-  readSince(request: { map: string; since: Timestamp; limit: number }): Promise<StoredRecord[]>;
+  readSince(request: { map: string; since: Timestamp; limit: number; shards?: number }): Promise<StoredRecord[]>;
 }

@@ -1,6 +1,6 @@
 import { permits } from "../../core/access-policy.ts";
 import { compareTimestamps, type Timestamp } from "../../core/hlc.ts";
-import { partitionsOfMap, type ShardConfig } from "../../core/placement.ts";
+import { partitionsOfMap, placedAgainIfStale, type ShardConfig } from "../../core/placement.ts";
 import type { Principal } from "../../core/principal.ts";
 import type { HttpSyncDelta, HttpSyncError } from "../../core/protocol/http-sync.ts";
 import type { AccessGuard } from "../access/access-guard.ts";
@@ -20,6 +20,7 @@ export class DeltaReader {
   readonly #owners: (partition: number) => RecordOwner;
   readonly #shards: () => ShardConfig;
   readonly #resetRequired: (map: string, lastSyncMillis: number) => unknown;
+  readonly #refreshShards: () => Promise<void>;
 
   /**
    * `resetRequired`: the session's SYNC_RESET_REQUIRED decision (objects/sync/sync-reset.ts); a map it answers for
@@ -30,11 +31,14 @@ export class DeltaReader {
     owners: (partition: number) => RecordOwner;
     shards: () => ShardConfig;
     resetRequired?: (map: string, lastSyncMillis: number) => unknown;
+    /** Asks the control object for the shard counts again (after an owner refused a read placed by a stale copy). */
+    refreshShards?: () => Promise<void>;
   }) {
     this.#access = deps.access;
     this.#owners = deps.owners;
     this.#shards = deps.shards;
     this.#resetRequired = deps.resetRequired ?? (() => undefined);
+    this.#refreshShards = deps.refreshShards ?? (() => Promise.resolve());
   }
 
   async read(principal: Principal, maps: readonly { mapName: string; lastSyncTimestamp: Timestamp }[]): Promise<{ deltas: HttpSyncDelta[]; errors: HttpSyncError[] }> {
@@ -52,9 +56,11 @@ export class DeltaReader {
           errors.push({ code: 410, message: "SYNC_RESET_REQUIRED: the last sync is older than the tombstone horizon; read the map again from lastSyncTimestamp 0", context: mapName });
           return;
         }
-        const parts = await Promise.all(
-          partitionsOfMap(this.#shards(), mapName).map((p) => this.#owners(p).readSince({ map: mapName, since: lastSyncTimestamp, limit: MAX_DELTA_RECORDS })),
-        );
+        const parts = await placedAgainIfStale(this.#refreshShards, () => {
+          const partitions = partitionsOfMap(this.#shards(), mapName);
+          const request = { map: mapName, since: lastSyncTimestamp, limit: MAX_DELTA_RECORDS, shards: partitions.length };
+          return Promise.all(partitions.map((p) => this.#owners(p).readSince(request)));
+        });
         const changes = oldestFirst(parts.flat()).slice(0, MAX_DELTA_RECORDS);
         const newest = changes.at(-1)?.record.timestamp ?? lastSyncTimestamp;
         const visible = changes.filter((c) => c.record.value === null || permits(access, c.record.value, c.key));

@@ -6,7 +6,7 @@ import type { QueryAnswer } from "./query-answer.ts";
 
 /** What a one-shot read asks of the owners of a map's shards. */
 export interface QueryReadOwner {
-  queryRead(request: { map: string; query: Query }): Promise<QueryAnswer>;
+  queryRead(request: { map: string; query: Query; shards?: number }): Promise<QueryAnswer>;
 }
 
 /**
@@ -37,6 +37,7 @@ export class QueryReader {
   }
 
   #ask(map: string, query: Query): Promise<QueryAnswer[]> {
-    return Promise.all(partitionsOfMap(this.#shards(), map).map((p) => this.#owners(p).queryRead({ map, query })));
+    const partitions = partitionsOfMap(this.#shards(), map);
+    return Promise.all(partitions.map((p) => this.#owners(p).queryRead({ map, query, shards: partitions.length })));
   }
 }

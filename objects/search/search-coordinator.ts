@@ -12,9 +12,9 @@ type SearchRequest = { mapName: string; query: string; options?: SearchOptions |
 /** What search asks of the owners of a map's shards. */
 export interface SearchOwner {
   /** This owner's index statistics of the query's terms (a sharded map is scored with the sum of its shards'). */
-  searchStats(request: { map: string; query: string }): Promise<TermStats>;
+  searchStats(request: { map: string; query: string; shards?: number }): Promise<TermStats>;
   /** Full-text search of this owner's part of the map: best first, `minScore` and `limit` applied, scored with `stats`. */
-  search(request: { map: string; query: string; options: SearchOptions; stats?: TermStats | undefined }): Promise<SearchResult[]>;
+  search(request: { map: string; query: string; options: SearchOptions; stats?: TermStats | undefined; shards?: number }): Promise<SearchResult[]>;
   /** Registers a search subscription (its results become its current set) and answers those results. */
   searchSubscribe(request: {
     map: string;
@@ -57,7 +57,7 @@ export class SearchCoordinator {
     const options = request.options ?? {};
     const partitions = partitionsOfMap(this.#shards(), map);
     const stats = await this.#wholeStats(partitions, map, query);
-    const answers = await Promise.all(partitions.map((p) => this.#owners(p).search({ map, query, options, stats })));
+    const answers = await Promise.all(partitions.map((p) => this.#owners(p).search({ map, query, options, stats, shards: partitions.length })));
     reply(response(requestId, visible === undefined ? answers : answers.map((hits) => hits.filter(visible)), options));
   }
 
@@ -91,7 +91,7 @@ export class SearchCoordinator {
   /** A sharded map's term statistics, summed over its shards; undefined for a map in one partition (its own are whole). */
   async #wholeStats(partitions: readonly number[], map: string, query: string): Promise<TermStats | undefined> {
     if (partitions.length < 2) return undefined;
-    return mergeTermStats(await Promise.all(partitions.map((p) => this.#owners(p).searchStats({ map, query }))));
+    return mergeTermStats(await Promise.all(partitions.map((p) => this.#owners(p).searchStats({ map, query, shards: partitions.length }))));
   }
 
   async #unsubscribeAt(map: string, conn: string, subscriptionId: string): Promise<void> {

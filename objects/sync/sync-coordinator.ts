@@ -2,7 +2,7 @@ import type { HLC } from "../../core/hlc.ts";
 import type { LWWRecord } from "../../core/lww-map.ts";
 import { LeafSums } from "../../core/merkle-tree.ts";
 import type { ORMapEntry } from "../../core/or-record.ts";
-import { partitionOf, partitionsOfMap, type ShardConfig } from "../../core/placement.ts";
+import { partitionOf, partitionsOfMap, shardCountOf, type ShardConfig } from "../../core/placement.ts";
 import type { ChangesSince, MerkleAnswer, SyncOwner } from "./sync-owner.ts";
 import { changesSinceFor, deltaFrames, rootTimestamp } from "./delta-resync.ts";
 import type { TreeKind } from "../writes/merkle-store.ts";
@@ -113,10 +113,11 @@ export class SyncCoordinator {
   /** ORMAP_DIFF_REQUEST: one entry per requested key, gathered from the keys' owners. */
   async orDiff(map: string, keys: readonly string[], reply: SyncReply): Promise<void> {
     const byOwner = this.#groupByOwner(map, keys);
+    const shards = shardCountOf(this.#shards(), map);
     const found = new Map<string, ORMapEntry>();
     await Promise.all(
       [...byOwner].map(async ([partition, ownerKeys]) => {
-        for (const entry of await this.#owners(partition).orDiff({ map, keys: ownerKeys })) found.set(entry.key, entry);
+        for (const entry of await this.#owners(partition).orDiff({ map, keys: ownerKeys, shards })) found.set(entry.key, entry);
       }),
     );
     const entries = keys.map((key) => found.get(key) ?? { key, records: [], tombstones: [] });
@@ -148,7 +149,7 @@ export class SyncCoordinator {
     const partitions = partitionsOfMap(this.#shards(), map);
     if (partitions.length === 1) {
       const fresh = kind === "lww" && this.#isFreshPull(conn, map);
-      return this.#owners(partitions[0]!).merkle({ kind, map, path, ...(fresh ? { recordsUpTo: FRESH_PULL_RECORDS } : {}) });
+      return this.#owners(partitions[0]!).merkle({ kind, map, path, shards: 1, ...(fresh ? { recordsUpTo: FRESH_PULL_RECORDS } : {}) });
     }
     const gathered = this.#fresh(kind, map) ?? (await this.#gather(kind, map, { home: this.#home, conn }));
     if (path.length < 3) {
@@ -158,7 +159,7 @@ export class SyncCoordinator {
     if (path.length > 3 || !gathered.total.isLeafWithEntries(path)) return { type: "missing" };
     const leaf = Number.parseInt(path, 16);
     const holders = gathered.shards.filter((shard) => (shard.sums.counts[leaf] ?? 0) > 0);
-    const answers = await Promise.all(holders.map((s) => this.#owners(s.partition).readLeaf({ kind, map, leaf })));
+    const answers = await Promise.all(holders.map((s) => this.#owners(s.partition).readLeaf({ kind, map, leaf, shards: partitions.length })));
     if (kind === "lww") {
       return { type: "lww-leaf", records: answers.flatMap((a) => (a.type === "lww-leaf" ? a.records : [])) };
     }

@@ -36,8 +36,8 @@ export interface SyncOwner {
    * The node at `path`: buckets, a leaf's records, or "missing". With `recordsUpTo`, an LWW node above the leaves
    * whose subtree holds at most that many entries is answered with all their records instead of its buckets.
    */
-  merkle(request: { kind: TreeKind; map: string; path: string; recordsUpTo?: number }): Promise<MerkleAnswer>;
-  readLeaf(request: { kind: TreeKind; map: string; leaf: number }): Promise<MerkleAnswer>;
-  orDiff(request: { map: string; keys: string[] }): Promise<ORMapEntry[]>;
+  merkle(request: { kind: TreeKind; map: string; path: string; recordsUpTo?: number; shards?: number }): Promise<MerkleAnswer>;
+  readLeaf(request: { kind: TreeKind; map: string; leaf: number; shards?: number }): Promise<MerkleAnswer>;
+  orDiff(request: { map: string; keys: string[]; shards?: number }): Promise<ORMapEntry[]>;
   pushOrDiff(request: { map: string; entries: ORMapEntry[]; writer: ConnectionRef }): Promise<void>;
 }
