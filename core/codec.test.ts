@@ -87,6 +87,17 @@ describe("decodeMessage", () => {
     expect(decoded).toEqual(new Uint8Array([1, 2]));
   });
 
+  it("detaches binary and reads uint64 as a Number inside maps and arrays too", () => {
+    // {"a": [bin 0102, uint64 2^53 - 1], "b": bin 03}
+    const input = bytes("82 a1 61 92 c4 02 0102 cf 001fffffffffffff a1 62 c4 01 03");
+    const decoded = decodeMessage(input) as { a: [Uint8Array, number]; b: Uint8Array };
+    expect(decoded.a[1]).toBe(Number.MAX_SAFE_INTEGER);
+    expect(decoded.a[0].constructor).toBe(Uint8Array);
+    expect(decoded.b.constructor).toBe(Uint8Array);
+    input.fill(9);
+    expect(decoded).toEqual({ a: [new Uint8Array([1, 2]), Number.MAX_SAFE_INTEGER], b: new Uint8Array([3]) });
+  });
+
   it("does not let a __proto__ key change the prototype", () => {
     const decoded = decodeMessage(bytes("81 a9 5f5f70726f746f5f5f 81 a1 78 01"));
     expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);

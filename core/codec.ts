@@ -50,13 +50,19 @@ export function decodeValue(bytes: Uint8Array): unknown {
 /** Whether `value` holds `undefined` where stripUndefined would change it (checked first: most messages hold none, and the copy costs more than the walk). */
 function hasUndefined(value: unknown): boolean {
   if (value === undefined) return true;
+  if (typeof value !== "object" || value === null) return false;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (hasUndefined(value[i])) return true;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item === undefined || (typeof item === "object" && item !== null && hasUndefined(item))) return true;
+    }
     return false;
   }
   if (!isPlainObject(value)) return false;
-  for (const key in value) {
-    if (Object.hasOwn(value, key) && hasUndefined(value[key])) return true;
+  for (const key of Object.keys(value)) {
+    const item = value[key];
+    // Primitives other than undefined need no call (the walk runs on every message and stored value).
+    if (item === undefined || (typeof item === "object" && item !== null && hasUndefined(item))) return true;
   }
   return false;
 }
@@ -75,18 +81,30 @@ function stripUndefined(value: unknown): unknown {
 /** BigInts become Numbers (as TopGun's serializer does), binary a detached plain Uint8Array, 0xc1 an error. */
 function normalizeDecoded(value: unknown): unknown {
   if (typeof value === "bigint") return Number(value);
+  if (typeof value !== "object" || value === null) return value;
   if (value === C1) throw new Error("msgpack: reserved byte 0xc1");
   // In Node msgpackr yields Buffers that view the input frame; a plain copy behaves the same in every
   // runtime (a Buffer's toJSON would change the OR-Map entry hash) and does not pin the frame in memory.
   if (value instanceof Uint8Array) return new Uint8Array(value);
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = normalizeDecoded(value[i]);
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (needsNormalizing(item)) value[i] = normalizeDecoded(item);
+    }
     return value;
   }
   if (isPlainObject(value)) {
-    for (const key of Object.keys(value)) value[key] = normalizeDecoded(value[key]);
+    for (const key of Object.keys(value)) {
+      const item = value[key];
+      // Strings, numbers and booleans stay as they are: no call, no write back.
+      if (needsNormalizing(item)) value[key] = normalizeDecoded(item);
+    }
   }
   return value;
+}
+
+function needsNormalizing(item: unknown): boolean {
+  return typeof item === "bigint" || (typeof item === "object" && item !== null);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
