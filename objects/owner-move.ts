@@ -104,6 +104,8 @@ export class OwnerMove {
   /** Registers the subscriptions again from this partition's records of the map (each replaces its earlier self). */
   #adopt(map: string, subs: MovedSubscriptions): void {
     for (const sub of subs.queries) this.#queries.subscribe({ map, ...sub });
+    // Grouped queries' homes hold what this partition sent before the move: send its partials over the new records.
+    void this.#queries.announceGroups(map);
     for (const sub of subs.searches) this.#search?.subscribe({ map, ...sub });
     for (const sub of subs.journals) this.#journal?.subscribe(sub);
     for (const { kind, home, conn } of subs.listeners) this.#interest.register(map, kind, home, conn);
@@ -112,6 +114,8 @@ export class OwnerMove {
   /** Drops the map's subscriptions: this partition owns none of its keys any more. */
   #drop(map: string): void {
     const subs = this.#subscriptionsOn(map);
+    // Its grouped queries' homes would keep this partition's last partials (the moved records counted twice).
+    void this.#queries.announceGroups(map, { empty: true });
     for (const { queryId, subscriber } of subs.queries) this.#queries.unsubscribe({ queryId, subscriber });
     for (const { subscriptionId, subscriber } of subs.searches) this.#search?.unsubscribe({ subscriptionId, subscriber });
     for (const { subscriptionId, subscriber } of subs.journals) this.#journal?.unsubscribe({ subscriptionId, subscriber });

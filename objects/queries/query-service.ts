@@ -228,6 +228,32 @@ export class QueryService {
     }
   }
 
+  /**
+   * A reshard's cut-over changed which records of `map` this owner holds: every grouped subscription's home gets this
+   * owner's partial aggregates as they are now (`empty`: none, when the owner leaves the map's placement), since its
+   * home still holds what this owner sent before the move. Read now; the answer is the delivery.
+   */
+  announceGroups(map: string, options: { empty?: boolean } = {}): Promise<void> {
+    const events = new Map<number, QueryEvent[]>();
+    for (const sub of this.#subscriptionsOf(map)) {
+      if (sub.mode !== "groups") continue;
+      const answer = options.empty ? undefined : this.#read(map, sub.query, 0);
+      const groups = answer?.kind === "groups" ? answer.groups : [];
+      const event = { conn: sub.conn, queryId: sub.queryId, partition: this.#partition, groups };
+      const list = events.get(sub.home);
+      if (list) list.push(event);
+      else events.set(sub.home, [event]);
+    }
+    return Promise.all(
+      [...events].map(([home, list]) =>
+        this.#deliverEvents(home, list).then(
+          () => undefined,
+          (err: unknown) => console.error(`[owner] grouped query partials after a reshard to home p${home} failed`, err),
+        ),
+      ),
+    ).then(() => undefined);
+  }
+
   /** The subscriptions on `map`, as `subscribe` takes them (a reshard registers them at the map's new owners). */
   subscriptionsOn(map: string): { queryId: string; query: Query; fields?: string[]; subscriber: ConnectionRef }[] {
     return this.#subscriptionsOf(map).map(({ home, conn, queryId, query: { fields, ...query } }) => ({
