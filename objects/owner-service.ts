@@ -443,6 +443,9 @@ export class OwnerService implements OwnerApi {
   }
 
   async orDiff({ map, keys }: { map: string; keys: string[] }): Promise<ORMapEntry[]> {
+    // Like every read of a map: it waits while a reshard holds the map, then meets the new fence.
+    const held = this.#admitRead(map);
+    if (held) await held;
     return this.#or.readKeys(map, keys);
   }
 
