@@ -53,11 +53,6 @@ export class MapMigration {
     this.#clock = deps.clock ?? Date.now;
   }
 
-  /** Runs the migration from its current phase to the end of `releasing` (the caller then records the outcome). */
-  async run(running: RunningReshard): Promise<void> {
-    while (!(await this.advance(this.#store.running(running.map) ?? running, Number.POSITIVE_INFINITY)));
-  }
-
   /**
    * Advances the migration from its current phase: the copy stops at the first page boundary after `until` (each old
    * owner's copy moves at least one page a call) and answers false; once it is copied, the hold, the cut-over and the
