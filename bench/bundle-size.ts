@@ -21,11 +21,13 @@ export const REACT_BUDGET_GZIP_BYTES = 3 * 1024;
  * 1.36 MB / 252 KB; it was 2.01 MB / 374 KB), with ~8% of room for what features add. Classic zod back in the
  * schemas (724 KB) would not fit. Raised from 704 KB to 712 KB for the online resharding of maps with data (~14 KB
  * minified: 709 KB, 208.6 KB gzipped, on 2026-12-02), and the gzipped one from 208 KB to 210 KB; to 716 KB for the
- * write pipeline, the reused partition ports and TOPGUN_OP_RATE (713 KB on 2026-12-02). Without esbuild's keep-names
- * (`keep_names = false` in wrangler.toml: no `__name` wrapper around every function) it is 685 KB / 198 KB gzipped.
+ * write pipeline, the reused partition ports and TOPGUN_OP_RATE (713 KB on 2026-12-02). To 722 KB / 212 KB gzipped
+ * for moving OR-Map entries in an online reshard and moving a map in alarm slices (+8.8 KB minified, +1.9 KB gzipped).
+ * Without esbuild's keep-names (`keep_names = false` in wrangler.toml: no `__name` wrapper around every function) the
+ * Worker shrank by ~28 KB (713 → 685 KB before the OR-Map move).
  */
-export const WORKER_BUDGET_BYTES = 716 * 1024;
-export const WORKER_BUDGET_GZIP_BYTES = 210 * 1024;
+export const WORKER_BUDGET_BYTES = 722 * 1024;
+export const WORKER_BUDGET_GZIP_BYTES = 212 * 1024;
 
 /** Bytes as shipped (minified for the browser bundles; the Worker as wrangler uploads it) and gzipped (level 9). */
 export interface BundleSize {

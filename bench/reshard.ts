@@ -32,6 +32,14 @@ export async function reshardCost(durationMs: number) {
       const body = await response.text();
       return { status: response.status, ms: round(performance.now() - started), body };
     };
+    /** Asks the map's state until no reshard of it runs (a move answers 202 and goes on in the control object's alarm). */
+    const untilEnded = async (map: string): Promise<{ result?: string }> => {
+      for (;;) {
+        const response = await fetch(`${server.url}/api/admin/maps/${map}?namespace=${NAMESPACE}`, { headers: { Authorization: `Bearer ${admin}` } });
+        const body = (await response.json()) as { reshard?: unknown; lastReshard?: { result: string } };
+        if (!body.reshard) return body.lastReshard ?? {};
+      }
+    };
     const steps = async (map: string) => {
       const times: Record<string, number> = {};
       let from = 1;
@@ -73,11 +81,14 @@ export async function reshardCost(durationMs: number) {
       const writing = throughput(wsUrl, 10, () => map, Math.max(durationMs, 8_000), options);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       const reshardStarted = performance.now();
-      const moved = await reshard(map, 16);
+      const asked = await reshard(map, 16);
+      if (asked.status !== 202) throw new Error(`moving ${map} answered ${asked.status}: ${asked.body}`);
+      const outcome = await untilEnded(map);
       const reshardEnded = performance.now();
-      console.error(`[bench reshard] ${map}: moved 1 → 16 in ${moved.ms} ms (${moved.status})`);
+      const moved = { ms: round(reshardEnded - reshardStarted) };
+      console.error(`[bench reshard] ${map}: moved 1 → 16 in ${moved.ms} ms (${outcome.result ?? "?"}; the PUT answered 202 in ${asked.ms} ms)`);
       const during = await writing;
-      if (moved.status !== 200) throw new Error(`moving ${map} answered ${moved.status}: ${moved.body}`);
+      if (outcome.result !== "done") throw new Error(`moving ${map} ended ${JSON.stringify(outcome)}`);
       // The writers' acknowledged ops of the whole seconds the reshard overlapped, per second.
       const first = Math.floor((reshardStarted - runStarted) / 1000);
       const last = Math.floor((reshardEnded - runStarted) / 1000);

@@ -3,6 +3,7 @@ import type { KnownMaps } from "./directory/known-maps.ts";
 import type { JournalService } from "./journal/journal-service.ts";
 import type { MapMover } from "./migration/map-mover.ts";
 import type { MoveAnswer, MoveStep, MovedSubscriptions } from "./migration/move-step.ts";
+import type { OrMover } from "./migration/or-mover.ts";
 import type { MapFence } from "./placement/map-fence.ts";
 import type { MapMoves } from "./placement/map-move.ts";
 import type { QueryService } from "./queries/query-service.ts";
@@ -17,6 +18,7 @@ export class OwnerMove {
   readonly #fence: MapFence;
   readonly #moves: MapMoves;
   readonly #mover: MapMover;
+  readonly #orMover: OrMover;
   readonly #queries: QueryService;
   readonly #search: SearchService | undefined;
   readonly #journal: JournalService | undefined;
@@ -29,6 +31,7 @@ export class OwnerMove {
     fence: MapFence;
     moves: MapMoves;
     mover: MapMover;
+    orMover: OrMover;
     queries: QueryService;
     search?: SearchService;
     journal?: JournalService;
@@ -39,6 +42,7 @@ export class OwnerMove {
     this.#fence = deps.fence;
     this.#moves = deps.moves;
     this.#mover = deps.mover;
+    this.#orMover = deps.orMover;
     this.#queries = deps.queries;
     this.#search = deps.search;
     this.#journal = deps.journal;
@@ -55,12 +59,15 @@ export class OwnerMove {
         return { op: "done" };
       case "export":
         return { op: "export", ...this.#mover.exportLeaves(map, step.fromLeaf, step.limit) };
+      case "exportOr":
+        return { op: "exportOr", ...this.#orMover.exportPage(map, step.after, step.limit) };
       case "stage":
         this.#mover.stage(map, step.records);
+        if (step.orEntries && step.orEntries.length > 0) this.#orMover.stage(map, step.orEntries);
         return { op: "done" };
       case "dirty": {
         const page = this.#moves.dirtyPage(map, step.limit);
-        return { op: "dirty", records: this.#mover.exportKeys(map, page.keys), upToSeq: page.upToSeq };
+        return { op: "dirty", records: this.#mover.exportKeys(map, page.keys), orEntries: this.#orMover.exportKeys(map, page.keys), upToSeq: page.upToSeq };
       }
       case "clearDirty":
         this.#moves.clearDirty(map, step.upToSeq);

@@ -446,6 +446,7 @@ export class OwnerService implements OwnerApi {
   }
 
   async orDiff({ map, keys, shards }: { map: string; keys: string[]; shards?: number }): Promise<ORMapEntry[]> {
+    // Like every read of a map: it waits while a reshard holds the map, then meets the new fence.
     const held = this.#admitRead(map, shards);
     if (held) await held;
     return this.#or.readKeys(map, keys);

@@ -23,6 +23,8 @@ import { OwnerMove } from "./owner-move.ts";
 import { MapMoves } from "./placement/map-move.ts";
 import { MapMover } from "./migration/map-mover.ts";
 import { StagingStore } from "./migration/staging-store.ts";
+import { OrMover } from "./migration/or-mover.ts";
+import { OrStagingStore } from "./migration/or-staging-store.ts";
 import { OrStore } from "./writes/or-store.ts";
 import type { DeliverToHome } from "./delivery/event-fanout.ts";
 import type { DeliverEachToHome, HomeApi } from "./delivery/home-deliveries.ts";
@@ -203,16 +205,22 @@ export function createPartitionServices(deps: {
     moves,
     expiry: new ExpirySweep({ sql, lww, or, hlc, outbox: persistence?.outbox, fanout, horizonMs, wakeAt: schedule }),
   });
+  const orMover = new OrMover({ sql, or, staging: new OrStagingStore(sql), partition: id });
   const move = new OwnerMove({
     fence,
     moves,
-    mover: new MapMover({ sql, lww, merkle, staging: new StagingStore(sql), partition: id }),
+    mover: new MapMover({ sql, lww, merkle, staging: new StagingStore(sql), partition: id, or: orMover }),
+    orMover,
     queries: queryService,
     search: searchService,
     journal,
     interest,
     knownMaps,
-    changed: (map) => owner.forgetMap(map),
+    changed: (map) => {
+      owner.forgetMap(map);
+      // Moved records may carry TTLs and moved tombstones ages: the sweep's alarm must cover them here now.
+      owner.scheduleSweep().catch((err: unknown) => console.error("[owner] scheduling the expiry sweep failed", err));
+    },
   });
   // After a restart the alarm may not have been asked for yet (a crash between a write and its request): ask now.
   owner.scheduleSweep().catch((err: unknown) => console.error("[owner] scheduling the expiry sweep failed", err));

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseShardConfig, partitionsOfMap } from "../../core/placement.ts";
 import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
 import type { MapOccupancy } from "../placement/map-fence.ts";
-import { RESHARD_RESUME_MS, Resharder, type ReshardTargets } from "./resharder.ts";
+import { MOVE_SLICE_MS, RESHARD_RESUME_MS, Resharder, type ReshardTargets } from "./resharder.ts";
 import { ShardStore } from "./shard-store.ts";
 import { LEAF_COUNT } from "../../core/merkle-tree.ts";
 import type { MoveAnswer, MoveStep } from "../migration/move-step.ts";
@@ -15,8 +15,10 @@ function emptyMove(step: MoveStep): MoveAnswer {
   switch (step.op) {
     case "export":
       return { op: "export", records: [], nextLeaf: LEAF_COUNT };
+    case "exportOr":
+      return { op: "exportOr", entries: [], after: null, done: true };
     case "dirty":
-      return { op: "dirty", records: [], upToSeq: 0 };
+      return { op: "dirty", records: [], orEntries: [], upToSeq: 0 };
     case "subscriptions":
       return { op: "subscriptions", subscriptions: { queries: [], searches: [], journals: [], listeners: [] } };
     case "cutOver":
@@ -26,7 +28,8 @@ function emptyMove(step: MoveStep): MoveAnswer {
   }
 }
 
-function setup(options: { defaults?: string; occupancy?: (partition: number) => MapOccupancy; occupancyAfterFence?: (partition: number) => MapOccupancy } = {}) {
+function setup(options: { defaults?: string; occupancy?: (partition: number) => MapOccupancy; occupancyAfterFence?: (partition: number) => MapOccupancy; msPerMove?: number } = {}) {
+  let now = 5_000;
   const sql = nodeSqlPort();
   const store = new ShardStore(sql);
   const fences = new Map<number, number>();
@@ -45,13 +48,14 @@ function setup(options: { defaults?: string; occupancy?: (partition: number) => 
     },
     move: async (partition, step) => {
       calls.push(`${step.op} p${partition}`);
+      now += options.msPerMove ?? 0;
       return emptyMove(step);
     },
   };
   const wakes: number[] = [];
   const make = () =>
-    new Resharder({ store: new ShardStore(sql), defaults: () => parseShardConfig(options.defaults ?? ""), targets, clock: () => 5_000, wakeAt: async (at) => void wakes.push(at) });
-  return { store, make, resharder: make(), fences, calls, wakes, failFences: (on: boolean) => (failFence = on) };
+    new Resharder({ store: new ShardStore(sql), defaults: () => parseShardConfig(options.defaults ?? ""), targets, clock: () => now, wakeAt: async (at) => void wakes.push(at) });
+  return { store, make, resharder: make(), fences, calls, wakes, failFences: (on: boolean) => (failFence = on), time: () => now };
 }
 
 const placement = (map: string, shards: number) => partitionsOfMap(new Map([[map, shards]]), map);
@@ -78,32 +82,54 @@ describe("Resharder", () => {
     expect(store.snapshot().version).toBe(0);
   });
 
-  it("refuses a map that holds OR-Map entries, without fencing or moving anything", async () => {
+  it("answers a map that holds data as running once its move is recorded, and leaves the move to the alarm", async () => {
     const home = placement("m", 1)[0];
-    const { resharder, store, fences, calls } = setup({ occupancy: (p) => (p === home ? { ...LWW_DATA, holdsOrData: true } : EMPTY) });
-    const answer = await resharder.reshard("m", 16);
-    expect(answer).toMatchObject({ status: "refused", reason: expect.stringContaining("OR-Map") });
-    expect(store.snapshot()).toEqual({ version: 0, maps: {} });
-    expect(fences.size).toBe(0);
-    expect(calls.filter((c) => !c.startsWith("inspect"))).toEqual([]);
-    expect(store.lastOutcome("m")).toMatchObject({ result: "refused", fromShards: 1, toShards: 16 });
+    const { resharder, store, calls, wakes } = setup({ occupancy: (p) => (p === home ? LWW_DATA : EMPTY) });
+    expect(await resharder.reshard("m", 16)).toEqual({ status: "running", running: { map: "m", fromShards: 1, toShards: 16, startedAt: 5_000, phase: "copying" } });
+    expect(calls.every((c) => c.startsWith("inspect"))).toBe(true);
+    expect(store.running("m")).toMatchObject({ phase: "copying" });
+    expect(wakes.at(-1)).toBe(5_000);
   });
 
-  it("moves a map that holds data online and commits the new count after the cut-over", async () => {
+  it("moves a map that holds data online from the alarm and commits the new count after the cut-over", async () => {
     const home = placement("m", 1)[0];
     const { resharder, store, fences, calls } = setup({ occupancy: (p) => (p === home ? LWW_DATA : EMPTY) });
-    expect(await resharder.reshard("m", 16)).toEqual({ status: "done", fromShards: 1, toShards: 16 });
+    await resharder.reshard("m", 16);
+    await resharder.resume();
+    expect(store.lastOutcome("m")).toMatchObject({ result: "done", fromShards: 1, toShards: 16 });
     expect(store.snapshot()).toEqual({ version: 2, maps: { m: 16 } });
     expect(fences.size).toBe(0);
     const ops = calls.filter((c) => !c.startsWith("inspect")).map((c) => c.split(" ")[0]);
-    expect([...new Set(ops)]).toEqual(["track", "export", "dirty", "hold", "subscriptions", "cutOver", "release"]);
+    expect([...new Set(ops)]).toEqual(["track", "export", "exportOr", "dirty", "hold", "subscriptions", "cutOver", "release"]);
     expect(calls.filter((c) => c.startsWith("cutOver")).length).toBe(16);
   });
 
+  it("moves a map that holds OR-Map entries online like one with LWW records", async () => {
+    const home = placement("m", 1)[0];
+    const { resharder, store, calls } = setup({ occupancy: (p) => (p === home ? { ...LWW_DATA, holdsOrData: true } : EMPTY) });
+    expect(await resharder.reshard("m", 16)).toMatchObject({ status: "running" });
+    await resharder.resume();
+    expect(store.lastOutcome("m")).toMatchObject({ result: "done", toShards: 16 });
+    expect(calls.filter((c) => c.startsWith("exportOr"))).toEqual([`exportOr p${home}`]);
+  });
+
   it("moves a map with live subscribers and no data online", async () => {
-    const { resharder, calls } = setup({ occupancy: () => ({ ...EMPTY, subscribers: 1 }) });
-    expect(await resharder.reshard("m", 4)).toMatchObject({ status: "done", toShards: 4 });
+    const { resharder, store, calls } = setup({ occupancy: () => ({ ...EMPTY, subscribers: 1 }) });
+    expect(await resharder.reshard("m", 4)).toMatchObject({ status: "running" });
+    await resharder.resume();
+    expect(store.lastOutcome("m")).toMatchObject({ result: "done", toShards: 4 });
     expect(calls.some((c) => c.startsWith("subscriptions"))).toBe(true);
+  });
+
+  it("advances a move a slice per alarm, asking for the next alarm at once while the copy goes on", async () => {
+    const home = placement("m", 1)[0];
+    const { resharder, store, wakes, time } = setup({ occupancy: (p) => (p === home ? LWW_DATA : EMPTY), msPerMove: MOVE_SLICE_MS });
+    await resharder.reshard("m", 16);
+    await resharder.resume();
+    expect(store.running("m")).toMatchObject({ phase: "copying" });
+    expect(wakes.at(-1)).toBe(time());
+    for (let slices = 0; store.running("m") && slices < 20; slices++) await resharder.resume();
+    expect(store.lastOutcome("m")).toMatchObject({ result: "done", toShards: 16 });
   });
 
   it("fences the partitions back to the old count when data arrives between the look and the fence", async () => {

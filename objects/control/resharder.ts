@@ -5,6 +5,8 @@ import { MapMigration, type MovePartition } from "./map-migration.ts";
 
 /** How soon the alarm resumes a reshard that has not finished (the control object may have restarted mid-way). */
 export const RESHARD_RESUME_MS = 2_000;
+/** About how long one alarm advances a move before it lets the control object answer other calls (map-migration.ts). */
+export const MOVE_SLICE_MS = 100;
 
 /** What the partitions of a map are asked during a reshard (by RPC, from the control object). */
 export interface ReshardTargets {
@@ -21,7 +23,7 @@ export type ReshardAnswer =
   | { status: "unchanged"; shards: number }
   | { status: "busy"; running: RunningReshard }
   | { status: "done"; fromShards: number; toShards: number }
-  /** The reshard was interrupted (a partition away); the control object's alarm carries it on. */
+  /** The map's data is being moved, or the reshard was interrupted (a partition away): the control object's alarm carries it on. */
   | { status: "running"; running: RunningReshard }
   | { status: "refused"; fromShards: number; toShards: number; reason: string };
 
@@ -30,9 +32,11 @@ export type ReshardAnswer =
  * they hold of the map. An empty map is fenced at the new count on every partition of both placements (each fence
  * and its look at the data are one transaction, so a write placed by the old count either came before and is seen,
  * or comes after and is refused) and the count is committed; if data arrived in between, the fences go back and the
- * reshard is refused. A map with LWW records or subscribers is moved online (map-migration.ts); one with OR-Map
- * entries is refused. Every step is idempotent and the state is in SQLite, so the alarm resumes a reshard the
- * object did not finish.
+ * reshard is refused. A map with data (LWW records, OR-Map entries) or subscribers is moved online (map-migration.ts):
+ * the request answers `running` once the move is durably started, and the control object's alarm moves it a slice at
+ * a time, so the object keeps answering (the map's placement and progress, a second request's `busy`, the homes'
+ * refreshes of the counts) while it runs. Every step is idempotent and the state is in SQLite, so the alarm resumes a
+ * reshard wherever a crash stopped it.
  */
 export class Resharder {
   readonly #store: ShardStore;
@@ -50,7 +54,7 @@ export class Resharder {
     this.#targets = deps.targets;
     this.#clock = deps.clock ?? Date.now;
     this.#wakeAt = deps.wakeAt;
-    this.#migration = new MapMigration({ store: deps.store, move: deps.targets.move });
+    this.#migration = new MapMigration({ store: deps.store, move: deps.targets.move, clock: this.#clock });
   }
 
   /** The map's shard count now: the namespace's own, else the deployment's default. */
@@ -58,7 +62,10 @@ export class Resharder {
     return this.#store.countOf(map) ?? this.#defaults().get(map) ?? 1;
   }
 
-  /** Moves `map` to `shards` shards (the caller validated 1..271). */
+  /**
+   * Moves `map` to `shards` shards (the caller validated 1..271). An empty map is fenced and answered `done`; a map
+   * with data or subscribers answers `running` as soon as its move is recorded, and the alarm carries the move on.
+   */
   async reshard(map: string, shards: number): Promise<ReshardAnswer> {
     const running = this.#store.running(map);
     if (running) return { status: "busy", running };
@@ -81,35 +88,39 @@ export class Resharder {
   }
 
   /**
-   * Resumes every reshard left running (the alarm). A reshard that fails again (a partition away) is tried again on
-   * the next alarm, so it never stays half done and its map never stays busy.
+   * Advances every reshard left running by a slice (the alarm): a move that made progress asks for the alarm again at
+   * once; one that failed (a partition away) is tried again after RESHARD_RESUME_MS, so it never stays half done and
+   * its map never stays busy.
    */
   async resume(): Promise<void> {
+    let soon = false;
     for (const { map } of this.#store.allRunning()) {
       if (this.#active.has(map)) continue;
       try {
-        await this.#advanceOnce(map);
+        const answer = await this.#advanceOnce(map, this.#clock() + MOVE_SLICE_MS);
+        if (answer.status === "running") soon = true;
       } catch (err) {
         console.error(`[control] resuming the reshard of ${map} failed; the alarm tries again`, err);
       }
     }
-    if (this.#store.allRunning().length > 0) await this.#wakeAt(this.#clock() + RESHARD_RESUME_MS);
+    if (this.#store.allRunning().length > 0) await this.#wakeAt(this.#clock() + (soon ? 0 : RESHARD_RESUME_MS));
   }
 
-  async #advanceOnce(map: string): Promise<ReshardAnswer> {
+  /** Advances the map's reshard; a move advances until `moveUntil` (undefined: not at all, the alarm moves it). */
+  async #advanceOnce(map: string, moveUntil?: number): Promise<ReshardAnswer> {
     if (this.#active.has(map)) {
       const running = this.#store.running(map);
       if (running) return { status: "running", running };
     }
     this.#active.add(map);
     try {
-      return await this.#advance(map);
+      return await this.#advance(map, moveUntil);
     } finally {
       this.#active.delete(map);
     }
   }
 
-  async #advance(map: string): Promise<ReshardAnswer> {
+  async #advance(map: string, moveUntil: number | undefined): Promise<ReshardAnswer> {
     const running = this.#store.running(map);
     if (!running) {
       const last = this.#store.lastOutcome(map);
@@ -122,12 +133,15 @@ export class Resharder {
       // Only the old placement can hold the map's data or subscribers; the fence below looks at every partition again.
       const old = partitionsOfMap(new Map([[map, fromShards]]), map);
       const answers = await Promise.all(old.map((p) => this.#targets.inspect(p, map)));
-      if (answers.some((a) => a.holdsOrData)) return this.#finish(running, "refused", orMapRefusal(map));
       phase = answers.some((a) => a.holdsData || a.subscribers > 0) ? "copying" : "fencing";
       this.#store.setPhase(map, phase);
     }
     if (phase !== "fencing" && phase !== "restoring") {
-      await this.#migration.run({ ...running, phase });
+      if (moveUntil === undefined) {
+        await this.#wakeAt(this.#clock());
+        return { status: "running", running: { ...running, phase } };
+      }
+      if (!(await this.#migration.advance({ ...running, phase }, moveUntil))) return { status: "running", running: this.#store.running(map) ?? running };
       return this.#finish(running, "done");
     }
     if (phase !== "restoring") {
@@ -158,10 +172,6 @@ function answerOf(outcome: ReshardOutcome): ReshardAnswer {
   return outcome.result === "done"
     ? { status: "done", fromShards: outcome.fromShards, toShards: outcome.toShards }
     : { status: "refused", fromShards: outcome.fromShards, toShards: outcome.toShards, reason: outcome.reason ?? "refused" };
-}
-
-function orMapRefusal(map: string): string {
-  return `map ${map} holds OR-Map entries: an online reshard moves LWW records only (docs/resharding.md)`;
 }
 
 /** Why the fences' answers forbid the reshard of an empty map, if they do: something arrived since the look. */

@@ -12,6 +12,11 @@ const DDL = [
   `CREATE TABLE IF NOT EXISTS reshard_copy (
      map TEXT NOT NULL, partition INTEGER NOT NULL, next_leaf INTEGER NOT NULL, copied INTEGER NOT NULL, PRIMARY KEY (map, partition)
    ) WITHOUT ROWID`,
+  // The copy of the OR-Map entries, per old owner: the last key copied (NULL: none yet) and whether every key was.
+  `CREATE TABLE IF NOT EXISTS reshard_or_copy (
+     map TEXT NOT NULL, partition INTEGER NOT NULL, after TEXT, done INTEGER NOT NULL, copied INTEGER NOT NULL,
+     PRIMARY KEY (map, partition)
+   ) WITHOUT ROWID`,
 ];
 
 const PHASES = ["checking", "fencing", "restoring", "copying", "holding", "cutover", "releasing"] as const;
@@ -20,7 +25,7 @@ const PHASES = ["checking", "fencing", "restoring", "copying", "holding", "cutov
 export interface ReshardProgress {
   /** Records sent to new owners' staging copies (a record written during the copy may be sent again). */
   copiedRecords: number;
-  /** Old owners whose every leaf was copied, of `owners`. */
+  /** Old owners whose every leaf (and OR-Map key) was copied, of `owners`. */
   ownersCopied: number;
   owners: number;
 }
@@ -32,6 +37,14 @@ export interface CopyCursor {
   nextLeaf: number;
   /** Records sent to new owners so far. */
   copied: number;
+}
+
+/** Where the copy of one old owner's OR-Map entries got to. */
+export interface OrCopyCursor {
+  partition: number;
+  /** The last key copied (null: none yet). */
+  after: string | null;
+  done: boolean;
 }
 
 /** A reshard in progress (it survives the control object's restarts: the alarm resumes it). */
@@ -119,10 +132,32 @@ export class ShardStore {
       .map((row) => ({ partition: Number(row.partition), nextLeaf: Number(row.next_leaf), copied: Number(row.copied) }));
   }
 
+  /** True once the copy's cursors exist (the old owners were asked to note their writes before they were created). */
+  copyStarted(map: string): boolean {
+    return this.#sql.exec("SELECT 1 AS one FROM reshard_copy WHERE map = ? LIMIT 1", map).length > 0;
+  }
+
+  /** The OR-Map copy cursors of the map's old owners, created before the first key for `partitions` that have none. */
+  orCopyCursors(map: string, partitions: readonly number[]): OrCopyCursor[] {
+    for (const p of partitions) this.#sql.exec("INSERT OR IGNORE INTO reshard_or_copy (map, partition, after, done, copied) VALUES (?, ?, NULL, 0, 0)", map, p);
+    return this.#sql
+      .exec("SELECT partition, after, done FROM reshard_or_copy WHERE map = ? ORDER BY partition", map)
+      .map((row) => ({ partition: Number(row.partition), after: typeof row.after === "string" ? row.after : null, done: Number(row.done) === 1 }));
+  }
+
+  /** Records that the old owner `partition`'s OR-Map entries were copied up to key `after` (`done`: all of them). */
+  advanceOrCopy(map: string, partition: number, cursor: { after: string | null; done: boolean }, copied: number): void {
+    this.#sql.exec(
+      "UPDATE reshard_or_copy SET after = ?, done = ?, copied = copied + ? WHERE map = ? AND partition = ?",
+      cursor.after, cursor.done ? 1 : 0, copied, map, partition,
+    );
+  }
+
   /** The copy's progress, once it started (`{}` before). */
   progress(map: string): { copy?: ReshardProgress } {
     const row = this.#sql.exec(
-      "SELECT COUNT(*) AS owners, SUM(copied) AS copied, SUM(next_leaf >= 4096) AS done FROM reshard_copy WHERE map = ?",
+      `SELECT COUNT(*) AS owners, SUM(c.copied + COALESCE(o.copied, 0)) AS copied, SUM(c.next_leaf >= 4096 AND COALESCE(o.done, 0) = 1) AS done
+       FROM reshard_copy AS c LEFT JOIN reshard_or_copy AS o ON o.map = c.map AND o.partition = c.partition WHERE c.map = ?`,
       map,
     )[0];
     const owners = Number(row?.owners ?? 0);
@@ -149,6 +184,7 @@ export class ShardStore {
     this.#sql.transaction(() => {
       this.#sql.exec("DELETE FROM reshard WHERE map = ?", map);
       this.#sql.exec("DELETE FROM reshard_copy WHERE map = ?", map);
+      this.#sql.exec("DELETE FROM reshard_or_copy WHERE map = ?", map);
       this.#sql.exec("INSERT OR REPLACE INTO reshard_outcome (map, body) VALUES (?, ?)", map, JSON.stringify(outcome));
       if (outcome.result !== "done") return;
       this.#sql.exec("INSERT OR REPLACE INTO shard_count (map, shards) VALUES (?, ?)", map, outcome.toShards);

@@ -6,6 +6,7 @@ import type { LwwStore, LwwWrite } from "../writes/lww-store.ts";
 import type { MerkleStore } from "../writes/merkle-store.ts";
 import type { SqlPort } from "../storage/sql-port.ts";
 import type { MovedRecord, StagingStore } from "./staging-store.ts";
+import type { OrMover } from "./or-mover.ts";
 
 /** Rows per statement of the cut-over's scans and deletes. */
 const PAGE_ROWS = 500;
@@ -30,8 +31,8 @@ export interface CutOverResult {
  * cut-over. The cut-over is one transaction: the records of keys this partition does not own under the new count are
  * deleted (after the write log is compacted into lww_record), the staging copy is merged into the map through the
  * LWW store (HLC-ordered, so a record the partition already holds newer stays), and the staging copy is emptied. The
- * map's Merkle sums are derived again from its records. No journal, outbox or events: the records were published
- * when they were written.
+ * map's Merkle sums are derived again from its records. The map's OR-Map entries take the same steps in the same
+ * transaction (or-mover.ts). No journal, outbox or events: the records were published when they were written.
  */
 export class MapMover {
   readonly #sql: SqlPort;
@@ -39,9 +40,12 @@ export class MapMover {
   readonly #merkle: MerkleStore;
   readonly #staging: StagingStore;
   readonly #partition: number;
+  readonly #or: OrMover | undefined;
 
-  constructor(deps: { sql: SqlPort; lww: LwwStore; merkle: MerkleStore; staging: StagingStore; partition: number }) {
+  /** `or`: the map's OR-Map entries, moved in the same cut-over (absent: LWW records only). */
+  constructor(deps: { sql: SqlPort; lww: LwwStore; merkle: MerkleStore; staging: StagingStore; partition: number; or?: OrMover }) {
     this.#sql = deps.sql;
+    this.#or = deps.or;
     this.#lww = deps.lww;
     this.#merkle = deps.merkle;
     this.#staging = deps.staging;
@@ -74,7 +78,7 @@ export class MapMover {
     const result = { merged: 0, deleted: 0 };
     try {
       this.#sql.transaction(() => {
-        result.deleted = this.#deleteForeign(map, toShards);
+        result.deleted = this.#deleteForeign(map, toShards) + (this.#or?.keepOwn(map, toShards) ?? 0);
         // The sums are derived again from lww_record: no merkle_current row means "behind, derive on load".
         this.#sql.exec("DELETE FROM merkle_current WHERE kind = 0 AND map = ?", map);
         this.#merkle.forget();
@@ -84,6 +88,7 @@ export class MapMover {
           result.merged += this.#lww.apply(writes).won.filter(Boolean).length;
         });
         this.#staging.clear(map);
+        result.merged += this.#or?.mergeStaged(map) ?? 0;
       });
     } catch (err) {
       this.#merkle.forget();

@@ -2,8 +2,13 @@ import type { Query, SearchOptions } from "../../core/protocol/shared.ts";
 import type { ConnectionRef } from "../delivery/event-fanout.ts";
 import type { JournalFilter } from "../journal/journal-service.ts";
 import type { TermStats } from "../search/term-stats.ts";
+import type { StoredOrEntry } from "../writes/or-store.ts";
 import type { CutOverResult, LeafPage } from "./map-mover.ts";
+import type { OrPage } from "./or-mover.ts";
 import type { MovedRecord } from "./staging-store.ts";
+
+/** What an old owner keeps of one OR-Map key (records, aged tombstones), as it travels to the key's new owner. */
+export type MovedOrEntry = StoredOrEntry;
 
 /** The subscriptions an old owner holds on a map, as the new owners register them at the cut-over. */
 export interface MovedSubscriptions {
@@ -22,9 +27,11 @@ export type MoveStep =
   | { op: "track"; map: string }
   /** Old owner: the records of a range of leaves from `fromLeaf`, about `limit` of them. */
   | { op: "export"; map: string; fromLeaf: number; limit: number }
-  /** New owner: merge copied records into the staging copy. */
-  | { op: "stage"; map: string; records: MovedRecord[] }
-  /** Old owner: the current records of up to `limit` keys written since they were copied. */
+  /** Old owner: the OR-Map entries of up to `limit` keys after `after` (null: from the first key). */
+  | { op: "exportOr"; map: string; after: string | null; limit: number }
+  /** New owner: merge copied records (and OR-Map entries) into the staging copy. */
+  | { op: "stage"; map: string; records: MovedRecord[]; orEntries?: MovedOrEntry[] }
+  /** Old owner: the current records and OR-Map entries of up to `limit` keys written since they were copied. */
   | { op: "dirty"; map: string; limit: number }
   /** Old owner: those keys are copied. */
   | { op: "clearDirty"; map: string; upToSeq: number }
@@ -41,6 +48,7 @@ export type MoveStep =
 export type MoveAnswer =
   | { op: "done" }
   | ({ op: "export" } & LeafPage)
-  | { op: "dirty"; records: MovedRecord[]; upToSeq: number }
+  | ({ op: "exportOr" } & OrPage)
+  | { op: "dirty"; records: MovedRecord[]; orEntries: MovedOrEntry[]; upToSeq: number }
   | { op: "subscriptions"; subscriptions: MovedSubscriptions }
   | ({ op: "cutOver" } & CutOverResult);

@@ -9,7 +9,7 @@ const DDL = "CREATE TABLE IF NOT EXISTS map_fence (map TEXT PRIMARY KEY, shards 
 export interface MapOccupancy {
   /** Records, tombstones, write-log entries or OR-Map entries of the map. */
   holdsData: boolean;
-  /** OR-Map entries or tombstones of the map (an online reshard moves LWW records only). */
+  /** OR-Map entries or tombstones of the map (an online reshard moves them with its LWW records). */
   holdsOrData: boolean;
   /** Sync listeners, live queries, search subscriptions and journal subscriptions naming the map. */
   subscribers: number;

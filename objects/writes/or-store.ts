@@ -16,6 +16,22 @@ export interface OrChange {
   touched: string[];
 }
 
+/** A tombstoned tag and when it was recorded (its age decides when it is pruned). */
+export interface OrTombstone {
+  tag: string;
+  millis: number;
+}
+
+/**
+ * What this store keeps of one OR-Map key, as a reshard moves it between owners: its records and its tombstones with
+ * their ages. `key` is null only for tombstones of tags no key held when they were recorded.
+ */
+export interface StoredOrEntry {
+  key: string | null;
+  records: ORMapRecord[];
+  tombstones: OrTombstone[];
+}
+
 /**
  * OR-Map state of the maps this partition owns: records per (key, tag), tombstoned tags, and per-key entry
  * hashes (the TS client's hashORMapEntry) in the map's Merkle sums. Call the mutators inside a transaction.
@@ -135,6 +151,52 @@ export class OrStore {
     return keys.map((key) => ({ key, records: records.get(key) ?? [], tombstones: tombstones.get(key) ?? [] }));
   }
 
+  /** What this store keeps of `keys` (records and aged tombstones); keys it keeps nothing of are left out. */
+  readStored(map: string, keys: readonly string[]): StoredOrEntry[] {
+    const entries = new Map<string, StoredOrEntry>();
+    const entryOf = (key: string) => {
+      let entry = entries.get(key);
+      if (!entry) entries.set(key, (entry = { key, records: [], tombstones: [] }));
+      return entry;
+    };
+    if (keys.length === 0) return [];
+    const list = JSON.stringify(keys);
+    for (const row of this.#sql.exec(
+      `SELECT key, tag, value, millis, counter, node, ttl_ms FROM or_record WHERE map = ? AND key IN ${JSON_LIST}`,
+      map,
+      list,
+    )) {
+      entryOf(String(row.key)).records.push(toRecord(row));
+    }
+    for (const row of this.#sql.exec(`SELECT key, tag, millis FROM or_tombstone WHERE map = ? AND key IN ${JSON_LIST}`, map, list)) {
+      entryOf(String(row.key)).tombstones.push({ tag: String(row.tag), millis: Number(row.millis ?? 0) });
+    }
+    return [...entries.values()];
+  }
+
+  /**
+   * Merges entries another owner kept (a reshard's cut-over; call inside a transaction): tombstones first, keeping
+   * their key and age, then every record whose tag survives and is newer than the one stored; the keys' hashes and
+   * the map's Merkle sums follow. Answers how many records it stored. Merging the same entries twice changes nothing.
+   */
+  mergeStored(map: string, entries: readonly StoredOrEntry[]): number {
+    const touched = new Set<string>();
+    let stored = 0;
+    for (const { key, tombstones } of entries) {
+      for (const { tag, millis } of tombstones) for (const holder of this.#tombstone(map, tag, key ?? undefined, millis) ?? []) touched.add(holder);
+    }
+    for (const { key, records } of entries) {
+      if (key === null) continue;
+      for (const record of records) {
+        if (!this.#storeRecord(map, key, record)) continue;
+        stored++;
+        touched.add(key);
+      }
+    }
+    this.#rehash(map, [...touched]);
+    return stored;
+  }
+
   #storeRecord(map: string, key: string, record: ORMapRecord): boolean {
     if (this.#sql.exec("SELECT 1 FROM or_tombstone WHERE map = ? AND tag = ?", map, record.tag).length > 0) return false;
     const existing = this.#sql.exec(
@@ -158,14 +220,14 @@ export class OrStore {
   }
 
   /** Records the tombstone; returns the keys whose record it removed, or undefined when it was already known. */
-  #tombstone(map: string, tag: string, key: string | undefined): string[] | undefined {
+  #tombstone(map: string, tag: string, key: string | undefined, millis = this.#clock()): string[] | undefined {
     if (this.#sql.exec("SELECT 1 FROM or_tombstone WHERE map = ? AND tag = ?", map, tag).length > 0) return undefined;
     const holders = this.#sql
       .exec("SELECT key FROM or_record WHERE map = ? AND tag = ?", map, tag)
       .map((row) => String(row.key));
     this.#sql.exec("DELETE FROM or_record WHERE map = ? AND tag = ?", map, tag);
     this.#sql.exec(
-      "INSERT INTO or_tombstone (map, tag, key, millis) VALUES (?, ?, ?, ?)", map, tag, holders[0] ?? key ?? null, this.#clock(),
+      "INSERT INTO or_tombstone (map, tag, key, millis) VALUES (?, ?, ?, ?)", map, tag, holders[0] ?? key ?? null, millis,
     );
     return holders;
   }

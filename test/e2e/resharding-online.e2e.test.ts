@@ -1,15 +1,17 @@
 // Online resharding of a map that holds data, against the local server (docs/resharding.md): a 20,000-key map moved
 // while 10 clients write to it and 2 live queries listen, checked for every acknowledged write, the final Merkle root
-// and every subscriber's view; and a second reshard of the same map while the first runs.
+// and every subscriber's view; an OR-Map moved while writers add and remove its values; and the admin plane answering
+// while a move runs (its phase, and 409 to a second reshard).
 import { describe, expect, it, vi } from "vitest";
 import { LWWMap } from "../../core/lww-map.ts";
 import { HLC } from "../../core/hlc.ts";
-import { adminCall } from "../support/admin-api.ts";
+import { adminCall, mapState, untilReshardEnds } from "../support/admin-api.ts";
+import { ORMap } from "../../core/or-map.ts";
 import { CLIENT_WAIT, clientPool } from "../support/e2e-clients.ts";
 import { clientPool as socketPool, serverUrl, uniqueName } from "../support/e2e-context.ts";
-import { clientSync } from "../support/merkle-sync-client.ts";
+import { clientOrSync, clientSync } from "../support/merkle-sync-client.ts";
 import type { ClientOp } from "../../core/protocol/shared.ts";
-import { lwwPut, type TestClient } from "../support/ws-client.ts";
+import { lwwPut, orAdd, orRemove, type TestClient } from "../support/ws-client.ts";
 
 const clients = clientPool();
 const sockets = socketPool();
@@ -75,10 +77,12 @@ describe("resharding a map that clients are using", () => {
     const writing = Promise.all(writers.map((socket, w) => write(socket, w)));
     const startedAt = Date.now();
     const answer = await reshard(namespace, map, 16);
+    const ended = await untilReshardEnds(serverUrl(), namespace, map);
     const seconds = (Date.now() - startedAt) / 1000;
     moving = false;
     await writing;
-    expect(answer).toEqual({ status: 200, body: { name: map, shards: 16, previousShards: 1, changed: true } });
+    expect(answer).toMatchObject({ status: 202, body: { name: map, shards: 1, toShards: 16, running: true } });
+    expect(ended).toMatchObject({ shards: 16, lastReshard: { result: "done", fromShards: 1, toShards: 16 } });
     console.log(`[resharding e2e] 20,000 keys 1 → 16 under 10 writers in ${seconds.toFixed(1)} s; ${expected.size} keys written meanwhile`);
 
     // Every acknowledged write, read back by a fresh client's Merkle pull; its root is the server's.
@@ -103,24 +107,84 @@ describe("resharding a map that clients are using", () => {
     low.close();
   }, 240_000);
 
-  it("moves a map once when the same reshard is asked again while it runs: every other ask is busy (409) or unchanged", async () => {
+  it("answers the map's phase and a second reshard's 409 over HTTP while a move runs, then moves the map once", async () => {
     const namespace = uniqueName("rso");
     await load(await sockets.authed({ namespace }), "orders", 20_000);
-    // The same reshard asked again and again while the first runs: each later ask is busy (409) until the first is
-    // done, then unchanged; exactly one of all the asks moves the map (whichever reached the control object first).
-    // (Whether an ask lands while the move runs depends on the machine: the 409 itself is asserted by the control
-    // object's tests, objects/control/reshard.workerd.test.ts and resharder.test.ts.)
-    let settled = false;
-    const first = reshard(namespace, "orders", 16).finally(() => (settled = true));
-    const again: { status: number; body: unknown }[] = [];
-    while (!settled) again.push(await reshard(namespace, "orders", 16));
-    const answers = [await first, ...again];
-    const moved = answers.filter((a) => a.status === 200 && (a.body as { changed?: boolean }).changed === true);
-    const busy = answers.filter((a) => a.status === 409);
-    expect(moved).toEqual([{ status: 200, body: { name: "orders", shards: 16, previousShards: 1, changed: true } }]);
-    for (const answer of busy) expect(answer.body).toEqual({ code: 409, message: "a reshard of map orders to 16 shards is running" });
-    expect(answers.filter((a) => !moved.includes(a) && !busy.includes(a))).toEqual(answers.filter((a) => a.status === 200 && (a.body as { changed?: boolean }).changed === false));
-    const shown = await adminCall(serverUrl(), mapPath("orders"), { namespace });
-    expect(shown).toMatchObject({ body: { shards: 16, entryCount: 20_000, lastReshard: { result: "done", toShards: 16 } } });
+    const first = await reshard(namespace, "orders", 16);
+    expect(first).toMatchObject({ status: 202, body: { name: "orders", shards: 1, toShards: 16, phase: "copying", running: true } });
+    const during = await mapState(serverUrl(), namespace, "orders");
+    const asked = Date.now();
+    const second = await reshard(namespace, "orders", 4);
+    const answeredAt = Date.now();
+    const ended = await untilReshardEnds(serverUrl(), namespace, "orders");
+    console.log(`[resharding e2e] a second reshard answered in ${answeredAt - asked} ms; the move ended ${(ended.lastReshard?.finishedAt ?? 0) - answeredAt} ms later`);
+    // Read while the move ran: a phase before the end, with the map still at its old count.
+    expect(during).toMatchObject({ shards: 1, reshard: { fromShards: 1, toShards: 16 } });
+    expect(["copying", "holding", "cutover", "releasing"]).toContain(during.reshard?.phase);
+    // The second reshard was refused before the move ended, not after it.
+    expect(second).toEqual({ status: 409, body: { code: 409, message: "a reshard of map orders to 16 shards is running" } });
+    expect(answeredAt).toBeLessThan(ended.lastReshard?.finishedAt ?? 0);
+    expect(ended).toMatchObject({ shards: 16, entryCount: 20_000, lastReshard: { result: "done", fromShards: 1, toShards: 16 } });
+    expect(await reshard(namespace, "orders", 16)).toEqual({ status: 200, body: { name: "orders", shards: 16, changed: false } });
   }, 180_000);
+
+  it("moves an OR-Map 1 → 16 while 4 writers add and remove its values: every acknowledged add and remove, and the root, survive", async () => {
+    const namespace = uniqueName("rso");
+    const map = "baskets";
+    const loader = new ORMap(new HLC("loader"));
+    const socket = await sockets.authed({ namespace });
+    for (let start = 0; start < 4_000; start += 500) {
+      const ops = Array.from({ length: 500 }, (_, i) => orAdd(map, `b${start + i}`, loader.add(`b${start + i}`, { n: start + i })));
+      await socket.write(ops, { timeoutMs: 30_000 });
+    }
+    // Each writer adds values to keys of its own and to shared keys, and removes values it added earlier; its ORMap
+    // holds every add and remove once acknowledged.
+    const writers = await Promise.all(Array.from({ length: 4 }, () => sockets.authed({ namespace })));
+    const acknowledged = writers.map((_, w) => new ORMap(new HLC(`writer-${w}`)));
+    let moving = true;
+    const write = async (client: TestClient, w: number) => {
+      const local = new ORMap(new HLC(`writer-${w}`));
+      for (let round = 0, after = 0; moving || after < 2; round++, after += moving ? 0 : 1) {
+        const ops: ClientOp[] = [];
+        for (let i = 0; i < 10; i++) {
+          const key = i % 2 === 0 ? `b${(round * 10 + i) % 4_000}` : `w${w}-${round}-${i}`;
+          ops.push(orAdd(map, key, local.add(key, `${w}/${round}/${i}`)));
+        }
+        if (round > 0) {
+          const key = `w${w}-${round - 1}-1`;
+          // ORMap.remove matches values by identity: the values are strings.
+          for (const tag of local.remove(key, `${w}/${round - 1}/1`)) ops.push(orRemove(map, key, tag));
+        }
+        await writeUntilAcked(client, ops);
+        acknowledged[w] = cloneOf(local, `writer-${w}`);
+      }
+    };
+    const writing = Promise.all(writers.map((client, w) => write(client, w)));
+    expect(await reshard(namespace, map, 16)).toMatchObject({ status: 202 });
+    const ended = await untilReshardEnds(serverUrl(), namespace, map);
+    moving = false;
+    await writing;
+    expect(ended).toMatchObject({ shards: 16, lastReshard: { result: "done", fromShards: 1, toShards: 16 } });
+
+    const expected = new ORMap(new HLC("expected"));
+    expected.merge(loader);
+    for (const local of acknowledged) expected.merge(local);
+    const local = new ORMap(new HLC("checker"));
+    const synced = await clientOrSync(await sockets.authed({ namespace }), map, local, { timeoutMs: 60_000 });
+    expect(synced.serverRoot).toBe(expected.merkleTree.getRootHash());
+    const wrong = expected.keys().filter((key) => JSON.stringify(sortedValues(local, key)) !== JSON.stringify(sortedValues(expected, key)));
+    expect(wrong).toEqual([]);
+    expect(local.keys().filter((key) => local.get(key).length > 0).length).toBe(expected.keys().filter((key) => expected.get(key).length > 0).length);
+  }, 240_000);
 });
+
+/** A copy of `source` (its records and tombstones), taken once its ops are acknowledged. */
+function cloneOf(source: ORMap, node: string): ORMap {
+  const copy = new ORMap(new HLC(node));
+  copy.merge(source);
+  return copy;
+}
+
+function sortedValues(map: ORMap, key: string): string[] {
+  return map.get(key).map((value) => JSON.stringify(value)).sort();
+}

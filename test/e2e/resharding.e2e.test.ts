@@ -3,7 +3,7 @@
 import { describe, expect, it, vi } from "vitest";
 import type { TopGunClient } from "../../client/topgun-client.ts";
 import { partitionsOfMap } from "../../core/placement.ts";
-import { adminCall } from "../support/admin-api.ts";
+import { adminCall, untilReshardEnds } from "../support/admin-api.ts";
 import { CLIENT_WAIT, clientPool } from "../support/e2e-clients.ts";
 import { SHARDED_MAP, SHARDED_MAP_SHARDS } from "../support/e2e-config.ts";
 import { serverUrl, uniqueName } from "../support/e2e-context.ts";
@@ -75,18 +75,28 @@ describe("resharding: /api/admin/maps/{map}/shards", () => {
     expect((directory.body as { maps: { name: string; entryCount: number }[] }).maps).toEqual([{ name: map, entryCount: 201 }]);
   });
 
-  it("refuses to reshard a map that holds OR-Map entries with 409, and the map keeps working", async () => {
+  it("moves a map that holds OR-Map entries (202, then done), and clients keep adding, removing and reading its values", async () => {
     const namespace = uniqueName("rs");
-    const writer = await clients.connected({ namespace });
+    const [writer, reader] = [await clients.connected({ namespace }), await clients.connected({ namespace })];
     const tags = writer.getORMap<string>("tags");
-    tags.add("a", "x");
+    for (let i = 0; i < 40; i++) tags.add(`k${i}`, `v${i}`);
+    tags.add("k0", "second");
+    tags.remove("k1", "v1");
     await waitAcked(writer);
-    const refused = await reshard(namespace, "tags", { shards: 16 });
-    expect(refused.status).toBe(409);
-    expect((refused.body as { message: string }).message).toContain("OR-Map");
-    tags.add("b", "y");
+    expect(await reshard(namespace, "tags", { shards: 16 })).toMatchObject({ status: 202, body: { name: "tags", shards: 1, toShards: 16, running: true } });
+    expect(await untilReshardEnds(serverUrl(), namespace, "tags")).toMatchObject({ shards: 16, entryCount: 39, lastReshard: { result: "done", fromShards: 1, toShards: 16 } });
+    tags.add("k1", "back");
+    tags.remove("k0", "v0");
+    tags.add("k-new", "new");
     await waitAcked(writer);
-    expect(await adminCall(serverUrl(), mapPath("tags"), { namespace })).toMatchObject({ body: { shards: 1, entryCount: 2, lastReshard: { result: "refused" } } });
+    const seen = reader.getORMap<string>("tags");
+    await vi.waitFor(() => {
+      expect(seen.get("k0")).toEqual(["second"]);
+      expect(seen.get("k1")).toEqual(["back"]);
+      expect(seen.get("k-new")).toEqual(["new"]);
+      expect(seen.get("k39")).toEqual(["v39"]);
+    }, CLIENT_WAIT);
+    expect(await adminCall(serverUrl(), mapPath("tags"), { namespace })).toMatchObject({ body: { shards: 16, entryCount: 41 } });
   });
 
   it("moves a map that holds data and a live query, and the query keeps delivering", async () => {
@@ -97,7 +107,8 @@ describe("resharding: /api/admin/maps/{map}/shards", () => {
     await waitAcked(writer);
     const query = reader.query("notes", { predicate: { op: "gte", attribute: "n", value: 40 } });
     await vi.waitFor(() => expect(query.results()).toHaveLength(10), CLIENT_WAIT);
-    expect(await reshard(namespace, "notes", { shards: 16 })).toEqual({ status: 200, body: { name: "notes", shards: 16, previousShards: 1, changed: true } });
+    expect(await reshard(namespace, "notes", { shards: 16 })).toEqual({ status: 202, body: { name: "notes", shards: 1, toShards: 16, phase: "copying", running: true } });
+    expect(await untilReshardEnds(serverUrl(), namespace, "notes")).toMatchObject({ shards: 16, lastReshard: { result: "done" } });
     notes.set("k0", { n: 100 });
     notes.set("k-new", { n: 200 });
     await waitAcked(writer);

@@ -11,7 +11,8 @@ import type { RouteGroup } from "./route-group.ts";
 /**
  * `GET /api/admin/maps/{map}`: one map's shard count (the namespace's own or the deployment's default), its
  * partitions, live entry count and reshard state. `PUT /api/admin/maps/{map}/shards` `{"shards": n}`: moves the map to
- * n shards (docs/resharding.md); the count is kept per namespace in its control object.
+ * n shards (docs/resharding.md): 200 when done at once (an empty map), 202 while its data is moved in the background
+ * (GET shows the phase), 409 while another reshard of it runs; the count is kept per namespace in its control object.
  */
 export const adminMapRoutes: RouteGroup = (router) => {
   router
@@ -47,7 +48,8 @@ async function reshard(control: ControlApi, map: string, shards: number): Promis
     case "done":
       return Response.json({ name: map, shards: answer.toShards, previousShards: answer.fromShards, changed: true });
     case "running":
-      return Response.json({ name: map, shards: answer.running.fromShards, toShards: answer.running.toShards, phase: answer.running.phase, changed: false, running: true }, { status: 202 });
+      // Accepted: the map's data is being moved (or an interrupted step waits for the alarm); GET shows its progress.
+      return Response.json({ name: map, shards: answer.running.fromShards, toShards: answer.running.toShards, phase: answer.running.phase, running: true }, { status: 202 });
     case "busy":
       return adminError(409, `a reshard of map ${map} to ${answer.running.toShards} shards is running`);
     case "refused":
