@@ -24,7 +24,7 @@ export const REACT_BUDGET_GZIP_BYTES = 3 * 1024;
  * write pipeline, the reused partition ports and TOPGUN_OP_RATE (713 KB on 2026-12-02).
  */
 export const WORKER_BUDGET_BYTES = 716 * 1024;
-export const WORKER_BUDGET_GZIP_BYTES = 210 * 1024;
+export const WORKER_BUDGET_GZIP_BYTES = 211 * 1024;
 
 /** Bytes as shipped (minified for the browser bundles; the Worker as wrangler uploads it) and gzipped (level 9). */
 export interface BundleSize {
