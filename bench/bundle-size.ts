@@ -21,7 +21,8 @@ export const REACT_BUDGET_GZIP_BYTES = 3 * 1024;
  * 1.36 MB / 252 KB; it was 2.01 MB / 374 KB), with ~8% of room for what features add. Classic zod back in the
  * schemas (724 KB) would not fit. Raised from 704 KB to 712 KB for the online resharding of maps with data (~14 KB
  * minified: 709 KB, 208.6 KB gzipped, on 2026-12-02), and the gzipped one from 208 KB to 210 KB; to 716 KB for the
- * write pipeline, the reused partition ports and TOPGUN_OP_RATE (713 KB on 2026-12-02).
+ * write pipeline, the reused partition ports and TOPGUN_OP_RATE (713 KB on 2026-12-02); gzipped to 211 KB for OR-Map
+ * delta re-sync (215,095 B gzipped on 2026-12-02).
  */
 export const WORKER_BUDGET_BYTES = 716 * 1024;
 export const WORKER_BUDGET_GZIP_BYTES = 211 * 1024;
