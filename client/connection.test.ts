@@ -49,6 +49,20 @@ describe("Connection", () => {
     expect(openedAt).toEqual([100, 300, 700, 1_500, 2_500]);
   });
 
+  it("retries on the backoff schedule after a connect that fails with an error and no close event", () => {
+    const server = new FakeServer();
+    const { connection, states } = connect(server);
+    const start = Date.now();
+
+    server.last.refuse();
+    vi.advanceTimersToNextTimer();
+
+    expect(server.sockets).toHaveLength(2);
+    expect(Date.now() - start).toBe(100);
+    expect(states).toEqual(["CONNECTING", "BACKOFF", "CONNECTING"]);
+    connection.close();
+  });
+
   it("starts the backoff over after a successful handshake", async () => {
     const server = new FakeServer();
     const { connection } = connect(server);

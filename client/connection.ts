@@ -146,8 +146,12 @@ export class Connection {
     socket.onclose = () => {
       if (this.#socket === socket) this.#handleDrop();
     };
-    // Every error is followed by a close event, which does the reconnecting.
-    socket.onerror = () => {};
+    // The standard follows every error with a close event, but Node's WebSocket sends none after a refused connect:
+    // waiting for it would leave the client offline until the handshake timer fires. An error ends the socket either
+    // way, and once it is dropped a late close is ignored.
+    socket.onerror = () => {
+      if (this.#socket === socket) this.#handleDrop();
+    };
   }
 
   #receive(data: unknown): void {

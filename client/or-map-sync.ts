@@ -1,4 +1,5 @@
 import { MERKLE_DEPTH, type MerkleTree } from "../core/merkle-tree.ts";
+import type { ORMapRecord } from "../core/or-record.ts";
 import type { ClientMessage } from "../core/protocol/message.ts";
 import type {
   ORMapSyncRespBucketsMessage,
@@ -44,10 +45,26 @@ export function handleOrBuckets(handle: ORMapHandle, message: ORMapSyncRespBucke
   pushKeys(handle, localOnly, send);
 }
 
-/** Merges the leaf's keys, then pushes this client's records for every key of the leaf. */
+/**
+ * Merges the leaf's keys, then pushes this client's records for every key of the leaf the server does not hold as
+ * this client now does (a key it left out, or whose records differ after the merge); TopGun's client pushes every key.
+ */
 export function handleOrLeaf(handle: ORMapHandle, message: ORMapSyncRespLeafMessage, send: Send): void {
-  for (const entry of message.payload.entries) handle.mergeRemoteEntry(entry);
-  pushKeys(handle, handle.crdt.merkleTree.getKeysInBucket(message.payload.path), send);
+  const served = new Map<string, string>();
+  for (const entry of message.payload.entries) {
+    handle.mergeRemoteEntry(entry);
+    served.set(entry.key, recordsSignature(entry.records));
+  }
+  const keys = handle.crdt.merkleTree.getKeysInBucket(message.payload.path);
+  pushKeys(handle, keys.filter((key) => served.get(key) !== recordsSignature(handle.crdt.getEntry(key).records)), send);
+}
+
+/** A key's records as tags with their timestamps, in tag order: equal when two replicas hold the same records. */
+function recordsSignature(records: readonly ORMapRecord[]): string {
+  return records
+    .map(({ tag, timestamp }) => `${tag}@${timestamp.millis}:${timestamp.counter}:${timestamp.nodeId}`)
+    .sort()
+    .join("|");
 }
 
 /** Keys per ORMAP_PUSH_DIFF; each entry carries the map's whole tombstone list (TopGun's format). */

@@ -9,6 +9,7 @@ import type { AppliedWrite, CrdtWriter, MapEvents } from "./writes/crdt-writer.t
 import type { ConnectionRef, EventFanout } from "./delivery/event-fanout.ts";
 import type { InterestRegistry } from "./delivery/interest-registry.ts";
 import { LeafBlockCache } from "./sync/leaf-block-cache.ts";
+import { orChangesOf } from "./sync/delta-resync.ts";
 import type { Persistence } from "./persistence/persistence.ts";
 import type { LwwStore } from "./writes/lww-store.ts";
 import type { KnownMaps } from "./directory/known-maps.ts";
@@ -400,8 +401,9 @@ export class OwnerService implements OwnerApi {
     // One synchronous turn: no write lands between the sums, the clock and the changes read here.
     const sums = this.#merkle.sums(kind, map).encode();
     const at = this.#journal?.clockMillis() ?? Date.now();
-    if (changesSince === undefined || kind !== "lww" || this.#journal === undefined) return { sums, at };
+    if (changesSince === undefined || this.#journal === undefined) return { sums, at };
     const keys = this.#journal.keysChangedSince(map, changesSince.millis, changesSince.limit);
+    if (kind === "or") return { sums, at, orChanges: orChangesOf(this.#or.readKeys(map, keys)) };
     const changes = [...this.#lww.readKeys(map, keys)].map(([key, record]) => ({ key, record }));
     return { sums, at, changes };
   }

@@ -46,6 +46,12 @@ export class FakeSocket implements WebSocketLike {
     this.onclose?.({ code: 1006 });
   }
 
+  /** The connect fails with an error event and no close event after it (Node's WebSocket on a refused connection). */
+  refuse(): void {
+    this.closed = true;
+    this.onerror?.({});
+  }
+
   /** Messages of one type the client sent on this socket. */
   sentOf<T extends ClientMessage["type"]>(type: T): Extract<ClientMessage, { type: T }>[] {
     return this.sent.filter((m): m is Extract<ClientMessage, { type: T }> => m.type === type);

@@ -93,7 +93,7 @@ async function dispatchOnce(message: ClientMessage, h: Handlers, ctx: DispatchCo
       readWhole(message.mapName, MERKLE_NEEDS_WHOLE_MAP);
       const reset = h.syncReset(message.mapName, message.lastSyncTimestamp);
       if (reset) return reply(reset);
-      return h.sync.init(conn, "or", message.mapName, reply);
+      return h.sync.init(conn, "or", message.mapName, reply, message.lastSyncTimestamp ?? undefined);
     }
     case "MERKLE_REQ_BUCKET":
       readWhole(message.payload.mapName, MERKLE_NEEDS_WHOLE_MAP);

@@ -12,7 +12,7 @@ import { LwwStore } from "../writes/lww-store.ts";
 import { MerkleStore } from "../writes/merkle-store.ts";
 import type { OwnerOp } from "../writes/owner-op.ts";
 import { OrStore } from "../writes/or-store.ts";
-import { changesSinceFor, DELTA_FRAME_RECORDS, DELTA_MAX_RECORDS, deltaFrames, rootTimestamp } from "./delta-resync.ts";
+import { changesSinceFor, DELTA_FRAME_RECORDS, DELTA_MAX_RECORDS, deltaFrames, orChangesOf, orDeltaFrames, rootTimestamp } from "./delta-resync.ts";
 
 const listener = { home: 3, conn: "reader" };
 
@@ -37,8 +37,13 @@ function owner() {
   const put = (map: string, key: string, value: unknown): OwnerOp => ({
     index: 0, type: value === null ? "REMOVE" : "PUT", map, key, record: { value, timestamp: { millis: millis++, counter: 0, nodeId: "w" } },
   });
+  const orAdd = (map: string, key: string, value: unknown): OwnerOp => {
+    const timestamp = { millis: millis++, counter: 0, nodeId: "w" };
+    return { index: 0, type: "OR_ADD", map, key, record: { value, timestamp, tag: `${timestamp.millis}:0:w` } };
+  };
+  const orRemove = (map: string, key: string, tag: string): OwnerOp => ({ index: 0, type: "OR_REMOVE", map, key, tag });
   const write = (...ops: OwnerOp[]) => service.apply({ ops: ops.map((o, index) => ({ ...o, index })), writer: { home: 1, conn: "writer" } });
-  return { clock, service, put, write };
+  return { clock, service, put, orAdd, orRemove, write };
 }
 
 describe("delta re-sync at an owner", () => {
@@ -70,6 +75,50 @@ describe("delta re-sync at an owner", () => {
   });
 });
 
+describe("OR-Map delta re-sync at an owner", () => {
+  it("answers the entries of the keys changed at or after the clock it handed out: adds, and removes as the key's tombstones", async () => {
+    const { clock, service, orAdd, orRemove, write } = owner();
+    // Tags are `<millis>:0:w`, millis counting from 1: a=1, b=2, c=3, a's second value 4, then 5, 6.
+    await write(orAdd("m", "a", "a1"), orAdd("m", "b", "b1"), orAdd("m", "c", "c1"));
+    clock.now = 2_000;
+    const first = await service.syncInit({ kind: "or", map: "m", listener });
+    expect(first.orChanges).toBeUndefined();
+
+    clock.now = 3_000;
+    await write(orAdd("m", "a", "a2"), orRemove("m", "b", "2:0:w"), orAdd("other", "z", "z1"));
+
+    const again = await service.syncInit({ kind: "or", map: "m", listener, changesSince: { millis: first.at, limit: 100 } });
+    const summary = again.orChanges?.map((e) => [e.key, e.records.map((r) => r.tag).sort(), e.tombstones]);
+    expect(summary).toEqual([
+      ["a", ["1:0:w", "4:0:w"], []],
+      ["b", [], ["2:0:w"]],
+    ]);
+    expect(again.changes).toBeUndefined();
+    expect(again.at).toBe(3_000);
+  });
+
+  it("leaves out the keys of an LWW map of the same name, and answers nothing when nothing changed since", async () => {
+    const { clock, service, put, orAdd, write } = owner();
+    await write(orAdd("m", "a", "a1"));
+    clock.now = 2_000;
+    await write(put("m", "lww-key", 1));
+    expect((await service.syncInit({ kind: "or", map: "m", listener, changesSince: { millis: 2_000, limit: 100 } })).orChanges).toEqual([]);
+    clock.now = 3_000;
+    expect((await service.syncInit({ kind: "or", map: "m", listener, changesSince: { millis: 3_000, limit: 100 } })).orChanges).toEqual([]);
+  });
+
+  it("keeps a key whose only trace is a tombstone and drops one with neither records nor tombstones", () => {
+    const record = { value: 1, timestamp: { millis: 1, counter: 0, nodeId: "n" }, tag: "1:0:n" };
+    expect(
+      orChangesOf([
+        { key: "live", records: [record], tombstones: [] },
+        { key: "removed", records: [], tombstones: ["2:0:n"] },
+        { key: "lww-only", records: [], tombstones: [] },
+      ]).map((e) => e.key),
+    ).toEqual(["live", "removed"]);
+  });
+});
+
 describe("delta re-sync at the home", () => {
   it("asks each owner for its share of the bound, and nothing for a client that never synced", () => {
     expect(changesSinceFor(undefined, 1)).toBeUndefined();
@@ -93,5 +142,17 @@ describe("delta re-sync at the home", () => {
       ["SYNC_RESP_LEAF", "m", "", 1],
     ]);
     expect(deltaFrames("m", [])).toEqual([]);
+  });
+
+  it("splits an OR-Map delta into ORMAP_DIFF_RESPONSE frames of at most DELTA_FRAME_RECORDS keys", () => {
+    const entries = Array.from({ length: 2 * DELTA_FRAME_RECORDS + 3 }, (_, i) => ({ key: `k${i}`, records: [], tombstones: [`${i}:0:n`] }));
+    const frames = orDeltaFrames("m", entries) as { type: string; payload: { mapName: string; entries: { key: string }[] } }[];
+    expect(frames.map((f) => [f.type, f.payload.mapName, f.payload.entries.length])).toEqual([
+      ["ORMAP_DIFF_RESPONSE", "m", DELTA_FRAME_RECORDS],
+      ["ORMAP_DIFF_RESPONSE", "m", DELTA_FRAME_RECORDS],
+      ["ORMAP_DIFF_RESPONSE", "m", 3],
+    ]);
+    expect(frames.flatMap((f) => f.payload.entries.map((e) => e.key))).toEqual(entries.map((e) => e.key));
+    expect(orDeltaFrames("m", [])).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { LeafSums } from "../../core/merkle-tree.ts";
 import type { ORMapEntry } from "../../core/or-record.ts";
 import { partitionOf, partitionsOfMap, shardCountOf, type ShardConfig } from "../../core/placement.ts";
 import type { ChangesSince, MerkleAnswer, SyncOwner } from "./sync-owner.ts";
-import { changesSinceFor, deltaFrames, rootTimestamp } from "./delta-resync.ts";
+import { changesSinceFor, deltaFrames, orDeltaFrames, rootTimestamp } from "./delta-resync.ts";
 import type { TreeKind } from "../writes/merkle-store.ts";
 import type { SqlPort } from "../storage/sql-port.ts";
 
@@ -71,8 +71,8 @@ export class SyncCoordinator {
   }
 
   /**
-   * SYNC_INIT / ORMAP_SYNC_INIT: registers the connection for the map's events and answers the root. An LWW client
-   * that sent `lastSync` gets the records changed since then first (delta-resync.ts).
+   * SYNC_INIT / ORMAP_SYNC_INIT: registers the connection for the map's events and answers the root. A client that
+   * sent `lastSync` gets what changed since then first (delta-resync.ts): LWW records, or OR-Map entries.
    */
   async init(conn: string, kind: TreeKind, map: string, reply: SyncReply, lastSync?: number): Promise<void> {
     this.#sql.exec(
@@ -81,9 +81,10 @@ export class SyncCoordinator {
       KIND_CODE[kind],
       map,
     );
-    const since = kind === "lww" ? changesSinceFor(lastSync, partitionsOfMap(this.#shards(), map).length) : undefined;
+    const since = changesSinceFor(lastSync, partitionsOfMap(this.#shards(), map).length);
     const gathered = await this.#gather(kind, map, { home: this.#home, conn }, since);
-    for (const frame of deltaFrames(map, gathered.changes)) reply(frame);
+    const frames = kind === "lww" ? deltaFrames(map, gathered.changes) : orDeltaFrames(map, gathered.orChanges);
+    for (const frame of frames) reply(frame);
     const type = kind === "lww" ? "SYNC_RESP_ROOT" : "ORMAP_SYNC_RESP_ROOT";
     const timestamp = rootTimestamp(this.#hlc.now(), gathered.clocks);
     reply({ type, payload: { mapName: map, rootHash: gathered.total.root(), timestamp } });
@@ -185,19 +186,21 @@ export class SyncCoordinator {
     map: string,
     listener: { home: number; conn: string },
     changesSince?: ChangesSince,
-  ): Promise<Gathered & { clocks: number[]; changes: { key: string; record: LWWRecord }[] }> {
+  ): Promise<Gathered & { clocks: number[]; changes: { key: string; record: LWWRecord }[]; orChanges: ORMapEntry[] }> {
     const partitions = partitionsOfMap(this.#shards(), map);
     const answers = await Promise.all(
       partitions.map(async (partition) => {
         const request = { kind, map, listener, shards: partitions.length, ...(changesSince ? { changesSince } : {}) };
         const answer = await this.#owners(partition).syncInit(request);
-        return { partition, sums: LeafSums.decode(answer.sums), at: answer.at, changes: answer.changes ?? [] };
+        const { changes = [], orChanges = [] } = answer;
+        return { partition, sums: LeafSums.decode(answer.sums), at: answer.at, changes, orChanges };
       }),
     );
     const shards = answers.map(({ partition, sums }) => ({ partition, sums }));
     const gathered = { at: this.#clock(), total: LeafSums.sum(shards.map((s) => s.sums)), shards };
     if (partitions.length > 1) this.#gathered.set(`${kind}\u0000${map}`, gathered);
-    return { ...gathered, clocks: answers.map((a) => a.at), changes: answers.flatMap((a) => a.changes) };
+    const changes = answers.flatMap((a) => a.changes);
+    return { ...gathered, clocks: answers.map((a) => a.at), changes, orChanges: answers.flatMap((a) => a.orChanges) };
   }
 
   #groupByOwner(map: string, keys: readonly string[]): Map<number, string[]> {

@@ -17,18 +17,23 @@ export interface ChangesSince {
   limit: number;
 }
 
-/** An owner's answer to SYNC_INIT: its leaf sums, its clock when it read them (ms), the changes asked for. */
+/**
+ * An owner's answer to SYNC_INIT / ORMAP_SYNC_INIT: its leaf sums, its clock when it read them (ms), and the changes
+ * asked for: `changes` for an LWW map, `orChanges` (each key's records and tombstones) for an OR map.
+ */
 export interface SyncInitAnswer {
   sums: LeafSumsWire;
   at: number;
   changes?: { key: string; record: LWWRecord }[];
+  orChanges?: ORMapEntry[];
 }
 
 /** What Merkle sync asks of the owners of a map's shards. */
 export interface SyncOwner {
   /**
    * Registers the listener for the map's events and answers its leaf sums, read together with the owner's clock
-   * (`at`) and, with `changesSince`, the current records of the keys changed at or after that clock (delta-resync.ts).
+   * (`at`) and, with `changesSince`, the current state of the keys changed at or after that clock (delta-resync.ts):
+   * LWW records, or OR-Map entries whose tombstones carry the removes.
    * `shards`: the count the home placed the map by (an owner fenced at another count refuses: objects/placement/).
    */
   syncInit(request: { kind: TreeKind; map: string; listener: ConnectionRef; shards?: number; changesSince?: ChangesSince }): Promise<SyncInitAnswer>;

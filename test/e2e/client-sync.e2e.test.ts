@@ -4,8 +4,8 @@ import { IDBAdapter } from "../../client/storage/idb-adapter.ts";
 import { MemoryAdapter } from "../../client/storage/memory-adapter.ts";
 import type { StorageAdapter } from "../../client/storage/storage-adapter.ts";
 import { TopGunClient } from "../../client/topgun-client.ts";
-import { frameBytes, openGlobalWebSocket, type WebSocketLike } from "../../client/web-socket.ts";
-import { decodeMessage } from "../../core/codec.ts";
+import { openGlobalWebSocket, type WebSocketLike } from "../../client/web-socket.ts";
+import { countingSockets } from "../support/counting-socket.ts";
 import { serverUrl, uniqueName } from "../support/e2e-context.ts";
 import { findFreePort } from "../support/server-harness.ts";
 import { signToken } from "../support/tokens.ts";
@@ -193,41 +193,13 @@ describe("client SDK against the server", () => {
     source.remove("k42");
     await waitAcked(writer);
 
-    const sent: string[] = [];
-    const received: { type: string; records?: number }[] = [];
-    const counting = (url: string): WebSocketLike => {
-      const socket = openGlobalWebSocket(url);
-      let onmessage: WebSocketLike["onmessage"] = null;
-      socket.onmessage = (event) => {
-        const bytes = frameBytes(event.data);
-        const message = bytes ? (decodeMessage(bytes) as { type: string; payload?: { records?: unknown[] } }) : undefined;
-        if (message) received.push({ type: message.type, records: message.payload?.records?.length });
-        onmessage?.(event);
-      };
-      return {
-        get binaryType() { return socket.binaryType; },
-        set binaryType(value) { socket.binaryType = value; },
-        send: (data) => {
-          sent.push(String((decodeMessage(data) as { type: unknown }).type));
-          socket.send(data);
-        },
-        close: (code, reason) => socket.close(code, reason),
-        get onopen() { return socket.onopen; },
-        set onopen(handler) { socket.onopen = handler; },
-        get onmessage() { return onmessage; },
-        set onmessage(handler) { onmessage = handler; },
-        get onclose() { return socket.onclose; },
-        set onclose(handler) { socket.onclose = handler; },
-        get onerror() { return socket.onerror; },
-        set onerror(handler) { socket.onerror = handler; },
-      };
-    };
+    const { factory, log } = countingSockets();
     const back = new TopGunClient({
       serverUrl: serverUrl(),
       storage: new IDBAdapter({ databaseName }),
       tokenProvider: () => signToken({ sub: uniqueName("user") }),
       backoff: { initialMs: 50, maxMs: 500 },
-      webSocketFactory: counting,
+      webSocketFactory: factory,
     });
     open.add(back);
     await back.start();
@@ -237,11 +209,11 @@ describe("client SDK against the server", () => {
       expect(again.get("k200")).toBe("v2-200");
       expect(again.get("k42")).toBeUndefined();
     }, WAIT);
-    await vi.waitFor(() => expect(received.some((m) => m.type === "SYNC_RESP_ROOT")).toBe(true), WAIT);
+    await vi.waitFor(() => expect(log.received.some((m) => m.type === "SYNC_RESP_ROOT")).toBe(true), WAIT);
 
     expect(again.entries()).toHaveLength(299);
-    expect(sent).not.toContain("MERKLE_REQ_BUCKET");
-    const leaves = received.filter((m) => m.type === "SYNC_RESP_LEAF");
+    expect(log.sent.map((m) => m.type)).not.toContain("MERKLE_REQ_BUCKET");
+    const leaves = log.received.filter((m) => m.type === "SYNC_RESP_LEAF");
     expect(leaves.reduce((n, m) => n + (m.records ?? 0), 0)).toBe(3);
   });
 });
