@@ -2,12 +2,19 @@ import { OPEN_SNAPSHOT, type PolicySnapshot } from "../../core/access-policy.ts"
 
 /** How long a partition trusts its copy of the policies before asking the control object again. */
 export const POLICY_REFRESH_MS = 1_000;
+/**
+ * From this age on a copy still serves, but the first caller starts a refresh in the background, so under steady
+ * traffic no delivery or message waits for the control object (its answer used to add a round trip, queued behind
+ * every other partition's, to one message per partition per second). A copy older than POLICY_REFRESH_MS never serves.
+ */
+export const POLICY_REFRESH_AHEAD_MS = 750;
 /** After a failed refresh, how soon to try again (the old copy keeps serving meanwhile). */
 const RETRY_AFTER_FAILURE_MS = 250;
 
 /**
- * A partition's cached copy of its namespace's policies: refreshed at most once per POLICY_REFRESH_MS (so a change
- * is seen everywhere within about a second, without a reconnect), shared by concurrent callers, and kept when the
+ * A partition's cached copy of its namespace's policies: refreshed ahead of POLICY_REFRESH_MS while it is used and never
+ * served older (so a change is seen everywhere within about a second, without a reconnect), shared by concurrent
+ * callers, and kept when the
  * control object is briefly away. With no copy at all and the control object unreachable, it throws: a failure to
  * read the policy store denies (PROTOCOL-NEXT.md §5.2).
  */
@@ -16,6 +23,7 @@ export class PolicyCache {
   readonly #clock: () => number;
   #snapshot: PolicySnapshot | undefined;
   #freshUntil = 0;
+  #refreshAfter = 0;
   #inflight: Promise<PolicySnapshot> | undefined;
 
   constructor(deps: { fetch: () => Promise<PolicySnapshot>; clock?: () => number }) {
@@ -24,7 +32,16 @@ export class PolicyCache {
   }
 
   current(): PolicySnapshot | Promise<PolicySnapshot> {
-    if (this.#snapshot !== undefined && this.#clock() < this.#freshUntil) return this.#snapshot;
+    const now = this.#clock();
+    if (this.#snapshot !== undefined && now < this.#freshUntil) {
+      // A failed background refresh is logged by #refresh, which answers the old copy rather than throw.
+      if (now >= this.#refreshAfter) void this.#refreshOnce();
+      return this.#snapshot;
+    }
+    return this.#refreshOnce();
+  }
+
+  #refreshOnce(): Promise<PolicySnapshot> {
     this.#inflight ??= this.#refresh().finally(() => {
       this.#inflight = undefined;
     });
@@ -35,12 +52,16 @@ export class PolicyCache {
     try {
       const snapshot = await this.#fetch();
       this.#snapshot = snapshot;
-      this.#freshUntil = this.#clock() + POLICY_REFRESH_MS;
+      const now = this.#clock();
+      this.#freshUntil = now + POLICY_REFRESH_MS;
+      this.#refreshAfter = now + POLICY_REFRESH_AHEAD_MS;
       return snapshot;
     } catch (err) {
       if (this.#snapshot === undefined) throw err;
       console.error("[access] refreshing the policies failed; the cached copy serves", err);
-      this.#freshUntil = this.#clock() + RETRY_AFTER_FAILURE_MS;
+      const now = this.#clock();
+      this.#freshUntil = now + RETRY_AFTER_FAILURE_MS;
+      this.#refreshAfter = now + RETRY_AFTER_FAILURE_MS;
       return this.#snapshot;
     }
   }
