@@ -11,6 +11,7 @@ function setup() {
   let fetches = 0;
   const cache = new PolicyCache({
     clock: () => now,
+    random: () => 0,
     fetch: async () => {
       fetches += 1;
       if (failing) throw new Error("control object away");
@@ -60,6 +61,20 @@ describe("PolicyCache", () => {
     const t = setup();
     t.fail(true);
     await expect(Promise.resolve(t.cache.current())).rejects.toThrow("control object away");
+  });
+
+  it("spreads the background refresh of copies fetched together over the window before the refresh interval", async () => {
+    let now = 0;
+    const fetches: number[] = [];
+    const caches = [0, 0.5, 0.99].map(
+      (draw) => new PolicyCache({ clock: () => now, random: () => draw, fetch: async () => (fetches.push(now), snap(1)) }),
+    );
+    await Promise.all(caches.map((c) => c.current()));
+    fetches.length = 0;
+
+    for (now = 0; now < POLICY_REFRESH_MS; now += 10) caches.forEach((c) => c.current());
+
+    expect(fetches).toEqual([POLICY_REFRESH_AHEAD_MS, 730, 950]);
   });
 
   it("answers its copy at once past the refresh-ahead age and refreshes in the background", async () => {

@@ -3,11 +3,14 @@ import { OPEN_SNAPSHOT, type PolicySnapshot } from "../../core/access-policy.ts"
 /** How long a partition trusts its copy of the policies before asking the control object again. */
 export const POLICY_REFRESH_MS = 1_000;
 /**
- * From this age on a copy still serves, but the first caller starts a refresh in the background, so under steady
- * traffic no delivery or message waits for the control object (its answer used to add a round trip, queued behind
- * every other partition's, to one message per partition per second). A copy older than POLICY_REFRESH_MS never serves.
+ * From an age drawn in [POLICY_REFRESH_AHEAD_MS, POLICY_REFRESH_MS - 50 ms) a copy still serves, but the first caller
+ * starts a refresh in the background, so under steady traffic no delivery or message waits for the control object.
+ * The draw spreads the refreshes of partitions that fetched together: a publish reaching 100 homes used to find all
+ * their copies expired at once, once a second, and waited for 100 control calls answered one after another.
+ * A copy older than POLICY_REFRESH_MS never serves.
  */
-export const POLICY_REFRESH_AHEAD_MS = 750;
+export const POLICY_REFRESH_AHEAD_MS = 500;
+const REFRESH_AHEAD_SPREAD_MS = POLICY_REFRESH_MS - 50 - POLICY_REFRESH_AHEAD_MS;
 /** After a failed refresh, how soon to try again (the old copy keeps serving meanwhile). */
 const RETRY_AFTER_FAILURE_MS = 250;
 
@@ -21,14 +24,17 @@ const RETRY_AFTER_FAILURE_MS = 250;
 export class PolicyCache {
   readonly #fetch: () => Promise<PolicySnapshot>;
   readonly #clock: () => number;
+  readonly #random: () => number;
   #snapshot: PolicySnapshot | undefined;
   #freshUntil = 0;
   #refreshAfter = 0;
   #inflight: Promise<PolicySnapshot> | undefined;
 
-  constructor(deps: { fetch: () => Promise<PolicySnapshot>; clock?: () => number }) {
+  /** `random` (in [0, 1), Math.random by default) places the background refresh within its window. */
+  constructor(deps: { fetch: () => Promise<PolicySnapshot>; clock?: () => number; random?: () => number }) {
     this.#fetch = deps.fetch;
     this.#clock = deps.clock ?? Date.now;
+    this.#random = deps.random ?? Math.random;
   }
 
   current(): PolicySnapshot | Promise<PolicySnapshot> {
@@ -54,7 +60,7 @@ export class PolicyCache {
       this.#snapshot = snapshot;
       const now = this.#clock();
       this.#freshUntil = now + POLICY_REFRESH_MS;
-      this.#refreshAfter = now + POLICY_REFRESH_AHEAD_MS;
+      this.#refreshAfter = now + POLICY_REFRESH_AHEAD_MS + Math.floor(this.#random() * REFRESH_AHEAD_SPREAD_MS);
       return snapshot;
     } catch (err) {
       if (this.#snapshot === undefined) throw err;
