@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// A/B write throughput (or, with PART=coldStart, cold start) of several git revisions on this machine, rounds
+// A/B write throughput (or, with PART=coldStart, cold start; PART=live, live-query and topic latency; PART=connect,
+// open → AUTH_ACK of 300 clients to running homes) of several git revisions on this machine, rounds
 // interleaved so each revision sees the same load: `node bench/compare-revisions.mjs <rev> <rev> [...]` (ROUNDS,
 // BENCH_SECONDS, PART). Each revision runs its own `bench/run.ts` with BENCH_ONLY=<part> in a temporary worktree
 // sharing this checkout's node_modules; the medians are printed and recorded in bench/results/compare-<date>.json.
@@ -22,6 +23,16 @@ const FIGURES = {
   writes: (results) => {
     const pick = (name) => results.writes?.[name]?.opsPerSecond ?? results.writes?.[name]?.ops?.opsPerSecond;
     return { oneConnection: pick("oneConnection"), tenConnections: pick("tenConnectionsMapEach"), sharded: pick("tenConnectionsSharded271") };
+  },
+  live: (results) => ({
+    queryP50: results.liveQueries?.writeToQueryUpdateMs?.p50,
+    queryP99: results.liveQueries?.writeToQueryUpdateMs?.p99,
+    topicP50: results.topics?.publishToReceiveMs?.p50,
+    topicP99: results.topics?.publishToReceiveMs?.p99,
+  }),
+  connect: (results) => {
+    const running = results.connect?.openToAuthAckMs?.runningHomes ?? [];
+    return { connectP50: running[0]?.p50, connectP99: running[0]?.p99, connectP99Second: running[1]?.p99 };
   },
   coldStart: (results) => ({
     serverStartMs: results.coldStart?.serverStartMs,

@@ -1,6 +1,7 @@
 // CPU profile of the local server under a write load, through the workerd inspector's CDP Profiler domain.
-// Usage: node --experimental-strip-types bench/profile.ts [one|ten|sharded|connect] [out.cpuprofile]
-// (connect: 300 clients connecting and authenticating at once, bench/connect.ts, after one untimed round)
+// Usage: node --experimental-strip-types bench/profile.ts [one|ten|sharded|connect|query|topic] [out.cpuprofile]
+// (connect: 300 clients connecting and authenticating at once, bench/connect.ts, after one untimed round; query and
+// topic: the live-latency loops of bench/live-latency.ts, after one untimed run)
 // Prints the functions with the most self and inclusive samples (native SQLite time shows as "exec :0"), and
 // writes the profile (open it in Chrome DevTools) and a copy of the bundle its line numbers refer to.
 import { execSync } from "node:child_process";
@@ -11,6 +12,7 @@ import { startServer, PROJECT_ROOT } from "../test/support/server-harness.ts";
 import WebSocket from "ws";
 import { throughput } from "./writes.ts";
 import { CONNECT_SECRET, connectAll, connectTokens } from "./connect.ts";
+import { queryLatency, topicLatency } from "./live-latency.ts";
 
 const mode = process.argv[2] ?? "sharded";
 const out = process.argv[3] ?? `profile-${mode}.cpuprofile`;
@@ -45,6 +47,8 @@ async function main() {
   const tokens = mode === "connect" ? await connectTokens() : [];
   const load = async (warmUp: boolean) => {
     if (mode === "connect") return connectAll(server.wsUrl, tokens, stamp);
+    if (mode === "query") return queryLatency(server.wsUrl);
+    if (mode === "topic") return topicLatency(server.wsUrl);
     return warmUp
       ? throughput(server.wsUrl, connections, mapOf, 3000, { warmUpBatches: mode === "sharded" ? 5 : 0 })
       : throughput(server.wsUrl, connections, mapOf, 6000);

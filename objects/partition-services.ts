@@ -10,7 +10,7 @@ import { CoordinationOwner } from "./coordination/coordination-owner.ts";
 import { CounterService } from "./coordination/counter-service.ts";
 import { LockService } from "./coordination/lock-service.ts";
 import { TopicService } from "./coordination/topic-service.ts";
-import { dropClosedConnection } from "./session/connection-close.ts";
+import { dropClosedConnection, holdsConnectionState } from "./session/connection-close.ts";
 import { CrdtWriter } from "./writes/crdt-writer.ts";
 import { durableObjectSqlPort } from "./storage/do-sql-port.ts";
 import { EventFanout } from "./delivery/event-fanout.ts";
@@ -268,6 +268,9 @@ export function createPartitionServices(deps: {
     placement,
     syncReset: syncReset(horizonMs),
     connectionClosed: async (conn) => {
+      // Every feature's per-connection rows are in HOME_CONNECTION_TABLES (the sync feature's fresh-pull marks in
+      // memory are bounded and expire on their own).
+      if (!holdsConnectionState(sql, conn)) return;
       await Promise.all([coordination.closed(conn), dropClosedConnection(conn, id, [sync, queries, search, journalHome], owners)]);
     },
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { PolicySnapshot } from "../../core/access-policy.ts";
-import { POLICY_REFRESH_MS, PolicyCache } from "./policy-cache.ts";
+import { POLICY_REFRESH_AHEAD_MS, POLICY_REFRESH_MS, PolicyCache } from "./policy-cache.ts";
 
 const snap = (version: number): PolicySnapshot => ({ version, configured: true, policies: [] });
 
@@ -11,6 +11,7 @@ function setup() {
   let fetches = 0;
   const cache = new PolicyCache({
     clock: () => now,
+    random: () => 0,
     fetch: async () => {
       fetches += 1;
       if (failing) throw new Error("control object away");
@@ -60,5 +61,50 @@ describe("PolicyCache", () => {
     const t = setup();
     t.fail(true);
     await expect(Promise.resolve(t.cache.current())).rejects.toThrow("control object away");
+  });
+
+  it("spreads the background refresh of copies fetched together over the window before the refresh interval", async () => {
+    let now = 0;
+    const fetches: number[] = [];
+    const caches = [0, 0.5, 0.99].map(
+      (draw) => new PolicyCache({ clock: () => now, random: () => draw, fetch: async () => (fetches.push(now), snap(1)) }),
+    );
+    await Promise.all(caches.map((c) => c.current()));
+    fetches.length = 0;
+
+    for (now = 0; now < POLICY_REFRESH_MS; now += 10) caches.forEach((c) => c.current());
+
+    expect(fetches).toEqual([POLICY_REFRESH_AHEAD_MS, 730, 950]);
+  });
+
+  it("answers its copy at once past the refresh-ahead age and refreshes in the background", async () => {
+    const t = setup();
+    await t.cache.current();
+    t.publish(2);
+    t.advance(POLICY_REFRESH_AHEAD_MS);
+    const answer = t.cache.current();
+    expect("then" in answer).toBe(false);
+    expect((answer as { version: number }).version).toBe(1);
+    expect(t.fetches()).toBe(2);
+    await Promise.resolve();
+    expect((await t.cache.current()).version).toBe(2);
+    expect(t.fetches()).toBe(2);
+  });
+
+  it("never serves a copy older than the refresh interval: past it the caller waits for the new version", async () => {
+    let release: (() => void) | undefined;
+    let version = 1;
+    let now = 0;
+    const cache = new PolicyCache({
+      clock: () => now,
+      fetch: () => (version === 1 ? Promise.resolve(snap(1)) : new Promise((resolve) => (release = () => resolve(snap(version))))),
+    });
+    await cache.current();
+    version = 2;
+    now = POLICY_REFRESH_MS;
+    const answer = cache.current();
+    expect("then" in answer).toBe(true);
+    release?.();
+    expect((await answer).version).toBe(2);
   });
 });

@@ -2,29 +2,52 @@ import { OPEN_SNAPSHOT, type PolicySnapshot } from "../../core/access-policy.ts"
 
 /** How long a partition trusts its copy of the policies before asking the control object again. */
 export const POLICY_REFRESH_MS = 1_000;
+/**
+ * From an age drawn in [POLICY_REFRESH_AHEAD_MS, POLICY_REFRESH_MS - 50 ms) a copy still serves, but the first caller
+ * starts a refresh in the background, so under steady traffic no delivery or message waits for the control object.
+ * The draw spreads the refreshes of partitions that fetched together: a publish reaching 100 homes used to find all
+ * their copies expired at once, once a second, and waited for 100 control calls answered one after another.
+ * A copy older than POLICY_REFRESH_MS never serves.
+ */
+export const POLICY_REFRESH_AHEAD_MS = 500;
+const REFRESH_AHEAD_SPREAD_MS = POLICY_REFRESH_MS - 50 - POLICY_REFRESH_AHEAD_MS;
 /** After a failed refresh, how soon to try again (the old copy keeps serving meanwhile). */
 const RETRY_AFTER_FAILURE_MS = 250;
 
 /**
- * A partition's cached copy of its namespace's policies: refreshed at most once per POLICY_REFRESH_MS (so a change
- * is seen everywhere within about a second, without a reconnect), shared by concurrent callers, and kept when the
+ * A partition's cached copy of its namespace's policies: refreshed ahead of POLICY_REFRESH_MS while it is used and never
+ * served older (so a change is seen everywhere within about a second, without a reconnect), shared by concurrent
+ * callers, and kept when the
  * control object is briefly away. With no copy at all and the control object unreachable, it throws: a failure to
  * read the policy store denies (PROTOCOL-NEXT.md §5.2).
  */
 export class PolicyCache {
   readonly #fetch: () => Promise<PolicySnapshot>;
   readonly #clock: () => number;
+  readonly #random: () => number;
   #snapshot: PolicySnapshot | undefined;
   #freshUntil = 0;
+  #refreshAfter = 0;
   #inflight: Promise<PolicySnapshot> | undefined;
 
-  constructor(deps: { fetch: () => Promise<PolicySnapshot>; clock?: () => number }) {
+  /** `random` (in [0, 1), Math.random by default) places the background refresh within its window. */
+  constructor(deps: { fetch: () => Promise<PolicySnapshot>; clock?: () => number; random?: () => number }) {
     this.#fetch = deps.fetch;
     this.#clock = deps.clock ?? Date.now;
+    this.#random = deps.random ?? Math.random;
   }
 
   current(): PolicySnapshot | Promise<PolicySnapshot> {
-    if (this.#snapshot !== undefined && this.#clock() < this.#freshUntil) return this.#snapshot;
+    const now = this.#clock();
+    if (this.#snapshot !== undefined && now < this.#freshUntil) {
+      // A failed background refresh is logged by #refresh, which answers the old copy rather than throw.
+      if (now >= this.#refreshAfter) void this.#refreshOnce();
+      return this.#snapshot;
+    }
+    return this.#refreshOnce();
+  }
+
+  #refreshOnce(): Promise<PolicySnapshot> {
     this.#inflight ??= this.#refresh().finally(() => {
       this.#inflight = undefined;
     });
@@ -35,12 +58,16 @@ export class PolicyCache {
     try {
       const snapshot = await this.#fetch();
       this.#snapshot = snapshot;
-      this.#freshUntil = this.#clock() + POLICY_REFRESH_MS;
+      const now = this.#clock();
+      this.#freshUntil = now + POLICY_REFRESH_MS;
+      this.#refreshAfter = now + POLICY_REFRESH_AHEAD_MS + Math.floor(this.#random() * REFRESH_AHEAD_SPREAD_MS);
       return snapshot;
     } catch (err) {
       if (this.#snapshot === undefined) throw err;
       console.error("[access] refreshing the policies failed; the cached copy serves", err);
-      this.#freshUntil = this.#clock() + RETRY_AFTER_FAILURE_MS;
+      const now = this.#clock();
+      this.#freshUntil = now + RETRY_AFTER_FAILURE_MS;
+      this.#refreshAfter = now + RETRY_AFTER_FAILURE_MS;
       return this.#snapshot;
     }
   }

@@ -247,4 +247,34 @@ describe("QueryService", () => {
 
     expect(answer.kind === "entries" && answer.entries.map((e) => e.key).sort()).toEqual(["forever", "fresh"]);
   });
+
+  it("reads and updates the keys every plain subscription of a map holds with one statement each per write", async () => {
+    const base = nodeSqlPort();
+    applySchema(base);
+    const statements: string[] = [];
+    const sql: SqlPort = {
+      exec: (query, ...bindings) => {
+        if (query.includes("query_match")) statements.push(query);
+        return base.exec(query, ...bindings);
+      },
+      transaction: (fn) => base.transaction(fn),
+    };
+    const { queries, write, updates } = services(sql);
+    for (let i = 0; i < 50; i++) queries.subscribe({ map: "m", queryId: `q${i}`, query: adults, subscriber: { home: i % 5, conn: `c${i}` } });
+    statements.length = 0;
+
+    await write("k", { age: 20 });
+    const entering = statements.length;
+    await write("k", { age: 21 });
+    const updating = statements.length - entering;
+    await write("k", { age: 3 });
+    const leaving = statements.length - entering - updating;
+
+    expect([entering, updating, leaving]).toEqual([2, 1, 2]);
+    const changeTypes = updates().map(([, , , changeType]) => changeType);
+    expect(changeTypes.filter((t) => t === "ENTER")).toHaveLength(50);
+    expect(changeTypes.filter((t) => t === "UPDATE")).toHaveLength(50);
+    expect(changeTypes.filter((t) => t === "LEAVE")).toHaveLength(50);
+    expect(base.exec("SELECT COUNT(*) AS n FROM query_match")[0]?.n).toBe(0);
+  });
 });

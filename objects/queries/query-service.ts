@@ -10,7 +10,8 @@ import { HomeDeliveries, type DeliverEachToHome } from "../delivery/home-deliver
 import type { DeliverQueryEvents, QueryEvent } from "../delivery/query-events.ts";
 import type { InterestRegistry } from "../delivery/interest-registry.ts";
 import type { LwwStore } from "../writes/lww-store.ts";
-import { bulkInsert, JSON_LIST, type SqlPort } from "../storage/sql-port.ts";
+import { bulkInsert, type SqlPort } from "../storage/sql-port.ts";
+import { matchId, QueryMatches, type QueryMatch } from "./query-matches.ts";
 import { queryModeOf, storedQuerySchema, type QueryAnswer, type QueryMode, type StoredQuery } from "./query-answer.ts";
 
 /** Maps whose subscriptions are cached; the cache is only a shortcut for the write path. */
@@ -43,6 +44,7 @@ export class QueryService {
   readonly #partition: number;
   readonly #clock: () => number;
   readonly #cache = new Map<string, Subscription[]>();
+  readonly #matches: QueryMatches;
 
   constructor(deps: {
     sql: SqlPort;
@@ -62,6 +64,7 @@ export class QueryService {
     this.#deliverEvents = deps.deliverEvents ?? (async () => []);
     this.#partition = deps.partition ?? 0;
     this.#clock = deps.clock ?? Date.now;
+    this.#matches = new QueryMatches(deps.sql);
   }
 
   /** Registers (or replaces) a subscription and answers this owner's matching records, in query order, or its groups. */
@@ -149,15 +152,20 @@ export class QueryService {
     };
     this.#sql.transaction(() => {
       for (const [map, list] of queried) {
-        for (const sub of this.#subscriptionsOf(map)) {
+        const subs = this.#subscriptionsOf(map);
+        const keys = [...new Set(list.map((c) => c.key))];
+        const held = this.#matches.held(subs.filter((sub) => sub.mode === "plain"), keys);
+        const moved: MatchMoves = { entered: [], left: [] };
+        for (const sub of subs) {
           const base = { conn: sub.conn, queryId: sub.queryId, partition: this.#partition };
-          if (sub.mode === "plain") outbox.add(sub.home, sub.conn, this.#evaluate(sub, list));
+          if (sub.mode === "plain") outbox.add(sub.home, sub.conn, evaluatePlain(sub, list, keys, held, moved));
           else if (sub.mode === "window") addEvent(sub.home, { ...base, changes: windowChanges(sub.query, list) });
           else {
             const answer = this.#read(map, sub.query, 0);
             if (answer.kind === "groups") addEvent(sub.home, { ...base, groups: answer.groups });
           }
         }
+        this.#matches.update(moved.entered, moved.left);
       }
     });
     const dropUnknown = (home: number, conn: string) => {
@@ -173,48 +181,6 @@ export class QueryService {
         ),
       ),
     ]);
-  }
-
-  /** The QUERY_UPDATE frames of one plain subscription for `changes`, keeping its stored matching keys in step. */
-  #evaluate(sub: Subscription, changes: readonly LwwChange[]): Uint8Array[] {
-    const keys = [...new Set(changes.map((c) => c.key))];
-    const before = new Set(
-      this.#sql
-        .exec(
-          `SELECT key FROM query_match WHERE home = ? AND conn = ? AND query_id = ? AND key IN ${JSON_LIST}`,
-          sub.home,
-          sub.conn,
-          sub.queryId,
-          JSON.stringify(keys),
-        )
-        .map((row) => String(row.key)),
-    );
-    const matching = new Set(before);
-    const frames: Uint8Array[] = [];
-    for (const { key, value, previous } of changes) {
-      const isMatch = value !== null && matchesQuery(sub.query, value, key);
-      const wasMatch = matching.has(key);
-      if (!isMatch && !wasMatch) continue;
-      const changeType = isMatch ? (wasMatch ? "UPDATE" : "ENTER") : "LEAVE";
-      if (isMatch) matching.add(key);
-      else matching.delete(key);
-      // A delete's LEAVE carries the value the key held (PROTOCOL.md §10.3); a LEAVE by update, the new value.
-      const sent = projectValue(value === null ? (previous ?? null) : value, sub.query.fields);
-      frames.push(encodeMessage({ type: "QUERY_UPDATE", payload: { queryId: sub.queryId, key, value: sent, changeType } }));
-    }
-    const entered = [...matching].filter((key) => !before.has(key));
-    const left = [...before].filter((key) => !matching.has(key));
-    bulkInsert(this.#sql, "query_match (home, conn, query_id, key)", entered.map((key) => [sub.home, sub.conn, sub.queryId, key]));
-    if (left.length > 0) {
-      this.#sql.exec(
-        `DELETE FROM query_match WHERE home = ? AND conn = ? AND query_id = ? AND key IN ${JSON_LIST}`,
-        sub.home,
-        sub.conn,
-        sub.queryId,
-        JSON.stringify(left),
-      );
-    }
-    return frames;
   }
 
   #remove(home: number, conn: string, queryId: string): void {
@@ -278,6 +244,37 @@ export class QueryService {
     }
     return subs;
   }
+}
+
+/** The (subscription, key) pairs a batch adds to query_match and removes from it. */
+interface MatchMoves {
+  entered: QueryMatch[];
+  left: QueryMatch[];
+}
+
+/**
+ * The QUERY_UPDATE frames of one plain subscription for `changes` (in write order), from the written `keys` it `held`
+ * before the batch; notes the keys it gains and loses in `moved`.
+ */
+function evaluatePlain(sub: Subscription, changes: readonly LwwChange[], keys: readonly string[], held: ReadonlySet<string>, moved: MatchMoves): Uint8Array[] {
+  const { home, conn, queryId } = sub;
+  const before = new Set(keys.filter((key) => held.has(matchId({ home, conn, queryId, key }))));
+  const matching = new Set(before);
+  const frames: Uint8Array[] = [];
+  for (const { key, value, previous } of changes) {
+    const isMatch = value !== null && matchesQuery(sub.query, value, key);
+    const wasMatch = matching.has(key);
+    if (!isMatch && !wasMatch) continue;
+    const changeType = isMatch ? (wasMatch ? "UPDATE" : "ENTER") : "LEAVE";
+    if (isMatch) matching.add(key);
+    else matching.delete(key);
+    // A delete's LEAVE carries the value the key held (PROTOCOL.md §10.3); a LEAVE by update, the new value.
+    const sent = projectValue(value === null ? (previous ?? null) : value, sub.query.fields);
+    frames.push(encodeMessage({ type: "QUERY_UPDATE", payload: { queryId, key, value: sent, changeType } }));
+  }
+  for (const key of matching) if (!before.has(key)) moved.entered.push({ home, conn, queryId, key });
+  for (const key of before) if (!matching.has(key)) moved.left.push({ home, conn, queryId, key });
+  return frames;
 }
 
 /** A windowed query's view of a batch: the last value of each written key, null when it does not match. */

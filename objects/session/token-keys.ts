@@ -32,12 +32,17 @@ type RemoteKeySet = ReturnType<typeof createRemoteJWKSet>;
 // so a key rotated at the identity provider is picked up without a redeploy.
 const remoteKeySets = new Map<string, RemoteKeySet>();
 const pemKeys = new Map<string, Promise<CryptoKey>>();
+// Imported once per secret: jose imports a raw HS256 secret (a Uint8Array) again on every verification, which was
+// about a third of the JavaScript of verifying a connection's AUTH. Secrets come from settings, so a few at most are held.
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+/** Imported keys kept per isolate, each of hmacKeys and pemKeys (settings hold one secret; tests use a few). */
+const MAX_IMPORTED_KEYS = 16;
 
 /** The verification keys of the configured sources; undefined when none is configured. */
 export function tokenKeys(sources: KeySources): TokenKeys | undefined {
   const secret = sources.secret || undefined;
   const pem = secret !== undefined && isPem(secret) ? pemKey(secret) : undefined;
-  const hmac = secret !== undefined && pem === undefined ? new TextEncoder().encode(secret) : undefined;
+  const hmac = secret !== undefined && pem === undefined ? hmacKey(secret) : undefined;
   const jwks = sources.jwksUrl ? remoteKeySet(sources.jwksUrl, sources.jwksCooldownMs ?? DEFAULT_JWKS_COOLDOWN_MS) : undefined;
   if (!pem && !hmac && !jwks) return undefined;
   const algorithms = [...(hmac ? ["HS256"] : []), ...(pem ? ["RS256"] : []), ...(jwks ? JWKS_ALGORITHMS : [])];
@@ -55,11 +60,23 @@ export function isPem(secret: string): boolean {
   return secret.trimStart().startsWith("-----BEGIN");
 }
 
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = hmacKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+    if (hmacKeys.size >= MAX_IMPORTED_KEYS) hmacKeys.clear();
+    hmacKeys.set(secret, key);
+    key.catch(() => hmacKeys.delete(secret));
+  }
+  return key;
+}
+
 function pemKey(text: string): Promise<CryptoKey> {
   let key = pemKeys.get(text);
   if (!key) {
     // A PEM passed through an environment variable often carries literal "\n" sequences instead of line breaks.
     key = importSPKI(text.trim().replaceAll("\\n", "\n"), "RS256");
+    if (pemKeys.size >= MAX_IMPORTED_KEYS) pemKeys.clear();
     pemKeys.set(text, key);
     // A bad PEM is reported on every verify (the promise rejects), and a corrected one is imported afresh.
     key.catch(() => pemKeys.delete(text));
