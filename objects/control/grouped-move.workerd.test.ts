@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { connectAs } from "../../test/workerd/connect.ts";
-import { controlBinding } from "../../test/workerd/control.ts";
+import { reshardToEnd } from "../../test/workerd/control.ts";
 import type { WorkerdSocket } from "../../test/workerd/socket.ts";
-import { controlApi } from "./control.ts";
 
 const MAP = "scores";
 const TEAMS = ["a", "b"] as const;
@@ -35,7 +34,7 @@ describe("grouped live queries across a reshard", () => {
 
     let expected = 20;
     for (const shards of [16, 3]) {
-      expect(await controlApi(controlBinding(), ns).reshard({ map: MAP, shards })).toMatchObject({ status: "done" });
+      expect(await reshardToEnd(ns, MAP, shards)).toMatchObject({ status: "done" });
       expected += 1;
       // A new record of each team: its row counts the records the move spread over the new owners once each.
       for (const team of TEAMS) {

@@ -2,10 +2,9 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { isStalePlacementError, partitionOfShard } from "../../core/placement.ts";
 import { connectAs } from "../../test/workerd/connect.ts";
-import { controlBinding, partition } from "../../test/workerd/control.ts";
+import { partition, reshardToEnd } from "../../test/workerd/control.ts";
 import type { WorkerdSocket } from "../../test/workerd/socket.ts";
 import type { Partition } from "../partition.ts";
-import { controlApi } from "./control.ts";
 
 const MAP = "ledger";
 const KEYS = Array.from({ length: 200 }, (_, i) => `entry-${i}`);
@@ -30,7 +29,7 @@ describe("one-shot reads right after a reshard", () => {
     const reader = await connectAs(`namespace=${ns}&clientId=r1`, "someone");
     // The reader's home now holds a copy of the counts with the map in one partition.
     expect(await countBySql(reader, "before")).toBe(KEYS.length);
-    expect(await controlApi(controlBinding(), ns).reshard({ map: MAP, shards: 16 })).toMatchObject({ status: "done" });
+    expect(await reshardToEnd(ns, MAP, 16)).toMatchObject({ status: "done" });
     // The first read after the move is placed by that copy: the old partition still owns shard 0 and refuses it as
     // stale instead of answering with a sixteenth of the map; the home refreshes its copy and reads all 16.
     expect(await countBySql(reader, "after")).toBe(KEYS.length);
@@ -42,7 +41,7 @@ describe("one-shot reads right after a reshard", () => {
     const ns = "stale-owner";
     const writer = await connectAs(`namespace=${ns}&clientId=w1`, "someone");
     await writeAll(writer);
-    expect(await controlApi(controlBinding(), ns).reshard({ map: MAP, shards: 16 })).toMatchObject({ status: "done" });
+    expect(await reshardToEnd(ns, MAP, 16)).toMatchObject({ status: "done" });
     const first = partition(ns, partitionOfShard(MAP, 0));
     const stale = await runInDurableObject(first, (p: Partition) => p.ownerQueryRead({ map: MAP, query: {}, shards: 1 }).then(() => undefined, (err: unknown) => err));
     expect(isStalePlacementError(stale)).toBe(true);
