@@ -68,4 +68,30 @@ describe("OwnerCallCoalescer", () => {
     await failing.releaseAll();
     expect((await settled).map((r) => r.status)).toEqual(["rejected", "rejected"]);
   });
+
+  it("keeps at most maxInFlight calls in flight across owners; waiting owners take all their queued requests in one call", async () => {
+    const { owner, calls, releaseAll } = heldOwner();
+    const coalescer = new OwnerCallCoalescer(() => owner, { maxInFlight: 2 });
+    const answers = Promise.all([
+      coalescer.owner(1).apply(request("a")),
+      coalescer.owner(2).apply(request("b")),
+      coalescer.owner(3).apply(request("c")),
+      coalescer.owner(4).apply(request("d")),
+      coalescer.owner(3).apply(request("e")),
+    ]);
+    expect(calls).toEqual([{ kind: "apply", conns: ["a"] }, { kind: "apply", conns: ["b"] }]);
+    await releaseAll();
+    await answers;
+    // Owner 3 waited before owner 4 (its first request came first), and meanwhile its second request joined.
+    expect(calls.slice(2)).toEqual([{ kind: "applyBatches", conns: ["c", "e"] }, { kind: "apply", conns: ["d"] }]);
+  });
+
+  it("starts the next waiting owner's call when a call fails", async () => {
+    const failing = heldOwner({ failing: true });
+    const coalescer = new OwnerCallCoalescer(() => failing.owner, { maxInFlight: 1 });
+    const settled = Promise.allSettled([coalescer.owner(1).apply(request("a")), coalescer.owner(2).apply(request("b"))]);
+    await failing.releaseAll();
+    expect((await settled).map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    expect(failing.calls.map((c) => c.conns)).toEqual([["a"], ["b"]]);
+  });
 });
