@@ -30,7 +30,10 @@ interface Entry {
  * key written or read recently, and reads see the log by looking here first.
  */
 export class LwwHeads {
-  readonly #entries = new Map<string, Entry>();
+  /** Heads by map, then key: lookups hash the key string alone (a `map\0key` id would be built and hashed per call). */
+  readonly #byMap = new Map<string, Map<string, Entry>>();
+  /** Every entry, least recently stored first (a Set of the entry objects: identity hashing, no string work). */
+  readonly #recency = new Set<Entry>();
   readonly #dirtyByMap = new Map<string, Map<string, Entry>>();
   readonly #cacheBytes: number;
   /** Maps whose every record is here (empty when first seen, nothing of them evicted since): a miss means absent. */
@@ -57,20 +60,19 @@ export class LwwHeads {
   }
 
   get(map: string, key: string): LwwHead | undefined {
-    return this.#entries.get(idOf(map, key))?.head;
+    return this.#byMap.get(map)?.get(key)?.head;
   }
 
   /** A head read from lww_record (clean). A dirty head of the same key is never replaced by an older read. */
   remember(map: string, key: string, head: LwwHead): void {
-    const id = idOf(map, key);
-    if (this.#entries.get(id)?.dirty) return;
-    this.#put(id, { map, key, head, dirty: false, bytes: bytesOf(key, head) });
+    if (this.#byMap.get(map)?.get(key)?.dirty) return;
+    this.#put({ map, key, head, dirty: false, bytes: bytesOf(key, head) });
   }
 
   /** A head just written to the write log (dirty until compacted). */
   write(map: string, key: string, head: LwwHead): void {
     const entry: Entry = { map, key, head, dirty: true, bytes: bytesOf(key, head) };
-    this.#put(idOf(map, key), entry);
+    this.#put(entry);
     let dirty = this.#dirtyByMap.get(map);
     if (!dirty) this.#dirtyByMap.set(map, (dirty = new Map()));
     dirty.set(key, entry);
@@ -78,15 +80,14 @@ export class LwwHeads {
 
   /** Whether the key's head is in the write log (not yet compacted into lww_record). */
   isDirty(map: string, key: string): boolean {
-    return this.#entries.get(idOf(map, key))?.dirty === true;
+    return this.#byMap.get(map)?.get(key)?.dirty === true;
   }
 
   /** Forgets a clean head (its lww_record row was deleted); a dirty head stays. */
   dropClean(map: string, key: string): void {
-    const id = idOf(map, key);
-    const entry = this.#entries.get(id);
+    const entry = this.#byMap.get(map)?.get(key);
     if (!entry || entry.dirty) return;
-    this.#entries.delete(id);
+    this.#remove(entry);
     this.#cleanBytes -= entry.bytes;
   }
 
@@ -115,7 +116,7 @@ export class LwwHeads {
 
   /** After a compaction step committed `head` for the key: it is clean, unless the key was written again since. */
   markClean(map: string, key: string, head: LwwHead): void {
-    const entry = this.#entries.get(idOf(map, key));
+    const entry = this.#byMap.get(map)?.get(key);
     if (!entry || !entry.dirty || entry.head !== head) return;
     entry.dirty = false;
     this.#dirtyBytes -= entry.bytes;
@@ -134,7 +135,8 @@ export class LwwHeads {
   /** Forgets everything (a transaction rolled back: memory may hold what SQLite did not keep). */
   clear(): void {
     this.#complete.clear();
-    this.#entries.clear();
+    this.#byMap.clear();
+    this.#recency.clear();
     this.#dirtyByMap.clear();
     this.#cleanBytes = 0;
     this.#dirtyBytes = 0;
@@ -146,10 +148,12 @@ export class LwwHeads {
     return { clean: this.#cleanBytes, dirty: this.#dirtyBytes, dirtyEntries: this.#dirtyCount };
   }
 
-  #put(id: string, entry: Entry): void {
-    const old = this.#entries.get(id);
+  #put(entry: Entry): void {
+    let keys = this.#byMap.get(entry.map);
+    if (!keys) this.#byMap.set(entry.map, (keys = new Map()));
+    const old = keys.get(entry.key);
     if (old) {
-      this.#entries.delete(id);
+      this.#recency.delete(old);
       if (old.dirty) {
         this.#dirtyBytes -= old.bytes;
         this.#dirtyCount--;
@@ -157,8 +161,9 @@ export class LwwHeads {
         this.#cleanBytes -= old.bytes;
       }
     }
-    // Re-inserted last: the Map's order is the eviction order (least recently stored first).
-    this.#entries.set(id, entry);
+    keys.set(entry.key, entry);
+    // Added last: the Set's order is the eviction order (least recently stored first).
+    this.#recency.add(entry);
     if (entry.dirty) {
       this.#dirtyBytes += entry.bytes;
       this.#dirtyCount++;
@@ -168,12 +173,19 @@ export class LwwHeads {
     }
   }
 
+  #remove(entry: Entry): void {
+    this.#recency.delete(entry);
+    const keys = this.#byMap.get(entry.map);
+    keys?.delete(entry.key);
+    if (keys?.size === 0) this.#byMap.delete(entry.map);
+  }
+
   #evict(): void {
     if (this.#cleanBytes <= this.#cacheBytes) return;
-    for (const [id, entry] of this.#entries) {
+    for (const entry of this.#recency) {
       if (this.#cleanBytes <= this.#cacheBytes) return;
       if (entry.dirty) continue;
-      this.#entries.delete(id);
+      this.#remove(entry);
       this.#cleanBytes -= entry.bytes;
       this.#complete.delete(entry.map);
     }
@@ -181,10 +193,6 @@ export class LwwHeads {
 }
 
 const EMPTY: ReadonlyMap<string, { head: LwwHead }> = new Map();
-
-function idOf(map: string, key: string): string {
-  return `${map}\u0000${key}`;
-}
 
 function bytesOf(key: string, head: LwwHead): number {
   return 2 * key.length + (head.value?.byteLength ?? 0) + head.timestamp.nodeId.length * 2 + HEAD_OVERHEAD_BYTES;
