@@ -31,7 +31,7 @@ export interface PrunedTombstone {
 }
 
 /** Heads one alarm step of a compaction moves into lww_record (~10 µs each: a step stays in the tens of ms). */
-const COMPACTION_STEP_ROWS = 2_000;
+const COMPACTION_STEP_ROWS = 500;
 /** Rows read per statement by scans and key lists, so a large map is never held in memory whole. */
 const SCAN_PAGE_ROWS = 500;
 
@@ -106,7 +106,7 @@ export class LwwStore {
       }
       this.#store(map, winners, heads);
     }
-    if (this.#heads.isOverBound()) this.compact();
+    if (this.#heads.isOverBound()) this.compactStep();
     return { won, previous };
   }
 
