@@ -165,6 +165,11 @@ export class OwnerService implements OwnerApi {
     this.#leafBlocks.forget(map);
   }
 
+  /** Whether the alarm's sweep would look for work (it skips while nothing is due: see ExpirySweep.mayBeDue). */
+  sweepMayBeDue(): boolean {
+    return this.#expiry?.mayBeDue() ?? false;
+  }
+
   /** Asks for the alarm when the next record expires or tombstone comes of age (on wake; the sweep re-arms itself). */
   async scheduleSweep(): Promise<void> {
     await this.#expiry?.scheduleNext(false);
@@ -178,7 +183,7 @@ export class OwnerService implements OwnerApi {
    */
   async sweep(): Promise<void> {
     const expiry = this.#expiry;
-    if (!expiry) return;
+    if (!expiry?.mayBeDue()) return;
     const expired = this.#sql.transaction(() => {
       const { ops, more } = expiry.expiredOps();
       this.#moves?.noteWrites(ops);

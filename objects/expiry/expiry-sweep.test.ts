@@ -244,3 +244,26 @@ describe("ExpirySweep: tombstones", () => {
     expect(outboxRows().filter((r) => r.kind === "or-prune").map((r) => r.tag)).toEqual(["t1"]);
   });
 });
+
+describe("ExpirySweep: alarms with nothing due", () => {
+  it("skip the sweep until a due time passes or a compaction brings tombstones or TTL records", async () => {
+    const { owner, lww, write, clock, sql } = setup();
+    const tombstones = () => count(sql, "SELECT COUNT(*) AS n FROM lww_record WHERE value IS NULL");
+    await owner.sweep();
+    await write(put("a", 1, clock.now));
+    lww.compact();
+    await owner.sweep();
+    expect(owner.sweepMayBeDue()).toBe(false); // only a plain value arrived: nothing will ever be due
+
+    await write(remove("a", clock.now + 1));
+    expect(owner.sweepMayBeDue()).toBe(false); // the tombstone is still in the write log
+    lww.compact();
+    expect(owner.sweepMayBeDue()).toBe(true);
+    await owner.sweep();
+    expect(owner.sweepMayBeDue()).toBe(false); // it comes of age after the horizon
+    clock.now += HORIZON + 2;
+    expect(owner.sweepMayBeDue()).toBe(true);
+    await owner.sweep();
+    expect(tombstones()).toBe(0);
+  });
+});

@@ -41,6 +41,15 @@ export class ExpirySweep {
   readonly #chunk: number;
   /** Until when an alarm is known to be asked for (so each OR-Map write does not ask again). */
   #armedUntil = 0;
+  /**
+   * Before this time the sweep has nothing to do: `scheduleNext` sets it to the next due time it found (Infinity when
+   * nothing is due); an OR-Map write, or a compaction that moved tombstones or TTL records into lww_record (a new
+   * `timeWorkVersion`), ends it. So an alarm that is for something else (a compaction, a Merkle checkpoint) does not
+   * run the sweep's statements (8 of them) for nothing.
+   */
+  #quietUntil = 0;
+  /** The LWW store's timeWorkVersion when `scheduleNext` looked. */
+  #seenTimeWork = -1;
 
   constructor(deps: {
     sql: SqlPort;
@@ -120,13 +129,20 @@ export class ExpirySweep {
     await Promise.all(pruned.maps.map(({ map, tree }) => this.#fanout.publish(map, tree, [message])));
   }
 
+  /** Whether a sweep may find something: a due time passed, or tombstones or TTL records arrived since it looked. */
+  mayBeDue(): boolean {
+    return this.#clock() >= this.#quietUntil || this.#lww.timeWorkVersion() !== this.#seenTimeWork;
+  }
+
   /** Asks for the alarm now when a chunk was full, else when the next record expires or tombstone comes of age. */
   async scheduleNext(more: boolean): Promise<void> {
     const now = this.#clock();
     if (more) {
+      this.#quietUntil = 0;
       this.#armedUntil = now;
       return this.#wakeAt(now);
     }
+    this.#seenTimeWork = this.#lww.timeWorkVersion();
     const lww = this.#lww.nextDue();
     const or = this.#or.nextDue();
     // An expiry is due once strictly past (millis + ttl < now); a tombstone once strictly older than the horizon.
@@ -136,8 +152,12 @@ export class ExpirySweep {
       lww.oldestTombstone === undefined ? undefined : lww.oldestTombstone + this.#horizonMs + 1,
       or.oldestTombstone === undefined ? undefined : or.oldestTombstone + this.#horizonMs + 1,
     ].filter((t): t is number => t !== undefined);
-    if (due.length === 0) return;
+    if (due.length === 0) {
+      this.#quietUntil = Number.POSITIVE_INFINITY;
+      return;
+    }
     const at = Math.max(now, Math.min(...due));
+    this.#quietUntil = at;
     this.#armedUntil = at;
     await this.#wakeAt(at);
   }
@@ -145,6 +165,7 @@ export class ExpirySweep {
   /** An OR-Map write (which wakes no compaction): the alarm looks for tombstones and TTLs soon after. */
   async noteOrWrite(): Promise<void> {
     const now = this.#clock();
+    this.#quietUntil = 0;
     // An alarm already asked for within the delay covers this write; one further off may be too late for its TTL.
     if (this.#armedUntil > now && this.#armedUntil <= now + OR_WRITE_WAKE_DELAY_MS) return;
     this.#armedUntil = now + OR_WRITE_WAKE_DELAY_MS;
