@@ -95,8 +95,8 @@ export interface Services {
 }
 
 /** How soon after a write the alarm writes the LWW leaf sums that are behind and compacts the LWW write log. */
-const MERKLE_CHECKPOINT_DELAY_MS = 2_000;
-const LWW_COMPACTION_DELAY_MS = 2_000;
+const MERKLE_CHECKPOINT_DELAY_MS = 5_000;
+const LWW_COMPACTION_DELAY_MS = 5_000;
 
 /** Builds a partition's services; runs on the first event after construction or wake, never in the constructor. */
 export function createPartitionServices(deps: {
