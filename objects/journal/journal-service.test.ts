@@ -139,6 +139,23 @@ describe("JournalService", () => {
     expect(backlog.map((e) => e.key)).toEqual(["a", "b"]);
   });
 
+  it("gives every event of a batch its own map and node id, also where the stored row shares them with the one before", () => {
+    const { journal, sql } = setup();
+    const ts = (nodeId: string) => ({ millis: 1, counter: 0, nodeId });
+    sql.transaction(() =>
+      journal.append([
+        { type: "PUT", map: "a", key: "1", value: 1, timestamp: ts("n1") },
+        { type: "PUT", map: "a", key: "2", value: 2, timestamp: ts("n1") },
+        { type: "PUT", map: "b", key: "3", value: 3, timestamp: ts("n1") },
+        { type: "PUT", map: "b", key: "4", value: 4, timestamp: ts("n2") },
+        { type: "PUT", map: "a", key: "5", value: 5, timestamp: ts("n2") },
+      ]),
+    );
+    const read = journal.read({ fromSequence: "0", limit: 10 }).map((e) => [e.mapName, e.key, e.nodeId]);
+    expect(read).toEqual([["a", "1", "n1"], ["a", "2", "n1"], ["b", "3", "n1"], ["b", "4", "n2"], ["a", "5", "n2"]]);
+    expect(journal.read({ fromSequence: "0", limit: 10, map: "b" }).map((e) => e.key)).toEqual(["3", "4"]);
+  });
+
   it("keeps ticks increasing when the wall clock stands still or goes back", () => {
     let now = 5_000;
     const { journal, sql } = setup({ clock: () => now });

@@ -21,9 +21,15 @@ export class LwwLog {
   /** Appends the winning records of one batch of `map` (call inside the write's transaction). */
   append(map: string, records: readonly { key: string; head: LwwHead }[]): void {
     if (records.length === 0) return;
-    const rows = records.map(({ key, head }) => [
-      key, head.value, head.timestamp.millis, head.timestamp.counter, head.timestamp.nodeId, head.ttlMs,
-    ]);
+    // A node id equal to the record before's is stored as null (`recordsOf` carries it forward): a batch's records
+    // mostly share it.
+    let node: string | undefined;
+    const rows = records.map(({ key, head }) => {
+      const { nodeId } = head.timestamp;
+      const row = [key, head.value, head.timestamp.millis, head.timestamp.counter, nodeId === node ? null : nodeId, head.ttlMs];
+      node = nodeId;
+      return row;
+    });
     this.#sql.exec("INSERT INTO lww_log (map, records) VALUES (?, ?)", map, encodeValue(rows));
   }
 
@@ -58,9 +64,11 @@ export class LwwLog {
 function recordsOf(decoded: unknown): { key: string; head: LwwHead }[] {
   if (!Array.isArray(decoded)) return [];
   const out: { key: string; head: LwwHead }[] = [];
+  let nodeId: unknown;
   for (const entry of decoded) {
     if (!Array.isArray(entry)) continue;
-    const [key, value, millis, counter, nodeId, ttlMs] = entry;
+    const [key, value, millis, counter, rowNode, ttlMs] = entry;
+    nodeId = rowNode ?? nodeId;
     if (typeof key !== "string" || typeof millis !== "number" || typeof counter !== "number" || typeof nodeId !== "string") continue;
     const timestamp = { millis, counter, nodeId };
     out.push({

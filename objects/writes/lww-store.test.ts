@@ -81,6 +81,16 @@ describe("LwwStore write log", () => {
     expect(woken.lww.readKeys("m", ["k0", "k119"]).get("k0")?.timestamp.millis).toBeGreaterThanOrEqual(100);
   });
 
+  it("replays each logged record with its own writer's node id after a restart", () => {
+    const { sql, writer } = setup();
+    const by = (index: number, key: string, nodeId: string): OwnerOp => ({ index, type: "PUT", map: "m", key, record: { value: key, timestamp: { millis: 10, counter: index, nodeId } } });
+    writer.apply([by(0, "a", "n1"), by(1, "b", "n1"), by(2, "c", "n2"), by(3, "d", "n1")]);
+    const woken = objectOver(sql);
+    woken.lww.recover();
+    const read = woken.lww.readKeys("m", ["a", "b", "c", "d"]);
+    expect(["a", "b", "c", "d"].map((key) => read.get(key)?.timestamp.nodeId)).toEqual(["n1", "n1", "n2", "n1"]);
+  });
+
   it("derives Merkle sums from the records and the log after a rollback", () => {
     const { sql, writer, merkle, lww } = setup();
     writer.apply([put(0, "a", 1, 10), put(1, "b", 2, 10)]);
