@@ -59,12 +59,15 @@ export async function throughput(
   const started = Date.now();
   const latencies: number[] = [];
   const perSecond: number[] = [];
+  // The longest a connection went without an OP_ACK while it had batches in flight (a starved connection shows here).
+  let longestAckGapMs = 0;
   await Promise.all(
     sockets.map(
       (socket, i) =>
         new Promise<void>((resolve, reject) => {
           let inFlight = 0;
           let id = 0;
+          let lastAck = performance.now();
           // A connection's OP_ACKs come in the order of its batches.
           const sentAt: number[] = [];
           const pump = () => {
@@ -87,6 +90,9 @@ export async function throughput(
               return;
             }
             if (message.type !== "OP_ACK") return;
+            const now = performance.now();
+            longestAckGapMs = Math.max(longestAckGapMs, now - lastAck);
+            lastAck = now;
             inFlight--;
             acked += BATCH;
             latencies.push(performance.now() - (sentAt.shift() ?? 0));
@@ -109,6 +115,7 @@ export async function throughput(
     seconds: round(seconds),
     opsPerSecond: Math.round(acked / seconds),
     batchMs: percentiles(latencies),
+    longestAckGapMs: round(longestAckGapMs),
     perSecond: Array.from(perSecond, (n) => n ?? 0),
   };
 }
