@@ -446,17 +446,18 @@ export class OwnerService implements OwnerApi {
 
   /**
    * A node above the leaves answered with every entry below it, or undefined when its subtree is empty or holds more
-   * than `upTo` entries (for an OR map: keys, and then records plus tombstones).
+   * than `upTo` entries (an OR map's limits: or-sync-reader.ts).
    */
   #wholeSubtree(kind: TreeKind, map: string, path: string, sums: LeafSums, upTo: number): MerkleAnswer | undefined {
     const { first, last } = subtreeLeaves(path);
     let entries = 0;
     for (let leaf = first; leaf <= last; leaf++) entries += sums.counts[leaf] ?? 0;
+    if (kind === "or") {
+      const orEntries = this.#orSync.readSubtree(map, { first, last, keys: entries }, upTo);
+      return orEntries ? { type: "or-leaf", entries: orEntries } : undefined;
+    }
     if (entries === 0 || entries > upTo) return undefined;
-    if (kind === "lww") return { type: "lww-leaf", records: [...this.#lww.readLeaves(map, first, last).values()].flat() };
-    const orEntries = this.#orSync.readLeaves(map, first, last);
-    const items = orEntries.reduce((n, entry) => n + entry.records.length + entry.tombstones.length, 0);
-    return items <= upTo ? { type: "or-leaf", entries: orEntries } : undefined;
+    return { type: "lww-leaf", records: [...this.#lww.readLeaves(map, first, last).values()].flat() };
   }
 
   async readLeaf({ kind, map, leaf, shards }: { kind: TreeKind; map: string; leaf: number; shards?: number }): Promise<MerkleAnswer> {

@@ -90,4 +90,31 @@ describe("OrSyncReader", () => {
 
     expect(reader.readLeaves(MAP, 0, 4095)).toEqual([{ key: "later", records: [], tombstones: ["100:0:n"] }]);
   });
+
+  it("sends a subtree whole, tombstone-only keys included, while its keys and its records plus tombstones stay within the limit", () => {
+    const { reader } = withRemovedKey();
+
+    const entries = reader.readSubtree(MAP, { first: 0, last: 4095, keys: 2 }, 2);
+
+    expect(entries?.map((e) => e.key).sort()).toEqual(["gone", "kept"]);
+  });
+
+  it("leaves a subtree to the walk when its records and tombstones together pass the limit", () => {
+    const { reader } = withRemovedKey();
+
+    expect(reader.readSubtree(MAP, { first: 0, last: 4095, keys: 2 }, 1)).toBeUndefined();
+  });
+
+  it("leaves a subtree to the walk when a client's push-back of its keys with all the map's tombstones would pass 40,000 tags", () => {
+    const { or, reader } = setup();
+    for (let i = 0; i < 200; i++) or.add(MAP, `k${i}`, record(`v${i}`, 1000 + i));
+    for (let i = 0; i < 201; i++) {
+      or.add(MAP, "churn", record("c", 5000 + i));
+      or.removeTag(MAP, "churn", `${5000 + i}:0:n`);
+    }
+
+    const entries = reader.readSubtree(MAP, { first: 0, last: 4095, keys: 201 }, 1000);
+
+    expect(entries).toBeUndefined();
+  });
 });

@@ -5,9 +5,23 @@ import type { SqlPort } from "../storage/sql-port.ts";
 
 /** Maps whose tombstone-only keys are kept at once (oldest forgotten first; they are read again when asked). */
 const MAX_MAPS = 8;
+/**
+ * TopGun's v0.12 client answers a leaf reply by pushing every key it lists, each with all the map's tombstones it
+ * holds (PROTOCOL.md §8.2 step 6). A subtree goes whole only while its keys × the map's tombstones stay under this
+ * (~1.2 MB of tags), so that push stays below the 2 MiB frame limit; a larger one is walked as before.
+ */
+const PUSH_BACK_TAGS = 40_000;
+
+interface TombstoneIndex {
+  /** leaf → keys that hold tombstones and no record. */
+  byLeaf: Map<number, string[]>;
+  /** Every tombstone of the map. */
+  total: number;
+}
 
 /**
- * Owner role: what an OR-Map Merkle walk reads here. A key whose last value was removed holds only tombstones: its
+ * Owner role: what an OR-Map Merkle walk reads here: leaves, and a fresh pull's subtrees sent whole (`readSubtree`,
+ * one ORMAP_SYNC_RESP_LEAF for all their leaves). A key whose last value was removed holds only tombstones: its
  * entry hash left the sums (entry hashes cover records), but a client that missed the remove still holds the value,
  * so the walk must reach that key. Such keys are counted in their leaf (the sums stay the same, so a zero-hash child
  * shows up in bucket replies, as TopGun's unpruned trees list them) and their leaf answers carry them with their
@@ -16,8 +30,7 @@ const MAX_MAPS = 8;
 export class OrSyncReader {
   readonly #sql: SqlPort;
   readonly #or: OrStore;
-  /** map → leaf → keys that hold tombstones and no record. */
-  readonly #tombstoneOnly = new Map<string, Map<number, string[]>>();
+  readonly #tombstones = new Map<string, TombstoneIndex>();
 
   constructor(sql: SqlPort, or: OrStore) {
     this.#sql = sql;
@@ -29,7 +42,7 @@ export class OrSyncReader {
     const sums = new LeafSums();
     sums.sums.set(stored.sums);
     sums.counts.set(stored.counts);
-    for (const [leaf, keys] of this.#keysByLeaf(map)) sums.counts[leaf] = (sums.counts[leaf] ?? 0) + keys.length;
+    for (const [leaf, keys] of this.#index(map).byLeaf) sums.counts[leaf] = (sums.counts[leaf] ?? 0) + keys.length;
     return sums;
   }
 
@@ -38,19 +51,32 @@ export class OrSyncReader {
     const keys = this.#sql
       .exec("SELECT key FROM or_key WHERE map = ? AND leaf BETWEEN ? AND ?", map, first, last)
       .map((row) => String(row.key));
-    for (const [leaf, tombstoned] of this.#keysByLeaf(map)) if (leaf >= first && leaf <= last) keys.push(...tombstoned);
+    for (const [leaf, tombstoned] of this.#index(map).byLeaf) if (leaf >= first && leaf <= last) keys.push(...tombstoned);
     return keys.length === 0 ? [] : this.#or.readKeys(map, keys);
   }
 
-  forget(map: string): void {
-    this.#tombstoneOnly.delete(map);
+  /**
+   * Every entry of leaves `first`..`last` (`keys` of them, tombstone-only keys counted) for one answer, or undefined
+   * when the subtree is empty or too large to send whole: more than `upTo` keys or records plus tombstones, or more
+   * keys than a client's push-back of them with the map's tombstones fits (PUSH_BACK_TAGS).
+   */
+  readSubtree(map: string, range: { first: number; last: number; keys: number }, upTo: number): ORMapEntry[] | undefined {
+    const { first, last, keys } = range;
+    if (keys === 0 || keys > upTo || keys * this.#index(map).total > PUSH_BACK_TAGS) return undefined;
+    const entries = this.readLeaves(map, first, last);
+    const items = entries.reduce((n, entry) => n + entry.records.length + entry.tombstones.length, 0);
+    return items <= upTo ? entries : undefined;
   }
 
-  #keysByLeaf(map: string): Map<number, string[]> {
-    const cached = this.#tombstoneOnly.get(map);
+  forget(map: string): void {
+    this.#tombstones.delete(map);
+  }
+
+  #index(map: string): TombstoneIndex {
+    const cached = this.#tombstones.get(map);
     if (cached) {
-      this.#tombstoneOnly.delete(map); // re-insert: Map order is the LRU order
-      this.#tombstoneOnly.set(map, cached);
+      this.#tombstones.delete(map); // re-insert: Map order is the LRU order
+      this.#tombstones.set(map, cached);
       return cached;
     }
     const byLeaf = new Map<number, string[]>();
@@ -66,8 +92,10 @@ export class OrSyncReader {
       if (list) list.push(key);
       else byLeaf.set(leaf, [key]);
     }
-    if (this.#tombstoneOnly.size >= MAX_MAPS) this.#tombstoneOnly.delete(this.#tombstoneOnly.keys().next().value ?? "");
-    this.#tombstoneOnly.set(map, byLeaf);
-    return byLeaf;
+    const total = Number(this.#sql.exec("SELECT COUNT(*) AS n FROM or_tombstone WHERE map = ?", map)[0]?.n ?? 0);
+    if (this.#tombstones.size >= MAX_MAPS) this.#tombstones.delete(this.#tombstones.keys().next().value ?? "");
+    const index = { byLeaf, total };
+    this.#tombstones.set(map, index);
+    return index;
   }
 }
