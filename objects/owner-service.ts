@@ -4,11 +4,13 @@ import type { QueryAnswer } from "./queries/query-answer.ts";
 import type { JournalEventData, Query } from "../core/protocol/shared.ts";
 import { runProcessor } from "../core/entry-processors.ts";
 import type { HLC, Timestamp } from "../core/hlc.ts";
+import type { LeafSums } from "../core/merkle-tree.ts";
 import type { JournalFilter, JournalService } from "./journal/journal-service.ts";
 import type { AppliedWrite, CrdtWriter, MapEvents } from "./writes/crdt-writer.ts";
 import type { ConnectionRef, EventFanout } from "./delivery/event-fanout.ts";
 import type { InterestRegistry } from "./delivery/interest-registry.ts";
 import { LeafBlockCache } from "./sync/leaf-block-cache.ts";
+import { OrSyncReader } from "./sync/or-sync-reader.ts";
 import { orChangesOf } from "./sync/delta-resync.ts";
 import type { Persistence } from "./persistence/persistence.ts";
 import type { LwwStore } from "./writes/lww-store.ts";
@@ -47,6 +49,7 @@ export class OwnerService implements OwnerApi {
   readonly #queries: QueryService;
   readonly #search: SearchService | undefined;
   readonly #leafBlocks = new LeafBlockCache();
+  readonly #orSync: OrSyncReader;
   /** The schemas entry processors' results were checked against, compiled once per map and version. */
   readonly #processorSchemas = new Map<string, CompiledSchema>();
   readonly #persistence: Persistence | undefined;
@@ -90,6 +93,7 @@ export class OwnerService implements OwnerApi {
     this.#writer = deps.writer;
     this.#lww = deps.lww;
     this.#or = deps.or;
+    this.#orSync = new OrSyncReader(deps.sql, deps.or);
     this.#merkle = deps.merkle;
     this.#interest = deps.interest;
     this.#fanout = deps.fanout;
@@ -162,7 +166,19 @@ export class OwnerService implements OwnerApi {
 
   /** A reshard's cut-over changed `map`'s records here: drops what this service caches of them. */
   forgetMap(map: string): void {
+    this.#forgetSyncReads(map);
+  }
+
+  /** `map` changed here: drops what Merkle sync read of it (LWW leaf blocks, OR tombstone-only keys). */
+  #forgetSyncReads(map: string): void {
     this.#leafBlocks.forget(map);
+    this.#orSync.forget(map);
+  }
+
+  /** The sums a Merkle walk sees: an OR map's also count its tombstone-only keys (or-sync-reader.ts). */
+  #syncSums(kind: TreeKind, map: string): LeafSums {
+    const stored = this.#merkle.sums(kind, map);
+    return kind === "or" ? this.#orSync.sums(map, stored) : stored;
   }
 
   /** Whether the alarm's sweep would look for work (it skips while nothing is due: see ExpirySweep.mayBeDue). */
@@ -190,11 +206,11 @@ export class OwnerService implements OwnerApi {
       return { ops, more, applied: ops.length > 0 ? this.#writer.apply(ops) : undefined };
     });
     if (expired.applied) {
-      for (const map of new Set(expired.ops.map((op) => op.map))) this.#leafBlocks.forget(map);
+      for (const map of new Set(expired.ops.map((op) => op.map))) this.#forgetSyncReads(map);
       await this.#published(expired.applied, SWEEPER);
     }
     const pruned = expiry.prune();
-    for (const { map } of pruned.maps) this.#leafBlocks.forget(map);
+    for (const { map } of pruned.maps) this.#forgetSyncReads(map);
     if (this.#persistence && pruned.queued > 0) await this.#persistence.changed();
     await expiry.announce(pruned);
     await expiry.scheduleNext(expired.more || pruned.more);
@@ -203,7 +219,7 @@ export class OwnerService implements OwnerApi {
   async apply({ ops, writer, persist }: ApplyRequest): Promise<OwnerOpOutcome[]> {
     const held = this.#admitWrites(ops);
     if (held) await held;
-    for (const map of new Set(ops.map((op) => op.map))) this.#leafBlocks.forget(map);
+    for (const map of new Set(ops.map((op) => op.map))) this.#forgetSyncReads(map);
     // The guard check reads and the writer writes in the same synchronous turn: no other write comes between.
     const refused = this.#refusedByGuards(ops);
     const allowed = refused.length === 0 ? ops : ops.filter((op) => !refused.some((r) => r.index === op.index));
@@ -239,7 +255,7 @@ export class OwnerService implements OwnerApi {
   async applyBatches({ requests }: { requests: ApplyRequest[] }): Promise<OwnerOpOutcome[][]> {
     const held = this.#admitWrites(requests.flatMap(({ ops }) => ops));
     if (held) await held;
-    for (const { ops } of requests) for (const map of new Set(ops.map((op) => op.map))) this.#leafBlocks.forget(map);
+    for (const { ops } of requests) for (const map of new Set(ops.map((op) => op.map))) this.#forgetSyncReads(map);
     if (requests.some(({ ops }) => ops.some((op) => isLwwOp(op) && op.guard !== undefined))) return this.#applyEach(requests);
     // One op list, numbered through; `origins[i]` says which request op i came from and its index there.
     const merged: OwnerOp[] = [];
@@ -331,7 +347,7 @@ export class OwnerService implements OwnerApi {
     const hlc = this.#hlc;
     if (!hlc) throw new Error("entry processors need the owner's HLC");
     const results: Record<string, ProcessOutcome> = {};
-    this.#leafBlocks.forget(map);
+    this.#forgetSyncReads(map);
     const applied = this.#sql.transaction(() => {
       const current = this.#lww.readKeys(map, keys);
       const ops: OwnerOp[] = [];
@@ -404,7 +420,7 @@ export class OwnerService implements OwnerApi {
     this.#checkShardCount(map, shards);
     this.#interest.register(map, kind === "lww" ? "lww-sync" : "or-sync", listener.home, listener.conn);
     // One synchronous turn: no write lands between the sums, the clock and the changes read here.
-    const sums = this.#merkle.sums(kind, map).encode();
+    const sums = this.#syncSums(kind, map).encode();
     const at = this.#journal?.clockMillis() ?? Date.now();
     if (changesSince === undefined || this.#journal === undefined) return { sums, at };
     const keys = this.#journal.keysChangedSince(map, changesSince.millis, changesSince.limit);
@@ -416,14 +432,10 @@ export class OwnerService implements OwnerApi {
   async merkle({ kind, map, path, recordsUpTo, shards }: { kind: TreeKind; map: string; path: string; recordsUpTo?: number; shards?: number }): Promise<MerkleAnswer> {
     const held = this.#admitRead(map, shards);
     if (held) await held;
-    const sums = this.#merkle.sums(kind, map);
-    if (recordsUpTo !== undefined && kind === "lww" && path.length < LEAF_PATH_LENGTH) {
-      const subtree = subtreeLeaves(path);
-      let entries = 0;
-      for (let leaf = subtree.first; leaf <= subtree.last; leaf++) entries += sums.counts[leaf] ?? 0;
-      if (entries > 0 && entries <= recordsUpTo) {
-        return { type: "lww-leaf", records: [...this.#lww.readLeaves(map, subtree.first, subtree.last).values()].flat() };
-      }
+    const sums = this.#syncSums(kind, map);
+    if (recordsUpTo !== undefined && path.length < LEAF_PATH_LENGTH) {
+      const whole = this.#wholeSubtree(kind, map, path, sums, recordsUpTo);
+      if (whole) return whole;
     }
     if (path.length === LEAF_PATH_LENGTH) {
       return sums.isLeafWithEntries(path) ? this.readLeaf({ kind, map, leaf: Number.parseInt(path, 16) }) : { type: "missing" };
@@ -432,12 +444,28 @@ export class OwnerService implements OwnerApi {
     return buckets ? { type: "buckets", buckets } : { type: "missing" };
   }
 
+  /**
+   * A node above the leaves answered with every entry below it, or undefined when its subtree is empty or holds more
+   * than `upTo` entries (an OR map's limits: or-sync-reader.ts).
+   */
+  #wholeSubtree(kind: TreeKind, map: string, path: string, sums: LeafSums, upTo: number): MerkleAnswer | undefined {
+    const { first, last } = subtreeLeaves(path);
+    let entries = 0;
+    for (let leaf = first; leaf <= last; leaf++) entries += sums.counts[leaf] ?? 0;
+    if (kind === "or") {
+      const orEntries = this.#orSync.readSubtree(map, { first, last, keys: entries }, upTo);
+      return orEntries ? { type: "or-leaf", entries: orEntries } : undefined;
+    }
+    if (entries === 0 || entries > upTo) return undefined;
+    return { type: "lww-leaf", records: [...this.#lww.readLeaves(map, first, last).values()].flat() };
+  }
+
   async readLeaf({ kind, map, leaf, shards }: { kind: TreeKind; map: string; leaf: number; shards?: number }): Promise<MerkleAnswer> {
     const held = this.#admitRead(map, shards);
     if (held) await held;
     return kind === "lww"
       ? { type: "lww-leaf", records: this.#leafBlocks.read(map, leaf, (first, last) => this.#lww.readLeaves(map, first, last)) }
-      : { type: "or-leaf", entries: this.#or.readLeaf(map, leaf) };
+      : { type: "or-leaf", entries: this.#orSync.readLeaves(map, leaf, leaf) };
   }
 
   async readRecords({ map, keys, shards }: { map: string; keys: string[]; shards?: number }): Promise<{ key: string; record: LWWRecord }[]> {
@@ -462,6 +490,7 @@ export class OwnerService implements OwnerApi {
   async pushOrDiff({ map, entries, writer }: { map: string; entries: ORMapEntry[]; writer: ConnectionRef }): Promise<void> {
     const held = this.#admitWrites(entries.map((entry) => ({ map, key: entry.key })));
     if (held) await held;
+    this.#forgetSyncReads(map);
     await this.#published(this.#writer.mergeOrEntries(map, entries), writer);
     this.#knownMaps?.noteWritten([map]);
   }

@@ -11,9 +11,10 @@ import type { SqlPort } from "../storage/sql-port.ts";
 /** How long a home reuses the leaf sums it gathered from a sharded map's shards during one sync exchange. */
 const GATHERED_SUMS_TTL_MS = 30_000;
 /**
- * A fresh client's pull (SYNC_INIT without lastSyncTimestamp): a node above the leaves whose subtree holds at most
- * this many records is answered with them (one SYNC_RESP_LEAF; the TopGun client merges a leaf reply whatever its
- * path and asks nothing below it), so 10,000 keys take ~18 round trips instead of ~3,800. For FRESH_PULL_TTL_MS.
+ * A fresh client's pull (SYNC_INIT or ORMAP_SYNC_INIT without lastSyncTimestamp): a node above the leaves whose
+ * subtree holds at most this many records (OR map: keys, and records plus tombstones) is answered with them, in one
+ * SYNC_RESP_LEAF or ORMAP_SYNC_RESP_LEAF (the TopGun client merges a leaf reply whatever its path and asks nothing
+ * below it), so 10,000 keys take ~17 round trips instead of ~3,800. For FRESH_PULL_TTL_MS.
  */
 const FRESH_PULL_RECORDS = 1000;
 const FRESH_PULL_TTL_MS = 30_000;
@@ -42,7 +43,7 @@ export class SyncCoordinator {
   readonly #home: number;
   readonly #clock: () => number;
   readonly #gathered = new Map<string, Gathered>();
-  /** `conn\u0000map` → since when: pulls of clients that hold none of the map. */
+  /** `conn\u0000kind\u0000map` → since when: pulls of clients that hold none of the map. */
   readonly #freshPulls = new Map<string, number>();
 
   constructor(deps: {
@@ -61,9 +62,12 @@ export class SyncCoordinator {
     this.#clock = deps.clock ?? Date.now;
   }
 
-  /** The connection starts an LWW pull of `map`; `fresh` when it holds none of it (it sent no lastSyncTimestamp). */
-  notePull(conn: string, map: string, { fresh }: { fresh: boolean }): void {
-    const id = `${conn}\u0000${map}`;
+  /**
+   * The connection starts a pull of `map` (an LWW map unless `kind` says otherwise); `fresh` when it holds none of it
+   * (it sent no lastSyncTimestamp).
+   */
+  notePull(conn: string, map: string, { fresh, kind = "lww" }: { fresh: boolean; kind?: TreeKind }): void {
+    const id = pullId(conn, kind, map);
     this.#freshPulls.delete(id);
     if (!fresh) return;
     this.#freshPulls.set(id, this.#clock());
@@ -81,6 +85,8 @@ export class SyncCoordinator {
       KIND_CODE[kind],
       map,
     );
+    // The session notes an LWW pull itself (dispatch.ts); an OR map's is noted here.
+    if (kind === "or") this.notePull(conn, map, { fresh: !lastSync, kind });
     const since = changesSinceFor(lastSync, partitionsOfMap(this.#shards(), map).length);
     const gathered = await this.#gather(kind, map, { home: this.#home, conn }, since);
     const frames = kind === "lww" ? deltaFrames(map, gathered.changes) : orDeltaFrames(map, gathered.orChanges);
@@ -149,7 +155,7 @@ export class SyncCoordinator {
   async #answer(conn: string, kind: TreeKind, map: string, path: string): Promise<MerkleAnswer> {
     const partitions = partitionsOfMap(this.#shards(), map);
     if (partitions.length === 1) {
-      const fresh = kind === "lww" && this.#isFreshPull(conn, map);
+      const fresh = this.#isFreshPull(conn, kind, map);
       return this.#owners(partitions[0]!).merkle({ kind, map, path, shards: 1, ...(fresh ? { recordsUpTo: FRESH_PULL_RECORDS } : {}) });
     }
     const gathered = this.#fresh(kind, map) ?? (await this.#gather(kind, map, { home: this.#home, conn }));
@@ -167,8 +173,8 @@ export class SyncCoordinator {
     return { type: "or-leaf", entries: answers.flatMap((a) => (a.type === "or-leaf" ? a.entries : [])) };
   }
 
-  #isFreshPull(conn: string, map: string): boolean {
-    const id = `${conn}\u0000${map}`;
+  #isFreshPull(conn: string, kind: TreeKind, map: string): boolean {
+    const id = pullId(conn, kind, map);
     const since = this.#freshPulls.get(id);
     if (since === undefined) return false;
     if (this.#clock() - since < FRESH_PULL_TTL_MS) return true;
@@ -213,4 +219,9 @@ export class SyncCoordinator {
     }
     return byOwner;
   }
+}
+
+/** A connection's pull of one map; starts with the connection, so forgetConnection finds its pulls by prefix. */
+function pullId(conn: string, kind: TreeKind, map: string): string {
+  return `${conn}\u0000${kind}\u0000${map}`;
 }

@@ -38,8 +38,10 @@ export interface SyncOwner {
    */
   syncInit(request: { kind: TreeKind; map: string; listener: ConnectionRef; shards?: number; changesSince?: ChangesSince }): Promise<SyncInitAnswer>;
   /**
-   * The node at `path`: buckets, a leaf's records, or "missing". With `recordsUpTo`, an LWW node above the leaves
-   * whose subtree holds at most that many entries is answered with all their records instead of its buckets.
+   * The node at `path`: buckets, a leaf's records, or "missing". With `recordsUpTo`, a node above the leaves whose
+   * subtree holds at most that many entries is answered with all of them instead of its buckets (an OR map's: every
+   * key's records and tombstones, and at most that many of those together). An OR map's tree counts keys that hold
+   * only tombstones, so a walk reaches them and a leaf answer carries them (or-sync-reader.ts).
    */
   merkle(request: { kind: TreeKind; map: string; path: string; recordsUpTo?: number; shards?: number }): Promise<MerkleAnswer>;
   readLeaf(request: { kind: TreeKind; map: string; leaf: number; shards?: number }): Promise<MerkleAnswer>;

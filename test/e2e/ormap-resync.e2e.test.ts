@@ -91,3 +91,59 @@ describe("OR-Map delta re-sync", () => {
     expect(syncBytes(log.received)).toBeLessThan(fullBytes * 0.05);
   }, 240_000);
 });
+
+describe("OR-Map Merkle walk", () => {
+  it("pulls a 10,000-key OR-Map into a fresh client in whole subtrees: few requests, many keys per leaf frame, the server's root", async () => {
+    const map = uniqueName("or-fresh");
+    const writer = await startClient(serverUrl());
+    const source = writer.getORMap<string>(map);
+    for (let i = 0; i < KEYS; i++) source.add(`k${i}`, `v-${i}`);
+    await writer.flush();
+    await vi.waitFor(() => expect(writer.getPendingOpCount()).toBe(0), WAIT);
+
+    const { factory, log } = countingSockets();
+    const reader = await startClient(serverUrl(), factory);
+    const copy = reader.getORMap<string>(map);
+    await vi.waitFor(() => expect(copy.entries()).toHaveLength(KEYS), WAIT);
+
+    const leaves = log.received.filter((f) => f.type === "ORMAP_SYNC_RESP_LEAF");
+    expect(log.sent.filter((f) => f.type === "ORMAP_MERKLE_REQ_BUCKET").length).toBeLessThanOrEqual(20);
+    expect(leaves.reduce((n, f) => n + (f.entries ?? 0), 0)).toBe(KEYS);
+    expect(Math.min(...leaves.map((f) => f.entries ?? 0))).toBeGreaterThan(100);
+    expect(copy.crdt.merkleTree.getRootHash()).toBe(source.crdt.merkleTree.getRootHash());
+    expect(log.sent.map((f) => f.type)).not.toContain("ORMAP_PUSH_DIFF");
+  }, 240_000);
+
+  it("brings a returning client the removes that left keys without values when its delta does not reach back to them", async () => {
+    const map = uniqueName("or-walk-removes");
+    const writer = await startClient(serverUrl());
+    const source = writer.getORMap<string>(map);
+    for (let i = 0; i < 2_000; i++) source.add(`k${i}`, `v-${i}`);
+    await writer.flush();
+    await vi.waitFor(() => expect(writer.getPendingOpCount()).toBe(0), WAIT);
+
+    const { url, proxy } = await proxiedUrl();
+    const { factory, log } = countingSockets();
+    const reader = await startClient(url, factory);
+    const copy = reader.getORMap<string>(map);
+    await vi.waitFor(() => expect(copy.entries()).toHaveLength(2_000), WAIT);
+
+    await proxy.cut();
+    await vi.waitFor(() => expect(reader.getConnectionState()).not.toBe("CONNECTED"), WAIT);
+    // Offline: 5,000 new keys first (they fill the delta, which brings the oldest changes), then 50 removes.
+    for (let i = 0; i < 5_000; i++) source.add(`new-${i}`, `n-${i}`);
+    await writer.flush();
+    for (let i = 0; i < 50; i++) source.remove(`k${i * 40}`, `v-${i * 40}`);
+    await writer.flush();
+    await vi.waitFor(() => expect(writer.getPendingOpCount()).toBe(0), WAIT);
+    const expected = sorted(source.entries());
+    expect(expected).toHaveLength(2_000 + 5_000 - 50);
+
+    log.clear();
+    await proxy.resume();
+    await vi.waitFor(() => expect(sorted(copy.entries())).toEqual(expected), { ...WAIT, timeout: 60_000 });
+
+    expect(log.sent.map((f) => f.type)).toContain("ORMAP_MERKLE_REQ_BUCKET");
+    expect(copy.crdt.merkleTree.getRootHash()).toBe(source.crdt.merkleTree.getRootHash());
+  }, 240_000);
+});
