@@ -19,7 +19,7 @@ export interface GatheredShards {
  * Each shard's read carries the shard count the home placed the map by, so a stale placement is refused.
  */
 export async function readShardedSubtree(request: {
-  owners: (partition: number) => SyncOwner;
+  owners: (partition: number) => Pick<SyncOwner, "readLeafRange">;
   kind: TreeKind;
   map: string;
   path: string;
