@@ -20,6 +20,8 @@ import { reshardCost } from "./reshard.ts";
 import { gcCost } from "./gc.ts";
 
 const SHARDED_MAP = "bench-sharded";
+/** The map whose fresh pull `sync` measures sharded (`shardedFullSync`). */
+const SHARDED_SYNC_MAP = { name: "bench-sync-sharded", shards: 8 };
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
 const SUSTAINED_MS = Number(process.env.BENCH_SUSTAINED_SECONDS ?? 60) * 1000;
 /** How long the echo ceiling is measured right before each write measure. */
@@ -64,7 +66,8 @@ async function main() {
   // The echo Worker runs beside the real server the whole time (idle between its measures).
   const echo = !ONLY || ONLY.has("ceiling") ? await startEchoServer() : undefined;
   // The op budget (20,000 ops/s per connection by default) is off: the bench measures what the server can take.
-  const server = await startServer({ noAuth: true, shardedMaps: `${SHARDED_MAP}:271`, settings: { TOPGUN_OP_RATE: "off" } });
+  const shardedMaps = `${SHARDED_MAP}:271,${SHARDED_SYNC_MAP.name}:${SHARDED_SYNC_MAP.shards}`;
+  const server = await startServer({ noAuth: true, shardedMaps, settings: { TOPGUN_OP_RATE: "off" } });
   const stamp = Date.now();
   const url = server.wsUrl;
   try {
@@ -89,7 +92,7 @@ async function main() {
           oneInFlight: { ...oneInFlight, lastTenSecondsVsFirstPercent: lastVsFirst(oneInFlight.perSecond) },
         };
       }),
-      sync: await part("sync", () => syncCost(server.wsUrl)),
+      sync: await part("sync", () => syncCost(server.wsUrl, SHARDED_SYNC_MAP)),
       connect: await part("connect", () => connectCost()),
       liveQueries: await part("live", () => queryLatency(server.wsUrl)),
       topics: await part("live", () => topicLatency(server.wsUrl)),

@@ -7,30 +7,51 @@ const SYNC_KEYS = 10_000;
 
 /**
  * Time and bytes of a fresh client's Merkle sync of a 10,000-key map, and of a re-sync after 1% changed offline: for
- * an LWW map, then (`orMap`) for an OR map whose 1% is half adds to existing keys, half removes.
+ * an LWW map, then (`orMap`) for an OR map whose 1% is half adds to existing keys, half removes; and
+ * (`shardedFullSync`) a fresh client's sync of 10,000 keys of `shardedMap`, a map the server shards.
  */
-export async function syncCost(wsUrl: (p: Record<string, string>) => string) {
-  return { ...(await lwwSyncCost(wsUrl)), orMap: await orSyncCost(wsUrl) };
+export async function syncCost(wsUrl: (p: Record<string, string>) => string, shardedMap: { name: string; shards: number }) {
+  return { ...(await lwwSyncCost(wsUrl)), orMap: await orSyncCost(wsUrl), shardedFullSync: await shardedSyncCost(wsUrl, shardedMap) };
+}
+
+/** Writes `keys` of `map` through `writer` in acknowledged batches of 500 (values tagged `tag`). */
+async function writeKeys(writer: BenchSocket, map: string, keys: readonly string[], tag: string): Promise<void> {
+  for (let start = 0; start < keys.length; start += 500) {
+    const now = Date.now();
+    const ops = keys.slice(start, start + 500).map((key, i) => ({
+      id: `${tag}-${start + i}`,
+      mapName: map,
+      key,
+      record: { value: { key, tag, score: i }, timestamp: { millis: now, counter: i, nodeId: "bench-writer" } },
+    }));
+    const acked = writer.next("OP_ACK");
+    writer.send({ type: "OP_BATCH", payload: { ops } });
+    await acked;
+  }
+}
+
+async function shardedSyncCost(wsUrl: (p: Record<string, string>) => string, sharded: { name: string; shards: number }) {
+  const writer = await BenchSocket.open(wsUrl({ clientId: `bench-sharded-writer-${Date.now()}` }));
+  await writeKeys(writer, sharded.name, Array.from({ length: SYNC_KEYS }, (_, i) => `item-${i}`), "v1");
+  const reader = await BenchSocket.open(wsUrl({ clientId: `bench-sharded-reader-${Date.now()}` }));
+  const replica = new Replica();
+  const before = reader.bytesIn;
+  const t0 = performance.now();
+  const full = await merklePull(reader, sharded.name, replica);
+  const ms = performance.now() - t0;
+  if (replica.tree.getRootHash() !== full.rootHash || replica.records.size !== SYNC_KEYS) {
+    throw new Error(`sharded full sync diverged: ${replica.records.size} records`);
+  }
+  writer.close();
+  reader.close();
+  return { keys: SYNC_KEYS, shards: sharded.shards, ms: round(ms), bytes: reader.bytesIn - before, requests: full.requests, records: full.records };
 }
 
 async function lwwSyncCost(wsUrl: (p: Record<string, string>) => string) {
   const map = `bench-sync-${Date.now()}`;
   const writer = await BenchSocket.open(wsUrl({ map }));
   const keys = Array.from({ length: SYNC_KEYS }, (_, i) => `item-${i}`);
-  const write = async (subset: string[], tag: string) => {
-    for (let start = 0; start < subset.length; start += 500) {
-      const now = Date.now();
-      const ops = subset.slice(start, start + 500).map((key, i) => ({
-        id: `${tag}-${start + i}`,
-        mapName: map,
-        key,
-        record: { value: { key, tag, score: i }, timestamp: { millis: now, counter: i, nodeId: "bench-writer" } },
-      }));
-      const acked = writer.next("OP_ACK");
-      writer.send({ type: "OP_BATCH", payload: { ops } });
-      await acked;
-    }
-  };
+  const write = (subset: string[], tag: string) => writeKeys(writer, map, subset, tag);
   await write(keys, "v1");
 
   const reader = await BenchSocket.open(wsUrl({ map }));

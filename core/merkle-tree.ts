@@ -24,6 +24,13 @@ export function leafPathOf(index: number): string {
 }
 
 /** The LWW entry hash: fnv1a("key:millis:counter:nodeId"). The value is left out: a tombstone hashes like a record. */
+/** The leaves under a path above them (fewer than MERKLE_DEPTH hex digits: "" is every leaf, "a" is 0xa00..0xaff). */
+export function subtreeLeaves(path: string): { first: number; last: number } {
+  const width = 4 * (MERKLE_DEPTH - path.length);
+  const prefix = path === "" ? 0 : Number.parseInt(path, 16);
+  return { first: prefix << width, last: ((prefix + 1) << width) - 1 };
+}
+
 export function lwwEntryHash(key: string, ts: Timestamp): number {
   return fnv1a(`${key}:${ts.millis}:${ts.counter}:${ts.nodeId}`);
 }

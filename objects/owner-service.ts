@@ -4,7 +4,7 @@ import type { QueryAnswer } from "./queries/query-answer.ts";
 import type { JournalEventData, Query } from "../core/protocol/shared.ts";
 import { runProcessor } from "../core/entry-processors.ts";
 import type { HLC, Timestamp } from "../core/hlc.ts";
-import type { LeafSums } from "../core/merkle-tree.ts";
+import { subtreeLeaves, type LeafSums } from "../core/merkle-tree.ts";
 import type { JournalFilter, JournalService } from "./journal/journal-service.ts";
 import type { AppliedWrite, CrdtWriter, MapEvents } from "./writes/crdt-writer.ts";
 import type { ConnectionRef, EventFanout } from "./delivery/event-fanout.ts";
@@ -422,9 +422,10 @@ export class OwnerService implements OwnerApi {
     // One synchronous turn: no write lands between the sums, the clock and the changes read here.
     const sums = this.#syncSums(kind, map).encode();
     const at = this.#journal?.clockMillis() ?? Date.now();
-    if (changesSince === undefined || this.#journal === undefined) return { sums, at };
+    const tombstones = kind === "or" ? { tombstones: this.#orSync.tombstoneCount(map) } : {};
+    if (changesSince === undefined || this.#journal === undefined) return { sums, at, ...tombstones };
     const keys = this.#journal.keysChangedSince(map, changesSince.millis, changesSince.limit);
-    if (kind === "or") return { sums, at, orChanges: orChangesOf(this.#or.readKeys(map, keys)) };
+    if (kind === "or") return { sums, at, ...tombstones, orChanges: orChangesOf(this.#or.readKeys(map, keys)) };
     const changes = [...this.#lww.readKeys(map, keys)].map(([key, record]) => ({ key, record }));
     return { sums, at, changes };
   }
@@ -466,6 +467,15 @@ export class OwnerService implements OwnerApi {
     return kind === "lww"
       ? { type: "lww-leaf", records: this.#leafBlocks.read(map, leaf, (first, last) => this.#lww.readLeaves(map, first, last)) }
       : { type: "or-leaf", entries: this.#orSync.readLeaves(map, leaf, leaf) };
+  }
+
+  /** Every entry of leaves `first`..`last` here (a sharded map's fresh pull: the home sums and limits them). */
+  async readLeafRange({ kind, map, first, last, shards }: { kind: TreeKind; map: string; first: number; last: number; shards?: number }): Promise<MerkleAnswer> {
+    const held = this.#admitRead(map, shards);
+    if (held) await held;
+    return kind === "lww"
+      ? { type: "lww-leaf", records: [...this.#lww.readLeaves(map, first, last).values()].flat() }
+      : { type: "or-leaf", entries: this.#orSync.readLeaves(map, first, last) };
   }
 
   async readRecords({ map, keys, shards }: { map: string; keys: string[]; shards?: number }): Promise<{ key: string; record: LWWRecord }[]> {
@@ -562,13 +572,6 @@ export class OwnerService implements OwnerApi {
   async searchUnsubscribe(request: { subscriptionId: string; subscriber: ConnectionRef }): Promise<void> {
     this.#search?.unsubscribe(request);
   }
-}
-
-/** The leaves under a Merkle path of fewer than three hex digits ("" is every leaf, "a" is 0xa00..0xaff). */
-function subtreeLeaves(path: string): { first: number; last: number } {
-  const width = 4 * (LEAF_PATH_LENGTH - path.length);
-  const prefix = path === "" ? 0 : Number.parseInt(path, 16);
-  return { first: prefix << width, last: ((prefix + 1) << width) - 1 };
 }
 
 /** A stored record with a value whose TTL has not run out. */

@@ -135,6 +135,9 @@ export class Partition extends DurableObject<PartitionEnv> {
   ownerReadLeaf(request: { kind: TreeKind; map: string; leaf: number; shards?: number }): Promise<MerkleAnswer> {
     return this.#get().owner.readLeaf(request);
   }
+  ownerReadLeafRange(request: { kind: TreeKind; map: string; first: number; last: number; shards?: number }): Promise<MerkleAnswer> {
+    return this.#get().owner.readLeafRange(request);
+  }
   ownerReadRecords(request: { map: string; keys: string[]; shards?: number }): Promise<{ key: string; record: LWWRecord }[]> {
     return this.#get().owner.readRecords(request);
   }
@@ -307,6 +310,7 @@ export class Partition extends DurableObject<PartitionEnv> {
       syncInit: (r) => stub.ownerSyncInit(r),
       merkle: (r) => stub.ownerMerkle(r),
       readLeaf: (r) => stub.ownerReadLeaf(r),
+      readLeafRange: (r) => stub.ownerReadLeafRange(r),
       orDiff: (r) => stub.ownerOrDiff(r),
       readRecords: (r) => stub.ownerReadRecords(r),
       readSince: (r) => stub.ownerReadSince(r),

@@ -12,6 +12,19 @@ const MAX_MAPS = 8;
  */
 const PUSH_BACK_TAGS = 40_000;
 
+/**
+ * Whether a client's push-back of `keys` keys, each with the map's `tombstones` tombstones, fits PUSH_BACK_TAGS.
+ * A sharded map's home asks it with the tombstones summed over the shards: the client holds them all.
+ */
+export function fitsPushBack(keys: number, tombstones: number): boolean {
+  return keys * tombstones <= PUSH_BACK_TAGS;
+}
+
+/** Whether OR entries, records plus tombstones, number at most `upTo` (a subtree sent whole). */
+export function fitsWhole(entries: readonly ORMapEntry[], upTo: number): boolean {
+  return entries.reduce((n, entry) => n + entry.records.length + entry.tombstones.length, 0) <= upTo;
+}
+
 interface TombstoneIndex {
   /** leaf → keys that hold tombstones and no record. */
   byLeaf: Map<number, string[]>;
@@ -62,10 +75,14 @@ export class OrSyncReader {
    */
   readSubtree(map: string, range: { first: number; last: number; keys: number }, upTo: number): ORMapEntry[] | undefined {
     const { first, last, keys } = range;
-    if (keys === 0 || keys > upTo || keys * this.#index(map).total > PUSH_BACK_TAGS) return undefined;
+    if (keys === 0 || keys > upTo || !fitsPushBack(keys, this.#index(map).total)) return undefined;
     const entries = this.readLeaves(map, first, last);
-    const items = entries.reduce((n, entry) => n + entry.records.length + entry.tombstones.length, 0);
-    return items <= upTo ? entries : undefined;
+    return fitsWhole(entries, upTo) ? entries : undefined;
+  }
+
+  /** Every tombstone of the map here. */
+  tombstoneCount(map: string): number {
+    return this.#index(map).total;
   }
 
   forget(map: string): void {

@@ -7,6 +7,7 @@ import type { ChangesSince, MerkleAnswer, SyncOwner } from "./sync-owner.ts";
 import { changesSinceFor, deltaFrames, orDeltaFrames, rootTimestamp } from "./delta-resync.ts";
 import type { TreeKind } from "../writes/merkle-store.ts";
 import type { SqlPort } from "../storage/sql-port.ts";
+import { readShardedSubtree, type GatheredShards } from "./sharded-subtree.ts";
 
 /** How long a home reuses the leaf sums it gathered from a sharded map's shards during one sync exchange. */
 const GATHERED_SUMS_TTL_MS = 30_000;
@@ -23,10 +24,8 @@ const MAX_FRESH_PULLS = 1024;
 const PATH_PATTERN = /^[0-9a-f]*$/;
 const KIND_CODE: Record<TreeKind, number> = { lww: 1, or: 2 };
 
-interface Gathered {
+interface Gathered extends GatheredShards {
   at: number;
-  total: LeafSums;
-  shards: { partition: number; sums: LeafSums }[];
 }
 
 export type SyncReply = (message: unknown) => void;
@@ -159,6 +158,11 @@ export class SyncCoordinator {
       return this.#owners(partitions[0]!).merkle({ kind, map, path, shards: 1, ...(fresh ? { recordsUpTo: FRESH_PULL_RECORDS } : {}) });
     }
     const gathered = this.#fresh(kind, map) ?? (await this.#gather(kind, map, { home: this.#home, conn }));
+    if (path.length < 3 && this.#isFreshPull(conn, kind, map)) {
+      const request = { owners: this.#owners, kind, map, path, gathered, upTo: FRESH_PULL_RECORDS };
+      const whole = await readShardedSubtree(request);
+      if (whole) return whole;
+    }
     if (path.length < 3) {
       const buckets = gathered.total.buckets(path);
       return buckets ? { type: "buckets", buckets } : { type: "missing" };
@@ -198,12 +202,13 @@ export class SyncCoordinator {
       partitions.map(async (partition) => {
         const request = { kind, map, listener, shards: partitions.length, ...(changesSince ? { changesSince } : {}) };
         const answer = await this.#owners(partition).syncInit(request);
-        const { changes = [], orChanges = [] } = answer;
-        return { partition, sums: LeafSums.decode(answer.sums), at: answer.at, changes, orChanges };
+        const { changes = [], orChanges = [], tombstones = 0 } = answer;
+        return { partition, sums: LeafSums.decode(answer.sums), at: answer.at, changes, orChanges, tombstones };
       }),
     );
     const shards = answers.map(({ partition, sums }) => ({ partition, sums }));
-    const gathered = { at: this.#clock(), total: LeafSums.sum(shards.map((s) => s.sums)), shards };
+    const tombstones = answers.reduce((n, a) => n + a.tombstones, 0);
+    const gathered = { at: this.#clock(), total: LeafSums.sum(shards.map((s) => s.sums)), shards, tombstones };
     if (partitions.length > 1) this.#gathered.set(`${kind}\u0000${map}`, gathered);
     const changes = answers.flatMap((a) => a.changes);
     return { ...gathered, clocks: answers.map((a) => a.at), changes, orChanges: answers.flatMap((a) => a.orChanges) };

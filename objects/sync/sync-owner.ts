@@ -24,6 +24,8 @@ export interface ChangesSince {
 export interface SyncInitAnswer {
   sums: LeafSumsWire;
   at: number;
+  /** An OR map's: how many tombstones this owner holds of the map (a fresh pull's push-back guard sums them). */
+  tombstones?: number;
   changes?: { key: string; record: LWWRecord }[];
   orChanges?: ORMapEntry[];
 }
@@ -45,6 +47,11 @@ export interface SyncOwner {
    */
   merkle(request: { kind: TreeKind; map: string; path: string; recordsUpTo?: number; shards?: number }): Promise<MerkleAnswer>;
   readLeaf(request: { kind: TreeKind; map: string; leaf: number; shards?: number }): Promise<MerkleAnswer>;
+  /**
+   * Every entry this owner holds in leaves `first`..`last` (an OR map's: tombstone-only keys too), unlimited: a
+   * sharded map's fresh pull, whose home checks the subtree's summed counts before asking and sums what comes back.
+   */
+  readLeafRange(request: { kind: TreeKind; map: string; first: number; last: number; shards?: number }): Promise<MerkleAnswer>;
   orDiff(request: { map: string; keys: string[]; shards?: number }): Promise<ORMapEntry[]>;
   pushOrDiff(request: { map: string; entries: ORMapEntry[]; writer: ConnectionRef }): Promise<void>;
 }
