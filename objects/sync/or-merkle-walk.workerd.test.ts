@@ -1,32 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { leafIndexOf, leafPathOf } from "../../core/merkle-tree.ts";
 import { connectAs } from "../../test/workerd/connect.ts";
+import { type Entry, orAdd, orRemove, SHARDED_MAP, write } from "../../test/workerd/or-ops.ts";
 import type { WorkerdSocket } from "../../test/workerd/socket.ts";
-
-/** A map of test/workerd/wrangler.test.toml declared with 8 shards. */
-const SHARDED_MAP = "sharded-w";
-
-interface Entry {
-  key: string;
-  records: { tag: string; value: unknown }[];
-  tombstones: string[];
-}
-
-let millis = Date.now() - 60_000;
-
-function orAdd(map: string, key: string, value: unknown) {
-  const timestamp = { millis: millis++, counter: 0, nodeId: "writer" };
-  return { mapName: map, key, opType: "OR_ADD", orRecord: { value, timestamp, tag: `${timestamp.millis}:0:writer` } };
-}
-
-function orRemove(map: string, key: string, tag: string) {
-  return { mapName: map, key, opType: "OR_REMOVE", orTag: tag };
-}
-
-async function write(socket: WorkerdSocket, ops: unknown[]): Promise<void> {
-  socket.send({ type: "OP_BATCH", payload: { ops } });
-  await socket.waitFor("OP_ACK");
-}
 
 /** ORMAP_SYNC_INIT as a fresh client (no lastSyncTimestamp) or a returning one; waits for the root. */
 async function syncInit(socket: WorkerdSocket, map: string, lastSyncTimestamp?: number): Promise<void> {

@@ -45,6 +45,16 @@ function sorted(entries: [string, string[]][]): [string, string[]][] {
   return entries.map(([key, values]): [string, string[]] => [key, [...values].sort()]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** A client that wrote `count` keys `k0…` of the OR-Map `map` (values `${prefix}${i}`), all acknowledged. */
+async function writtenMap(map: string, count: number, prefix: string) {
+  const writer = await startClient(serverUrl());
+  const source = writer.getORMap<string>(map);
+  for (let i = 0; i < count; i++) source.add(`k${i}`, `${prefix}${i}`);
+  await writer.flush();
+  await vi.waitFor(() => expect(writer.getPendingOpCount()).toBe(0), WAIT);
+  return { writer, source };
+}
+
 /** Bytes of the OR-Map sync frames (roots, buckets, leaves, diffs) among `frames`. */
 function syncBytes(frames: readonly CountedFrame[]): number {
   return frames.filter((f) => f.type.startsWith("ORMAP_")).reduce((sum, f) => sum + f.bytes, 0);
@@ -53,11 +63,7 @@ function syncBytes(frames: readonly CountedFrame[]): number {
 describe("OR-Map delta re-sync", () => {
   it("brings a client that was offline while 1% of a 10,000-key OR-Map changed (adds and removes) up to date with the changed keys only, asking no bucket", async () => {
     const map = uniqueName("or-resync");
-    const writer = await startClient(serverUrl());
-    const source = writer.getORMap<string>(map);
-    for (let i = 0; i < KEYS; i++) source.add(`k${i}`, `v1-${i}`);
-    await writer.flush();
-    await vi.waitFor(() => expect(writer.getPendingOpCount()).toBe(0), WAIT);
+    const { writer, source } = await writtenMap(map, KEYS, "v1-");
 
     const { url, proxy } = await proxiedUrl();
     const { factory, log } = countingSockets();
@@ -95,11 +101,7 @@ describe("OR-Map delta re-sync", () => {
 describe("OR-Map Merkle walk", () => {
   it("pulls a 10,000-key OR-Map into a fresh client in whole subtrees: few requests, many keys per leaf frame, the server's root", async () => {
     const map = uniqueName("or-fresh");
-    const writer = await startClient(serverUrl());
-    const source = writer.getORMap<string>(map);
-    for (let i = 0; i < KEYS; i++) source.add(`k${i}`, `v-${i}`);
-    await writer.flush();
-    await vi.waitFor(() => expect(writer.getPendingOpCount()).toBe(0), WAIT);
+    const { source } = await writtenMap(map, KEYS, "v-");
 
     const { factory, log } = countingSockets();
     const reader = await startClient(serverUrl(), factory);
@@ -116,11 +118,7 @@ describe("OR-Map Merkle walk", () => {
 
   it("brings a returning client the removes that left keys without values when its delta does not reach back to them", async () => {
     const map = uniqueName("or-walk-removes");
-    const writer = await startClient(serverUrl());
-    const source = writer.getORMap<string>(map);
-    for (let i = 0; i < 2_000; i++) source.add(`k${i}`, `v-${i}`);
-    await writer.flush();
-    await vi.waitFor(() => expect(writer.getPendingOpCount()).toBe(0), WAIT);
+    const { writer, source } = await writtenMap(map, 2_000, "v-");
 
     const { url, proxy } = await proxiedUrl();
     const { factory, log } = countingSockets();
