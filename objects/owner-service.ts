@@ -199,7 +199,8 @@ export class OwnerService implements OwnerApi {
    */
   async sweep(): Promise<void> {
     const expiry = this.#expiry;
-    if (!expiry?.mayBeDue()) return;
+    if (!expiry) return;
+    if (!expiry.mayBeDue()) return expiry.stayArmed();
     const expired = this.#sql.transaction(() => {
       const { ops, more } = expiry.expiredOps();
       this.#moves?.noteWrites(ops);

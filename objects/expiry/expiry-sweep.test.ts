@@ -247,7 +247,7 @@ describe("ExpirySweep: tombstones", () => {
 
 describe("ExpirySweep: alarms with nothing due", () => {
   it("skip the sweep until a due time passes or a compaction brings tombstones or TTL records", async () => {
-    const { owner, lww, write, clock, sql } = setup();
+    const { owner, lww, write, clock, sql, wakes } = setup();
     const tombstones = () => count(sql, "SELECT COUNT(*) AS n FROM lww_record WHERE value IS NULL");
     await owner.sweep();
     await write(put("a", 1, clock.now));
@@ -261,6 +261,11 @@ describe("ExpirySweep: alarms with nothing due", () => {
     expect(owner.sweepMayBeDue()).toBe(true);
     await owner.sweep();
     expect(owner.sweepMayBeDue()).toBe(false); // it comes of age after the horizon
+    // An alarm that comes a little early skips the sweep and asks for the alarm at the due time again.
+    const dueAt = clock.now + 1 + HORIZON + 1;
+    wakes.length = 0;
+    await owner.sweep();
+    expect(wakes).toEqual([dueAt]);
     clock.now += HORIZON + 2;
     expect(owner.sweepMayBeDue()).toBe(true);
     await owner.sweep();

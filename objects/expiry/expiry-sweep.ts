@@ -134,6 +134,14 @@ export class ExpirySweep {
     return this.#clock() >= this.#quietUntil || this.#lww.timeWorkVersion() !== this.#seenTimeWork;
   }
 
+  /**
+   * A sweep was skipped (nothing due yet): asks for the alarm at the next due time again, in case this alarm came a
+   * little before it (the runtime's clock in an alarm can read earlier than the time it was set for).
+   */
+  async stayArmed(): Promise<void> {
+    if (Number.isFinite(this.#quietUntil)) await this.#wakeAt(this.#quietUntil);
+  }
+
   /** Asks for the alarm now when a chunk was full, else when the next record expires or tombstone comes of age. */
   async scheduleNext(more: boolean): Promise<void> {
     const now = this.#clock();
