@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fnv1a } from "./hash.ts";
 import type { Timestamp } from "./hlc.ts";
-import { LEAF_COUNT, LeafSums, MerkleTree, bucketPath, leafIndexOf, leafPathOf, lwwEntryHash } from "./merkle-tree.ts";
+import { LEAF_COUNT, LeafSums, MerkleTree, bucketPath, leafIndexOf, leafPathOf, lwwEntryHash, subtreeLeaves } from "./merkle-tree.ts";
 
 const ts = (millis: number, counter = 0, nodeId = "test"): Timestamp => ({ millis, counter, nodeId });
 
@@ -131,6 +131,19 @@ describe("MerkleTree", () => {
 });
 
 describe("LeafSums", () => {
+  it("counts the entries of a subtree's leaves", () => {
+    const sums = new LeafSums();
+    sums.add(0xa00, 1);
+    sums.add(0xaff, 2);
+    sums.add(0xaff, 3);
+    sums.add(0xb00, 4);
+    const { first, last } = subtreeLeaves("a");
+    expect([first, last]).toEqual([0xa00, 0xaff]);
+    expect(sums.countIn(first, last)).toBe(3);
+    expect(sums.countIn(0, 0xfff)).toBe(4);
+    expect(sums.countIn(0xa01, 0xafe)).toBe(0);
+  });
+
   it("answers an empty map with root 0 and no buckets at the root", () => {
     const sums = new LeafSums();
     expect(sums.root()).toBe(0);

@@ -189,6 +189,13 @@ export class LeafSums {
     return sum;
   }
 
+  /** Entries in leaves `first`..`last` (a subtree: see `subtreeLeaves`). */
+  countIn(first: number, last: number): number {
+    let count = 0;
+    for (let leaf = first; leaf <= last; leaf++) count += this.counts[leaf] ?? 0;
+    return count;
+  }
+
   /** True when `path` is a 3-hex-digit leaf path with at least one entry. */
   isLeafWithEntries(path: string): boolean {
     return path.length === MERKLE_DEPTH && HEX_PATH.test(path) && (this.counts[Number.parseInt(path, 16)] ?? 0) > 0;

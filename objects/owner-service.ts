@@ -452,8 +452,7 @@ export class OwnerService implements OwnerApi {
    */
   #wholeSubtree(kind: TreeKind, map: string, path: string, sums: LeafSums, upTo: number): MerkleAnswer | undefined {
     const { first, last } = subtreeLeaves(path);
-    let entries = 0;
-    for (let leaf = first; leaf <= last; leaf++) entries += sums.counts[leaf] ?? 0;
+    const entries = sums.countIn(first, last);
     if (kind === "or") {
       const orEntries = this.#orSync.readSubtree(map, { first, last, keys: entries }, upTo);
       return orEntries ? { type: "or-leaf", entries: orEntries } : undefined;

@@ -28,19 +28,13 @@ export async function readShardedSubtree(request: {
 }): Promise<MerkleAnswer | undefined> {
   const { owners, kind, map, gathered, upTo } = request;
   const { first, last } = subtreeLeaves(request.path);
-  const entries = countIn(gathered.total, first, last);
+  const entries = gathered.total.countIn(first, last);
   if (entries === 0 || entries > upTo) return undefined;
   if (kind === "or" && !fitsPushBack(entries, gathered.tombstones)) return undefined;
   const shards = gathered.shards.length;
-  const holders = gathered.shards.filter((shard) => countIn(shard.sums, first, last) > 0);
+  const holders = gathered.shards.filter((shard) => shard.sums.countIn(first, last) > 0);
   const answers = await Promise.all(holders.map((s) => owners(s.partition).readLeafRange({ kind, map, first, last, shards })));
   if (kind === "lww") return { type: "lww-leaf", records: answers.flatMap((a) => (a.type === "lww-leaf" ? a.records : [])) };
   const orEntries = answers.flatMap((a) => (a.type === "or-leaf" ? a.entries : []));
   return fitsWhole(orEntries, upTo) ? { type: "or-leaf", entries: orEntries } : undefined;
-}
-
-function countIn(sums: LeafSums, first: number, last: number): number {
-  let count = 0;
-  for (let leaf = first; leaf <= last; leaf++) count += sums.counts[leaf] ?? 0;
-  return count;
 }
