@@ -78,7 +78,7 @@ export interface Services {
   coordination: CoordinationOwner;
   /** Postgres write-through, when a Hyperdrive binding is configured. */
   persistence: Persistence | undefined;
-  /** Leaf sums (the alarm brings their merkle_leaf rows up to date). */
+  /** Leaf sums (the alarm stores the LWW trees' snapshots). */
   merkle: MerkleStore;
   /** The owner's sweep of expired records and old tombstones (the alarm's; see objects/expiry/). */
   sweep(): Promise<void>;
@@ -146,7 +146,7 @@ export function createPartitionServices(deps: {
       isDerivedQuery: (conn, queryId) => homeQueries?.isDerived(conn, queryId) ?? false,
     }),
   });
-  // LWW leaf sums reach merkle_leaf on the alarm, soon after a write: see merkle-store.ts.
+  // LWW leaf sums are stored on the alarm, soon after a write: see merkle-store.ts.
   const merkle = new MerkleStore(sql, () => {
     schedule(Date.now() + MERKLE_CHECKPOINT_DELAY_MS).catch((err: unknown) => console.error("[owner] scheduling the Merkle checkpoint failed", err));
   });

@@ -163,6 +163,13 @@ const STEPS: readonly string[] = [
   CREATE INDEX lww_record_expiry ON lww_record (millis + ttl_ms) WHERE value IS NOT NULL AND ttl_ms > 0;
   CREATE INDEX or_record_expiry ON or_record (millis + ttl_ms) WHERE ttl_ms > 0
   `,
+  // 14: an LWW tree's checkpoint is one snapshot blob in its merkle_current row (writes/leaf-sums-snapshot.ts)
+  // instead of a merkle_leaf row per changed leaf. Trees checkpointed as rows are derived from lww_record once more.
+  `
+  ALTER TABLE merkle_current ADD COLUMN sums BLOB;
+  DELETE FROM merkle_current WHERE kind = 0;
+  DELETE FROM merkle_leaf WHERE kind = 0
+  `,
 ];
 
 

@@ -1,5 +1,6 @@
 import { LeafSums } from "../../core/merkle-tree.ts";
 import { bulkInsert, type SqlPort, type SqlValue } from "../storage/sql-port.ts";
+import { decodeLeafSums, encodeLeafSums } from "./leaf-sums-snapshot.ts";
 
 /** Which tree: the LWW map or the OR map of a name (they are separate maps with separate trees). */
 export type TreeKind = "lww" | "or";
@@ -12,23 +13,14 @@ export interface LeafChange {
   newHash?: number;
 }
 
-/** An LWW tree whose merkle_leaf rows are behind its records (its merkle_current row is gone). */
-interface Behind {
-  /** Leaves changed since the rows were last written; `all` when the sums were derived from the records. */
-  leaves: Set<number>;
-  all: boolean;
-  /** Whether `onBehind` was called since the last catch-up. */
-  announced: boolean;
-}
-
 /**
  * Per-map Merkle leaf sums (4096 leaves of depth 3), cached in memory and kept in SQLite.
  *
  * OR trees: every change is written to merkle_leaf in the transaction of the records it describes.
  * LWW trees: a leaf's sum is a function of the lww_record rows of that leaf (the sum mod 2^32 of their `hash`
  * column, and their count), so writing 100 random leaves per batch (measured: ~13% of a batch's cost) is
- * deferred: `checkpoint()` (the alarm, soon after a write) writes the changed leaves, and a merkle_current row
- * says the rows are up to date. The first write after a checkpoint deletes that row in its
+ * deferred: `checkpoint()` (the alarm, soon after a write) stores the whole tree as one snapshot in its
+ * merkle_current row (leaf-sums-snapshot.ts). The first write after a checkpoint deletes that row in its
  * transaction; a map without it has its sums derived from lww_record by one GROUP BY when loaded. So the sums
  * are right after any crash or rollback.
  *
@@ -38,7 +30,11 @@ interface Behind {
 export class MerkleStore {
   readonly #sql: SqlPort;
   readonly #cache = new Map<string, LeafSums>();
-  readonly #behind = new Map<string, Behind>();
+  /**
+   * LWW trees whose merkle_current row is gone, by cache key, and whether `onBehind` was called for it (a tree
+   * derived when loaded is announced by its first write).
+   */
+  readonly #behind = new Map<string, boolean>();
   readonly #onBehind: () => void;
   #beforeDerive: () => void = () => {};
 
@@ -60,19 +56,18 @@ export class MerkleStore {
     const cacheKey = `${kind}\u0000${map}`;
     let sums = this.#cache.get(cacheKey);
     if (!sums) {
-      sums = new LeafSums();
-      const code = KIND_CODE[kind];
-      const current = kind === "or" || this.#sql.exec("SELECT 1 FROM merkle_current WHERE kind = ? AND map = ?", code, map).length > 0;
-      if (!current) this.#beforeDerive();
-      const rows = current
-        ? this.#sql.exec("SELECT leaf, hash, count FROM merkle_leaf WHERE kind = ? AND map = ?", code, map)
-        : this.#sql.exec(
-            "SELECT leaf, SUM(hash) & 4294967295 AS hash, COUNT(*) AS count FROM lww_record WHERE map = ? GROUP BY leaf",
-            map,
-          );
-      for (const row of rows) sums.load(Number(row.leaf), Number(row.hash), Number(row.count));
+      sums = kind === "or" ? this.#loadRows(map) : this.#loadSnapshot(map);
+      if (!sums) {
+        this.#beforeDerive();
+        sums = new LeafSums();
+        const rows = this.#sql.exec(
+          "SELECT leaf, SUM(hash) & 4294967295 AS hash, COUNT(*) AS count FROM lww_record WHERE map = ? GROUP BY leaf",
+          map,
+        );
+        for (const row of rows) sums.load(Number(row.leaf), Number(row.hash), Number(row.count));
+        this.#behind.set(cacheKey, false);
+      }
       this.#cache.set(cacheKey, sums);
-      if (!current) this.#behind.set(cacheKey, { leaves: new Set(), all: true, announced: false });
     }
     return sums;
   }
@@ -92,23 +87,18 @@ export class MerkleStore {
       touched.add(change.leaf);
     }
     if (kind === "or") {
-      this.#write(kind, map, touched, false);
+      this.#writeRows(map, touched);
       return;
     }
     const cacheKey = `${kind}\u0000${map}`;
-    let behind = this.#behind.get(cacheKey);
-    if (!behind) {
-      this.#sql.exec("DELETE FROM merkle_current WHERE kind = ? AND map = ?", KIND_CODE[kind], map);
-      this.#behind.set(cacheKey, (behind = { leaves: new Set(), all: false, announced: false }));
-    }
-    if (!behind.announced) {
-      behind.announced = true;
-      this.#onBehind();
-    }
-    for (const leaf of touched) behind.leaves.add(leaf);
+    const announced = this.#behind.get(cacheKey);
+    if (announced) return;
+    if (announced === undefined) this.#sql.exec("DELETE FROM merkle_current WHERE kind = ? AND map = ?", KIND_CODE[kind], map);
+    this.#behind.set(cacheKey, true);
+    this.#onBehind();
   }
 
-  /** Brings every LWW tree's merkle_leaf rows up to date (the alarm calls it; each tree in its own transaction). */
+  /** Stores every LWW tree that is behind as its snapshot (the alarm calls it; each tree in its own transaction). */
   checkpoint(): void {
     for (const cacheKey of [...this.#behind.keys()]) {
       const [kind, map] = cacheKey.split("\u0000") as [TreeKind, string];
@@ -121,7 +111,7 @@ export class MerkleStore {
     }
   }
 
-  /** True when some LWW tree's merkle_leaf rows are behind its records. */
+  /** True when some LWW tree's stored sums are behind its records. */
   isBehind(): boolean {
     return this.#behind.size > 0;
   }
@@ -133,26 +123,35 @@ export class MerkleStore {
 
   #catchUp(kind: TreeKind, map: string): void {
     const cacheKey = `${kind}\u0000${map}`;
-    const behind = this.#behind.get(cacheKey);
-    if (!behind) return;
-    this.#write(kind, map, behind.leaves, behind.all);
-    this.#sql.exec("INSERT OR IGNORE INTO merkle_current (kind, map) VALUES (?, ?)", KIND_CODE[kind], map);
+    if (!this.#behind.has(cacheKey)) return;
+    this.#sql.exec(
+      "INSERT INTO merkle_current (kind, map, sums) VALUES (?, ?, ?) ON CONFLICT (kind, map) DO UPDATE SET sums = excluded.sums",
+      KIND_CODE[kind], map, encodeLeafSums(this.sums(kind, map)),
+    );
     this.#behind.delete(cacheKey);
   }
 
-  /** Writes the sums of `leaves` (of every leaf with entries, after deleting the tree's rows, when `all`). */
-  #write(kind: TreeKind, map: string, leaves: Iterable<number>, all: boolean): void {
-    const sums = this.sums(kind, map);
-    const code = KIND_CODE[kind];
-    const rows: SqlValue[][] = [];
-    if (all) {
-      this.#sql.exec("DELETE FROM merkle_leaf WHERE kind = ? AND map = ?", code, map);
-      sums.counts.forEach((count, leaf) => {
-        if (count > 0) rows.push([code, map, leaf, sums.sums[leaf] ?? 0, count]);
-      });
-    } else {
-      for (const leaf of leaves) rows.push([code, map, leaf, sums.sums[leaf] ?? 0, sums.counts[leaf] ?? 0]);
+  /** An LWW tree's stored snapshot; undefined when it is behind its records (no row) or the row holds none. */
+  #loadSnapshot(map: string): LeafSums | undefined {
+    const row = this.#sql.exec("SELECT sums FROM merkle_current WHERE kind = ? AND map = ?", KIND_CODE.lww, map)[0];
+    return row ? decodeLeafSums(row.sums) : undefined;
+  }
+
+  /** An OR tree's merkle_leaf rows (always current). */
+  #loadRows(map: string): LeafSums {
+    const sums = new LeafSums();
+    for (const row of this.#sql.exec("SELECT leaf, hash, count FROM merkle_leaf WHERE kind = ? AND map = ?", KIND_CODE.or, map)) {
+      sums.load(Number(row.leaf), Number(row.hash), Number(row.count));
     }
+    return sums;
+  }
+
+  /** Writes the sums of an OR tree's `leaves`. */
+  #writeRows(map: string, leaves: Iterable<number>): void {
+    const sums = this.sums("or", map);
+    const code = KIND_CODE.or;
+    const rows: SqlValue[][] = [];
+    for (const leaf of leaves) rows.push([code, map, leaf, sums.sums[leaf] ?? 0, sums.counts[leaf] ?? 0]);
     bulkInsert(
       this.#sql,
       "merkle_leaf (kind, map, leaf, hash, count)",
