@@ -22,7 +22,12 @@ const benchPart = process.env.PART ?? "writes";
 const FIGURES = {
   writes: (results) => {
     const pick = (name) => results.writes?.[name]?.opsPerSecond ?? results.writes?.[name]?.ops?.opsPerSecond;
-    return { oneConnection: pick("oneConnection"), tenConnections: pick("tenConnectionsMapEach"), sharded: pick("tenConnectionsSharded271") };
+    // Server CPU µs per op, where the revision's bench records it (CPU time moves less with the machine's load).
+    const cpu = (name) => results.writes?.[name]?.serverCpuUsPerOp;
+    return {
+      oneConnection: pick("oneConnection"), tenConnections: pick("tenConnectionsMapEach"), sharded: pick("tenConnectionsSharded271"),
+      oneCpuUsPerOp: cpu("oneConnection"), tenCpuUsPerOp: cpu("tenConnectionsMapEach"), shardedCpuUsPerOp: cpu("tenConnectionsSharded271"),
+    };
   },
   live: (results) => ({
     queryP50: results.liveQueries?.writeToQueryUpdateMs?.p50,

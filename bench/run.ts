@@ -18,6 +18,7 @@ import { schemaCost } from "./schema-cost.ts";
 import { HTTP_SETTINGS, httpThroughput } from "./http.ts";
 import { reshardCost } from "./reshard.ts";
 import { gcCost } from "./gc.ts";
+import { cpuDelta, serverCpuMs } from "./cpu-of-server.ts";
 
 const SHARDED_MAP = "bench-sharded";
 /** The map whose fresh pull `sync` measures sharded (`shardedFullSync`). */
@@ -47,11 +48,13 @@ type WsUrl = (params: Record<string, string>) => string;
 
 /**
  * A write throughput and, measured right before it with the same connection count, the echo ceiling (machines of
- * this kind are shared and vary: the share of the ceiling is the figure that compares across runs).
+ * this kind are shared and vary: the share of the ceiling is the figure that compares across runs). Also the CPU the
+ * server's processes used during the run per acknowledged op (`serverCpuUsPerOp`; CPU time, so a busy machine moves
+ * it less than it moves the throughput; it counts warm-up batches and compactions that ran meanwhile, and the proxy).
  */
 async function measured(
   echo: EchoServer | undefined,
-  target: WsUrl,
+  target: { wsUrl: WsUrl; stateDir: string },
   connections: number,
   mapOf: (i: number) => string,
   options: { durationMs: number; warmUpBatches?: number; window?: number },
@@ -60,8 +63,12 @@ async function measured(
   const ceiling = echo
     ? (await throughput(echo.wsUrl, connections, (i) => `echo-${i}`, CEILING_MS, options.window ? { window: options.window } : {})).opsPerSecond
     : undefined;
-  const run = await throughput(target, connections, mapOf, durationMs, load);
-  return ceiling ? { ...run, echoCeilingOpsPerSecond: ceiling, shareOfCeilingPercent: shareOf(run.opsPerSecond, ceiling) } : run;
+  const cpuBefore = serverCpuMs(target.stateDir);
+  const run = await throughput(target.wsUrl, connections, mapOf, durationMs, load);
+  const serverCpu = cpuDelta(cpuBefore, serverCpuMs(target.stateDir));
+  const cpuMs = Object.values(serverCpu).reduce((a, b) => a + b, 0);
+  const withCpu = { ...run, serverCpuMs: serverCpu, serverCpuUsPerOp: Math.round((10_000 * cpuMs) / Math.max(1, run.ops)) / 10 };
+  return ceiling ? { ...withCpu, echoCeilingOpsPerSecond: ceiling, shareOfCeilingPercent: shareOf(run.opsPerSecond, ceiling) } : withCpu;
 }
 
 async function main() {
@@ -71,26 +78,25 @@ async function main() {
   const shardedMaps = `${SHARDED_MAP}:271,${SHARDED_SYNC_MAP.name}:${SHARDED_SYNC_MAP.shards}`;
   const server = await startServer({ noAuth: true, shardedMaps, settings: { TOPGUN_OP_RATE: "off" } });
   const stamp = Date.now();
-  const url = server.wsUrl;
   try {
     const results = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "unknown", node: process.version },
       settings: { durationMs: DURATION_MS, sustainedMs: SUSTAINED_MS, ceilingMs: CEILING_MS, ...WRITE_SETTINGS },
       writes: await part("writes", async () => ({
-        oneConnection: await measured(echo, url, 1, () => `bench-one-${stamp}`, { durationMs: DURATION_MS }),
-        tenConnectionsMapEach: await measured(echo, url, 10, (i) => `bench-ten-${i}-${stamp}`, { durationMs: DURATION_MS }),
-        tenConnectionsSharded271: await measured(echo, url, 10, () => SHARDED_MAP, { durationMs: DURATION_MS, warmUpBatches: 5 }),
+        oneConnection: await measured(echo, server, 1, () => `bench-one-${stamp}`, { durationMs: DURATION_MS }),
+        tenConnectionsMapEach: await measured(echo, server, 10, (i) => `bench-ten-${i}-${stamp}`, { durationMs: DURATION_MS }),
+        tenConnectionsSharded271: await measured(echo, server, 10, () => SHARDED_MAP, { durationMs: DURATION_MS, warmUpBatches: 5 }),
       })),
       sustained: await part("sustained", async () => {
-        const run = await measured(echo, url, 10, (i) => `bench-long-${i}-${stamp}`, { durationMs: SUSTAINED_MS });
+        const run = await measured(echo, server, 10, (i) => `bench-long-${i}-${stamp}`, { durationMs: SUSTAINED_MS });
         // The issue's own load: each connection sends its next batch when the last one is acknowledged (one in flight),
         // which is what its p99 target is for; with 4 in flight Little's law alone puts a batch's wait at ~40 batches'
         // worth of work.
         // First the objects of the run above compact the backlog its saturation left (their alarms do not fire while
         // the local runtime is saturated), which would otherwise slow this run's first seconds on the shared thread.
         await new Promise((resolve) => setTimeout(resolve, QUIET_BETWEEN_SUSTAINED_RUNS_MS));
-        const oneInFlight = await measured(echo, url, 10, (i) => `bench-long1-${i}-${stamp}`, { durationMs: SUSTAINED_MS, window: 1 });
+        const oneInFlight = await measured(echo, server, 10, (i) => `bench-long1-${i}-${stamp}`, { durationMs: SUSTAINED_MS, window: 1 });
         return {
           ...run,
           lastTenSecondsVsFirstPercent: lastVsFirst(run.perSecond),
