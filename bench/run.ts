@@ -50,7 +50,7 @@ type WsUrl = (params: Record<string, string>) => string;
  * A write throughput and, measured right before it with the same connection count, the echo ceiling (machines of
  * this kind are shared and vary: the share of the ceiling is the figure that compares across runs). Also the CPU the
  * server's processes used during the run per acknowledged op (`serverCpuUsPerOp`; CPU time, so a busy machine moves
- * it less than it moves the throughput; it counts warm-up batches and compactions that ran meanwhile, and the proxy).
+ * it less than it moves the throughput; from the end of the warm-up to the last ack, compactions that ran meanwhile and wrangler's proxy included).
  */
 async function measured(
   echo: EchoServer | undefined,
@@ -63,8 +63,8 @@ async function measured(
   const ceiling = echo
     ? (await throughput(echo.wsUrl, connections, (i) => `echo-${i}`, CEILING_MS, options.window ? { window: options.window } : {})).opsPerSecond
     : undefined;
-  const cpuBefore = serverCpuMs(target.stateDir);
-  const run = await throughput(target.wsUrl, connections, mapOf, durationMs, load);
+  let cpuBefore: Record<string, number> = {};
+  const run = await throughput(target.wsUrl, connections, mapOf, durationMs, { ...load, onMeasureStart: () => (cpuBefore = serverCpuMs(target.stateDir)) });
   const serverCpu = cpuDelta(cpuBefore, serverCpuMs(target.stateDir));
   const cpuMs = Object.values(serverCpu).reduce((a, b) => a + b, 0);
   const withCpu = { ...run, serverCpuMs: serverCpu, serverCpuUsPerOp: Math.round((10_000 * cpuMs) / Math.max(1, run.ops)) / 10 };

@@ -35,7 +35,7 @@ export async function throughput(
   connections: number,
   mapOf: (i: number) => string,
   durationMs: number,
-  options: { keySpace?: number; warmUpBatches?: number; token?: string; window?: number } = {},
+  options: { keySpace?: number; warmUpBatches?: number; token?: string; window?: number; onMeasureStart?: () => void } = {},
 ) {
   const keySpace = options.keySpace ?? KEY_SPACE;
   const window = options.window ?? WINDOW;
@@ -53,6 +53,7 @@ export async function throughput(
     }));
   }
   const warmUpMs = Date.now() - warmUpStarted;
+  options.onMeasureStart?.();
   let acked = 0;
   let failed = 0;
   const end = Date.now() + durationMs;
