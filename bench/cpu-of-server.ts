@@ -31,3 +31,20 @@ export function cpuDelta(before: Record<string, number>, after: Record<string, n
   for (const [name, ms] of Object.entries(after)) out[name] = Math.round(ms - (before[name] ?? 0));
   return out;
 }
+
+/**
+ * Waits until the server's processes used under `busyMs` of CPU in a second (alarms of an earlier measure, such as
+ * compactions, have run), at most `maxMs`; answers how long it waited.
+ */
+export async function waitUntilQuiet(stateDir: string, { busyMs = 50, maxMs = 30_000 } = {}): Promise<number> {
+  const started = Date.now();
+  let before = serverCpuMs(stateDir);
+  while (Date.now() - started < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const after = serverCpuMs(stateDir);
+    const used = Object.values(cpuDelta(before, after)).reduce((a, b) => a + b, 0);
+    if (used < busyMs) break;
+    before = after;
+  }
+  return Date.now() - started;
+}

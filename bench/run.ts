@@ -18,15 +18,13 @@ import { schemaCost } from "./schema-cost.ts";
 import { HTTP_SETTINGS, httpThroughput } from "./http.ts";
 import { reshardCost } from "./reshard.ts";
 import { gcCost } from "./gc.ts";
-import { cpuDelta, serverCpuMs } from "./cpu-of-server.ts";
+import { cpuDelta, serverCpuMs, waitUntilQuiet } from "./cpu-of-server.ts";
 
 const SHARDED_MAP = "bench-sharded";
 /** The map whose fresh pull `sync` measures sharded (`shardedFullSync`). */
 const SHARDED_SYNC_MAP = { name: "bench-sync-sharded", shards: 8 };
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
 const SUSTAINED_MS = Number(process.env.BENCH_SUSTAINED_SECONDS ?? 60) * 1000;
-/** The pause between the two sustained runs (see there). */
-const QUIET_BETWEEN_SUSTAINED_RUNS_MS = 15_000;
 /** How long the echo ceiling is measured right before each write measure. */
 const CEILING_MS = 3000;
 /**
@@ -34,8 +32,13 @@ const CEILING_MS = 3000;
  * schemas, bundles, coldStart, http, reshard, gc) and records nothing.
  */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : undefined;
-const part = <T>(name: string, run: () => Promise<T>): Promise<T | undefined> =>
-  !ONLY || ONLY.has(name) ? run() : Promise.resolve(undefined);
+/** Set by main: waits until the server has finished the work an earlier part left (compactions, alarms). */
+let settle: () => Promise<void> = async () => {};
+const part = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
+  if (ONLY && !ONLY.has(name)) return undefined;
+  await settle();
+  return run();
+};
 
 /** Ops of the last 10 s of a run against its first 10 s, in percent. */
 function lastVsFirst(perSecond: readonly number[]): number {
@@ -60,6 +63,7 @@ async function measured(
   options: { durationMs: number; warmUpBatches?: number; window?: number },
 ) {
   const { durationMs, ...load } = options;
+  await settle();
   const ceiling = echo
     ? (await throughput(echo.wsUrl, connections, (i) => `echo-${i}`, CEILING_MS, options.window ? { window: options.window } : {})).opsPerSecond
     : undefined;
@@ -78,6 +82,11 @@ async function main() {
   const shardedMaps = `${SHARDED_MAP}:271,${SHARDED_SYNC_MAP.name}:${SHARDED_SYNC_MAP.shards}`;
   const server = await startServer({ noAuth: true, shardedMaps, settings: { TOPGUN_OP_RATE: "off" } });
   const stamp = Date.now();
+  // Each part starts once the server is idle again, so one part's background work does not slow the next.
+  settle = async () => {
+    const waited = await waitUntilQuiet(server.stateDir);
+    if (waited > 1500) console.error(`[bench] waited ${(waited / 1000).toFixed(1)} s for the server to go quiet`);
+  };
   try {
     const results = {
       date: new Date().toISOString(),
@@ -93,9 +102,8 @@ async function main() {
         // The issue's own load: each connection sends its next batch when the last one is acknowledged (one in flight),
         // which is what its p99 target is for; with 4 in flight Little's law alone puts a batch's wait at ~40 batches'
         // worth of work.
-        // First the objects of the run above compact the backlog its saturation left (their alarms do not fire while
-        // the local runtime is saturated), which would otherwise slow this run's first seconds on the shared thread.
-        await new Promise((resolve) => setTimeout(resolve, QUIET_BETWEEN_SUSTAINED_RUNS_MS));
+        // `measured` first lets the objects of the run above compact the backlog its saturation left (their alarms do
+        // not fire while the local runtime is saturated), which would otherwise slow this run's first seconds.
         const oneInFlight = await measured(echo, server, 10, (i) => `bench-long1-${i}-${stamp}`, { durationMs: SUSTAINED_MS, window: 1 });
         return {
           ...run,
