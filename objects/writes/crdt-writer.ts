@@ -127,10 +127,13 @@ export class CrdtWriter {
           else if (op.record.value === null || !encoded) live.delete(id);
           else live.set(id, { encoded, value: op.record.value });
           const { timestamp, ttlMs } = op.record;
-          queued.push({
-            kind: "lww", map: op.map, key: op.key, value: encoded,
-            millis: timestamp.millis, counter: timestamp.counter, node: timestamp.nodeId, ...(ttlMs === undefined ? {} : { ttlMs }),
-          });
+          // Outbox rows only when there is an outbox (Postgres write-through configured).
+          if (this.#outbox) {
+            queued.push({
+              kind: "lww", map: op.map, key: op.key, value: encoded,
+              millis: timestamp.millis, counter: timestamp.counter, node: timestamp.nodeId, ...(ttlMs === undefined ? {} : { ttlMs }),
+            });
+          }
           this.#hlc.update(op.record.timestamp);
           eventOf(op, "lww", {
             type: "SERVER_EVENT",
