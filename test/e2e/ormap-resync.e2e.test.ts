@@ -1,36 +1,19 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MemoryAdapter } from "../../client/storage/memory-adapter.ts";
-import { TopGunClient } from "../../client/topgun-client.ts";
-import type { WebSocketFactory } from "../../client/web-socket.ts";
+import type { TopGunClient } from "../../client/topgun-client.ts";
 import { countingSockets, type CountedFrame } from "../support/counting-socket.ts";
+import { clientPool } from "../support/e2e-clients.ts";
 import { serverUrl, uniqueName } from "../support/e2e-context.ts";
 import { TcpProxy } from "../support/tcp-proxy.ts";
-import { signToken } from "../support/tokens.ts";
 
 const KEYS = 10_000;
 const WAIT = { timeout: 120_000, interval: 100 };
-const open = new Set<TopGunClient>();
+const clients = clientPool();
 const proxies = new Set<TcpProxy>();
 
 afterEach(async () => {
-  await Promise.all([...open].map((client) => client.close()));
-  open.clear();
   await Promise.all([...proxies].map((proxy) => proxy.stop()));
   proxies.clear();
 });
-
-async function startClient(url: string, webSocketFactory?: WebSocketFactory): Promise<TopGunClient> {
-  const client = new TopGunClient({
-    serverUrl: url,
-    storage: new MemoryAdapter(),
-    tokenProvider: () => signToken({ sub: uniqueName("user") }),
-    backoff: { initialMs: 50, maxMs: 300 },
-    ...(webSocketFactory ? { webSocketFactory } : {}),
-  });
-  open.add(client);
-  await client.start();
-  return client;
-}
 
 /** The server's URL through a proxy the test can cut, which takes the client offline as a lost network would. */
 async function proxiedUrl(): Promise<{ url: string; proxy: TcpProxy }> {
@@ -47,7 +30,7 @@ function sorted(entries: [string, string[]][]): [string, string[]][] {
 
 /** A client that wrote `count` keys `k0…` of the OR-Map `map` (values `${prefix}${i}`), all acknowledged. */
 async function writtenMap(map: string, count: number, prefix: string) {
-  const writer = await startClient(serverUrl());
+  const writer = await clients.connected({ url: serverUrl() });
   const source = writer.getORMap<string>(map);
   for (let i = 0; i < count; i++) source.add(`k${i}`, `${prefix}${i}`);
   await writer.flush();
@@ -67,7 +50,7 @@ describe("OR-Map delta re-sync", () => {
 
     const { url, proxy } = await proxiedUrl();
     const { factory, log } = countingSockets();
-    const reader = await startClient(url, factory);
+    const reader = await clients.connected({ url, webSocketFactory: factory });
     const copy = reader.getORMap<string>(map);
     await vi.waitFor(() => expect(copy.entries()).toHaveLength(KEYS), WAIT);
     const fullBytes = syncBytes(log.received);
@@ -104,7 +87,7 @@ describe("OR-Map Merkle walk", () => {
     const { source } = await writtenMap(map, KEYS, "v-");
 
     const { factory, log } = countingSockets();
-    const reader = await startClient(serverUrl(), factory);
+    const reader = await clients.connected({ url: serverUrl(), webSocketFactory: factory });
     const copy = reader.getORMap<string>(map);
     await vi.waitFor(() => expect(copy.entries()).toHaveLength(KEYS), WAIT);
 
@@ -122,7 +105,7 @@ describe("OR-Map Merkle walk", () => {
 
     const { url, proxy } = await proxiedUrl();
     const { factory, log } = countingSockets();
-    const reader = await startClient(url, factory);
+    const reader = await clients.connected({ url, webSocketFactory: factory });
     const copy = reader.getORMap<string>(map);
     await vi.waitFor(() => expect(copy.entries()).toHaveLength(2_000), WAIT);
 

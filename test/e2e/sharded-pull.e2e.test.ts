@@ -1,37 +1,17 @@
 // A fresh TopGunClient's pull of a sharded map (8 shards, set through the admin plane before any write): whole
 // subtrees gathered from the shards, as an unsharded map's pull gets them, instead of one request per leaf.
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { MemoryAdapter } from "../../client/storage/memory-adapter.ts";
-import { TopGunClient } from "../../client/topgun-client.ts";
-import type { WebSocketFactory } from "../../client/web-socket.ts";
+import { describe, expect, it, vi } from "vitest";
+import type { TopGunClient } from "../../client/topgun-client.ts";
 import { adminCall } from "../support/admin-api.ts";
 import { countingSockets } from "../support/counting-socket.ts";
+import { clientPool } from "../support/e2e-clients.ts";
 import { serverUrl, uniqueName } from "../support/e2e-context.ts";
-import { signToken } from "../support/tokens.ts";
 
 /** ~2,200 of the 4,096 leaves hold a key: a walk to the leaves asks for each of them. */
 const KEYS = 3_000;
 const SHARDS = 8;
 const WAIT = { timeout: 120_000, interval: 100 };
-const open = new Set<TopGunClient>();
-
-afterEach(async () => {
-  await Promise.all([...open].map((client) => client.close()));
-  open.clear();
-});
-
-async function startClient(webSocketFactory?: WebSocketFactory): Promise<TopGunClient> {
-  const client = new TopGunClient({
-    serverUrl: serverUrl(),
-    storage: new MemoryAdapter(),
-    tokenProvider: () => signToken({ sub: uniqueName("user") }),
-    backoff: { initialMs: 50, maxMs: 300 },
-    ...(webSocketFactory ? { webSocketFactory } : {}),
-  });
-  open.add(client);
-  await client.start();
-  return client;
-}
+const clients = clientPool();
 
 async function shardedMap(prefix: string): Promise<string> {
   const map = uniqueName(prefix);
@@ -48,13 +28,13 @@ async function waitAcked(client: TopGunClient): Promise<void> {
 describe("a fresh client's pull of a sharded map", () => {
   it("pulls a 3,000-key sharded LWW map in whole subtrees: at most 20 requests, the writer's root", async () => {
     const map = await shardedMap("shard-pull-lww");
-    const writer = await startClient();
+    const writer = await clients.connected();
     const source = writer.getMap<string>(map);
     for (let i = 0; i < KEYS; i++) source.set(`k${i}`, `v-${i}`);
     await waitAcked(writer);
 
     const { factory, log } = countingSockets();
-    const copy = (await startClient(factory)).getMap<string>(map);
+    const copy = (await clients.connected({ webSocketFactory: factory })).getMap<string>(map);
     await vi.waitFor(() => expect(copy.entries()).toHaveLength(KEYS), WAIT);
 
     const leaves = log.received.filter((f) => f.type === "SYNC_RESP_LEAF");
@@ -66,13 +46,13 @@ describe("a fresh client's pull of a sharded map", () => {
 
   it("pulls a 3,000-key sharded OR-Map in whole subtrees: at most 20 requests, the writer's root, nothing pushed back", async () => {
     const map = await shardedMap("shard-pull-or");
-    const writer = await startClient();
+    const writer = await clients.connected();
     const source = writer.getORMap<string>(map);
     for (let i = 0; i < KEYS; i++) source.add(`k${i}`, `v-${i}`);
     await waitAcked(writer);
 
     const { factory, log } = countingSockets();
-    const copy = (await startClient(factory)).getORMap<string>(map);
+    const copy = (await clients.connected({ webSocketFactory: factory })).getORMap<string>(map);
     await vi.waitFor(() => expect(copy.entries()).toHaveLength(KEYS), WAIT);
 
     const leaves = log.received.filter((f) => f.type === "ORMAP_SYNC_RESP_LEAF");

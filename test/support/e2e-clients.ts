@@ -2,6 +2,7 @@
 import { afterEach, expect, vi } from "vitest";
 import { MemoryAdapter } from "../../client/storage/memory-adapter.ts";
 import { TopGunClient } from "../../client/topgun-client.ts";
+import type { WebSocketFactory } from "../../client/web-socket.ts";
 import { serverUrl, uniqueName } from "./e2e-context.ts";
 import { signToken } from "./tokens.ts";
 
@@ -14,6 +15,8 @@ export interface ClientOptions {
   namespace?: string;
   /** The token's subject (a fresh unique user by default). */
   user?: string;
+  /** The sockets the client opens (a counting or cuttable one; the runtime's WebSocket by default). */
+  webSocketFactory?: WebSocketFactory;
 }
 
 /** A pool for one test file: `connected()` starts a client and waits until it is CONNECTED; all close after each test. */
@@ -33,6 +36,7 @@ export function clientPool() {
         storage: new MemoryAdapter(),
         tokenProvider: () => signToken({ sub: user }),
         backoff: { initialMs: 50, maxMs: 500 },
+        ...(options.webSocketFactory ? { webSocketFactory: options.webSocketFactory } : {}),
       });
       open.add(client);
       await client.start();
