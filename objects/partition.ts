@@ -244,10 +244,10 @@ export class Partition extends DurableObject<PartitionEnv> {
   }
 
   // Home role: an owner pushes frames to connections of this home; answers the ids no longer here.
-  homeDeliver(request: { conns: string[]; frames: Uint8Array[] }): Promise<string[]> {
+  homeDeliver(request: { conns: string[]; frames: Uint8Array[] }): string[] | Promise<string[]> {
     return this.#get().homeDelivery.deliver(request.conns, request.frames);
   }
-  homeDeliverEach(request: { deliveries: { conn: string; frames: Uint8Array[] }[] }): Promise<string[]> {
+  homeDeliverEach(request: { deliveries: { conn: string; frames: Uint8Array[] }[] }): string[] | Promise<string[]> {
     return this.#get().homeDelivery.deliverEach(request.deliveries);
   }
   homeQueryEvents(request: { events: QueryEvent[] }): Promise<string[]> {
@@ -349,10 +349,16 @@ export class Partition extends DurableObject<PartitionEnv> {
     };
   }
 
-  #control() {
+  // The namespace's one control object, as a port made once and remade after a failed call (every partition asks
+  // it for the policies about once a second while it serves traffic).
+  readonly #controlPort = new PartitionPorts(() => {
     const binding = this.env.CONTROL;
     if (!binding) throw new Error("no CONTROL binding");
     return controlApi(binding, this.#namespace);
+  });
+
+  #control() {
+    return this.#controlPort.get(0);
   }
 
   #get(): Services {
