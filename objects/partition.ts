@@ -256,7 +256,7 @@ export class Partition extends DurableObject<PartitionEnv> {
 
   #socketsOf(conn: string): DeliverySocket[] {
     return this.ctx.getWebSockets(conn).map((ws) => ({
-      principal: principalOf(this.#connection(ws).state),
+      principal: principalOf(this.#stateOf(ws)),
       send: (frame) => {
         try {
           ws.send(frame);
@@ -268,10 +268,13 @@ export class Partition extends DurableObject<PartitionEnv> {
     }));
   }
 
+  /** The socket's state, from memory or (after hibernation) its attachment. */
+  #stateOf(ws: WebSocket): ConnectionState {
+    return this.#states.get(ws) ?? readConnectionState(ws.deserializeAttachment(), this.ctx.getTags(ws)[0] ?? "");
+  }
+
   #connection(ws: WebSocket, newId?: string): Connection {
-    let state: ConnectionState =
-      (newId === undefined ? this.#states.get(ws) : undefined) ??
-      readConnectionState(ws.deserializeAttachment(), newId ?? this.ctx.getTags(ws)[0] ?? "");
+    let state: ConnectionState = newId === undefined ? this.#stateOf(ws) : readConnectionState(ws.deserializeAttachment(), newId);
     const states = this.#states;
     return {
       get state() {
