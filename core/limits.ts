@@ -104,6 +104,13 @@ export const SEARCH_INDEX_BUDGET_BYTES = 16 * 1024 * 1024;
 export const LWW_HEAD_CACHE_BYTES = 6 * 1024 * 1024;
 
 /**
+ * Topic subscriptions (connections) one partition object keeps in memory, over every topic it owns, so a publish
+ * reads no SQLite (~150 bytes each with their map entries: ≤ ~3 MB); the least recently published topic is forgotten
+ * past it, and a topic with more subscribers than this is read from SQLite on every publish.
+ */
+export const TOPIC_SUBSCRIBERS_IN_MEMORY = 20_000;
+
+/**
  * Bounds of one object's LWW write log (heads written but not yet compacted into lww_record, pinned in memory): the
  * write that passes either compacts the log in its own transaction.
  */

@@ -244,10 +244,10 @@ export class Partition extends DurableObject<PartitionEnv> {
   }
 
   // Home role: an owner pushes frames to connections of this home; answers the ids no longer here.
-  homeDeliver(request: { conns: string[]; frames: Uint8Array[] }): Promise<string[]> {
+  homeDeliver(request: { conns: string[]; frames: Uint8Array[] }): string[] | Promise<string[]> {
     return this.#get().homeDelivery.deliver(request.conns, request.frames);
   }
-  homeDeliverEach(request: { deliveries: { conn: string; frames: Uint8Array[] }[] }): Promise<string[]> {
+  homeDeliverEach(request: { deliveries: { conn: string; frames: Uint8Array[] }[] }): string[] | Promise<string[]> {
     return this.#get().homeDelivery.deliverEach(request.deliveries);
   }
   homeQueryEvents(request: { events: QueryEvent[] }): Promise<string[]> {
@@ -256,7 +256,7 @@ export class Partition extends DurableObject<PartitionEnv> {
 
   #socketsOf(conn: string): DeliverySocket[] {
     return this.ctx.getWebSockets(conn).map((ws) => ({
-      principal: principalOf(this.#connection(ws).state),
+      principal: principalOf(this.#stateOf(ws)),
       send: (frame) => {
         try {
           ws.send(frame);
@@ -268,10 +268,13 @@ export class Partition extends DurableObject<PartitionEnv> {
     }));
   }
 
+  /** The socket's state, from memory or (after hibernation) its attachment. */
+  #stateOf(ws: WebSocket): ConnectionState {
+    return this.#states.get(ws) ?? readConnectionState(ws.deserializeAttachment(), this.ctx.getTags(ws)[0] ?? "");
+  }
+
   #connection(ws: WebSocket, newId?: string): Connection {
-    let state: ConnectionState =
-      (newId === undefined ? this.#states.get(ws) : undefined) ??
-      readConnectionState(ws.deserializeAttachment(), newId ?? this.ctx.getTags(ws)[0] ?? "");
+    let state: ConnectionState = newId === undefined ? this.#stateOf(ws) : readConnectionState(ws.deserializeAttachment(), newId);
     const states = this.#states;
     return {
       get state() {
@@ -349,10 +352,16 @@ export class Partition extends DurableObject<PartitionEnv> {
     };
   }
 
-  #control() {
+  // The namespace's one control object, as a port made once and remade after a failed call (every partition asks
+  // it for the policies about once a second while it serves traffic).
+  readonly #controlPort = new PartitionPorts(() => {
     const binding = this.env.CONTROL;
     if (!binding) throw new Error("no CONTROL binding");
     return controlApi(binding, this.#namespace);
+  });
+
+  #control() {
+    return this.#controlPort.get(0);
   }
 
   #get(): Services {

@@ -39,6 +39,15 @@ describe("PolicyCache", () => {
     expect(t.fetches()).toBe(2);
   });
 
+  it("has no copy at hand before the first fetch, and none once its copy is too old to serve", async () => {
+    const t = setup();
+    expect(t.cache.atHand()).toBeUndefined();
+    await t.cache.current();
+    expect(t.cache.atHand()?.version).toBe(1);
+    t.advance(POLICY_REFRESH_MS);
+    expect(t.cache.atHand()).toBeUndefined();
+  });
+
   it("asks the control object once for concurrent callers", async () => {
     const t = setup();
     await Promise.all([t.cache.current(), t.cache.current(), t.cache.current()]);

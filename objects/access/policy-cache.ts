@@ -38,13 +38,16 @@ export class PolicyCache {
   }
 
   current(): PolicySnapshot | Promise<PolicySnapshot> {
+    return this.atHand() ?? this.#refreshOnce();
+  }
+
+  /** The copy, when it may still serve (starting the background refresh when due); undefined when it must be fetched. */
+  atHand(): PolicySnapshot | undefined {
     const now = this.#clock();
-    if (this.#snapshot !== undefined && now < this.#freshUntil) {
-      // A failed background refresh is logged by #refresh, which answers the old copy rather than throw.
-      if (now >= this.#refreshAfter) void this.#refreshOnce();
-      return this.#snapshot;
-    }
-    return this.#refreshOnce();
+    if (this.#snapshot === undefined || now >= this.#freshUntil) return undefined;
+    // A failed background refresh is logged by #refresh, which answers the old copy rather than throw.
+    if (now >= this.#refreshAfter) void this.#refreshOnce();
+    return this.#snapshot;
   }
 
   #refreshOnce(): Promise<PolicySnapshot> {

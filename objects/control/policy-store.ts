@@ -10,9 +10,14 @@ const DDL = `
  * A namespace's access policies, durable in the control object's SQLite. Every change raises `version`, which
  * partitions compare to know their cached copy is stale; `configured` is set by the first policy and never cleared
  * (PROTOCOL-NEXT.md §5.2: deleting every policy does not restore allow-all).
+ *
+ * The snapshot is kept in memory once read: every partition that serves traffic asks for it about once a second
+ * (objects/access/policy-cache.ts), and reading it costs three statements. This object is the only writer of its
+ * tables, so a change here is the only thing that makes the copy stale.
  */
 export class PolicyStore {
   readonly #sql: SqlPort;
+  #snapshot: PolicySnapshot | undefined;
 
   constructor(sql: SqlPort) {
     this.#sql = sql;
@@ -20,7 +25,8 @@ export class PolicyStore {
   }
 
   snapshot(): PolicySnapshot {
-    return { version: this.#meta("version"), configured: this.#meta("configured") === 1, policies: this.list() };
+    this.#snapshot ??= { version: this.#meta("version"), configured: this.#meta("configured") === 1, policies: this.list() };
+    return this.#snapshot;
   }
 
   list(): AccessPolicy[] {
@@ -34,6 +40,7 @@ export class PolicyStore {
 
   /** Stores the policy (a policy with the same id is replaced). */
   put(policy: AccessPolicy): void {
+    this.#snapshot = undefined;
     this.#sql.transaction(() => {
       this.#sql.exec("INSERT OR REPLACE INTO policy (id, body) VALUES (?, ?)", policy.id, JSON.stringify(policy));
       this.#setMeta("configured", 1);
@@ -43,6 +50,7 @@ export class PolicyStore {
 
   /** Deletes the policy; true when it existed. */
   delete(id: string): boolean {
+    this.#snapshot = undefined;
     return this.#sql.transaction(() => {
       const existed = this.#sql.exec("SELECT 1 AS one FROM policy WHERE id = ?", id).length > 0;
       if (existed) {

@@ -82,6 +82,19 @@ describe("TopicService", () => {
     expect(sql.exec("SELECT conn FROM topic_sub")).toEqual([]);
   });
 
+  it("stops delivering to a subscriber whose home reported it unknown", async () => {
+    const { topics, sent, gone, publish } = setup();
+    topics.subscribe("t", bob);
+    topics.subscribe("t", carol);
+    gone.add("5/bob");
+    await publish("t", 1);
+    gone.delete("5/bob");
+
+    await publish("t", 2);
+
+    expect(sent.filter((s) => s.message.payload.data === 2).map((s) => s.to)).toEqual([carol]);
+  });
+
   it("drops every subscription of a closed connection", async () => {
     const { topics, sent, publish } = setup();
     topics.subscribe("a", bob);

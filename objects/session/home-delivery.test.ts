@@ -9,7 +9,7 @@ import { PolicyCache } from "../access/policy-cache.ts";
 import { ConnectionSubscriptions } from "../delivery/connection-subscriptions.ts";
 import { applySchema } from "../storage/schema.ts";
 import { HomeDelivery, type DeliverySocket } from "./home-delivery.ts";
-import { OutboundGuard } from "./outbound-guard.ts";
+import { OutboundGuard, type OutboundCheck } from "./outbound-guard.ts";
 
 const principal = (id: string): Principal => ({ id, roles: [], claims: {} });
 const topicFrame = (n: number) => encodeMessage({ type: "TOPIC_MESSAGE", payload: { topic: "chat", data: n, publisherId: "p", timestamp: 1 } });
@@ -32,7 +32,7 @@ function setup(principals: Record<string, string>) {
     queries: new ConnectionSubscriptions(sql, { name: "conn_query", id: "query_id" }),
     searches: new ConnectionSubscriptions(sql, { name: "conn_search", id: "sub_id" }),
   });
-  return { delivery: new HomeDelivery({ socketsOf, guard }), received, answerPolicies: policiesAnswer.resolve };
+  return { delivery: new HomeDelivery({ socketsOf, guard }), received, answerPolicies: policiesAnswer.resolve, socketsOf };
 }
 
 function readData(frame: Uint8Array): number {
@@ -76,5 +76,34 @@ describe("HomeDelivery", () => {
 
     expect(received.get("a")).toEqual([1]);
     expect(received.get("b")).toBeUndefined();
+  });
+
+  it("sends a delivery within the call when the home holds the policies and no delivery waits", async () => {
+    const { delivery, received, answerPolicies } = setup({ a: "alice" });
+    const first = delivery.deliver(["a"], [topicFrame(1)]);
+    answerPolicies(open);
+    await first;
+
+    const unknown = delivery.deliver(["a", "gone"], [topicFrame(2)]);
+
+    expect(received.get("a")).toEqual([1, 2]);
+    expect(unknown).toEqual(["gone"]);
+  });
+
+  it("keeps a delivery it could check at once behind an earlier one still waiting for the policies", async () => {
+    const { socketsOf, received } = setup({ a: "alice" });
+    const passAll: OutboundCheck = (_conn, _principal, frames) => frames;
+    const policiesFetched = deferred<OutboundCheck>();
+    let atHand: OutboundCheck | undefined;
+    const delivery = new HomeDelivery({ socketsOf, guard: { checkNow: () => atHand, check: () => policiesFetched.promise } });
+
+    const first = delivery.deliver(["a"], [topicFrame(1)]);
+    atHand = passAll;
+    const second = delivery.deliver(["a"], [topicFrame(2)]);
+    expect(received.get("a")).toBeUndefined();
+    policiesFetched.resolve(passAll);
+    await Promise.all([first, second]);
+
+    expect(received.get("a")).toEqual([1, 2]);
   });
 });

@@ -1,7 +1,7 @@
 import { permits, RESOURCE_PREFIX } from "../../core/access-policy.ts";
 import { decodeMessage, encodeMessage } from "../../core/codec.ts";
 import type { Principal } from "../../core/principal.ts";
-import type { AccessGuard, AccessOf } from "../access/access-guard.ts";
+import type { AccessGuard, AccessOf, AccessView } from "../access/access-guard.ts";
 import type { ConnectionSubscriptions } from "../delivery/connection-subscriptions.ts";
 
 /** What a live frame pushed by an owner exposes: a resource read whole, or one record of a map. */
@@ -75,6 +75,9 @@ export function mayReceive(exposure: OutboundExposure, accessOf: AccessOf): "yes
   return exposure.leave && access.kind !== "none" ? "without-value" : "no";
 }
 
+/** The frames one connection (with its principal) may receive, of `frames`, under one copy of the policies. */
+export type OutboundCheck = (conn: string, principal: Principal, frames: readonly Uint8Array[]) => readonly Uint8Array[];
+
 /**
  * The last check before a live frame leaves the home: owners filtered it when it was subscribed, but policies may
  * have changed since (a subscription's record filter was bound then). While the namespace has no policies, or the
@@ -99,22 +102,40 @@ export class OutboundGuard {
     this.#isDerivedQuery = deps.isDerivedQuery ?? (() => false);
   }
 
+  /** The frames of `frames` the connection may receive under the current policies (fetched if need be). */
   async permitted(conn: string, principal: Principal, frames: readonly Uint8Array[]): Promise<readonly Uint8Array[]> {
-    if (await this.#access.readsEverything(principal)) return frames;
-    const accessOf = await this.#access.forPrincipal(principal);
-    const mapOf = (kind: "query" | "search", id: string) => {
-      const map = (kind === "query" ? this.#queries : this.#searches).mapOf(conn, id);
-      return typeof map === "string" ? map : undefined;
-    };
-    const out: Uint8Array[] = [];
-    for (const frame of frames) {
-      const message = decodeMessage(frame);
-      const verdict = mayReceive(exposureOf(message, mapOf, (queryId) => this.#isDerivedQuery(conn, queryId)), accessOf);
-      if (verdict === "yes") out.push(frame);
-      else if (verdict === "without-value" && isRecord(message) && isRecord(message.payload)) {
-        out.push(encodeMessage({ ...message, payload: { ...message.payload, value: null } }));
+    return (await this.check())(conn, principal, frames);
+  }
+
+  /** The check under the current policies (fetched if the partition holds no copy that may serve). */
+  async check(): Promise<OutboundCheck> {
+    return this.#checkUnder(await this.#access.view());
+  }
+
+  /** The check under the copy of the policies the partition holds; undefined when the copy must be fetched first. */
+  checkNow(): OutboundCheck | undefined {
+    const view = this.#access.viewNow();
+    return view === undefined ? undefined : this.#checkUnder(view);
+  }
+
+  #checkUnder(view: AccessView): OutboundCheck {
+    return (conn, principal, frames) => {
+      if (view.readsEverything(principal)) return frames;
+      const accessOf = view.accessOf(principal);
+      const mapOf = (kind: "query" | "search", id: string) => {
+        const map = (kind === "query" ? this.#queries : this.#searches).mapOf(conn, id);
+        return typeof map === "string" ? map : undefined;
+      };
+      const out: Uint8Array[] = [];
+      for (const frame of frames) {
+        const message = decodeMessage(frame);
+        const verdict = mayReceive(exposureOf(message, mapOf, (queryId) => this.#isDerivedQuery(conn, queryId)), accessOf);
+        if (verdict === "yes") out.push(frame);
+        else if (verdict === "without-value" && isRecord(message) && isRecord(message.payload)) {
+          out.push(encodeMessage({ ...message, payload: { ...message.payload, value: null } }));
+        }
       }
-    }
-    return out;
+      return out;
+    };
   }
 }
