@@ -1,5 +1,5 @@
 import { HLC } from "../core/hlc.ts";
-import { alarmSchedule } from "./storage/alarm-schedule.ts";
+import { AlarmSchedule } from "./storage/alarm-schedule.ts";
 import { createPersistence } from "./persistence/postgres-connection.ts";
 import type { Persistence } from "./persistence/persistence.ts";
 import { authenticatorFromSettings } from "./session/authenticator.ts";
@@ -84,6 +84,8 @@ export interface Services {
   sweep(): Promise<void>;
   /** One step of the LWW write log's compaction (the alarm's; the next step is scheduled at once when one is left). */
   compactLwwStep(): Promise<void>;
+  /** The alarm started (the runtime cleared it): the features' next requests arm it again. */
+  alarmFired(): void;
   /** Home role: frames owners push to this home's connections. */
   homeDelivery: HomeDelivery;
   /** Home role for HTTP callers: `POST /sync` and `/v1`, through the same dispatch as a socket. */
@@ -129,7 +131,8 @@ export function createPartitionServices(deps: {
   const sql = durableObjectSqlPort(ctx.storage);
   applySchema(sql);
   const hlc = new HLC(`edge-p${id}`);
-  const schedule = alarmSchedule(ctx.storage);
+  const alarm = new AlarmSchedule(ctx.storage);
+  const schedule = (atMs: number) => alarm.request(atMs);
   const access = new AccessGuard({
     policies: deps.policySnapshot ? new PolicyCache({ fetch: deps.policySnapshot }) : OPEN_POLICIES,
     adminSubjects: parseAdminSubjects(settings.TOPGUN_ADMIN_SUBJECTS),
@@ -298,7 +301,8 @@ export function createPartitionServices(deps: {
     if (lww.compactStep()) await schedule(Date.now());
   };
   return {
-    owner, move, session, coordination: coordinationOwner, persistence, merkle, compactLwwStep, sweep: () => owner.sweep(), homeDelivery, http, metrics, queries,
+    owner, move, session, coordination: coordinationOwner, persistence, merkle, compactLwwStep, alarmFired: () => alarm.fired(),
+    sweep: () => owner.sweep(), homeDelivery, http, metrics, queries,
   };
 }
 
