@@ -52,6 +52,7 @@ import { MapFence } from "./placement/map-fence.ts";
 import { SyncCoordinator } from "./sync/sync-coordinator.ts";
 import { WriteCoordinator } from "./writes/write-coordinator.ts";
 import { OwnerCallCoalescer } from "./writes/owner-call-coalescer.ts";
+import { compactionDelayMs } from "./writes/compaction-delay.ts";
 import { opRateOf } from "./session/op-budget.ts";
 import { CallerBudgets } from "./http/caller-budgets.ts";
 import { JournalService } from "./journal/journal-service.ts";
@@ -96,14 +97,6 @@ export interface Services {
   queries: QueryCoordinator;
 }
 
-/** How soon after a write the alarm writes the LWW leaf sums that are behind. */
-const MERKLE_CHECKPOINT_DELAY_MS = 5_000;
-/**
- * How soon after a write the alarm compacts the LWW write log: 2–4 s, drawn per round, so objects written at the
- * same moment do not compact in step (in the 60 s bench, a fixed 5 s made all ten objects compact together and the
- * throughput halved for ~3 s every ~8 s).
- */
-const lwwCompactionDelayMs = () => 2_000 + Math.floor(Math.random() * 2_000);
 
 /** Builds a partition's services; runs on the first event after construction or wake, never in the constructor. */
 export function createPartitionServices(deps: {
@@ -149,13 +142,14 @@ export function createPartitionServices(deps: {
       isDerivedQuery: (conn, queryId) => homeQueries?.isDerived(conn, queryId) ?? false,
     }),
   });
-  // LWW leaf sums reach merkle_leaf on the alarm, soon after a write: see merkle-store.ts.
+  // LWW leaf sums reach merkle_leaf on an alarm after a write (see merkle-store.ts): every alarm writes them, so they
+  // ride with the write log's compaction and ask for no alarm of their own before it.
   const merkle = new MerkleStore(sql, () => {
-    schedule(Date.now() + MERKLE_CHECKPOINT_DELAY_MS).catch((err: unknown) => console.error("[owner] scheduling the Merkle checkpoint failed", err));
+    schedule(Date.now() + compactionDelayMs("later")).catch((err: unknown) => console.error("[owner] scheduling the Merkle checkpoint failed", err));
   });
   const lww = new LwwStore(sql, merkle, {
-    onDirty: () => {
-      schedule(Date.now() + lwwCompactionDelayMs()).catch((err: unknown) => console.error("[owner] scheduling the LWW compaction failed", err));
+    onDirty: (due) => {
+      schedule(Date.now() + compactionDelayMs(due)).catch((err: unknown) => console.error("[owner] scheduling the LWW compaction failed", err));
     },
   });
   // A write log left by the previous run of this object reaches lww_record before anything reads it.
