@@ -1,5 +1,5 @@
 import { HLC } from "../core/hlc.ts";
-import { alarmSchedule } from "./storage/alarm-schedule.ts";
+import { AlarmSchedule } from "./storage/alarm-schedule.ts";
 import { createPersistence } from "./persistence/postgres-connection.ts";
 import type { Persistence } from "./persistence/persistence.ts";
 import { authenticatorFromSettings } from "./session/authenticator.ts";
@@ -52,6 +52,7 @@ import { MapFence } from "./placement/map-fence.ts";
 import { SyncCoordinator } from "./sync/sync-coordinator.ts";
 import { WriteCoordinator } from "./writes/write-coordinator.ts";
 import { OwnerCallCoalescer } from "./writes/owner-call-coalescer.ts";
+import { compactionDelayMs } from "./writes/compaction-delay.ts";
 import { opRateOf } from "./session/op-budget.ts";
 import { CallerBudgets } from "./http/caller-budgets.ts";
 import { JournalService } from "./journal/journal-service.ts";
@@ -84,6 +85,8 @@ export interface Services {
   sweep(): Promise<void>;
   /** One step of the LWW write log's compaction (the alarm's; the next step is scheduled at once when one is left). */
   compactLwwStep(): Promise<void>;
+  /** The alarm started (the runtime cleared it): the features' next requests arm it again. */
+  alarmFired(): void;
   /** Home role: frames owners push to this home's connections. */
   homeDelivery: HomeDelivery;
   /** Home role for HTTP callers: `POST /sync` and `/v1`, through the same dispatch as a socket. */
@@ -94,14 +97,6 @@ export interface Services {
   queries: QueryCoordinator;
 }
 
-/** How soon after a write the alarm writes the LWW leaf sums that are behind. */
-const MERKLE_CHECKPOINT_DELAY_MS = 5_000;
-/**
- * How soon after a write the alarm compacts the LWW write log: 2–4 s, drawn per round, so objects written at the
- * same moment do not compact in step (in the 60 s bench, a fixed 5 s made all ten objects compact together and the
- * throughput halved for ~3 s every ~8 s).
- */
-const lwwCompactionDelayMs = () => 2_000 + Math.floor(Math.random() * 2_000);
 
 /** Builds a partition's services; runs on the first event after construction or wake, never in the constructor. */
 export function createPartitionServices(deps: {
@@ -129,7 +124,8 @@ export function createPartitionServices(deps: {
   const sql = durableObjectSqlPort(ctx.storage);
   applySchema(sql);
   const hlc = new HLC(`edge-p${id}`);
-  const schedule = alarmSchedule(ctx.storage);
+  const alarm = new AlarmSchedule(ctx.storage);
+  const schedule = (atMs: number) => alarm.request(atMs);
   const access = new AccessGuard({
     policies: deps.policySnapshot ? new PolicyCache({ fetch: deps.policySnapshot }) : OPEN_POLICIES,
     adminSubjects: parseAdminSubjects(settings.TOPGUN_ADMIN_SUBJECTS),
@@ -146,13 +142,14 @@ export function createPartitionServices(deps: {
       isDerivedQuery: (conn, queryId) => homeQueries?.isDerived(conn, queryId) ?? false,
     }),
   });
-  // LWW leaf sums are stored on the alarm, soon after a write: see merkle-store.ts.
+  // LWW leaf sums are stored on an alarm after a write (see merkle-store.ts): every alarm writes them, so they
+  // ride with the write log's compaction and ask for no alarm of their own before it.
   const merkle = new MerkleStore(sql, () => {
-    schedule(Date.now() + MERKLE_CHECKPOINT_DELAY_MS).catch((err: unknown) => console.error("[owner] scheduling the Merkle checkpoint failed", err));
+    schedule(Date.now() + compactionDelayMs("later")).catch((err: unknown) => console.error("[owner] scheduling the Merkle checkpoint failed", err));
   });
   const lww = new LwwStore(sql, merkle, {
-    onDirty: () => {
-      schedule(Date.now() + lwwCompactionDelayMs()).catch((err: unknown) => console.error("[owner] scheduling the LWW compaction failed", err));
+    onDirty: (due) => {
+      schedule(Date.now() + compactionDelayMs(due)).catch((err: unknown) => console.error("[owner] scheduling the LWW compaction failed", err));
     },
   });
   // A write log left by the previous run of this object reaches lww_record before anything reads it.
@@ -298,7 +295,8 @@ export function createPartitionServices(deps: {
     if (lww.compactStep()) await schedule(Date.now());
   };
   return {
-    owner, move, session, coordination: coordinationOwner, persistence, merkle, compactLwwStep, sweep: () => owner.sweep(), homeDelivery, http, metrics, queries,
+    owner, move, session, coordination: coordinationOwner, persistence, merkle, compactLwwStep, alarmFired: () => alarm.fired(),
+    sweep: () => owner.sweep(), homeDelivery, http, metrics, queries,
   };
 }
 

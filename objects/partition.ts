@@ -230,6 +230,7 @@ export class Partition extends DurableObject<PartitionEnv> {
    */
   override async alarm(): Promise<void> {
     const services = this.#get();
+    services.alarmFired();
     // Each feature runs even when another fails; a failure is rethrown after, so the runtime retries the alarm.
     // The sweep runs after the compaction step, so it sees the records that step moved into lww_record.
     const results = await Promise.allSettled([

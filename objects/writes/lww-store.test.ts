@@ -181,3 +181,61 @@ describe("LwwHeads", () => {
     expect(heads.get("m", "k")?.timestamp.millis).toBe(20);
   });
 });
+
+describe("LwwStore compaction requests", () => {
+  /** An object whose `onDirty` calls are recorded. */
+  function announcing() {
+    const sql = nodeSqlPort();
+    applySchema(sql);
+    const asked: string[] = [];
+    const merkle = new MerkleStore(sql);
+    const lww = new LwwStore(sql, merkle, { onDirty: (due) => asked.push(due) });
+    const writer = new CrdtWriter({ sql, lww, or: new OrStore(sql, merkle), merkle, hlc: new HLC("edge-p1", { clock: () => 1_000 }) });
+    return { lww, writer, asked };
+  }
+  const puts = (from: number, n: number, millis = 10) => Array.from({ length: n }, (_, i) => put(i, `k${from + i}`, i, millis));
+
+  it("asks for a later compaction when a round holds a few plain values, once however many batches join it", () => {
+    const { writer, asked } = announcing();
+    writer.apply(puts(0, 100));
+    writer.apply(puts(100, 100));
+    expect(asked).toEqual(["later"]);
+  });
+
+  it("asks for a compaction soon once the round holds a tombstone", () => {
+    const { writer, asked } = announcing();
+    writer.apply(puts(0, 10));
+    writer.apply([{ index: 0, type: "REMOVE", map: "m", key: "k1", record: { value: null, timestamp: ts(20) } }]);
+    expect(asked).toEqual(["later", "soon"]);
+  });
+
+  it("asks for a compaction soon for a record with a TTL", () => {
+    const { writer, asked } = announcing();
+    writer.apply([{ index: 0, type: "PUT", map: "m", key: "k", record: { value: 1, timestamp: ts(10), ttlMs: 60_000 } }]);
+    expect(asked).toEqual(["soon"]);
+  });
+
+  it("asks for a compaction soon once 1,000 heads wait, and not again within the round", () => {
+    const { writer, asked } = announcing();
+    writer.apply(puts(0, 999));
+    writer.apply(puts(999, 1));
+    writer.apply(puts(1_000, 500));
+    expect(asked).toEqual(["later", "soon"]);
+  });
+
+  it("asks again after a compaction for the heads written during its round", () => {
+    const { lww, writer, asked } = announcing();
+    writer.apply(puts(0, 600));
+    expect(lww.compactStep()).toBe(true);
+    writer.apply(puts(600, 5, 20));
+    expect(lww.compactStep()).toBe(false);
+    expect(asked).toEqual(["later", "later"]);
+  });
+
+  it("asks nothing after a compaction that left no heads waiting", () => {
+    const { lww, writer, asked } = announcing();
+    writer.apply(puts(0, 10));
+    lww.compact();
+    expect(asked).toEqual(["later"]);
+  });
+});

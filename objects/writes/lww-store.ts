@@ -32,6 +32,13 @@ export interface PrunedTombstone {
 
 /** Heads one alarm step of a compaction moves into lww_record (~10 µs each: a step stays in the tens of ms). */
 const COMPACTION_STEP_ROWS = 500;
+/**
+ * Dirty heads (or their estimated bytes) from which a round's compaction is due soon rather than later (see
+ * `onDirty`): an alarm costs the local runtime ~3–4 ms whatever it does, about as much as upserting a few hundred rows,
+ * so a round this big pays for its alarm; a smaller one may wait, and more writes join it.
+ */
+const EAGER_COMPACTION_ENTRIES = 1_000;
+const EAGER_COMPACTION_BYTES = 256 * 1024;
 /** Rows read per statement by scans and key lists, so a large map is never held in memory whole. */
 const SCAN_PAGE_ROWS = 500;
 
@@ -52,15 +59,22 @@ export class LwwStore {
   readonly #heads: LwwHeads;
   /** Maps whose emptiness was checked since the head index was last cleared (see #headsOf). */
   readonly #seen = new Set<string>();
-  readonly #onDirty: () => void;
+  readonly #onDirty: (due: CompactionDue) => void;
   #timeWork = 0;
   #recovered = false;
-  #announced = false;
+  /** What `onDirty` was last told for the dirty heads waiting now (undefined: nothing since the last round). */
+  #announced: CompactionDue | undefined;
+  /** Whether a tombstone or a record with a TTL was written since the current round began (the sweep waits for it). */
+  #dirtyTimeWork = false;
   /** The incremental compaction under way: the log rows it covers, its heads in key order, how far it got. */
   #round: { upToSeq: number; pending: { map: string; key: string; head: LwwHead }[]; next: number } | undefined;
 
-  /** `onDirty` is called when the log gets its first records after a compaction, so one can be scheduled. */
-  constructor(sql: SqlPort, merkle: MerkleStore, options: { onDirty?: () => void; heads?: LwwHeads } = {}) {
+  /**
+   * `onDirty` is called when the log gets its first records after a compaction, so one can be scheduled, and again
+   * when a round that could wait becomes due soon: "soon" once it holds a tombstone or a record with a TTL (the expiry
+   * sweep reads them from lww_record) or passes EAGER_COMPACTION_ENTRIES / _BYTES, else "later".
+   */
+  constructor(sql: SqlPort, merkle: MerkleStore, options: { onDirty?: (due: CompactionDue) => void; heads?: LwwHeads } = {}) {
     this.#sql = sql;
     this.#merkle = merkle;
     this.#log = new LwwLog(sql);
@@ -147,6 +161,7 @@ export class LwwStore {
     if (!this.#round) {
       if (!this.#heads.hasDirty()) return false;
       this.#round = { upToSeq: this.#log.lastSeq(), pending: this.#heads.sortedDirty(), next: 0 };
+      this.#dirtyTimeWork = false;
     }
     const round = this.#round;
     const chunk = round.pending.slice(round.next, round.next + maxRows);
@@ -179,12 +194,9 @@ export class LwwStore {
     if (!last) return true;
     this.#round = undefined;
     this.#heads.evict();
-    this.#announced = false;
+    this.#announced = undefined;
     // Heads written during the round wait for the next one, after the usual delay (more of them then coincide).
-    if (this.#heads.hasDirty()) {
-      this.#announced = true;
-      this.#onDirty();
-    }
+    if (this.#heads.hasDirty()) this.#announce();
     return false;
   }
 
@@ -213,7 +225,7 @@ export class LwwStore {
     this.#seen.clear();
     this.#round = undefined;
     this.#recovered = false;
-    this.#announced = false;
+    this.#announced = undefined;
   }
 
   /**
@@ -452,16 +464,27 @@ export class LwwStore {
     for (const [key, head] of winners) {
       records.push({ key, head });
       changes.push({ leaf: head.leaf, oldHash: before.get(key)?.hash, newHash: head.hash });
+      if (head.value === null || (head.ttlMs ?? 0) > 0) this.#dirtyTimeWork = true;
     }
     this.#log.append(map, records);
     for (const { key, head } of records) this.#heads.write(map, key, head);
     this.#merkle.apply("lww", map, changes);
-    if (!this.#announced) {
-      this.#announced = true;
-      this.#onDirty();
-    }
+    this.#announce();
+  }
+
+  /** Tells `onDirty` when the waiting heads' compaction is due, once per round and again if it became due soon. */
+  #announce(): void {
+    if (this.#announced === "soon") return;
+    const { dirty, dirtyEntries } = this.#heads.bytes();
+    const due = this.#dirtyTimeWork || dirtyEntries >= EAGER_COMPACTION_ENTRIES || dirty >= EAGER_COMPACTION_BYTES ? "soon" : "later";
+    if (due === this.#announced) return;
+    this.#announced = due;
+    this.#onDirty(due);
   }
 }
+
+/** When a write log round's compaction is due: "soon" (seconds), or "later" (it may wait for more writes). */
+export type CompactionDue = "soon" | "later";
 
 /** The rows of a (leaf, key) list bound as one JSON parameter; CROSS JOIN keeps it the outer loop (a PK probe per key). */
 const LEAF_KEY_LIST = "json_each(?) AS j";
