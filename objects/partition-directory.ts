@@ -34,16 +34,26 @@ export class PartitionPorts<P extends object> {
   }
 }
 
-/** The port with each method calling `dropped` when its promise rejects (the rejection still reaches the caller). */
+/**
+ * The port with each method calling `dropped` when its call fails (the error still reaches the caller). A stub's RPC
+ * call answers workerd's own RPC promise, so any thenable counts, not only a native Promise; a method that throws at
+ * once counts too.
+ */
 function dropOnFailure<P extends object>(port: P, dropped: () => void): P {
   const wrapped: Record<string, unknown> = {};
   for (const [name, method] of Object.entries(port)) {
     wrapped[name] =
       typeof method === "function"
         ? (...args: unknown[]) => {
-            const result: unknown = method(...args);
-            return result instanceof Promise
-              ? result.catch((err: unknown) => {
+            let result: unknown;
+            try {
+              result = method(...args);
+            } catch (err) {
+              dropped();
+              throw err;
+            }
+            return isThenable(result)
+              ? Promise.resolve(result).catch((err: unknown) => {
                   dropped();
                   throw err;
                 })
@@ -52,4 +62,8 @@ function dropOnFailure<P extends object>(port: P, dropped: () => void): P {
         : method;
   }
   return wrapped as P;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as { then?: unknown }).then === "function";
 }
