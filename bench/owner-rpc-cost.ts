@@ -6,29 +6,13 @@
 // Usage: node --experimental-strip-types bench/owner-rpc-cost.ts [calls]
 // CPU is the server's (user + system of its workerd processes); on a shared machine `cpuShare` says how much of the
 // wall time its thread got, and CPU per call is the figure that compares across runs.
-import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { setTimeout as delay } from "node:timers/promises";
-import { findFreePort, PROJECT_ROOT } from "../test/support/server-harness.ts";
 import { cpuDelta, serverCpuMs } from "./cpu-of-server.ts";
+import { startSideWorker } from "./side-worker.ts";
 
 const calls = Number(process.argv[2] ?? 4000);
 /** Calls the caller keeps in flight (the home's MAX_CALLS_IN_FLIGHT is 16). */
 const inFlight = Number(process.env.IN_FLIGHT ?? 16);
-const port = await findFreePort();
-const stateDir = await mkdtemp(join(tmpdir(), "topgun-owner-rpc-"));
-const wrangler = join(PROJECT_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
-const child = spawn(
-  process.execPath,
-  [wrangler, "dev", "--config", join(PROJECT_ROOT, "bench", "owner-rpc", "wrangler.toml"), "--port", String(port),
-    "--ip", "127.0.0.1", "--persist-to", stateDir, "--inspector-port", "0", "--show-interactive-dev-session=false", "--log-level", "warn"],
-  // TOPGUN_STATE_DIR only marks the server's processes for cpu-of-server.ts.
-  { cwd: PROJECT_ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", TOPGUN_STATE_DIR: stateDir }, stdio: "ignore", detached: true },
-);
-const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-const url = `http://127.0.0.1:${port}`;
+const { url, stateDir, stop } = await startSideWorker("owner-rpc");
 const workerdMs = (d: Record<string, number>) => Object.entries(d).filter(([k]) => k.startsWith("workerd")).reduce((a, [, v]) => a + v, 0);
 
 async function measure<T extends { ms: number }>(path: string, count: (r: T) => number) {
@@ -44,14 +28,6 @@ async function measure<T extends { ms: number }>(path: string, count: (r: T) => 
 }
 
 try {
-  for (let deadline = Date.now() + 60_000; ; await delay(250)) {
-    try {
-      if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).ok) break;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error("owner-rpc worker did not start");
-  }
   await fetch(`${url}/run?mode=txn2&calls=1000`);
   const out: Record<string, unknown> = {};
   const modes = (process.env.MODES ?? "noop,objects,requestOnly,answerOnly,bytes,txn0,txn1,txn2").split(",");
@@ -63,7 +39,5 @@ try {
   }
   console.log(JSON.stringify(out, null, 1));
 } finally {
-  if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-  await exited;
-  await rm(stateDir, { recursive: true, force: true });
+  await stop();
 }
