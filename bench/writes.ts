@@ -60,6 +60,8 @@ export async function throughput(
   const started = Date.now();
   const latencies: number[] = [];
   const perSecond: number[] = [];
+  // Acknowledged ops of each connection (a starved connection shows as a small share).
+  const perConnection = sockets.map(() => 0);
   // The longest a connection went without an OP_ACK while it had batches in flight (a starved connection shows here).
   let longestAckGapMs = 0;
   await Promise.all(
@@ -96,6 +98,7 @@ export async function throughput(
             lastAck = now;
             inFlight--;
             acked += BATCH;
+            perConnection[i] = (perConnection[i] ?? 0) + BATCH;
             latencies.push(performance.now() - (sentAt.shift() ?? 0));
             const second = Math.floor((Date.now() - started) / 1000);
             perSecond[second] = (perSecond[second] ?? 0) + BATCH;
@@ -118,6 +121,7 @@ export async function throughput(
     batchMs: percentiles(latencies),
     longestAckGapMs: round(longestAckGapMs),
     perSecond: Array.from(perSecond, (n) => n ?? 0),
+    ...(connections > 1 ? { perConnection } : {}),
   };
 }
 
