@@ -69,6 +69,9 @@ import { ExpirySweep } from "./expiry/expiry-sweep.ts";
 import { tombstoneHorizonMs } from "./expiry/horizon.ts";
 import { syncReset } from "./sync/sync-reset.ts";
 
+/** How long a compaction round kept going by writes may hold back the Merkle snapshot (see checkpointMerkle). */
+const CHECKPOINT_MAX_DEFER_MS = 10_000;
+
 /** The two roles of a partition, wired to its storage and to the other partitions. */
 export interface Services {
   owner: OwnerService;
@@ -79,12 +82,15 @@ export interface Services {
   coordination: CoordinationOwner;
   /** Postgres write-through, when a Hyperdrive binding is configured. */
   persistence: Persistence | undefined;
-  /** Leaf sums (the alarm stores the LWW trees' snapshots). */
-  merkle: MerkleStore;
   /** The owner's sweep of expired records and old tombstones (the alarm's; see objects/expiry/). */
   sweep(): Promise<void>;
-  /** One step of the LWW write log's compaction (the alarm's; the next step is scheduled at once when one is left). */
-  compactLwwStep(): Promise<void>;
+  /**
+   * One step of the LWW write log's compaction (the alarm's; the next step is scheduled at once when one is left).
+   * Answers whether a step is left.
+   */
+  compactLwwStep(): Promise<boolean>;
+  /** Stores the Merkle snapshots that fell behind, unless the compaction round has a step left (and not for long). */
+  checkpointMerkle(compactionLeft: boolean): void;
   /** The alarm started (the runtime cleared it): the features' next requests arm it again. */
   alarmFired(): void;
   /** Home role: frames owners push to this home's connections. */
@@ -292,10 +298,21 @@ export function createPartitionServices(deps: {
   });
   const http = { sync: new HttpSync({ gateway, hlc, deltas: new DeltaReader({ access: handlers.access, owners, shards, refreshShards, resetRequired: handlers.syncReset }) }), api: new HttpApi({ gateway, hlc, access: handlers.access, owners, shards, refreshShards }) };
   const compactLwwStep = async () => {
-    if (lww.compactStep()) await schedule(Date.now());
+    const left = lww.compactStep();
+    if (left) await schedule(Date.now());
+    return left;
+  };
+  // A compaction round re-arms the alarm at once after each step (~20 steps for 10,000 keys), and a tree written
+  // between steps would store its whole snapshot (up to 48 KB) each time: the snapshot waits for the round's last
+  // step, but at most CHECKPOINT_MAX_DEFER_MS while writes keep a round going.
+  let checkpointedAt = Date.now();
+  const checkpointMerkle = (compactionLeft: boolean) => {
+    if (compactionLeft && Date.now() - checkpointedAt < CHECKPOINT_MAX_DEFER_MS) return;
+    checkpointedAt = Date.now();
+    merkle.checkpoint();
   };
   return {
-    owner, move, session, coordination: coordinationOwner, persistence, merkle, compactLwwStep, alarmFired: () => alarm.fired(),
+    owner, move, session, coordination: coordinationOwner, persistence, checkpointMerkle, compactLwwStep, alarmFired: () => alarm.fired(),
     sweep: () => owner.sweep(), homeDelivery, http, metrics, queries,
   };
 }

@@ -233,9 +233,10 @@ export class Partition extends DurableObject<PartitionEnv> {
     services.alarmFired();
     // Each feature runs even when another fails; a failure is rethrown after, so the runtime retries the alarm.
     // The sweep runs after the compaction step, so it sees the records that step moved into lww_record.
+    const compaction = Promise.resolve().then(() => services.compactLwwStep());
     const results = await Promise.allSettled([
-      Promise.resolve().then(() => services.compactLwwStep()),
-      Promise.resolve().then(() => services.merkle.checkpoint()),
+      compaction,
+      compaction.then((left) => services.checkpointMerkle(left), () => services.checkpointMerkle(false)),
       services.coordination.alarm(),
       services.persistence?.alarm(),
       Promise.resolve().then(() => services.sweep()),

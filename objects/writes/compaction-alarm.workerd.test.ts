@@ -36,6 +36,26 @@ describe("the write log's compaction alarm", () => {
     expect(tables).toEqual({ logged: 0, records: 2, current: 1 });
   });
 
+  it("stores the Merkle snapshot after the round's last step, not after each step", async () => {
+    const map = "compaction-steps";
+    const socket = await connectAs(`map=${encodeURIComponent(map)}`, "alice");
+    // 1,200 keys: a round of three 500-row steps.
+    for (let batch = 0; batch < 3; batch++) {
+      socket.send({ type: "OP_BATCH", payload: { ops: Array.from({ length: 400 }, (_, i) => op(map, `k${batch * 400 + i}`, i, `${batch}-${i}`)) } });
+      await socket.waitFor("OP_ACK");
+    }
+    socket.close();
+    const owner = partitionStub(partitionOfShard(map, 0));
+    const tables = () => runInDurableObject(owner, (_p: Partition, state) => ({
+      logged: state.storage.sql.exec("SELECT COUNT(*) AS n FROM lww_log").one().n,
+      current: state.storage.sql.exec("SELECT COUNT(*) AS n FROM merkle_current WHERE map = ?", map).one().n,
+    }));
+    await runDurableObjectAlarm(owner);
+    expect((await tables()).current).toBe(0);
+    for (let step = 0; step < 3 && (await tables()).logged > 0; step++) await runDurableObjectAlarm(owner);
+    expect(await tables()).toEqual({ logged: 0, current: 1 });
+  });
+
   it("comes within 4 s after a tombstone, which the expiry sweep reads from lww_record", async () => {
     const map = "compaction-soon";
     const inSeconds = await alarmAfterWriting(map, [op(map, "a", 1, "1"), op(map, "b", null, "2")]);
