@@ -52,7 +52,7 @@ describe("the write log's compaction alarm", () => {
     }));
     await runDurableObjectAlarm(owner);
     expect((await tables()).current).toBe(0);
-    for (let step = 0; step < 3 && (await tables()).logged > 0; step++) await runDurableObjectAlarm(owner);
+    for (let step = 0; step < 3 && Number((await tables()).logged) > 0; step++) await runDurableObjectAlarm(owner);
     expect(await tables()).toEqual({ logged: 0, current: 1 });
   });
 
