@@ -111,21 +111,18 @@ export class CrdtWriter {
         // Previous values: for the journal, and for a delete's query LEAVE (which carries the value it removed).
         const withPrevious = this.#journal !== undefined || lwwWrites.some((w) => w.record.value === null);
         const { won, previous } = this.#lww.apply(lwwWrites, withPrevious);
-        const live = new Map<string, LiveValue>();
-        for (const [id, encoded] of previous) live.set(id, { encoded });
+        const live = new LiveValues(previous);
         lwwOps.forEach((op, i) => {
           outcomes.push({ index: op.index, ok: true });
           if (!won[i]) return;
-          const id = `${op.map}\u0000${op.key}`;
           const encoded = lwwWrites[i]?.encoded ?? null;
           const change: LwwChange = { map: op.map, key: op.key, value: op.record.value };
-          const before = live.get(id);
+          const before = live.get(op.map, op.key);
           if (op.record.value === null && before) change.previous = valueOf(before);
           if (op.record.value !== null && op.record.ttlMs) change.expiresAt = op.record.timestamp.millis + op.record.ttlMs;
           changes.push(change);
           if (this.#journal) journalEvents.push(journalEventOf(op, encoded, live));
-          else if (op.record.value === null || !encoded) live.delete(id);
-          else live.set(id, { encoded, value: op.record.value });
+          else live.written(op.map, op.key, encoded, op.record.value);
           const { timestamp, ttlMs } = op.record;
           // Outbox rows only when there is an outbox (Postgres write-through configured).
           if (this.#outbox) {
@@ -250,6 +247,34 @@ interface LiveValue {
   value?: unknown;
 }
 
+/**
+ * The live value of each key a batch touches, by map then key (no `map\0key` string per op): seeded with the values
+ * the keys held before the batch, moved forward by each applied write.
+ */
+class LiveValues {
+  readonly #byMap = new Map<string, Map<string, LiveValue>>();
+
+  constructor(previous: ReadonlyMap<string, ReadonlyMap<string, Uint8Array>>) {
+    for (const [map, values] of previous) {
+      const live = new Map<string, LiveValue>();
+      for (const [key, encoded] of values) live.set(key, { encoded });
+      this.#byMap.set(map, live);
+    }
+  }
+
+  get(map: string, key: string): LiveValue | undefined {
+    return this.#byMap.get(map)?.get(key);
+  }
+
+  /** After a write of `key`: its encoded value and value, or none for a tombstone. */
+  written(map: string, key: string, encoded: Uint8Array | null, value: unknown): void {
+    let live = this.#byMap.get(map);
+    if (!live) this.#byMap.set(map, (live = new Map()));
+    if (value === null || !encoded) live.delete(key);
+    else live.set(key, { encoded, value });
+  }
+}
+
 /** A live value, decoded at most once. */
 function valueOf(live: LiveValue): unknown {
   if (!("value" in live)) live.value = decodeValue(live.encoded);
@@ -260,9 +285,8 @@ function valueOf(live: LiveValue): unknown {
  * The journal event of an applied LWW write (`encoded`: its value, as stored); updates `live` (the keys' live values)
  * to after the write. Values travel encoded to the journal rows.
  */
-function journalEventOf(op: LwwOwnerOp, encoded: Uint8Array | null, live: Map<string, LiveValue>): NewJournalEvent {
-  const id = `${op.map}\u0000${op.key}`;
-  const before = live.get(id);
+function journalEventOf(op: LwwOwnerOp, encoded: Uint8Array | null, live: LiveValues): NewJournalEvent {
+  const before = live.get(op.map, op.key);
   const event: NewJournalEvent = {
     type: op.record.value === null ? "DELETE" : before ? "UPDATE" : "PUT",
     map: op.map,
@@ -278,7 +302,6 @@ function journalEventOf(op: LwwOwnerOp, encoded: Uint8Array | null, live: Map<st
     if ("value" in before) event.previousValue = before.value;
     event.encodedPreviousValue = before.encoded;
   }
-  if (op.record.value === null || !encoded) live.delete(id);
-  else live.set(id, { encoded, value: op.record.value });
+  live.written(op.map, op.key, encoded, op.record.value);
   return event;
 }

@@ -1,6 +1,6 @@
 import { decodeValue } from "../../core/codec.ts";
-import type { Timestamp } from "../../core/hlc.ts";
-import { isNewerRecord, type LWWRecord } from "../../core/lww-map.ts";
+import { compareTimestamps, type Timestamp } from "../../core/hlc.ts";
+import type { LWWRecord } from "../../core/lww-map.ts";
 import { leafIndexOf, lwwEntryHash } from "../../core/merkle-tree.ts";
 import type { LeafChange, MerkleStore } from "./merkle-store.ts";
 import { bulkInsert, type SqlPort, type SqlRow, type SqlValue } from "../storage/sql-port.ts";
@@ -19,8 +19,8 @@ export interface LwwWrite {
 /** What `apply` answers: per write, whether it won; with `withPrevious`, the encoded live value each key held before. */
 export interface LwwApplied {
   won: boolean[];
-  /** By `map\u0000key`: the encoded value of each key that held a live (non-tombstone) value before the batch. */
-  previous: Map<string, Uint8Array>;
+  /** By map, then key: the encoded value of each key that held a live (non-tombstone) value before the batch. */
+  previous: Map<string, Map<string, Uint8Array>>;
 }
 
 /** A tombstone `pruneTombstones` deleted: its key and the timestamp it had. */
@@ -89,7 +89,7 @@ export class LwwStore {
    */
   apply(writes: readonly LwwWrite[], withPrevious = false): LwwApplied {
     this.recover();
-    const previous = new Map<string, Uint8Array>();
+    const previous = new Map<string, Map<string, Uint8Array>>();
     const won = new Array<boolean>(writes.length).fill(false);
     const byMap = new Map<string, number[]>();
     writes.forEach((write, index) => {
@@ -102,13 +102,15 @@ export class LwwStore {
       this.#merkle.sums("lww", map);
       const heads = this.#headsOf(map, indexes.map((i) => writes[i]!.key));
       if (withPrevious) {
-        for (const [key, head] of heads) if (head.value) previous.set(`${map}\u0000${key}`, head.value);
+        const values = new Map<string, Uint8Array>();
+        for (const [key, head] of heads) if (head.value) values.set(key, head.value);
+        previous.set(map, values);
       }
       const winners = new Map<string, LwwHead>();
       for (const index of indexes) {
         const write = writes[index]!;
         const current = winners.get(write.key) ?? heads.get(write.key);
-        if (!isNewerRecord(current ? { value: null, timestamp: current.timestamp } : undefined, write.record)) continue;
+        if (current && compareTimestamps(write.record.timestamp, current.timestamp) <= 0) continue;
         won[index] = true;
         const { timestamp, ttlMs } = write.record;
         winners.set(write.key, {
