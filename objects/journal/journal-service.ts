@@ -19,6 +19,8 @@ export const JOURNAL_TRIM_EVERY = 2_048;
 export const JOURNAL_MAX_BACKLOG = 1000;
 /** Decimal digits of the partition id at the end of a sequence (271 partitions < 1000). */
 const PARTITION_DIGITS = 3;
+/** The zero-padded partition of a sequence, by partition (a sequence is formatted for every journal event). */
+const PARTITION_SUFFIXES: string[] = [];
 const PARTITION_FACTOR = 10n ** BigInt(PARTITION_DIGITS);
 /** Oldest batch rows a trim looks at (a batch holds up to MAX_BATCH_OPS events; the overflow is JOURNAL_TRIM_EVERY or more). */
 const TRIM_BATCHES_READ = 64;
@@ -48,7 +50,7 @@ export interface NewJournalEvent {
  * after a write at another, observed a ms later, sorts after it).
  */
 export function formatSequence(tick: number, partition: number): string {
-  return `${tick}${String(partition).padStart(PARTITION_DIGITS, "0")}`;
+  return `${tick}${(PARTITION_SUFFIXES[partition] ??= String(partition).padStart(PARTITION_DIGITS, "0"))}`;
 }
 
 export function parseSequence(sequence: string): { tick: number; partition: number } {
