@@ -6,6 +6,7 @@ import { runProcessor } from "../core/entry-processors.ts";
 import type { HLC, Timestamp } from "../core/hlc.ts";
 import { subtreeLeaves, type LeafSums } from "../core/merkle-tree.ts";
 import type { JournalFilter, JournalService } from "./journal/journal-service.ts";
+import { HomeDeliveries } from "./delivery/home-deliveries.ts";
 import type { AppliedWrite, CrdtWriter, MapEvents } from "./writes/crdt-writer.ts";
 import type { ConnectionRef, EventFanout } from "./delivery/event-fanout.ts";
 import type { InterestRegistry } from "./delivery/interest-registry.ts";
@@ -314,16 +315,21 @@ export class OwnerService implements OwnerApi {
       const persisted = this.#persistence ? await this.#persistence.persisted() : false;
       for (const outcome of outcomes) if (outcome.ok) outcome.persisted = persisted;
     }
-    // QUERY_UPDATEs go out before the SERVER_EVENTs (PROTOCOL.md §10.3); both before the writer's OP_ACK.
-    await this.#queries.publish(changes);
-    await this.#search?.publish(changes, applied.orKeys);
-    await Promise.all(
-      events.flatMap((e) =>
-        typeof writer === "function"
-          ? byWriter(e, writer).map(([from, messages]) => this.#fanout.publish(e.map, e.tree, messages, from))
-          : [this.#fanout.publish(e.map, e.tree, e.messages, writer)],
-      ),
-    );
+    // One call per home carries the write's QUERY_UPDATEs, SEARCH_UPDATEs and SERVER_EVENTs, in that order for each
+    // connection (QUERY_UPDATEs before SERVER_EVENTs: PROTOCOL.md §10.3), before the writer's OP_ACK; it was a call
+    // per kind, one after the other.
+    const outbox = new HomeDeliveries();
+    await this.#queries.publish(changes, outbox);
+    await this.#search?.publish(changes, applied.orKeys, outbox);
+    for (const e of events) {
+      if (typeof writer === "function") {
+        for (const [from, messages] of byWriter(e, writer)) this.#fanout.collect(e.map, e.tree, messages, outbox, from);
+      } else {
+        this.#fanout.collect(e.map, e.tree, e.messages, outbox, writer);
+      }
+    }
+    // A connection its home no longer knows is gone for every registry.
+    await this.#fanout.send(outbox, (home, conn) => this.#forgetConnection(home, conn));
     await this.#journal?.publish(journal);
     // OR-Map tombstones and TTLs need the alarm (an LWW write's compaction wakes it anyway); the ack does not wait.
     if (applied.orKeys && applied.orKeys.length > 0) {
@@ -519,6 +525,10 @@ export class OwnerService implements OwnerApi {
   }
 
   async dropConnection({ home, conn }: ConnectionRef): Promise<void> {
+    this.#forgetConnection(home, conn);
+  }
+
+  #forgetConnection(home: number, conn: string): void {
     this.#interest.dropConnection(home, conn);
     this.#queries.dropConnection(home, conn);
     this.#search?.dropConnection(home, conn);

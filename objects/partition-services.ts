@@ -169,7 +169,7 @@ export function createPartitionServices(deps: {
     home === id
       ? homeDelivery.deliverEach(deliveries)
       : deps.homes(home).homeDeliverEach({ deliveries });
-  const fanout = new EventFanout(interest, deliver);
+  const fanout = new EventFanout(interest, deliverEach);
   // Grouped and windowed query changes go to the subscriber's home coordinator: here, or by one call to it.
   const queryService = new QueryService({
     sql,

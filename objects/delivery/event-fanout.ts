@@ -1,4 +1,5 @@
 import { encodeMessage } from "../../core/codec.ts";
+import { HomeDeliveries, type DeliverEachToHome } from "./home-deliveries.ts";
 import type { InterestRegistry } from "./interest-registry.ts";
 
 /** A connection, named by its home partition and its id there. */
@@ -16,31 +17,35 @@ export type DeliverToHome = (home: number, conns: string[], frames: Uint8Array[]
  */
 export class EventFanout {
   readonly #interest: InterestRegistry;
-  readonly #deliver: DeliverToHome;
+  readonly #deliver: DeliverEachToHome;
 
-  constructor(interest: InterestRegistry, deliver: DeliverToHome) {
+  constructor(interest: InterestRegistry, deliver: DeliverEachToHome) {
     this.#interest = interest;
     this.#deliver = deliver;
   }
 
   async publish(map: string, tree: "lww" | "or", messages: readonly unknown[], writer?: ConnectionRef): Promise<void> {
+    const outbox = new HomeDeliveries();
+    this.collect(map, tree, messages, outbox, writer);
+    await this.send(outbox);
+  }
+
+  /** Adds the frames of `messages` for every connection interested in the map but the writer to `outbox`. */
+  collect(map: string, tree: "lww" | "or", messages: readonly unknown[], outbox: HomeDeliveries, writer?: ConnectionRef): void {
     if (messages.length === 0) return;
     const listeners = this.#interest.listeners(map, tree);
     if (listeners.size === 0) return;
     const frames = messages.map((message) => encodeMessage(message));
-    const deliveries: Promise<void>[] = [];
     for (const [home, conns] of listeners) {
-      const targets = [...conns].filter((conn) => !(writer && writer.home === home && writer.conn === conn));
-      if (targets.length === 0) continue;
-      deliveries.push(
-        this.#deliver(home, targets, frames).then(
-          (unknown) => {
-            for (const conn of unknown) this.#interest.dropConnection(home, conn);
-          },
-          (err: unknown) => console.error(`[owner] delivery to home p${home} failed`, err),
-        ),
-      );
+      for (const conn of conns) if (!(writer && writer.home === home && writer.conn === conn)) outbox.add(home, conn, frames);
     }
-    await Promise.all(deliveries);
+  }
+
+  /**
+   * Sends `outbox`, one call per home; a connection its home no longer knows goes to `dropUnknown` (by default it
+   * leaves the interest registry).
+   */
+  send(outbox: HomeDeliveries, dropUnknown = (home: number, conn: string) => this.#interest.dropConnection(home, conn)): Promise<void> {
+    return outbox.send(this.#deliver, dropUnknown, "event");
   }
 }

@@ -38,7 +38,7 @@ function ownerOver(sql: SqlPort, clock: { now: number }, options: { chunk?: numb
     return [];
   };
   const interest = new InterestRegistry(sql);
-  const fanout = new EventFanout(interest, async (home, conns, list) => (record(home, conns, list), []));
+  const fanout = new EventFanout(interest, deliverEach);
   const hlc = new HLC("edge-p5", { clock: time });
   const journal = new JournalService({ sql, partition: 5, deliver: deliverEach, clock: time });
   const outbox = new Outbox(sql, time);

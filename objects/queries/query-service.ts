@@ -132,8 +132,12 @@ export class QueryService {
     this.#cache.clear();
   }
 
-  /** Evaluates applied LWW changes (in write order) against the subscriptions of their maps and delivers the updates. */
-  async publish(written: readonly LwwChange[]): Promise<void> {
+  /**
+   * Evaluates applied LWW changes (in write order) against the subscriptions of their maps and delivers the updates;
+   * with `into`, the QUERY_UPDATE frames are added to it instead (the caller sends them with the write's other frames).
+   * Grouped and windowed changes go to the homes' coordinators in either case.
+   */
+  async publish(written: readonly LwwChange[], into?: HomeDeliveries): Promise<void> {
     if (written.length === 0) return;
     // A value whose TTL already ran out is hidden as a delete would be: it leaves (with its value) or never enters.
     const now = this.#clock();
@@ -143,7 +147,7 @@ export class QueryService {
     // Most writes reach maps nobody queries: then no transaction is opened.
     const queried = [...groupByMap(changes)].filter(([map]) => this.#subscriptionsOf(map).length > 0);
     if (queried.length === 0) return;
-    const outbox = new HomeDeliveries();
+    const outbox = into ?? new HomeDeliveries();
     const events = new Map<number, QueryEvent[]>();
     const addEvent = (home: number, event: QueryEvent) => {
       const list = events.get(home);
@@ -173,7 +177,7 @@ export class QueryService {
       this.#interest.dropConnection(home, conn);
     };
     await Promise.all([
-      outbox.send(this.#deliver, dropUnknown, "query"),
+      into ? undefined : outbox.send(this.#deliver, dropUnknown, "query"),
       ...[...events].map(([home, list]) =>
         this.#deliverEvents(home, list).then(
           (unknown) => unknown.forEach((conn) => dropUnknown(home, conn)),

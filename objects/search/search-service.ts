@@ -132,9 +132,10 @@ export class SearchService {
 
   /**
    * Keeps the indexes up to date with applied LWW changes and changed OR-Map keys (`orKeys`: a key's document is its
-   * values), and sends SEARCH_UPDATEs to the subscriptions of their maps.
+   * values), and sends SEARCH_UPDATEs to the subscriptions of their maps; with `into`, adds them to it instead (the
+   * caller sends it with other frames of the same write).
    */
-  async publish(changes: readonly LwwChange[], orKeys: readonly { map: string; key: string }[] = []): Promise<void> {
+  async publish(changes: readonly LwwChange[], orKeys: readonly { map: string; key: string }[] = [], into?: HomeDeliveries): Promise<void> {
     if (changes.length === 0 && orKeys.length === 0) return;
     // Most writes reach a map with no subscription and no index in memory: then there is nothing to do (and no
     // transaction to open).
@@ -146,7 +147,7 @@ export class SearchService {
     }
     const touched = [...byMap].filter(([map]) => this.#subscriptionsOf(map).length > 0 || this.#indexes.has(map));
     if (touched.length === 0) return;
-    const outbox = new HomeDeliveries();
+    const outbox = into ?? new HomeDeliveries();
     this.#sql.transaction(() => {
       for (const [map, written] of touched) {
         const subs = this.#subscriptionsOf(map);
@@ -170,7 +171,7 @@ export class SearchService {
         }
       }
     });
-    await outbox.send(this.#deliver, (home, conn) => this.dropConnection(home, conn), "search");
+    if (!into) await outbox.send(this.#deliver, (home, conn) => this.dropConnection(home, conn), "search");
   }
 
   /** The SEARCH_UPDATE frames of one subscription for the latest change of each key, keeping its stored set in step. */
