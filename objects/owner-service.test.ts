@@ -5,6 +5,7 @@ import { nodeSqlPort } from "../test/support/node-sql-port.ts";
 import { EventFanout } from "./delivery/event-fanout.ts";
 import type { ConnectionFrames } from "./delivery/home-deliveries.ts";
 import { InterestRegistry } from "./delivery/interest-registry.ts";
+import { JournalService } from "./journal/journal-service.ts";
 import { OwnerService } from "./owner-service.ts";
 import { QueryService } from "./queries/query-service.ts";
 import { applySchema } from "./storage/schema.ts";
@@ -18,7 +19,7 @@ const bob = { home: 3, conn: "bob" };
 const carol = { home: 3, conn: "carol" };
 
 /** An owner whose deliveries to homes are recorded, call by call; `unknown` conns are answered as gone. */
-function setup(unknown: string[] = []) {
+function setup(unknown: string[] = [], withJournal = false) {
   const sql = nodeSqlPort();
   applySchema(sql);
   const merkle = new MerkleStore(sql);
@@ -34,11 +35,13 @@ function setup(unknown: string[] = []) {
     return deliveries.map((d) => d.conn).filter((conn) => unknown.includes(conn));
   };
   const interest = new InterestRegistry(sql);
+  const journal = withJournal ? new JournalService({ sql, partition: 5, deliver: deliverEach, clock: () => 1_000 }) : undefined;
   const queries = new QueryService({ sql, lww, interest, deliver: deliverEach });
   const owner = new OwnerService({
-    sql, lww, or, merkle, interest, hlc, queries,
+    sql, lww, or, merkle, interest, hlc, queries, ...(journal ? { journal } : {}),
     fanout: new EventFanout(interest, deliverEach),
-    writer: new CrdtWriter({ sql, lww, or, merkle, hlc }),
+    deliver: deliverEach,
+    writer: new CrdtWriter({ sql, lww, or, merkle, hlc, ...(journal ? { journal } : {}) }),
   });
   const put = (key: string, value: unknown, millis: number) =>
     owner.apply({ ops: [{ index: 0, type: "PUT", map: "m", key, record: { value, timestamp: { millis, counter: 0, nodeId: "w" } } }], writer });
@@ -57,6 +60,15 @@ describe("OwnerService: what a write sends to the homes of other connections", (
     expect(calls).toEqual([
       { home: 3, deliveries: [{ conn: "bob", types: ["QUERY_UPDATE", "SERVER_EVENT"] }, { conn: "carol", types: ["QUERY_UPDATE", "SERVER_EVENT"] }] },
     ]);
+  });
+
+  it("adds the write's JOURNAL_EVENT to the same call, after the SERVER_EVENT", async () => {
+    const { owner, interest, calls, put } = setup([], true);
+    interest.register("m", "lww-sync", bob.home, bob.conn);
+    await owner.journalSubscribe({ subscriptionId: "j", filter: { map: "m" }, subscriber: bob });
+    calls.length = 0;
+    await put("a", 1, 2_000);
+    expect(calls).toEqual([{ home: 3, deliveries: [{ conn: "bob", types: ["SERVER_EVENT", "JOURNAL_EVENT"] }] }]);
   });
 
   it("forgets a connection its home no longer knows, for queries and events alike", async () => {

@@ -6,7 +6,7 @@ import { runProcessor } from "../core/entry-processors.ts";
 import type { HLC, Timestamp } from "../core/hlc.ts";
 import { subtreeLeaves, type LeafSums } from "../core/merkle-tree.ts";
 import type { JournalFilter, JournalService } from "./journal/journal-service.ts";
-import { HomeDeliveries } from "./delivery/home-deliveries.ts";
+import { HomeDeliveries, type DeliverEachToHome } from "./delivery/home-deliveries.ts";
 import type { AppliedWrite, CrdtWriter, MapEvents } from "./writes/crdt-writer.ts";
 import type { ConnectionRef, EventFanout } from "./delivery/event-fanout.ts";
 import type { InterestRegistry } from "./delivery/interest-registry.ts";
@@ -47,6 +47,7 @@ export class OwnerService implements OwnerApi {
   readonly #merkle: MerkleStore;
   readonly #interest: InterestRegistry;
   readonly #fanout: EventFanout;
+  readonly #deliver: DeliverEachToHome;
   readonly #queries: QueryService;
   readonly #search: SearchService | undefined;
   readonly #leafBlocks = new LeafBlockCache();
@@ -70,6 +71,8 @@ export class OwnerService implements OwnerApi {
     merkle: MerkleStore;
     interest: InterestRegistry;
     fanout: EventFanout;
+    /** Sends a write's frames for the connections of one home (its one delivery there; see #published). */
+    deliver: DeliverEachToHome;
     queries: QueryService;
     /** Full-text search (indexes and subscriptions); absent in tests that do not need it. */
     search?: SearchService;
@@ -98,6 +101,7 @@ export class OwnerService implements OwnerApi {
     this.#merkle = deps.merkle;
     this.#interest = deps.interest;
     this.#fanout = deps.fanout;
+    this.#deliver = deps.deliver;
     this.#queries = deps.queries;
     this.#search = deps.search;
     this.#persistence = deps.persistence;
@@ -315,9 +319,9 @@ export class OwnerService implements OwnerApi {
       const persisted = this.#persistence ? await this.#persistence.persisted() : false;
       for (const outcome of outcomes) if (outcome.ok) outcome.persisted = persisted;
     }
-    // One call per home carries the write's QUERY_UPDATEs, SEARCH_UPDATEs and SERVER_EVENTs, in that order for each
-    // connection (QUERY_UPDATEs before SERVER_EVENTs: PROTOCOL.md §10.3), before the writer's OP_ACK; it was a call
-    // per kind, one after the other.
+    // One call per home carries the write's QUERY_UPDATEs, SEARCH_UPDATEs, SERVER_EVENTs and JOURNAL_EVENTs, in that
+    // order for each connection (QUERY_UPDATEs before SERVER_EVENTs: PROTOCOL.md §10.3), before the writer's OP_ACK;
+    // it was a call per kind, one after the other.
     const outbox = new HomeDeliveries();
     await this.#queries.publish(changes, outbox);
     await this.#search?.publish(changes, applied.orKeys, outbox);
@@ -328,9 +332,9 @@ export class OwnerService implements OwnerApi {
         this.#fanout.collect(e.map, e.tree, e.messages, outbox, writer);
       }
     }
+    await this.#journal?.publish(journal, outbox);
     // A connection its home no longer knows is gone for every registry.
-    await this.#fanout.send(outbox, (home, conn) => this.#forgetConnection(home, conn));
-    await this.#journal?.publish(journal);
+    await outbox.send(this.#deliver, (home, conn) => this.#forgetConnection(home, conn), "write");
     // OR-Map tombstones and TTLs need the alarm (an LWW write's compaction wakes it anyway); the ack does not wait.
     if (applied.orKeys && applied.orKeys.length > 0) {
       this.#expiry?.noteOrWrite().catch((err: unknown) => console.error("[owner] scheduling the expiry sweep failed", err));

@@ -206,6 +206,7 @@ export function createPartitionServices(deps: {
     merkle,
     interest,
     fanout,
+    deliver: deliverEach,
     queries: queryService,
     search: searchService,
     knownMaps,

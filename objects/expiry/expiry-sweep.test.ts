@@ -47,7 +47,7 @@ function ownerOver(sql: SqlPort, clock: { now: number }, options: { chunk?: numb
     sql, lww, or, hlc, outbox, fanout, horizonMs: HORIZON, clock: time, wakeAt: async (at) => void wakes.push(at), ...(options.chunk ? { chunk: options.chunk } : {}),
   });
   const owner = new OwnerService({
-    sql, lww, or, merkle, interest, fanout, hlc, journal, expiry, clock: time,
+    sql, lww, or, merkle, interest, fanout, deliver: deliverEach, hlc, journal, expiry, clock: time,
     writer: new CrdtWriter({ sql, lww, or, merkle, hlc, journal, outbox }),
     queries: new QueryService({ sql, lww, interest, deliver: deliverEach, clock: time }),
   });

@@ -35,6 +35,7 @@ function setup(options: { partition?: number; clock?: () => number } = {}) {
   const owner = new OwnerService({
     sql, writer, lww, or, merkle, interest, hlc, journal,
     fanout: new EventFanout(interest, async () => []),
+    deliver,
     queries: new QueryService({ sql, lww, interest, deliver: async () => [] }),
   });
   let millis = 100;

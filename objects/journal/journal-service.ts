@@ -255,12 +255,15 @@ export class JournalService {
     this.#subs = undefined;
   }
 
-  /** Pushes new events (after their commit) to the matching subscribers; forgets connections their home no longer has. */
-  async publish(events: readonly JournalEventData[]): Promise<void> {
+  /**
+   * Pushes new events (after their commit) to the matching subscribers; forgets connections their home no longer has.
+   * With `into`, the frames are added to it instead (the caller sends them with the write's other frames).
+   */
+  async publish(events: readonly JournalEventData[], into?: HomeDeliveries): Promise<void> {
     if (events.length === 0) return;
     const subs = this.#subscriptions();
     if (subs.length === 0) return;
-    const outbox = new HomeDeliveries();
+    const outbox = into ?? new HomeDeliveries();
     for (const event of events) {
       let frame: Uint8Array | undefined;
       for (const sub of subs) {
@@ -270,7 +273,7 @@ export class JournalService {
         outbox.add(sub.home, sub.conn, [frame]);
       }
     }
-    await outbox.send(this.#deliver, (home, conn) => this.dropConnection(home, conn), "journal");
+    if (!into) await outbox.send(this.#deliver, (home, conn) => this.dropConnection(home, conn), "journal");
   }
 
   /** The subscriptions filtered to `map`, as `subscribe` takes them (a reshard registers them at the map's new owners). */

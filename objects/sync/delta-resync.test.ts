@@ -31,6 +31,7 @@ function owner() {
   const service = new OwnerService({
     sql, writer, lww, or, merkle, interest, hlc, journal,
     fanout: new EventFanout(interest, async () => []),
+    deliver: async () => [],
     queries: new QueryService({ sql, lww, interest, deliver: async () => [] }),
   });
   let millis = 1;

@@ -38,6 +38,7 @@ function setup(options: { outbox?: (sql: ReturnType<typeof nodeSqlPort>) => Outb
   const owner = new OwnerService({
     sql, writer, lww, or, merkle, interest, hlc, journal,
     fanout: new EventFanout(interest, async () => []),
+    deliver: async () => [],
     queries: new QueryService({ sql, lww, interest, deliver: async () => [] }),
   });
   let millis = 100;
