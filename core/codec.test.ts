@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeMessage, decodeValue, encodeMessage, encodeValue } from "./codec.ts";
+import { decodeMessage, decodeValue, encodeMessage, encodeRows, encodeValue } from "./codec.ts";
 
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 const bytes = (text: string) =>
@@ -130,5 +130,13 @@ describe("stored values", () => {
     ["large integer", 2 ** 40],
   ])("round-trips %s losslessly", (_, value) => {
     expect(decodeValue(encodeValue(value))).toEqual(value);
+  });
+});
+
+describe("encodeRows (the server's own storage rows)", () => {
+  it("writes the bytes encodeValue writes for rows without undefined, and decodeValue reads them back", () => {
+    const rows = [["k", new Uint8Array([1, 2, 3]), 1_733_000_000_000, 0, "node-a", null], ["k2", null, 1_733_000_000_001, 5, null, 60_000]];
+    expect(encodeRows(rows)).toEqual(encodeValue(rows));
+    expect(decodeValue(encodeRows(rows))).toEqual(rows);
   });
 });

@@ -1,4 +1,4 @@
-import { decodeValue, encodeMessage, encodeValue } from "../../core/codec.ts";
+import { decodeValue, encodeMessage, encodeRows, encodeValue } from "../../core/codec.ts";
 import { ProtocolError } from "../../core/errors.ts";
 import type { Timestamp } from "../../core/hlc.ts";
 import type { JournalEventData } from "../../core/protocol/shared.ts";
@@ -116,7 +116,7 @@ export class JournalService {
     const before = this.#count ?? Number(this.#sql.exec("SELECT COALESCE(SUM(count), 0) AS n FROM journal_batch")[0]?.n ?? 0);
     const withPrevious = this.#subscriptions().length > 0;
     const out: JournalEventData[] = [];
-    const rows: unknown[] = [];
+    const rows: unknown[][] = [];
     const now = this.#clock() * 1000;
     let first: number | undefined;
     let map: string | undefined;
@@ -138,7 +138,7 @@ export class JournalService {
     // One row for the batch: a row costs far more than its bytes (measured: ~9 µs per appended event row).
     this.#sql.exec(
       "INSERT INTO journal_batch (first_tick, last_tick, count, events) VALUES (?, ?, ?, ?)",
-      first ?? last, last, events.length, encodeValue(rows),
+      first ?? last, last, events.length, encodeRows(rows),
     );
     this.#count = this.#trim(before + events.length);
     // Only after the statements ran: a rolled-back transaction throws before this, and ticks stay increasing anyway.

@@ -1,4 +1,4 @@
-import { decodeValue, encodeValue } from "../../core/codec.ts";
+import { decodeValue, encodeRows } from "../../core/codec.ts";
 import { leafIndexOf, lwwEntryHash } from "../../core/merkle-tree.ts";
 import type { SqlPort } from "../storage/sql-port.ts";
 import type { LwwHead } from "./lww-heads.ts";
@@ -30,7 +30,7 @@ export class LwwLog {
       node = nodeId;
       return row;
     });
-    this.#sql.exec("INSERT INTO lww_log (map, records) VALUES (?, ?)", map, encodeValue(rows));
+    this.#sql.exec("INSERT INTO lww_log (map, records) VALUES (?, ?)", map, encodeRows(rows));
   }
 
   /** Visits every logged record in append order (a later record of a key is newer: merges were decided before). */
