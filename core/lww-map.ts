@@ -8,8 +8,14 @@ export interface LWWRecord<V = unknown> {
   ttlMs?: number;
 }
 
-/** True when `remote` should replace `local`: there is no local record or remote's timestamp is strictly greater. */
-export function isNewerRecord(local: LWWRecord | undefined, remote: LWWRecord): boolean {
+/** What {@link isNewerRecord} compares: a record, or anything else stamped as one (a stored head). */
+type Stamped = { readonly timestamp: Timestamp; readonly value?: unknown; readonly ttlMs?: number | null };
+
+/**
+ * True when `remote` should replace `local`: there is no local record or remote's timestamp is strictly greater. Only
+ * the timestamps decide, so anything that carries one compares (a stored head, without building a record).
+ */
+export function isNewerRecord(local: Stamped | undefined, remote: Stamped): boolean {
   return local === undefined || compareTimestamps(remote.timestamp, local.timestamp) > 0;
 }
 

@@ -1,6 +1,6 @@
 import { decodeValue } from "../../core/codec.ts";
-import { compareTimestamps, type Timestamp } from "../../core/hlc.ts";
-import type { LWWRecord } from "../../core/lww-map.ts";
+import type { Timestamp } from "../../core/hlc.ts";
+import { isNewerRecord, type LWWRecord } from "../../core/lww-map.ts";
 import { leafIndexOf, lwwEntryHash } from "../../core/merkle-tree.ts";
 import type { LeafChange, MerkleStore } from "./merkle-store.ts";
 import { bulkInsert, type SqlPort, type SqlRow, type SqlValue } from "../storage/sql-port.ts";
@@ -110,7 +110,7 @@ export class LwwStore {
       for (const index of indexes) {
         const write = writes[index]!;
         const current = winners.get(write.key) ?? heads.get(write.key);
-        if (current && compareTimestamps(write.record.timestamp, current.timestamp) <= 0) continue;
+        if (!isNewerRecord(current, write.record)) continue;
         won[index] = true;
         const { timestamp, ttlMs } = write.record;
         winners.set(write.key, {
