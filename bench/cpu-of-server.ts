@@ -4,24 +4,39 @@ import { readdirSync, readFileSync } from "node:fs";
 
 const TICKS_PER_SECOND = 100;
 
+/**
+ * Visits each process of the server under `stateDir` (its environment names that state directory) with its pid and
+ * its /proc name; processes that end meanwhile or are not ours to read are skipped.
+ */
+export function forEachServerProcess(stateDir: string, visit: (pid: string, name: string) => void): void {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let name: string;
+    try {
+      if (!readFileSync(`/proc/${entry}/environ`, "latin1").includes(`TOPGUN_STATE_DIR=${stateDir}\0`)) continue;
+      name = readFileSync(`/proc/${entry}/comm`, "latin1").trim();
+    } catch {
+      continue;
+    }
+    visit(entry, name);
+  }
+}
+
 /** Per process name (node, workerd, …), the CPU ms used so far by the server's processes. */
 export function serverCpuMs(stateDir: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
+  forEachServerProcess(stateDir, (pid, base) => {
     try {
-      if (!readFileSync(`/proc/${entry}/environ`, "latin1").includes(`TOPGUN_STATE_DIR=${stateDir}\0`)) continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, "latin1");
+      const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
       // workerd processes are told apart by pid: wrangler dev runs its proxy in one and the server in another.
-      const base = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const name = base === "workerd" ? `workerd-${entry}` : base;
+      const name = base === "workerd" ? `workerd-${pid}` : base;
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       const ticks = Number(fields[11]) + Number(fields[12]);
       out[name] = (out[name] ?? 0) + (ticks * 1000) / TICKS_PER_SECOND;
     } catch {
-      // The process ended, or is not ours to read.
+      // The process ended meanwhile.
     }
-  }
+  });
   return out;
 }
 

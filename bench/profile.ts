@@ -6,10 +6,8 @@
 // writes the profile (open it in Chrome DevTools) and a copy of the bundle its line numbers refer to.
 import { execSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { startServer, PROJECT_ROOT } from "../test/support/server-harness.ts";
-// @ts-expect-error ws (a wrangler dependency) ships no types; Node's own WebSocket cannot send an Origin header.
-import WebSocket from "ws";
+import { findFreePort, startServer, PROJECT_ROOT } from "../test/support/server-harness.ts";
+import { openInspector } from "./inspector.ts";
 import { throughput } from "./writes.ts";
 import { CONNECT_SECRET, connectAll, connectTokens } from "./connect.ts";
 import { queryLatency, topicLatency } from "./live-latency.ts";
@@ -17,8 +15,6 @@ import { queryLatency, topicLatency } from "./live-latency.ts";
 const mode = process.argv[2] ?? "sharded";
 const out = process.argv[3] ?? `profile-${mode}.cpuprofile`;
 const SHARDED_MAP = "bench-sharded";
-// The dev server's inspector only accepts DevTools' origin.
-const DEVTOOLS_ORIGIN = "https://devtools.devprod.cloudflare.dev";
 
 interface ProfileNode {
   id: number;
@@ -30,17 +26,8 @@ interface Profile {
   samples: number[];
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
 async function main() {
-  const inspectorPort = await freePort();
+  const inspectorPort = await findFreePort();
   process.env.INSPECTOR_PORT = String(inspectorPort);
   const server = await startServer(mode === "connect" ? { jwtSecret: CONNECT_SECRET } : { noAuth: true, shardedMaps: `${SHARDED_MAP}:271`, settings: { TOPGUN_OP_RATE: "off" } });
   const stamp = Date.now();
@@ -57,30 +44,13 @@ async function main() {
   const mapOf = mode === "sharded" ? () => SHARDED_MAP : mode === "one" ? () => `one-${stamp}` : (i: number) => `ten-${i}-${stamp}`;
   try {
     console.log("warm-up", await load(true));
-    const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as { webSocketDebuggerUrl: string }[];
-    const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl, { headers: { Origin: DEVTOOLS_ORIGIN } });
-    await new Promise((resolve, reject) => {
-      ws.once("open", resolve);
-      ws.once("error", reject);
-    });
-    let nextId = 0;
-    const pending = new Map<number, (result: unknown) => void>();
-    ws.on("message", (data: unknown) => {
-      const message = JSON.parse(String(data)) as { id?: number; result?: unknown };
-      if (message.id !== undefined) pending.get(message.id)?.(message.result);
-    });
-    const call = (method: string, params: object = {}) =>
-      new Promise<unknown>((resolve) => {
-        const id = ++nextId;
-        pending.set(id, resolve);
-        ws.send(JSON.stringify({ id, method, params }));
-      });
+    const { call, close } = await openInspector(inspectorPort);
     await call("Profiler.enable");
     await call("Profiler.setSamplingInterval", { interval: 200 });
     await call("Profiler.start");
     console.log("measured", await load(false));
     const { profile } = (await call("Profiler.stop")) as { profile: Profile };
-    ws.close();
+    close();
     writeFileSync(out, JSON.stringify(profile));
     const bundle = execSync(`ls -td ${PROJECT_ROOT}/.wrangler/tmp/*/ | head -1`).toString().trim();
     writeFileSync(`${out}.bundle.js`, readFileSync(`${bundle}index.js`));
