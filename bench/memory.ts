@@ -3,6 +3,8 @@
 // total, before and after a forced GC, through the workerd inspector) and the resident size of its processes.
 // The live heap after GC, per object written, is what the in-memory structures hold (the LWW head index's bounds are
 // in core/limits.ts); the rest of the resident size is the runtime's (SQLite databases and their caches).
+// Over the whole run V8's sampling heap profiler records where the objects still live at the end were allocated:
+// `liveBySite` gives the largest allocation sites (function, file:line) and their estimated MB.
 // Usage: node --experimental-strip-types bench/memory.ts   (writes bench/results/memory-<date>.json)
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -30,35 +32,64 @@ function residentMb(stateDir: string): Record<string, number> {
   return out;
 }
 
+type InspectorCall = (method: string, params?: object) => Promise<unknown>;
+
 /** The server isolate's heap in MB, before and after a forced GC. */
-async function heapMb(inspectorPort: number) {
-  const { call, close } = await openInspector(inspectorPort);
+async function heapMb(call: InspectorCall) {
   type HeapUsage = { usedSize: number; totalSize: number };
   await call("Runtime.enable");
   const before = (await call("Runtime.getHeapUsage")) as HeapUsage;
   await call("HeapProfiler.collectGarbage");
   const after = (await call("Runtime.getHeapUsage")) as HeapUsage;
-  close();
   const mb = (n: number) => Math.round(n / 1e6);
   return { usedBeforeGc: mb(before.usedSize), totalBeforeGc: mb(before.totalSize), usedAfterGc: mb(after.usedSize), totalAfterGc: mb(after.totalSize) };
+}
+
+interface SamplingNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: SamplingNode[];
+}
+
+/** The live sampled bytes by allocation site (the allocating function and its caller), largest first, in MB. */
+function liveBySite(root: SamplingNode, top = 15): { site: string; mb: number }[] {
+  const bySite = new Map<string, number>();
+  const frame = (node: SamplingNode) =>
+    `${node.callFrame.functionName || "(anonymous)"} ${node.callFrame.url.split("/").pop()}:${node.callFrame.lineNumber + 1}`;
+  const walk = (node: SamplingNode, parent: string) => {
+    const site = `${frame(node)} <- ${parent}`;
+    if (node.selfSize > 0) bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
+    for (const child of node.children) walk(child, frame(node));
+  };
+  walk(root, "");
+  return [...bySite]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([site, bytes]) => ({ site, mb: Math.round(bytes / 1e5) / 10 }));
 }
 
 const inspectorPort = await findFreePort();
 process.env.INSPECTOR_PORT = String(inspectorPort);
 const server = await startServer({ noAuth: true, settings: { TOPGUN_OP_RATE: "off" } });
 const stamp = Date.now();
+const inspector = await openInspector(inspectorPort);
 try {
+  await inspector.call("HeapProfiler.startSampling", { samplingInterval: 16 * 1024 });
   const rounds = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const run = await throughput(server.wsUrl, CONNECTIONS, (i) => `memory-${round}-${i}-${stamp}`, ROUND_MS);
-    const heap = await heapMb(inspectorPort);
+    const heap = await heapMb(inspector.call);
     const result = { objectsWritten: round * CONNECTIONS, opsPerSecond: run.opsPerSecond, heapMb: heap, residentMb: residentMb(server.stateDir) };
     console.log(JSON.stringify(result));
     rounds.push(result);
   }
+  const { profile } = (await inspector.call("HeapProfiler.stopSampling")) as { profile: { head: SamplingNode } };
+  const live = liveBySite(profile.head);
+  console.log(live);
   const file = join(PROJECT_ROOT, "bench", "results", `memory-${new Date().toISOString().slice(0, 10)}.json`);
-  writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), roundMs: ROUND_MS, connections: CONNECTIONS, rounds }, null, 1)}\n`);
+  writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), roundMs: ROUND_MS, connections: CONNECTIONS, rounds, liveBySite: live }, null, 1)}\n`);
   console.log(`written ${file}`);
 } finally {
+  inspector.close();
   await server.stop();
 }

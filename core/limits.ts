@@ -98,10 +98,18 @@ export const MAX_RESOLVER_PRIORITY = 100;
 export const SEARCH_INDEX_BUDGET_BYTES = 16 * 1024 * 1024;
 
 /**
- * Estimated bytes of clean LWW heads (key, timestamp, hash, value of recently read or written keys) one partition
- * object keeps in memory to decide merges without reading SQLite; the least recently stored are evicted past it.
+ * Estimated bytes of LWW heads (key, timestamp, hash, value of recently read or written keys) that all the partition
+ * objects of one isolate keep in memory together, to decide merges without reading SQLite (objects/writes/head-budget.ts):
+ * clean heads are evicted past it, idle objects' first. One budget for the isolate, not one per object: objects share
+ * the isolate's 128 MB, however many of them it runs.
  */
-export const LWW_HEAD_CACHE_BYTES = 6 * 1024 * 1024;
+export const ISOLATE_HEAD_BYTES = 48 * 1024 * 1024;
+
+/**
+ * Dirty LWW heads (written, not yet compacted into lww_record, pinned in memory) over all the objects of one isolate,
+ * part of ISOLATE_HEAD_BYTES: past it, the object writing compacts its own log before it answers.
+ */
+export const ISOLATE_LOG_MAX_BYTES = 24 * 1024 * 1024;
 
 /**
  * Topic subscriptions (connections) one partition object keeps in memory, over every topic it owns, so a publish
@@ -115,7 +123,7 @@ export const TOPIC_SUBSCRIBERS_IN_MEMORY = 20_000;
  * write that passes either compacts the log in its own transaction.
  */
 export const LWW_LOG_MAX_ENTRIES = 20_000;
-export const LWW_LOG_MAX_BYTES = 4 * 1024 * 1024;
+export const LWW_LOG_MAX_BYTES = 12 * 1024 * 1024;
 
 /** Largest map JSON Schema (its JSON text): every partition keeps each schema compiled, and each write is checked. */
 export const MAX_SCHEMA_BYTES = 64 * 1024;

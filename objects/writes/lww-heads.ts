@@ -1,5 +1,6 @@
 import type { Timestamp } from "../../core/hlc.ts";
-import { LWW_HEAD_CACHE_BYTES, LWW_LOG_MAX_BYTES, LWW_LOG_MAX_ENTRIES } from "../../core/limits.ts";
+import { LWW_LOG_MAX_BYTES, LWW_LOG_MAX_ENTRIES } from "../../core/limits.ts";
+import { type HeadAccount, type HeadBudget, type HeadHolder, ISOLATE_HEAD_BUDGET } from "./head-budget.ts";
 
 /** What the write path needs of a key's newest record: its timestamp, Merkle hash and leaf, value and ttl. */
 export interface LwwHead {
@@ -11,8 +12,13 @@ export interface LwwHead {
   ttlMs: number | null;
 }
 
-/** Estimated overhead of one cached head beyond its key and value (map entries, objects, timestamp). */
-const HEAD_OVERHEAD_BYTES = 120;
+/**
+ * What V8 holds per head beyond its strings and value bytes: its objects (entry, head, timestamp) and its Map and Set
+ * entries (~340 bytes), and the value's Uint8Array and ArrayBuffer objects (~220 bytes): bench/head-bytes.ts measures
+ * ~590–620 bytes of heap per head of a 31-byte value in Node (8-byte pointers; workerd compresses them) where these give ~620.
+ */
+const HEAD_OVERHEAD_BYTES = 340;
+const VALUE_OVERHEAD_BYTES = 220;
 
 interface Entry {
   map: string;
@@ -26,24 +32,32 @@ interface Entry {
 /**
  * The owner's in-memory index of LWW heads: the newest record of recently read or written keys. Dirty heads are
  * the write log's content (not yet compacted into lww_record) and stay until `markClean`; clean heads equal their
- * lww_record row and are evicted oldest first beyond `cacheBytes`. So merge decisions need no SQLite read for a
- * key written or read recently, and reads see the log by looking here first.
+ * lww_record row and are evicted, least recently stored first, when the isolate's head budget (head-budget.ts, shared
+ * with the other objects of the isolate) asks. So merge decisions need no SQLite read for a key written or read
+ * recently, and reads see the log by looking here first.
  */
-export class LwwHeads {
+export class LwwHeads implements HeadHolder {
   /** Heads by map, then key: lookups hash the key string alone (a `map\0key` id would be built and hashed per call). */
   readonly #byMap = new Map<string, Map<string, Entry>>();
   /** Every entry, least recently stored first (a Set of the entry objects: identity hashing, no string work). */
   readonly #recency = new Set<Entry>();
   readonly #dirtyByMap = new Map<string, Map<string, Entry>>();
-  readonly #cacheBytes: number;
+  readonly #budget: HeadBudget;
+  readonly #account: HeadAccount;
   /** Maps whose every record is here (empty when first seen, nothing of them evicted since): a miss means absent. */
   readonly #complete = new Set<string>();
   #cleanBytes = 0;
   #dirtyBytes = 0;
   #dirtyCount = 0;
 
-  constructor(cacheBytes = LWW_HEAD_CACHE_BYTES) {
-    this.#cacheBytes = cacheBytes;
+  constructor(budget: HeadBudget = ISOLATE_HEAD_BUDGET) {
+    this.#budget = budget;
+    this.#account = budget.open(this);
+  }
+
+  /** Marks the index used now (the budget evicts idle objects' heads first); once per batch or read, not per key. */
+  touch(): void {
+    this.#account.lastUse = Date.now();
   }
 
   /**
@@ -66,12 +80,12 @@ export class LwwHeads {
   /** A head read from lww_record (clean). A dirty head of the same key is never replaced by an older read. */
   remember(map: string, key: string, head: LwwHead): void {
     if (this.#byMap.get(map)?.get(key)?.dirty) return;
-    this.#put({ map, key, head, dirty: false, bytes: bytesOf(key, head) });
+    this.#put({ map, key, head, dirty: false, bytes: estimatedHeadBytes(key, head) });
   }
 
   /** A head just written to the write log (dirty until compacted). */
   write(map: string, key: string, head: LwwHead): void {
-    const entry: Entry = { map, key, head, dirty: true, bytes: bytesOf(key, head) };
+    const entry: Entry = { map, key, head, dirty: true, bytes: estimatedHeadBytes(key, head) };
     this.#put(entry);
     let dirty = this.#dirtyByMap.get(map);
     if (!dirty) this.#dirtyByMap.set(map, (dirty = new Map()));
@@ -89,6 +103,7 @@ export class LwwHeads {
     if (!entry || entry.dirty) return;
     this.#remove(entry);
     this.#cleanBytes -= entry.bytes;
+    this.#budget.change(this.#account, -entry.bytes, 0);
   }
 
   /** The dirty heads of `map` (the write log's content for it). */
@@ -100,9 +115,16 @@ export class LwwHeads {
     return this.#dirtyCount > 0;
   }
 
-  /** Whether the write log passed a bound, so the write that passed it compacts. */
+  /**
+   * Whether the write log passed a bound, so the write that passed it compacts: this object's (the size of one
+   * compaction), or the isolate's dirty bytes while this object holds some.
+   */
   isOverBound(): boolean {
-    return this.#dirtyCount > LWW_LOG_MAX_ENTRIES || this.#dirtyBytes > LWW_LOG_MAX_BYTES;
+    return (
+      this.#dirtyCount > LWW_LOG_MAX_ENTRIES ||
+      this.#dirtyBytes > LWW_LOG_MAX_BYTES ||
+      (this.#dirtyCount > 0 && this.#budget.isDirtyOver())
+    );
   }
 
   /** Every dirty head, sorted by (map, leaf, key): the order of lww_record's primary key, for a compaction. */
@@ -122,14 +144,30 @@ export class LwwHeads {
     this.#dirtyBytes -= entry.bytes;
     this.#dirtyCount--;
     this.#cleanBytes += entry.bytes;
+    this.#budget.change(this.#account, entry.bytes, -entry.bytes);
     const dirty = this.#dirtyByMap.get(map);
     dirty?.delete(key);
     if (dirty?.size === 0) this.#dirtyByMap.delete(map);
   }
 
-  /** Evicts the least recently stored clean heads beyond the budget. */
+  /** Evicts clean heads (this object's or others') while the isolate's budget is passed. */
   evict(): void {
-    this.#evict();
+    this.#budget.enforce();
+  }
+
+  /** The budget's request (see HeadHolder): this object's least recently stored clean heads, until `bytes` are freed. */
+  evictClean(bytes: number): number {
+    let freed = 0;
+    for (const entry of this.#recency) {
+      if (freed >= bytes) break;
+      if (entry.dirty) continue;
+      this.#remove(entry);
+      freed += entry.bytes;
+      this.#complete.delete(entry.map);
+    }
+    this.#cleanBytes -= freed;
+    this.#budget.change(this.#account, -freed, 0);
+    return freed;
   }
 
   /** Forgets everything (a transaction rolled back: memory may hold what SQLite did not keep). */
@@ -138,6 +176,7 @@ export class LwwHeads {
     this.#byMap.clear();
     this.#recency.clear();
     this.#dirtyByMap.clear();
+    this.#budget.change(this.#account, -this.#cleanBytes, -this.#dirtyBytes);
     this.#cleanBytes = 0;
     this.#dirtyBytes = 0;
     this.#dirtyCount = 0;
@@ -151,26 +190,31 @@ export class LwwHeads {
   #put(entry: Entry): void {
     let keys = this.#byMap.get(entry.map);
     if (!keys) this.#byMap.set(entry.map, (keys = new Map()));
+    let clean = 0;
+    let dirty = 0;
     const old = keys.get(entry.key);
     if (old) {
       this.#recency.delete(old);
       if (old.dirty) {
-        this.#dirtyBytes -= old.bytes;
+        dirty -= old.bytes;
         this.#dirtyCount--;
       } else {
-        this.#cleanBytes -= old.bytes;
+        clean -= old.bytes;
       }
     }
     keys.set(entry.key, entry);
     // Added last: the Set's order is the eviction order (least recently stored first).
     this.#recency.add(entry);
     if (entry.dirty) {
-      this.#dirtyBytes += entry.bytes;
+      dirty += entry.bytes;
       this.#dirtyCount++;
     } else {
-      this.#cleanBytes += entry.bytes;
-      this.#evict();
+      clean += entry.bytes;
     }
+    this.#cleanBytes += clean;
+    this.#dirtyBytes += dirty;
+    this.#budget.change(this.#account, clean, dirty);
+    if (clean + dirty > 0 && this.#budget.isOver()) this.#budget.enforce();
   }
 
   #remove(entry: Entry): void {
@@ -179,21 +223,12 @@ export class LwwHeads {
     keys?.delete(entry.key);
     if (keys?.size === 0) this.#byMap.delete(entry.map);
   }
-
-  #evict(): void {
-    if (this.#cleanBytes <= this.#cacheBytes) return;
-    for (const entry of this.#recency) {
-      if (this.#cleanBytes <= this.#cacheBytes) return;
-      if (entry.dirty) continue;
-      this.#remove(entry);
-      this.#cleanBytes -= entry.bytes;
-      this.#complete.delete(entry.map);
-    }
-  }
 }
 
 const EMPTY: ReadonlyMap<string, { head: LwwHead }> = new Map();
 
-function bytesOf(key: string, head: LwwHead): number {
-  return 2 * key.length + (head.value?.byteLength ?? 0) + head.timestamp.nodeId.length * 2 + HEAD_OVERHEAD_BYTES;
+/** Estimated bytes of one head in the index: its key, value and node id, and its objects and map entries. */
+export function estimatedHeadBytes(key: string, head: LwwHead): number {
+  const value = head.value ? head.value.byteLength + VALUE_OVERHEAD_BYTES : 0;
+  return 2 * key.length + value + head.timestamp.nodeId.length * 2 + HEAD_OVERHEAD_BYTES;
 }

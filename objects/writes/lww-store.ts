@@ -38,7 +38,7 @@ const COMPACTION_STEP_ROWS = 500;
  * so a round this big pays for its alarm; a smaller one may wait, and more writes join it.
  */
 const EAGER_COMPACTION_ENTRIES = 1_000;
-const EAGER_COMPACTION_BYTES = 256 * 1024;
+const EAGER_COMPACTION_BYTES = 1024 * 1024;
 /** Rows read per statement by scans and key lists, so a large map is never held in memory whole. */
 const SCAN_PAGE_ROWS = 500;
 
@@ -418,6 +418,7 @@ export class LwwStore {
   /** The newest record of each of `keys` that has one: from the head index, else lww_record (then remembered). */
   #headsOf(map: string, keys: readonly string[]): Map<string, LwwHead> {
     this.recover();
+    this.#heads.touch();
     const heads = new Map<string, LwwHead>();
     const missing = new Set<string>();
     // A key whose Merkle leaf holds no entry has no record: no lookup (most keys of a sparse or sharded map). A map

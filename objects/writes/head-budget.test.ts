@@ -1,0 +1,90 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { HeadBudget } from "./head-budget.ts";
+import { estimatedHeadBytes, type LwwHead, LwwHeads } from "./lww-heads.ts";
+
+const head = (): LwwHead => ({ timestamp: { millis: 1, counter: 0, nodeId: "n" }, hash: 1, leaf: 0, value: new Uint8Array(1_000), ttlMs: null });
+const HEAD_BYTES = estimatedHeadBytes("k000", head());
+
+function fill(heads: LwwHeads, prefix: string, n: number, dirty = false): void {
+  heads.touch();
+  for (let i = 0; i < n; i++) {
+    const key = `${prefix}${String(i).padStart(3, "0")}`;
+    if (dirty) heads.write("m", key, head());
+    else heads.remember("m", key, head());
+  }
+}
+
+const held = (heads: LwwHeads, prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => heads.get("m", `${prefix}${String(i).padStart(3, "0")}`)).filter(Boolean).length;
+
+describe("HeadBudget", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("keeps the heads of every object of an isolate within one budget, however many objects there are", () => {
+    const budget = new HeadBudget(100 * HEAD_BYTES, Infinity);
+    const objects = Array.from({ length: 10 }, () => new LwwHeads(budget));
+    for (const [i, heads] of objects.entries()) fill(heads, `o${i}-`, 50);
+    const { clean, dirty } = budget.bytes();
+    expect(clean + dirty).toBeLessThanOrEqual(100 * HEAD_BYTES);
+    expect(objects.reduce((sum, heads) => sum + heads.bytes().clean, 0)).toBe(clean);
+  });
+
+  it("evicts the heads of an idle object before those of an object in use", () => {
+    vi.useFakeTimers();
+    const budget = new HeadBudget(100 * HEAD_BYTES, Infinity);
+    const idle = new LwwHeads(budget);
+    const busy = new LwwHeads(budget);
+    fill(idle, "i", 60);
+    vi.advanceTimersByTime(60_000);
+    fill(busy, "b", 60);
+    expect(held(busy, "b", 60)).toBe(60);
+    expect(held(idle, "i", 60)).toBeLessThan(40);
+    // The idle object gave up its oldest heads, and only as many as the budget needed.
+    expect(idle.get("m", "i059")).toBeDefined();
+    expect(idle.get("m", "i000")).toBeUndefined();
+  });
+
+  it("takes from objects in use in proportion to what they hold", () => {
+    const budget = new HeadBudget(100 * HEAD_BYTES, Infinity);
+    const large = new LwwHeads(budget);
+    const small = new LwwHeads(budget);
+    fill(large, "l", 60);
+    fill(small, "s", 30);
+    fill(large, "x", 20);
+    const lost = { large: 80 - held(large, "l", 60) - held(large, "x", 20), small: 30 - held(small, "s", 30) };
+    expect(lost.small).toBeGreaterThan(0);
+    expect(lost.large).toBeGreaterThan(lost.small);
+  });
+
+  it("never evicts a dirty head, and past its dirty bound asks only an object holding dirty heads to compact", () => {
+    const budget = new HeadBudget(10 * HEAD_BYTES, 5 * HEAD_BYTES);
+    const writer = new LwwHeads(budget);
+    const reader = new LwwHeads(budget);
+    fill(writer, "d", 8, true);
+    fill(reader, "c", 8);
+    expect(held(writer, "d", 8)).toBe(8);
+    expect(writer.isOverBound()).toBe(true);
+    expect(reader.isOverBound()).toBe(false);
+    for (let i = 0; i < 8; i++) writer.markClean("m", `d00${i}`, writer.get("m", `d00${i}`)!);
+    expect(writer.isOverBound()).toBe(false);
+  });
+
+  it("stops counting an object's heads once the runtime has collected the object", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const budget = new HeadBudget(Infinity, Infinity);
+    const kept = new LwwHeads(budget);
+    fill(kept, "k", 5);
+    (() => fill(new LwwHeads(budget), "g", 5, true))();
+    expect(budget.bytes()).toMatchObject({ accounts: 2, dirty: 5 * HEAD_BYTES });
+    // A WeakRef's target lives at least until the current job ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(budget.bytes()).toEqual({ clean: 5 * HEAD_BYTES, dirty: 0, accounts: 1 });
+    expect(held(kept, "k", 5)).toBe(5);
+  });
+});
