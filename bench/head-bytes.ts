@@ -1,12 +1,12 @@
 // Heap per LWW head in the owner's head index (objects/writes/lww-heads.ts) against the index's own estimate, which
-// the isolate's head budget (head-budget.ts) counts: 100,000 heads of the write benchmark's values, written (dirty)
+// the isolate's head budget (ISOLATE_HEAD_BUDGET) counts: 100,000 heads of the write benchmark's values, written (dirty)
 // then compacted (clean), decoded from OP_BATCH-shaped frames as the server decodes them. Plain Node (8-byte
 // pointers; workerd's compressed pointers make the real figure smaller, so the estimate errs on the safe side).
 // Usage: node --expose-gc --experimental-strip-types bench/head-bytes.ts   (writes bench/results/head-bytes-<date>.json)
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeMessage, encodeMessage, encodeValue } from "../core/codec.ts";
-import { HeadBudget } from "../objects/writes/head-budget.ts";
+import { IsolateBudget } from "../objects/storage/isolate-budget.ts";
 import { estimatedHeadBytes, type LwwHead, LwwHeads } from "../objects/writes/lww-heads.ts";
 import { PROJECT_ROOT } from "../test/support/server-harness.ts";
 
@@ -25,7 +25,7 @@ for (let batch = 0; batch < HEADS / 100; batch++) {
 }
 
 gc();
-const heads = new LwwHeads(new HeadBudget(Infinity, Infinity));
+const heads = new LwwHeads(new IsolateBudget(Infinity, Infinity));
 const start = process.memoryUsage().heapUsed;
 let estimated = 0;
 for (const frame of frames) {

@@ -92,14 +92,15 @@ export const MAX_RESOLVER_CODE_LENGTH = 50_000;
 export const MAX_RESOLVER_PRIORITY = 100;
 
 /**
- * Memory budget of the full-text indexes of one partition object (DESIGN.md "Bounded memory"), in estimated bytes
- * (3 per indexed character + 100 per document + 1 KB per index): least recently used map indexes are evicted past it.
+ * Memory budget of the full-text indexes of all the partition objects of one isolate (DESIGN.md "Bounded memory"), in
+ * estimated heap bytes (8 per indexed character + 400 per document + 1 KB per index, objects/search/search-index.ts):
+ * least recently used map indexes are evicted past it, idle objects' first.
  */
-export const SEARCH_INDEX_BUDGET_BYTES = 16 * 1024 * 1024;
+export const ISOLATE_SEARCH_INDEX_BYTES = 24 * 1024 * 1024;
 
 /**
  * Estimated bytes of LWW heads (key, timestamp, hash, value of recently read or written keys) that all the partition
- * objects of one isolate keep in memory together, to decide merges without reading SQLite (objects/writes/head-budget.ts):
+ * objects of one isolate keep in memory together, to decide merges without reading SQLite (objects/writes/lww-heads.ts, objects/storage/isolate-budget.ts):
  * clean heads are evicted past it, idle objects' first. One budget for the isolate, not one per object: objects share
  * the isolate's 128 MB, however many of them it runs.
  */

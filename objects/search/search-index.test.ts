@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { HLC } from "../../core/hlc.ts";
 import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
 import { CrdtWriter } from "../writes/crdt-writer.ts";
@@ -6,19 +6,21 @@ import { LwwStore } from "../writes/lww-store.ts";
 import { MerkleStore } from "../writes/merkle-store.ts";
 import type { OwnerOp } from "../writes/owner-op.ts";
 import { OrStore } from "../writes/or-store.ts";
+import { IsolateBudget } from "../storage/isolate-budget.ts";
 import { applySchema } from "../storage/schema.ts";
 import { SearchIndexes } from "./search-index.ts";
 import { documentText } from "./search-terms.ts";
 
 let millis = 100;
 
-function setup(budgetBytes?: number) {
+function setup(budget?: number | IsolateBudget) {
   const sql = nodeSqlPort();
   applySchema(sql);
   const merkle = new MerkleStore(sql);
   const lww = new LwwStore(sql, merkle);
   const writer = new CrdtWriter({ sql, lww, or: new OrStore(sql, merkle), merkle, hlc: new HLC("edge-p1", { clock: () => 1_000 }) });
-  const indexes = new SearchIndexes({ sql, lww, ...(budgetBytes === undefined ? {} : { budgetBytes }) });
+  const shared = typeof budget === "number" ? new IsolateBudget(budget) : budget;
+  const indexes = new SearchIndexes({ sql, lww, ...(shared === undefined ? {} : { budget: shared }) });
   /** Writes to SQLite and, like OwnerService, hands the applied changes to the indexes. */
   const write = (map: string, key: string, value: unknown) => {
     const op: OwnerOp = { index: 0, type: value === null ? "REMOVE" : "PUT", map, key, record: { value, timestamp: { millis: millis++, counter: 0, nodeId: "a" } } };
@@ -80,7 +82,7 @@ describe("SearchIndexes", () => {
   });
 
   it("evicts the least recently used index past the budget and rebuilds it on demand", () => {
-    const { indexes, write, keys } = setup(10_000); // one map here is ~4.6 kB (3 bytes a character + 100 a document + 1 KB an index)
+    const { indexes, write, keys } = setup(25_000); // one map here is ~11.2 kB (8 bytes a character + 400 a document + 1 KB an index)
     for (let i = 0; i < 5; i++) write("one", `k${i}`, { t: `alpha ${"x".repeat(200)}` });
     for (let i = 0; i < 5; i++) write("two", `k${i}`, { t: `beta ${"y".repeat(200)}` });
     expect(keys("one", "alpha")).toHaveLength(5);
@@ -90,7 +92,7 @@ describe("SearchIndexes", () => {
     for (let i = 0; i < 5; i++) write("three", `k${i}`, { t: `gamma ${"z".repeat(200)}` });
     expect(keys("three", "gamma")).toHaveLength(5);
     expect(indexes.cached).toEqual(["two", "three"]);
-    expect(indexes.bytes).toBeLessThanOrEqual(10_000);
+    expect(indexes.bytes).toBeLessThanOrEqual(25_000);
 
     write("one", "k9", { t: "alpha" }); // an evicted map is not updated; the rebuild reads SQLite
     expect(keys("one", "alpha")).toHaveLength(6);
@@ -104,6 +106,27 @@ describe("SearchIndexes", () => {
     expect(keys("big", "word")).toHaveLength(5);
     expect(indexes.cached).toEqual([]);
     expect(indexes.bytes).toBe(0);
+  });
+
+  it("shares one budget with the other objects of the isolate, whose idle indexes go first", () => {
+    vi.useFakeTimers();
+    try {
+      const budget = new IsolateBudget(25_000);
+      const idle = setup(budget);
+      const busy = setup(budget);
+      for (let i = 0; i < 5; i++) idle.write("one", `k${i}`, { t: `alpha ${"x".repeat(200)}` });
+      expect(idle.keys("one", "alpha")).toHaveLength(5);
+      vi.advanceTimersByTime(60_000);
+      for (const map of ["two", "three"]) {
+        for (let i = 0; i < 5; i++) busy.write(map, `k${i}`, { t: `beta ${"y".repeat(200)}` });
+        expect(busy.keys(map, "beta")).toHaveLength(5);
+      }
+      expect(idle.indexes.cached).toEqual([]);
+      expect(busy.indexes.cached).toEqual(["two", "three"]);
+      expect(budget.bytes().evictable).toBe(busy.indexes.bytes);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("counts empty indexes against the budget too", () => {

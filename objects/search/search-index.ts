@@ -1,5 +1,6 @@
 import MiniSearch, { type SearchOptions } from "minisearch";
-import { SEARCH_INDEX_BUDGET_BYTES } from "../../core/limits.ts";
+import { ISOLATE_SEARCH_INDEX_BYTES } from "../../core/limits.ts";
+import { type BudgetAccount, type BudgetHolder, IsolateBudget } from "../storage/isolate-budget.ts";
 import { matchesClause, parseSearchQuery, type SearchClause } from "./search-query.ts";
 import { documentText, processTerm, termsOf, tokenize } from "./search-terms.ts";
 import { BM25, rescoreTerm, type TermStats } from "./term-stats.ts";
@@ -7,9 +8,13 @@ import type { LwwStore } from "../writes/lww-store.ts";
 import { readOrValues, scanOrValues } from "../writes/or-store.ts";
 import type { SqlPort } from "../storage/sql-port.ts";
 
-/** Estimated bytes per indexed character (term tree + postings) and per document (ids, field lengths). */
-const BYTES_PER_CHAR = 3;
-const BYTES_PER_DOC = 100;
+/**
+ * Estimated heap bytes per indexed character (term tree + postings) and per document (ids, field lengths, this
+ * file's maps): 20,000 documents of ~100 characters over a 5,000-word vocabulary took ~12 bytes per character
+ * (~1.2 KB per document) of Node's heap, which these give.
+ */
+const BYTES_PER_CHAR = 8;
+const BYTES_PER_DOC = 400;
 /** Estimated bytes of an index itself, so that many small (or empty) indexes still count against the budget. */
 const BYTES_PER_INDEX = 1024;
 
@@ -32,6 +37,9 @@ interface MapIndex {
   length: number;
 }
 
+/** The search indexes' budget of this isolate: module state, so every object the isolate runs shares it. */
+export const ISOLATE_SEARCH_BUDGET = new IsolateBudget(ISOLATE_SEARCH_INDEX_BYTES);
+
 function newMiniSearch(): MiniSearch<{ id: string; text: string }> {
   return new MiniSearch<{ id: string; text: string }>({
     fields: [FIELD],
@@ -44,13 +52,16 @@ function newMiniSearch(): MiniSearch<{ id: string; text: string }> {
 /**
  * The full-text indexes of the maps this owner holds (DESIGN.md "Bounded memory"): one minisearch index per map,
  * built lazily from SQLite (live LWW records, and each OR-Map key's values as one document, a page at a time) on first use, kept up to date by `update`, and
- * kept in an LRU whose estimated size (3 bytes per indexed character + 100 per document + 1 KB per index) stays under a budget.
- * Evicted indexes are rebuilt on demand; an index larger than the whole budget is used once and not kept.
+ * kept in an LRU whose estimated size (8 bytes per indexed character + 400 per document + 1 KB per index) counts against
+ * the isolate's search budget (ISOLATE_SEARCH_BUDGET, shared with the other objects of the isolate), which evicts idle
+ * objects' indexes first. Evicted indexes are rebuilt on demand; an index larger than the whole budget is used once and
+ * not kept.
  */
-export class SearchIndexes {
+export class SearchIndexes implements BudgetHolder {
   readonly #sql: SqlPort;
   readonly #lww: Pick<LwwStore, "scanLiveValues" | "readLiveValues">;
-  readonly #budget: number;
+  readonly #budget: IsolateBudget;
+  readonly #account: BudgetAccount;
   /** Insertion order is recency: the first entry is the least recently used. */
   readonly #indexes = new Map<string, MapIndex>();
   #bytes = 0;
@@ -58,10 +69,11 @@ export class SearchIndexes {
   builds = 0;
 
   /** `lww`: the LWW records (reads see the write log through it); `sql`: the OR-Map rows. */
-  constructor(deps: { sql: SqlPort; lww: Pick<LwwStore, "scanLiveValues" | "readLiveValues">; budgetBytes?: number }) {
+  constructor(deps: { sql: SqlPort; lww: Pick<LwwStore, "scanLiveValues" | "readLiveValues">; budget?: IsolateBudget }) {
     this.#sql = deps.sql;
     this.#lww = deps.lww;
-    this.#budget = deps.budgetBytes ?? SEARCH_INDEX_BUDGET_BYTES;
+    this.#budget = deps.budget ?? ISOLATE_SEARCH_BUDGET;
+    this.#account = this.#budget.open(this);
   }
 
   /** Maps with an index in memory, least recently used first. */
@@ -190,19 +202,37 @@ export class SearchIndexes {
   /** Drops every index (they are rebuilt on demand). */
   clear(): void {
     this.#indexes.clear();
-    this.#bytes = 0;
+    this.#count(-this.#bytes);
+  }
+
+  /** The budget's request (see BudgetHolder): least recently used indexes, until `bytes` are freed. */
+  evict(bytes: number): number {
+    let freed = 0;
+    for (const [map, index] of this.#indexes) {
+      if (freed >= bytes) break;
+      this.#indexes.delete(map);
+      freed += index.bytes;
+    }
+    this.#count(-freed);
+    return freed;
   }
 
   #use(map: string): MapIndex {
+    this.#account.lastUse = Date.now();
     let index = this.#indexes.get(map);
     if (index) {
       this.#indexes.delete(map);
     } else {
       index = this.#build(map);
-      this.#bytes += index.bytes;
+      this.#count(index.bytes);
     }
     this.#indexes.set(map, index);
     return index;
+  }
+
+  #count(bytes: number): void {
+    this.#bytes += bytes;
+    this.#budget.change(this.#account, bytes, 0);
   }
 
   #build(map: string): MapIndex {
@@ -226,7 +256,7 @@ export class SearchIndexes {
     const size = text.length * BYTES_PER_CHAR + key.length * 2 + BYTES_PER_DOC;
     index.docs.set(key, size);
     index.bytes += size;
-    if (counted) this.#bytes += size;
+    if (counted) this.#count(size);
   }
 
   #remove(index: MapIndex, key: string): void {
@@ -237,15 +267,11 @@ export class SearchIndexes {
     index.length -= index.lengths.get(key) ?? 0;
     index.lengths.delete(key);
     index.bytes -= size;
-    this.#bytes -= size;
+    this.#count(-size);
   }
 
-  /** Evicts least recently used indexes until the estimate is under the budget. */
+  /** Evicts (this object's indexes or others') while the isolate's search budget is passed. */
   #trim(): void {
-    for (const [map, index] of this.#indexes) {
-      if (this.#bytes <= this.#budget) return;
-      this.#indexes.delete(map);
-      this.#bytes -= index.bytes;
-    }
+    this.#budget.enforce();
   }
 }

@@ -1,6 +1,6 @@
 import type { Timestamp } from "../../core/hlc.ts";
-import { LWW_LOG_MAX_BYTES, LWW_LOG_MAX_ENTRIES } from "../../core/limits.ts";
-import { type HeadAccount, type HeadBudget, type HeadHolder, ISOLATE_HEAD_BUDGET } from "./head-budget.ts";
+import { ISOLATE_HEAD_BYTES, ISOLATE_LOG_MAX_BYTES, LWW_LOG_MAX_BYTES, LWW_LOG_MAX_ENTRIES } from "../../core/limits.ts";
+import { type BudgetAccount, type BudgetHolder, IsolateBudget } from "../storage/isolate-budget.ts";
 
 /** What the write path needs of a key's newest record: its timestamp, Merkle hash and leaf, value and ttl. */
 export interface LwwHead {
@@ -32,25 +32,25 @@ interface Entry {
 /**
  * The owner's in-memory index of LWW heads: the newest record of recently read or written keys. Dirty heads are
  * the write log's content (not yet compacted into lww_record) and stay until `markClean`; clean heads equal their
- * lww_record row and are evicted, least recently stored first, when the isolate's head budget (head-budget.ts, shared
- * with the other objects of the isolate) asks. So merge decisions need no SQLite read for a key written or read
+ * lww_record row and are evicted, least recently stored first, when the isolate's head budget (ISOLATE_HEAD_BUDGET,
+ * shared with the other objects of the isolate) asks. So merge decisions need no SQLite read for a key written or read
  * recently, and reads see the log by looking here first.
  */
-export class LwwHeads implements HeadHolder {
+export class LwwHeads implements BudgetHolder {
   /** Heads by map, then key: lookups hash the key string alone (a `map\0key` id would be built and hashed per call). */
   readonly #byMap = new Map<string, Map<string, Entry>>();
   /** Every entry, least recently stored first (a Set of the entry objects: identity hashing, no string work). */
   readonly #recency = new Set<Entry>();
   readonly #dirtyByMap = new Map<string, Map<string, Entry>>();
-  readonly #budget: HeadBudget;
-  readonly #account: HeadAccount;
+  readonly #budget: IsolateBudget;
+  readonly #account: BudgetAccount;
   /** Maps whose every record is here (empty when first seen, nothing of them evicted since): a miss means absent. */
   readonly #complete = new Set<string>();
   #cleanBytes = 0;
   #dirtyBytes = 0;
   #dirtyCount = 0;
 
-  constructor(budget: HeadBudget = ISOLATE_HEAD_BUDGET) {
+  constructor(budget: IsolateBudget = ISOLATE_HEAD_BUDGET) {
     this.#budget = budget;
     this.#account = budget.open(this);
   }
@@ -123,7 +123,7 @@ export class LwwHeads implements HeadHolder {
     return (
       this.#dirtyCount > LWW_LOG_MAX_ENTRIES ||
       this.#dirtyBytes > LWW_LOG_MAX_BYTES ||
-      (this.#dirtyCount > 0 && this.#budget.isDirtyOver())
+      (this.#dirtyCount > 0 && this.#budget.isPinnedOver())
     );
   }
 
@@ -151,12 +151,12 @@ export class LwwHeads implements HeadHolder {
   }
 
   /** Evicts clean heads (this object's or others') while the isolate's budget is passed. */
-  evict(): void {
+  enforceBudget(): void {
     this.#budget.enforce();
   }
 
-  /** The budget's request (see HeadHolder): this object's least recently stored clean heads, until `bytes` are freed. */
-  evictClean(bytes: number): number {
+  /** The budget's request (see BudgetHolder): this object's least recently stored clean heads, until `bytes` are freed. */
+  evict(bytes: number): number {
     let freed = 0;
     for (const entry of this.#recency) {
       if (freed >= bytes) break;
@@ -224,6 +224,12 @@ export class LwwHeads implements HeadHolder {
     if (keys?.size === 0) this.#byMap.delete(entry.map);
   }
 }
+
+/**
+ * The head indexes' budget of this isolate: module state, so every object the isolate runs shares it. Dirty heads are
+ * its pinned bytes: past ISOLATE_LOG_MAX_BYTES of them the object writing compacts its own log (isOverBound).
+ */
+export const ISOLATE_HEAD_BUDGET = new IsolateBudget(ISOLATE_HEAD_BYTES, ISOLATE_LOG_MAX_BYTES);
 
 const EMPTY: ReadonlyMap<string, { head: LwwHead }> = new Map();
 

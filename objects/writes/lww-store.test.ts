@@ -4,7 +4,7 @@ import { MerkleTree, lwwEntryHash } from "../../core/merkle-tree.ts";
 import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
 import { CrdtWriter } from "./crdt-writer.ts";
 import { LWW_LOG_MAX_ENTRIES } from "../../core/limits.ts";
-import { HeadBudget } from "./head-budget.ts";
+import { IsolateBudget } from "../storage/isolate-budget.ts";
 import { LwwHeads } from "./lww-heads.ts";
 import { LwwStore } from "./lww-store.ts";
 import { MerkleStore } from "./merkle-store.ts";
@@ -154,7 +154,7 @@ describe("LwwStore write log", () => {
   it("keeps merging by HLC against heads it evicted from memory", () => {
     const sql = nodeSqlPort();
     applySchema(sql);
-    const { lww, writer } = objectOver(sql, new LwwHeads(new HeadBudget(1, Infinity)));
+    const { lww, writer } = objectOver(sql, new LwwHeads(new IsolateBudget(1, Infinity)));
     writer.apply([put(0, "a", "new", 20)]);
     lww.compact();
     writer.apply([put(0, "a", "old", 10)]);
@@ -166,7 +166,7 @@ describe("LwwHeads", () => {
   const head = (millis: number) => ({ timestamp: ts(millis), hash: 1, leaf: 0, value: new Uint8Array(100), ttlMs: null });
 
   it("evicts the least recently stored clean heads beyond its budget, never a dirty one", () => {
-    const heads = new LwwHeads(new HeadBudget(3_000, Infinity));
+    const heads = new LwwHeads(new IsolateBudget(3_000, Infinity));
     heads.write("m", "dirty", head(1));
     for (let i = 0; i < 20; i++) heads.remember("m", `clean${i}`, head(1));
     expect(heads.bytes().clean).toBeLessThanOrEqual(3_000);
@@ -176,7 +176,7 @@ describe("LwwHeads", () => {
   });
 
   it("never replaces a dirty head with a read of lww_record", () => {
-    const heads = new LwwHeads(new HeadBudget(Infinity, Infinity));
+    const heads = new LwwHeads(new IsolateBudget(Infinity, Infinity));
     heads.write("m", "k", head(20));
     heads.remember("m", "k", head(10));
     expect(heads.get("m", "k")?.timestamp.millis).toBe(20);

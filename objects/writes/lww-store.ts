@@ -195,7 +195,7 @@ export class LwwStore {
     round.next += chunk.length;
     if (!last) return true;
     this.#round = undefined;
-    this.#heads.evict();
+    this.#heads.enforceBudget();
     this.#announced = undefined;
     // Heads written during the round wait for the next one, after the usual delay (more of them then coincide).
     if (this.#heads.hasDirty()) this.#announce();

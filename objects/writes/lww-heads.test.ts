@@ -1,7 +1,7 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { HeadBudget } from "./head-budget.ts";
+import { IsolateBudget } from "../storage/isolate-budget.ts";
 import { estimatedHeadBytes, type LwwHead, LwwHeads } from "./lww-heads.ts";
 
 const head = (): LwwHead => ({ timestamp: { millis: 1, counter: 0, nodeId: "n" }, hash: 1, leaf: 0, value: new Uint8Array(1_000), ttlMs: null });
@@ -19,23 +19,23 @@ function fill(heads: LwwHeads, prefix: string, n: number, dirty = false): void {
 const held = (heads: LwwHeads, prefix: string, n: number) =>
   Array.from({ length: n }, (_, i) => heads.get("m", `${prefix}${String(i).padStart(3, "0")}`)).filter(Boolean).length;
 
-describe("HeadBudget", () => {
+describe("LwwHeads over one isolate budget", () => {
   afterEach(() => {
     vi.useRealTimers();
   });
 
   it("keeps the heads of every object of an isolate within one budget, however many objects there are", () => {
-    const budget = new HeadBudget(100 * HEAD_BYTES, Infinity);
+    const budget = new IsolateBudget(100 * HEAD_BYTES, Infinity);
     const objects = Array.from({ length: 10 }, () => new LwwHeads(budget));
     for (const [i, heads] of objects.entries()) fill(heads, `o${i}-`, 50);
-    const { clean, dirty } = budget.bytes();
-    expect(clean + dirty).toBeLessThanOrEqual(100 * HEAD_BYTES);
-    expect(objects.reduce((sum, heads) => sum + heads.bytes().clean, 0)).toBe(clean);
+    const { evictable, pinned } = budget.bytes();
+    expect(evictable + pinned).toBeLessThanOrEqual(100 * HEAD_BYTES);
+    expect(objects.reduce((sum, heads) => sum + heads.bytes().clean, 0)).toBe(evictable);
   });
 
   it("evicts the heads of an idle object before those of an object in use", () => {
     vi.useFakeTimers();
-    const budget = new HeadBudget(100 * HEAD_BYTES, Infinity);
+    const budget = new IsolateBudget(100 * HEAD_BYTES, Infinity);
     const idle = new LwwHeads(budget);
     const busy = new LwwHeads(budget);
     fill(idle, "i", 60);
@@ -49,7 +49,7 @@ describe("HeadBudget", () => {
   });
 
   it("takes from objects in use in proportion to what they hold", () => {
-    const budget = new HeadBudget(100 * HEAD_BYTES, Infinity);
+    const budget = new IsolateBudget(100 * HEAD_BYTES, Infinity);
     const large = new LwwHeads(budget);
     const small = new LwwHeads(budget);
     fill(large, "l", 60);
@@ -61,7 +61,7 @@ describe("HeadBudget", () => {
   });
 
   it("never evicts a dirty head, and past its dirty bound asks only an object holding dirty heads to compact", () => {
-    const budget = new HeadBudget(10 * HEAD_BYTES, 5 * HEAD_BYTES);
+    const budget = new IsolateBudget(10 * HEAD_BYTES, 5 * HEAD_BYTES);
     const writer = new LwwHeads(budget);
     const reader = new LwwHeads(budget);
     fill(writer, "d", 8, true);
@@ -76,15 +76,15 @@ describe("HeadBudget", () => {
   it("stops counting an object's heads once the runtime has collected the object", async () => {
     setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc") as () => void;
-    const budget = new HeadBudget(Infinity, Infinity);
+    const budget = new IsolateBudget(Infinity, Infinity);
     const kept = new LwwHeads(budget);
     fill(kept, "k", 5);
     (() => fill(new LwwHeads(budget), "g", 5, true))();
-    expect(budget.bytes()).toMatchObject({ accounts: 2, dirty: 5 * HEAD_BYTES });
+    expect(budget.bytes()).toMatchObject({ accounts: 2, pinned: 5 * HEAD_BYTES });
     // A WeakRef's target lives at least until the current job ends.
     await new Promise((resolve) => setImmediate(resolve));
     gc();
-    expect(budget.bytes()).toEqual({ clean: 5 * HEAD_BYTES, dirty: 0, accounts: 1 });
+    expect(budget.bytes()).toEqual({ evictable: 5 * HEAD_BYTES, pinned: 0, accounts: 1 });
     expect(held(kept, "k", 5)).toBe(5);
   });
 });
