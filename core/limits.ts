@@ -104,13 +104,13 @@ export const ISOLATE_SEARCH_INDEX_BYTES = 24 * 1024 * 1024;
  * clean heads are evicted past it, idle objects' first. One budget for the isolate, not one per object: objects share
  * the isolate's 128 MB, however many of them it runs.
  */
-export const ISOLATE_HEAD_BYTES = 48 * 1024 * 1024;
+export const ISOLATE_HEAD_BYTES = 64 * 1024 * 1024;
 
 /**
  * Dirty LWW heads (written, not yet compacted into lww_record, pinned in memory) over all the objects of one isolate,
  * part of ISOLATE_HEAD_BYTES: past it, the object writing compacts its own log before it answers.
  */
-export const ISOLATE_LOG_MAX_BYTES = 24 * 1024 * 1024;
+export const ISOLATE_LOG_MAX_BYTES = 32 * 1024 * 1024;
 
 /**
  * Topic subscriptions (connections) one partition object keeps in memory, over every topic it owns, so a publish

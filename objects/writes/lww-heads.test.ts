@@ -60,17 +60,17 @@ describe("LwwHeads over one isolate budget", () => {
     expect(lost.large).toBeGreaterThan(lost.small);
   });
 
-  it("never evicts a dirty head, and past its dirty bound asks only an object holding dirty heads to compact", () => {
+  it("never evicts a dirty head, and past the isolate's dirty bound asks only an object holding dirty heads to compact", () => {
     const budget = new IsolateBudget(10 * HEAD_BYTES, 5 * HEAD_BYTES);
     const writer = new LwwHeads(budget);
     const reader = new LwwHeads(budget);
     fill(writer, "d", 8, true);
     fill(reader, "c", 8);
     expect(held(writer, "d", 8)).toBe(8);
-    expect(writer.isOverBound()).toBe(true);
-    expect(reader.isOverBound()).toBe(false);
+    expect(writer.isIsolateOverBound()).toBe(true);
+    expect(reader.isIsolateOverBound()).toBe(false);
     for (let i = 0; i < 8; i++) writer.markClean("m", `d00${i}`, writer.get("m", `d00${i}`)!);
-    expect(writer.isOverBound()).toBe(false);
+    expect(writer.isIsolateOverBound()).toBe(false);
   });
 
   it("stops counting an object's heads once the runtime has collected the object", async () => {

@@ -115,16 +115,14 @@ export class LwwHeads implements BudgetHolder {
     return this.#dirtyCount > 0;
   }
 
-  /**
-   * Whether the write log passed a bound, so the write that passed it compacts: this object's (the size of one
-   * compaction), or the isolate's dirty bytes while this object holds some.
-   */
+  /** Whether this object's write log passed its bound (the size of one compaction), so the write that passed it compacts. */
   isOverBound(): boolean {
-    return (
-      this.#dirtyCount > LWW_LOG_MAX_ENTRIES ||
-      this.#dirtyBytes > LWW_LOG_MAX_BYTES ||
-      (this.#dirtyCount > 0 && this.#budget.isPinnedOver())
-    );
+    return this.#dirtyCount > LWW_LOG_MAX_ENTRIES || this.#dirtyBytes > LWW_LOG_MAX_BYTES;
+  }
+
+  /** Whether this object holds dirty heads while the isolate's (every object's log together) passed their bound. */
+  isIsolateOverBound(): boolean {
+    return this.#dirtyCount > 0 && this.#budget.isPinnedOver();
   }
 
   /** Every dirty head, sorted by (map, leaf, key): the order of lww_record's primary key, for a compaction. */
@@ -227,7 +225,7 @@ export class LwwHeads implements BudgetHolder {
 
 /**
  * The head indexes' budget of this isolate: module state, so every object the isolate runs shares it. Dirty heads are
- * its pinned bytes: past ISOLATE_LOG_MAX_BYTES of them the object writing compacts its own log (isOverBound).
+ * its pinned bytes: past ISOLATE_LOG_MAX_BYTES of them each write moves a step of its object's log into lww_record (isIsolateOverBound).
  */
 export const ISOLATE_HEAD_BUDGET = new IsolateBudget(ISOLATE_HEAD_BYTES, ISOLATE_LOG_MAX_BYTES);
 

@@ -116,6 +116,20 @@ describe("LwwStore write log", () => {
     expect(count(sql, "lww_record") + lww.dirtyEntries()).toBe(2 * LWW_LOG_MAX_ENTRIES + per);
   });
 
+  it("moves one compaction step of its own log per write while the isolate's logs together are past their bound", () => {
+    const sql = nodeSqlPort();
+    applySchema(sql);
+    const budget = new IsolateBudget(Infinity, 1);
+    const other = new LwwHeads(budget);
+    other.write("elsewhere", "k", { timestamp: ts(1), hash: 1, leaf: 0, value: null, ttlMs: null });
+    const { lww, writer } = objectOver(sql, new LwwHeads(budget));
+    writer.apply(Array.from({ length: 1_200 }, (_, i) => put(i, `k${i}`, 1, 10)));
+    expect(count(sql, "lww_record")).toBe(500);
+    writer.apply([put(0, "k0", 2, 20)]);
+    expect(count(sql, "lww_record")).toBe(1_000);
+    expect(lww.dirtyEntries()).toBe(201);
+  });
+
   it("compacts in steps of bounded size, keeping a key written during the round newer everywhere", () => {
     const { sql, lww, writer } = setup();
     writer.apply(Array.from({ length: 5_000 }, (_, i) => put(i, `k${i}`, "old", 10)));

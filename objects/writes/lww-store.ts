@@ -126,6 +126,9 @@ export class LwwStore {
     // Past the log's bound, steps of the compaction run here until it is back under it (a step, not the whole log:
     // a write waits ~5 ms for it, not ~200 ms).
     while (this.#heads.isOverBound() && (this.compactStep() || this.#heads.isOverBound()));
+    // Past the bound of the isolate's logs together, each write moves one step of its own log: the objects writing
+    // drain the isolate's logs in step with their writes, and none stalls a write for a whole compaction.
+    if (this.#heads.isIsolateOverBound()) this.compactStep();
     return { won, previous };
   }
 
