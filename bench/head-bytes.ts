@@ -1,5 +1,5 @@
 // Heap per LWW head in the owner's head index (objects/writes/lww-heads.ts) against the index's own estimate, which
-// the isolate's head budget (ISOLATE_HEAD_BUDGET) counts: 100,000 heads of the write benchmark's values, written (dirty)
+// the isolate's cache budget (ISOLATE_CACHE_BUDGET) counts: 100,000 heads of the write benchmark's values, written (dirty)
 // then compacted (clean), decoded from OP_BATCH-shaped frames as the server decodes them. Plain Node (8-byte
 // pointers; workerd's compressed pointers make the real figure smaller, so the estimate errs on the safe side).
 // Usage: node --expose-gc --experimental-strip-types bench/head-bytes.ts   (writes bench/results/head-bytes-<date>.json)

@@ -92,23 +92,18 @@ export const MAX_RESOLVER_CODE_LENGTH = 50_000;
 export const MAX_RESOLVER_PRIORITY = 100;
 
 /**
- * Memory budget of the full-text indexes of all the partition objects of one isolate (DESIGN.md "Bounded memory"), in
- * estimated heap bytes (8 per indexed character + 400 per document + 1 KB per index, objects/search/search-index.ts):
- * least recently used map indexes are evicted past it, idle objects' first.
+ * Estimated heap bytes of the in-memory caches that all the partition objects of one isolate keep together
+ * (objects/storage/isolate-budget.ts, DESIGN.md "Bounded memory"): the LWW head indexes (recently read or written
+ * keys' newest records, to decide merges without reading SQLite; objects/writes/lww-heads.ts) and the full-text
+ * indexes (objects/search/search-index.ts). One budget for the isolate, not one per object: the objects share the
+ * isolate's 128 MB however many it runs, and whichever cache the isolate's work needs gets the room. Past it, what
+ * can be evicted is, idle objects' first.
  */
-export const ISOLATE_SEARCH_INDEX_BYTES = 24 * 1024 * 1024;
-
-/**
- * Estimated bytes of LWW heads (key, timestamp, hash, value of recently read or written keys) that all the partition
- * objects of one isolate keep in memory together, to decide merges without reading SQLite (objects/writes/lww-heads.ts, objects/storage/isolate-budget.ts):
- * clean heads are evicted past it, idle objects' first. One budget for the isolate, not one per object: objects share
- * the isolate's 128 MB, however many of them it runs.
- */
-export const ISOLATE_HEAD_BYTES = 64 * 1024 * 1024;
+export const ISOLATE_CACHE_BYTES = 80 * 1024 * 1024;
 
 /**
  * Dirty LWW heads (written, not yet compacted into lww_record, pinned in memory) over all the objects of one isolate,
- * part of ISOLATE_HEAD_BYTES: past it, the object writing compacts its own log before it answers.
+ * part of ISOLATE_CACHE_BYTES: past it, each write moves a step of its own object's log into lww_record.
  */
 export const ISOLATE_LOG_MAX_BYTES = 32 * 1024 * 1024;
 

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { HLC } from "../../core/hlc.ts";
 import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
 import { CrdtWriter } from "../writes/crdt-writer.ts";
+import { LwwHeads } from "../writes/lww-heads.ts";
 import { LwwStore } from "../writes/lww-store.ts";
 import { MerkleStore } from "../writes/merkle-store.ts";
 import type { OwnerOp } from "../writes/owner-op.ts";
@@ -124,6 +125,26 @@ describe("SearchIndexes", () => {
       expect(idle.indexes.cached).toEqual([]);
       expect(busy.indexes.cached).toEqual(["two", "three"]);
       expect(budget.bytes().evictable).toBe(busy.indexes.bytes);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("gives up an idle object's index for the head indexes of objects writing, which share the budget", () => {
+    vi.useFakeTimers();
+    try {
+      const budget = new IsolateBudget(25_000);
+      const idle = setup(budget);
+      for (let i = 0; i < 5; i++) idle.write("one", `k${i}`, { t: `alpha ${"x".repeat(200)}` });
+      expect(idle.keys("one", "alpha")).toHaveLength(5);
+      vi.advanceTimersByTime(60_000);
+      const heads = new LwwHeads(budget);
+      heads.touch();
+      const value = new Uint8Array(100);
+      for (let i = 0; i < 30; i++) heads.remember("m", `k${i}`, { timestamp: { millis: 1, counter: 0, nodeId: "n" }, hash: 1, leaf: 0, value, ttlMs: null });
+      expect(idle.indexes.cached).toEqual([]);
+      expect(heads.get("m", "k0")).toBeDefined();
+      expect(budget.bytes().evictable).toBe(heads.bytes().clean);
     } finally {
       vi.useRealTimers();
     }

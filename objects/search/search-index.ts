@@ -1,6 +1,5 @@
 import MiniSearch, { type SearchOptions } from "minisearch";
-import { ISOLATE_SEARCH_INDEX_BYTES } from "../../core/limits.ts";
-import { type BudgetAccount, type BudgetHolder, IsolateBudget } from "../storage/isolate-budget.ts";
+import { type BudgetAccount, type BudgetHolder, ISOLATE_CACHE_BUDGET, type IsolateBudget } from "../storage/isolate-budget.ts";
 import { matchesClause, parseSearchQuery, type SearchClause } from "./search-query.ts";
 import { documentText, processTerm, termsOf, tokenize } from "./search-terms.ts";
 import { BM25, rescoreTerm, type TermStats } from "./term-stats.ts";
@@ -37,9 +36,6 @@ interface MapIndex {
   length: number;
 }
 
-/** The search indexes' budget of this isolate: module state, so every object the isolate runs shares it. */
-export const ISOLATE_SEARCH_BUDGET = new IsolateBudget(ISOLATE_SEARCH_INDEX_BYTES);
-
 function newMiniSearch(): MiniSearch<{ id: string; text: string }> {
   return new MiniSearch<{ id: string; text: string }>({
     fields: [FIELD],
@@ -53,7 +49,7 @@ function newMiniSearch(): MiniSearch<{ id: string; text: string }> {
  * The full-text indexes of the maps this owner holds (DESIGN.md "Bounded memory"): one minisearch index per map,
  * built lazily from SQLite (live LWW records, and each OR-Map key's values as one document, a page at a time) on first use, kept up to date by `update`, and
  * kept in an LRU whose estimated size (8 bytes per indexed character + 400 per document + 1 KB per index) counts against
- * the isolate's search budget (ISOLATE_SEARCH_BUDGET, shared with the other objects of the isolate), which evicts idle
+ * the isolate's cache budget (ISOLATE_CACHE_BUDGET, shared with the other objects of the isolate and their head indexes), which evicts idle
  * objects' indexes first. Evicted indexes are rebuilt on demand; an index larger than the whole budget is used once and
  * not kept.
  */
@@ -72,7 +68,7 @@ export class SearchIndexes implements BudgetHolder {
   constructor(deps: { sql: SqlPort; lww: Pick<LwwStore, "scanLiveValues" | "readLiveValues">; budget?: IsolateBudget }) {
     this.#sql = deps.sql;
     this.#lww = deps.lww;
-    this.#budget = deps.budget ?? ISOLATE_SEARCH_BUDGET;
+    this.#budget = deps.budget ?? ISOLATE_CACHE_BUDGET;
     this.#account = this.#budget.open(this);
   }
 
@@ -270,7 +266,7 @@ export class SearchIndexes implements BudgetHolder {
     this.#count(-size);
   }
 
-  /** Evicts (this object's indexes or others') while the isolate's search budget is passed. */
+  /** Evicts (this object's indexes or other caches of the isolate) while the isolate's cache budget is passed. */
   #trim(): void {
     this.#budget.enforce();
   }

@@ -1,3 +1,5 @@
+import { ISOLATE_CACHE_BYTES, ISOLATE_LOG_MAX_BYTES } from "../../core/limits.ts";
+
 /** What a budget asks of one object's in-memory structure when the isolate holds too much. */
 export interface BudgetHolder {
   /** Evicts its least recently used evictable entries until at least `bytes` are freed or none is left; the bytes freed. */
@@ -19,8 +21,9 @@ export interface BudgetAccount {
 const IDLE_MS = 10_000;
 
 /**
- * A memory budget of one isolate for one kind of in-memory structure (the LWW head indexes, the search indexes),
- * shared by every partition object the isolate runs: they share its 128 MB, however many there are. A structure
+ * A memory budget of one isolate for in-memory caches (the LWW head indexes and the search indexes share
+ * ISOLATE_CACHE_BUDGET), shared by every partition object the isolate runs: they share its 128 MB, however many there
+ * are. A structure
  * reports each change of its estimated bytes to its account here; past `maxBytes` (evictable and pinned, over all
  * objects) evictable bytes are evicted until the total is 1/16 under it: first all of objects idle for 10 s (least
  * recently used first), then from each object in use in proportion to what it holds, so busy objects keep equal hit
@@ -106,3 +109,9 @@ export class IsolateBudget {
     }
   }
 }
+
+/**
+ * The caches' budget of this isolate: module state, so every object the isolate runs shares it. Its pinned bytes are
+ * the LWW write logs' heads (lww-heads.ts).
+ */
+export const ISOLATE_CACHE_BUDGET = new IsolateBudget(ISOLATE_CACHE_BYTES, ISOLATE_LOG_MAX_BYTES);

@@ -1,6 +1,6 @@
 import type { Timestamp } from "../../core/hlc.ts";
-import { ISOLATE_HEAD_BYTES, ISOLATE_LOG_MAX_BYTES, LWW_LOG_MAX_BYTES, LWW_LOG_MAX_ENTRIES } from "../../core/limits.ts";
-import { type BudgetAccount, type BudgetHolder, IsolateBudget } from "../storage/isolate-budget.ts";
+import { LWW_LOG_MAX_BYTES, LWW_LOG_MAX_ENTRIES } from "../../core/limits.ts";
+import { type BudgetAccount, type BudgetHolder, ISOLATE_CACHE_BUDGET, type IsolateBudget } from "../storage/isolate-budget.ts";
 
 /** What the write path needs of a key's newest record: its timestamp, Merkle hash and leaf, value and ttl. */
 export interface LwwHead {
@@ -32,8 +32,9 @@ interface Entry {
 /**
  * The owner's in-memory index of LWW heads: the newest record of recently read or written keys. Dirty heads are
  * the write log's content (not yet compacted into lww_record) and stay until `markClean`; clean heads equal their
- * lww_record row and are evicted, least recently stored first, when the isolate's head budget (ISOLATE_HEAD_BUDGET,
- * shared with the other objects of the isolate) asks. So merge decisions need no SQLite read for a key written or read
+ * lww_record row and are evicted, least recently stored first, when the isolate's cache budget (ISOLATE_CACHE_BUDGET,
+ * shared with the other objects of the isolate and their search indexes) asks; past its bound of dirty heads, each
+ * write compacts a step of its own log (isIsolateOverBound). So merge decisions need no SQLite read for a key written or read
  * recently, and reads see the log by looking here first.
  */
 export class LwwHeads implements BudgetHolder {
@@ -50,7 +51,7 @@ export class LwwHeads implements BudgetHolder {
   #dirtyBytes = 0;
   #dirtyCount = 0;
 
-  constructor(budget: IsolateBudget = ISOLATE_HEAD_BUDGET) {
+  constructor(budget: IsolateBudget = ISOLATE_CACHE_BUDGET) {
     this.#budget = budget;
     this.#account = budget.open(this);
   }
@@ -222,12 +223,6 @@ export class LwwHeads implements BudgetHolder {
     if (keys?.size === 0) this.#byMap.delete(entry.map);
   }
 }
-
-/**
- * The head indexes' budget of this isolate: module state, so every object the isolate runs shares it. Dirty heads are
- * its pinned bytes: past ISOLATE_LOG_MAX_BYTES of them each write moves a step of its object's log into lww_record (isIsolateOverBound).
- */
-export const ISOLATE_HEAD_BUDGET = new IsolateBudget(ISOLATE_HEAD_BYTES, ISOLATE_LOG_MAX_BYTES);
 
 const EMPTY: ReadonlyMap<string, { head: LwwHead }> = new Map();
 
