@@ -37,7 +37,7 @@ for (const frame of frames) {
 }
 gc();
 const dirty = process.memoryUsage().heapUsed - start;
-for (const [key, { head }] of [...heads.dirtyOf("m")]) heads.markClean("m", key, head);
+for (const entry of heads.sortedDirty()) heads.markClean(entry);
 gc();
 const clean = process.memoryUsage().heapUsed - start;
 const result = {

@@ -13,21 +13,51 @@ export interface LwwHead {
 }
 
 /**
- * What V8 holds per head beyond its strings and value bytes: its objects (entry, head, timestamp) and its Map and Set
- * entries (~340 bytes), and the value's Uint8Array and ArrayBuffer objects (~220 bytes): bench/head-bytes.ts measures
- * ~590–620 bytes of heap per head of a 31-byte value in Node (8-byte pointers; workerd compresses them) where these give ~620.
+ * What V8 holds per head beyond its key's and value's characters: the entry and timestamp objects, the node id, the
+ * value string's header, and the entry's Map and Set slots. bench/head-bytes.ts measures the heap per head.
  */
-const HEAD_OVERHEAD_BYTES = 340;
-const VALUE_OVERHEAD_BYTES = 220;
+const HEAD_OVERHEAD_BYTES = 300;
 
-interface Entry {
-  map: string;
-  key: string;
-  head: LwwHead;
+/** Values longer than this become strings in pieces (String.fromCharCode takes its arguments on the stack). */
+const TEXT_CHUNK = 8_192;
+
+/**
+ * One key's head in the index. The value is held as a one-byte string, a character per byte: ~16 bytes of V8 header
+ * where a Uint8Array costs ~240 (its object, ArrayBuffer and backing store), which was two fifths of a small head;
+ * `head` rebuilds the bytes for the caller.
+ */
+class Entry {
+  readonly map: string;
+  readonly key: string;
+  readonly timestamp: Timestamp;
+  readonly hash: number;
+  readonly leaf: number;
+  readonly text: string | null;
+  readonly ttlMs: number | null;
   /** In the write log, not yet in lww_record: never evicted before a compaction. */
   dirty: boolean;
-  bytes: number;
+  readonly bytes: number;
+
+  constructor(map: string, key: string, head: LwwHead, dirty: boolean) {
+    this.map = map;
+    this.key = key;
+    this.timestamp = head.timestamp;
+    this.hash = head.hash;
+    this.leaf = head.leaf;
+    this.text = head.value === null ? null : textOf(head.value);
+    this.ttlMs = head.ttlMs;
+    this.dirty = dirty;
+    this.bytes = estimatedHeadBytes(key, head);
+  }
+
+  /** The head as the write path uses it (a new object and value bytes on each call). */
+  get head(): LwwHead {
+    return { timestamp: this.timestamp, hash: this.hash, leaf: this.leaf, value: this.text === null ? null : bytesOf(this.text), ttlMs: this.ttlMs };
+  }
 }
+
+/** A dirty head as a compaction takes it (`sortedDirty`) and hands it back (`markClean`). */
+export type DirtyHead = Pick<Entry, "map" | "key" | "head" | "leaf">;
 
 /**
  * The owner's in-memory index of LWW heads: the newest record of recently read or written keys. Dirty heads are
@@ -81,12 +111,12 @@ export class LwwHeads implements BudgetHolder {
   /** A head read from lww_record (clean). A dirty head of the same key is never replaced by an older read. */
   remember(map: string, key: string, head: LwwHead): void {
     if (this.#byMap.get(map)?.get(key)?.dirty) return;
-    this.#put({ map, key, head, dirty: false, bytes: estimatedHeadBytes(key, head) });
+    this.#put(new Entry(map, key, head, false));
   }
 
   /** A head just written to the write log (dirty until compacted). */
   write(map: string, key: string, head: LwwHead): void {
-    const entry: Entry = { map, key, head, dirty: true, bytes: estimatedHeadBytes(key, head) };
+    const entry = new Entry(map, key, head, true);
     this.#put(entry);
     let dirty = this.#dirtyByMap.get(map);
     if (!dirty) this.#dirtyByMap.set(map, (dirty = new Map()));
@@ -127,18 +157,19 @@ export class LwwHeads implements BudgetHolder {
   }
 
   /** Every dirty head, sorted by (map, leaf, key): the order of lww_record's primary key, for a compaction. */
-  sortedDirty(): { map: string; key: string; head: LwwHead }[] {
-    const out: { map: string; key: string; head: LwwHead }[] = [];
+  sortedDirty(): DirtyHead[] {
+    const out: Entry[] = [];
     for (const dirty of this.#dirtyByMap.values()) for (const entry of dirty.values()) out.push(entry);
     return out.sort((a, b) =>
-      a.map < b.map ? -1 : a.map > b.map ? 1 : a.head.leaf - b.head.leaf || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+      a.map < b.map ? -1 : a.map > b.map ? 1 : a.leaf - b.leaf || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
     );
   }
 
-  /** After a compaction step committed `head` for the key: it is clean, unless the key was written again since. */
-  markClean(map: string, key: string, head: LwwHead): void {
+  /** After a compaction step committed a head `sortedDirty` gave: it is clean, unless its key was written again since. */
+  markClean(compacted: DirtyHead): void {
+    const { map, key } = compacted;
     const entry = this.#byMap.get(map)?.get(key);
-    if (!entry || !entry.dirty || entry.head !== head) return;
+    if (!entry || !entry.dirty || entry !== compacted) return;
     entry.dirty = false;
     this.#dirtyBytes -= entry.bytes;
     this.#dirtyCount--;
@@ -226,8 +257,22 @@ export class LwwHeads implements BudgetHolder {
 
 const EMPTY: ReadonlyMap<string, { head: LwwHead }> = new Map();
 
+/** The bytes as a one-byte string, a character per byte. */
+function textOf(bytes: Uint8Array): string {
+  if (bytes.length <= TEXT_CHUNK) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  let text = "";
+  for (let i = 0; i < bytes.length; i += TEXT_CHUNK) text += String.fromCharCode.apply(null, bytes.subarray(i, i + TEXT_CHUNK) as unknown as number[]);
+  return text;
+}
+
+/** The bytes a `textOf` string holds. */
+function bytesOf(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
 /** Estimated bytes of one head in the index: its key, value and node id, and its objects and map entries. */
 export function estimatedHeadBytes(key: string, head: LwwHead): number {
-  const value = head.value ? head.value.byteLength + VALUE_OVERHEAD_BYTES : 0;
-  return 2 * key.length + value + head.timestamp.nodeId.length * 2 + HEAD_OVERHEAD_BYTES;
+  return 2 * key.length + (head.value?.byteLength ?? 0) + head.timestamp.nodeId.length * 2 + HEAD_OVERHEAD_BYTES;
 }

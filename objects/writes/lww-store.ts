@@ -4,7 +4,7 @@ import { isNewerRecord, type LWWRecord } from "../../core/lww-map.ts";
 import { leafIndexOf, lwwEntryHash } from "../../core/merkle-tree.ts";
 import type { LeafChange, MerkleStore } from "./merkle-store.ts";
 import { bulkInsert, type SqlPort, type SqlRow, type SqlValue } from "../storage/sql-port.ts";
-import { LwwHeads, type LwwHead } from "./lww-heads.ts";
+import { type DirtyHead, LwwHeads, type LwwHead } from "./lww-heads.ts";
 import { LwwLog } from "./lww-log.ts";
 
 /** One LWW write: a value, or a tombstone when `record.value` is null. */
@@ -67,7 +67,7 @@ export class LwwStore {
   /** Whether a tombstone or a record with a TTL was written since the current round began (the sweep waits for it). */
   #dirtyTimeWork = false;
   /** The incremental compaction under way: the log rows it covers, its heads in key order, how far it got. */
-  #round: { upToSeq: number; pending: { map: string; key: string; head: LwwHead }[]; next: number } | undefined;
+  #round: { upToSeq: number; pending: DirtyHead[]; next: number } | undefined;
 
   /**
    * `onDirty` is called when the log gets its first records after a compaction, so one can be scheduled, and again
@@ -170,15 +170,17 @@ export class LwwStore {
     }
     const round = this.#round;
     const chunk = round.pending.slice(round.next, round.next + maxRows);
+    const heads = chunk.map((entry) => entry.head);
     const last = round.next + chunk.length >= round.pending.length;
     try {
       this.#sql.transaction(() => {
         bulkInsert(
           this.#sql,
           "lww_record (map, key, value, millis, counter, node, ttl_ms, leaf, hash)",
-          chunk.map(({ map, key, head }): SqlValue[] => [
-            map, key, head.value, head.timestamp.millis, head.timestamp.counter, head.timestamp.nodeId, head.ttlMs, head.leaf, head.hash,
-          ]),
+          chunk.map(({ map, key }, i): SqlValue[] => {
+            const head = heads[i]!;
+            return [map, key, head.value, head.timestamp.millis, head.timestamp.counter, head.timestamp.nodeId, head.ttlMs, head.leaf, head.hash];
+          }),
           `ON CONFLICT (map, leaf, key) DO UPDATE SET value = excluded.value, millis = excluded.millis,
            counter = excluded.counter, node = excluded.node, ttl_ms = excluded.ttl_ms, hash = excluded.hash`,
         );
@@ -190,10 +192,11 @@ export class LwwStore {
     }
     // A head written again since the round began stays dirty: its newer record is in a later log row.
     let timeWork = false;
-    for (const { map, key, head } of chunk) {
-      this.#heads.markClean(map, key, head);
+    chunk.forEach((entry, i) => {
+      this.#heads.markClean(entry);
+      const head = heads[i]!;
       if (head.value === null || (head.ttlMs ?? 0) > 0) timeWork = true;
-    }
+    });
     if (timeWork) this.#timeWork++;
     round.next += chunk.length;
     if (!last) return true;
