@@ -73,6 +73,19 @@ describe("LwwHeads over one isolate budget", () => {
     expect(writer.isIsolateOverBound()).toBe(false);
   });
 
+  it("gives back every byte of a value it holds, of every byte value and longer than one string piece", () => {
+    const heads = new LwwHeads(new IsolateBudget(Infinity, Infinity));
+    const value = Uint8Array.from({ length: 20_000 }, (_, i) => (i * 7) & 255);
+    heads.write("m", "big", { ...head(), value });
+    heads.remember("m", "small", { ...head(), value: new Uint8Array([0, 128, 255]) });
+    heads.remember("m", "tombstone", { ...head(), value: null });
+    expect(heads.get("m", "big")?.value).toEqual(value);
+    for (const entry of heads.sortedDirty()) heads.markClean(entry);
+    expect(heads.get("m", "big")?.value).toEqual(value);
+    expect(heads.get("m", "small")?.value).toEqual(new Uint8Array([0, 128, 255]));
+    expect(heads.get("m", "tombstone")?.value).toBeNull();
+  });
+
   it("stops counting an object's heads once the runtime has collected the object", async () => {
     setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc") as () => void;
