@@ -13,23 +13,27 @@ export interface LwwHead {
 }
 
 /**
- * What V8 holds per head beyond its key's and value's characters: the entry and timestamp objects, the node id, the
- * value string's header, and the entry's Map and Set slots. bench/head-bytes.ts measures the heap per head.
+ * What V8 holds per head beyond its key's and value's characters: the entry object and its boxed millis, the value
+ * string's header, and the entry's Map and Set slots (the node id is shared). bench/head-bytes.ts measures ~270–300
+ * bytes of Node's heap per head of a 31-byte value (8-byte pointers; workerd compresses them), where this gives ~300.
  */
-const HEAD_OVERHEAD_BYTES = 300;
+const HEAD_OVERHEAD_BYTES = 260;
 
 /** Values longer than this become strings in pieces (String.fromCharCode takes its arguments on the stack). */
 const TEXT_CHUNK = 8_192;
 
 /**
- * One key's head in the index. The value is held as a one-byte string, a character per byte: ~16 bytes of V8 header
- * where a Uint8Array costs ~240 (its object, ArrayBuffer and backing store), which was two fifths of a small head;
- * `head` rebuilds the bytes for the caller.
+ * One key's head in the index, its fields flat in one object. The value is held as a one-byte string, a character
+ * per byte: ~16 bytes of V8 header where a Uint8Array costs ~240 (its object, ArrayBuffer and backing store), which
+ * was two fifths of a small head; `head` rebuilds the bytes and the timestamp for the caller.
  */
 class Entry {
   readonly map: string;
   readonly key: string;
-  readonly timestamp: Timestamp;
+  readonly millis: number;
+  readonly counter: number;
+  /** Interned: the heads written by one client share one string. */
+  readonly nodeId: string;
   readonly hash: number;
   readonly leaf: number;
   readonly text: string | null;
@@ -41,7 +45,9 @@ class Entry {
   constructor(map: string, key: string, head: LwwHead, dirty: boolean) {
     this.map = map;
     this.key = key;
-    this.timestamp = head.timestamp;
+    this.millis = head.timestamp.millis;
+    this.counter = head.timestamp.counter;
+    this.nodeId = interned(head.timestamp.nodeId);
     this.hash = head.hash;
     this.leaf = head.leaf;
     this.text = head.value === null ? null : textOf(head.value);
@@ -52,7 +58,7 @@ class Entry {
 
   /** The head as the write path uses it (a new object and value bytes on each call). */
   get head(): LwwHead {
-    return { timestamp: this.timestamp, hash: this.hash, leaf: this.leaf, value: this.text === null ? null : bytesOf(this.text), ttlMs: this.ttlMs };
+    return { timestamp: { millis: this.millis, counter: this.counter, nodeId: this.nodeId }, hash: this.hash, leaf: this.leaf, value: this.text === null ? null : bytesOf(this.text), ttlMs: this.ttlMs };
   }
 }
 
@@ -257,6 +263,18 @@ export class LwwHeads implements BudgetHolder {
 
 const EMPTY: ReadonlyMap<string, { head: LwwHead }> = new Map();
 
+/** Node ids seen by the head indexes of this isolate, so heads share one string per client; emptied when full. */
+const NODE_IDS = new Map<string, string>();
+const MAX_NODE_IDS = 4_096;
+
+function interned(nodeId: string): string {
+  const known = NODE_IDS.get(nodeId);
+  if (known !== undefined) return known;
+  if (NODE_IDS.size >= MAX_NODE_IDS) NODE_IDS.clear();
+  NODE_IDS.set(nodeId, nodeId);
+  return nodeId;
+}
+
 /** The bytes as a one-byte string, a character per byte. */
 function textOf(bytes: Uint8Array): string {
   if (bytes.length <= TEXT_CHUNK) return String.fromCharCode.apply(null, bytes as unknown as number[]);
@@ -274,5 +292,5 @@ function bytesOf(text: string): Uint8Array {
 
 /** Estimated bytes of one head in the index: its key, value and node id, and its objects and map entries. */
 export function estimatedHeadBytes(key: string, head: LwwHead): number {
-  return 2 * key.length + (head.value?.byteLength ?? 0) + head.timestamp.nodeId.length * 2 + HEAD_OVERHEAD_BYTES;
+  return 2 * key.length + (head.value?.byteLength ?? 0) + HEAD_OVERHEAD_BYTES;
 }
