@@ -58,7 +58,13 @@ class Entry {
 
   /** The head as the write path uses it (a new object and value bytes on each call). */
   get head(): LwwHead {
-    return { timestamp: { millis: this.millis, counter: this.counter, nodeId: this.nodeId }, hash: this.hash, leaf: this.leaf, value: this.text === null ? null : bytesOf(this.text), ttlMs: this.ttlMs };
+    return {
+      timestamp: { millis: this.millis, counter: this.counter, nodeId: this.nodeId },
+      hash: this.hash,
+      leaf: this.leaf,
+      value: this.text === null ? null : bytesOf(this.text),
+      ttlMs: this.ttlMs,
+    };
   }
 }
 
@@ -70,8 +76,8 @@ export type DirtyHead = Pick<Entry, "map" | "key" | "head" | "leaf">;
  * the write log's content (not yet compacted into lww_record) and stay until `markClean`; clean heads equal their
  * lww_record row and are evicted, least recently stored first, when the isolate's cache budget (ISOLATE_CACHE_BUDGET,
  * shared with the other objects of the isolate and their search indexes) asks; past its bound of dirty heads, each
- * write compacts a step of its own log (isIsolateOverBound). So merge decisions need no SQLite read for a key written or read
- * recently, and reads see the log by looking here first.
+ * write compacts a step of its own log (isIsolateOverBound). So merge decisions need no SQLite read for a key written
+ * or read recently, and reads see the log by looking here first.
  */
 export class LwwHeads implements BudgetHolder {
   /** Heads by map, then key: lookups hash the key string alone (a `map\0key` id would be built and hashed per call). */
