@@ -34,10 +34,13 @@ import type { HttpSyncRefusal } from "./http/http-sync.ts";
 import type { MetricsSnapshot } from "./partition-metrics.ts";
 import type { MapOccupancy } from "./placement/map-fence.ts";
 import type { MoveAnswer, MoveStep } from "./migration/move-step.ts";
+import { ISOLATE_CACHE_BUDGET } from "./storage/isolate-budget.ts";
 
 /** What a partition reports about itself (`partitionStatus`). */
 export interface PartitionStatus extends MetricsSnapshot {
   connections: number;
+  /** Estimated bytes of the in-memory caches of the isolate this partition runs in (every object of it together). */
+  isolateCacheBytes: number;
   /** Write-through only: changes waiting in the outbox and the age of the oldest. */
   outboxDepth?: number;
   outboxLagMs?: number;
@@ -110,7 +113,13 @@ export class Partition extends DurableObject<PartitionEnv> {
   async partitionStatus(): Promise<PartitionStatus> {
     const services = this.#get();
     const outbox = await services.owner.stats();
-    return { connections: this.ctx.getWebSockets().length, ...services.metrics.snapshot(), ...(outbox ? { outboxDepth: outbox.depth, outboxLagMs: outbox.lagMs } : {}) };
+    const cache = ISOLATE_CACHE_BUDGET.bytes();
+    return {
+      connections: this.ctx.getWebSockets().length,
+      isolateCacheBytes: cache.evictable + cache.pinned,
+      ...services.metrics.snapshot(),
+      ...(outbox ? { outboxDepth: outbox.depth, outboxLagMs: outbox.lagMs } : {}),
+    };
   }
 
   // Owner role, called by homes over RPC (OwnerApi).

@@ -54,8 +54,13 @@ describe("admin reads: /api/admin/maps and /api/admin/status", () => {
     const status = await adminCall(serverUrl(), "/api/admin/status", { namespace });
     expect(status).toEqual({
       status: 200,
-      body: { namespace, connections: 0, opsApplied: 1, opsRejected: 1, httpSyncRequests: 1, httpApiRequests: 1, writeThrough: false },
+      body: {
+        namespace, connections: 0, opsApplied: 1, opsRejected: 1, httpSyncRequests: 1, httpApiRequests: 1, writeThrough: false,
+        isolateCacheBytes: expect.any(Number), isolateCacheBudgetBytes: 80 * 1024 * 1024,
+      },
     });
+    // The write's head is in its owner's head index, so the caches of that isolate hold something.
+    expect((status.body as { isolateCacheBytes: number }).isolateCacheBytes).toBeGreaterThan(0);
 
     expect((await fetch(new URL("/metrics", serverUrl()))).status).toBe(401);
     const token = await signToken({ sub: "ops", roles: ["admin"] });
@@ -67,6 +72,8 @@ describe("admin reads: /api/admin/maps and /api/admin/status", () => {
     for (const line of ["topgun_connections", "topgun_ops_applied_total", "topgun_ops_rejected_total", "topgun_http_sync_requests_total", "topgun_http_api_requests_total"]) {
       expect(text).toContain(`${line}{namespace="${namespace}"} ${line === "topgun_connections" ? 0 : 1}\n`);
     }
+    expect(text).toContain(`topgun_isolate_cache_budget_bytes{namespace="${namespace}"} ${80 * 1024 * 1024}\n`);
+    expect(Number(text.match(/^topgun_isolate_cache_bytes\{namespace="[^"]+"\} (\d+)$/m)?.[1])).toBeGreaterThan(0);
   });
 });
 

@@ -36,6 +36,8 @@ function families(status: NamespaceStatus): MetricFamily[] {
     one("topgun_ops_rejected_total", "Ops rejected (denied, too far ahead, invalid), since each partition last started.", "counter", status.opsRejected),
     one("topgun_http_sync_requests_total", "POST /sync requests, since each partition last started.", "counter", status.httpSyncRequests),
     one("topgun_http_api_requests_total", "/v1 requests that reached a partition, since each partition last started.", "counter", status.httpApiRequests),
+    one("topgun_isolate_cache_bytes", "Estimated bytes of the in-memory caches of the fullest isolate running the namespace's partitions.", "gauge", status.isolateCacheBytes),
+    one("topgun_isolate_cache_budget_bytes", "The bytes each isolate keeps its in-memory caches under.", "gauge", status.isolateCacheBudgetBytes),
   ];
   if (status.outboxDepth !== undefined) {
     list.push(one("topgun_outbox_depth", "Changes waiting in the outboxes for Postgres.", "gauge", status.outboxDepth));
