@@ -23,11 +23,10 @@ const IDLE_MS = 10_000;
 /**
  * A memory budget of one isolate for in-memory caches (the LWW head indexes and the search indexes share
  * ISOLATE_CACHE_BUDGET), shared by every partition object the isolate runs: they share its 128 MB, however many there
- * are. A structure
- * reports each change of its estimated bytes to its account here; past `maxBytes` (evictable and pinned, over all
- * objects) evictable bytes are evicted until the total is 1/16 under it: first all of objects idle for 10 s (least
- * recently used first), then from each object in use in proportion to what it holds, so busy objects keep equal hit
- * rates. Pinned bytes are never evicted; `isPinnedOver` tells when they pass `maxPinnedBytes`, so the holder can
+ * are. A structure reports each change of its estimated bytes to its account here; past `maxBytes` (evictable and
+ * pinned, over all objects) evictable bytes are evicted until the total is 1/16 under it: first all of objects idle
+ * for 10 s (least recently used first), then from each object in use in proportion to what it holds, so busy objects
+ * keep equal hit rates. Pinned bytes are never evicted; `isPinnedOver` tells when they pass `maxPinnedBytes`, so the holder can
  * release some its own way.
  *
  * Structures are held weakly: an object the runtime dropped stops counting once it is collected, and nothing here
