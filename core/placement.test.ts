@@ -1,10 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { fnv1a } from "./hash.ts";
 import {
+  DEFAULT_HOME_PARTITIONS,
   PARTITION_COUNT,
+  homePartitionAt,
+  homePartitionOfClient,
   isShardCount,
   isStalePlacementError,
   overlayShards,
+  parseHomePartitions,
   parseShardConfig,
   partitionOf,
   partitionOfName,
@@ -31,6 +35,27 @@ describe("partitionOfName", () => {
 
   it.each(vectors)("places %j in partition %i like TopGun's fnv1a %% 271", (name, partition) => {
     expect(partitionOfName(name)).toBe(partition);
+  });
+});
+
+describe("home partitions of sockets", () => {
+  it("spreads the homes evenly over the 271 partitions, the first at partition 0", () => {
+    expect(Array.from({ length: 16 }, (_, i) => homePartitionAt(i, 16))).toEqual([0, 16, 33, 50, 67, 84, 101, 118, 135, 152, 169, 186, 203, 220, 237, 254]);
+  });
+
+  it("homes a client id at fnv1a(id) mod homes", () => {
+    // fnv1a("alice") % 271 = 205 (above); fnv1a("alice") % 16 picks the home.
+    expect(homePartitionOfClient("alice")).toBe(homePartitionAt(fnv1a("alice") % 16, 16));
+    expect(homePartitionOfClient("alice", PARTITION_COUNT)).toBe(205);
+    expect(homePartitionOfClient("alice", 1)).toBe(0);
+  });
+
+  it("reads TOPGUN_HOME_PARTITIONS: unset or empty is the default, 1..271 are taken, anything else throws naming it", () => {
+    expect(parseHomePartitions(undefined)).toBe(DEFAULT_HOME_PARTITIONS);
+    expect(parseHomePartitions(" ")).toBe(DEFAULT_HOME_PARTITIONS);
+    expect(parseHomePartitions("1")).toBe(1);
+    expect(parseHomePartitions(" 271 ")).toBe(271);
+    for (const bad of ["0", "272", "-3", "8.5", "many", "1e2"]) expect(() => parseHomePartitions(bad)).toThrow(/TOPGUN_HOME_PARTITIONS/);
   });
 });
 

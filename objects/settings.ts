@@ -32,6 +32,11 @@ export interface Settings {
    * PROTOCOL-NEXT.md §2 says); "off" removes the limit. Frames over it get ERROR 429 and are dropped.
    */
   TOPGUN_OP_RATE?: string;
+  /**
+   * How many partitions take the sockets whose URL names no map (hashed by client id): 1..271, default 16. More
+   * spread the sockets' work; fewer keep each event's fan-out (one call per home with a subscriber) small.
+   */
+  TOPGUN_HOME_PARTITIONS?: string;
   /** "off" (or "0", "false", "no") answers every SQL_QUERY as a server without SQL. */
   TOPGUN_SQL?: string;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { HLC, type Timestamp } from "../../core/hlc.ts";
 import { LWWMap } from "../../core/lww-map.ts";
-import { partitionOf, partitionOfName, parseShardConfig } from "../../core/placement.ts";
+import { homePartitionOfClient, partitionOf, parseShardConfig } from "../../core/placement.ts";
 import { SHARDED_MAP, SHARDED_MAP_SHARDS } from "../support/e2e-config.ts";
 import { clientPool, uniqueName } from "../support/e2e-context.ts";
 import { clientSync } from "../support/merkle-sync-client.ts";
@@ -186,9 +186,9 @@ function twoClientIdsOnDistinctPartitions(avoid: number[]): [string, string] {
   const pick = (taken: ReadonlySet<number>): string => {
     for (;;) {
       const id = uniqueName("client");
-      if (!taken.has(partitionOfName(id))) return id;
+      if (!taken.has(homePartitionOfClient(id))) return id;
     }
   };
   const first = pick(new Set(avoid));
-  return [first, pick(new Set([...avoid, partitionOfName(first)]))];
+  return [first, pick(new Set([...avoid, homePartitionOfClient(first)]))];
 }

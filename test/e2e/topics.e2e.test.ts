@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { partitionOfName } from "../../core/placement.ts";
+import { homePartitionOfClient, partitionOfName } from "../../core/placement.ts";
 import { clientPool, uniqueName } from "../support/e2e-context.ts";
 import type { TestClient } from "../support/ws-client.ts";
 
@@ -9,7 +9,7 @@ const clients = clientPool();
 function clientIdAvoiding(taken: Set<number>): string {
   for (;;) {
     const id = uniqueName("client");
-    const partition = partitionOfName(id);
+    const partition = homePartitionOfClient(id);
     if (!taken.has(partition)) {
       taken.add(partition);
       return id;

@@ -1,4 +1,5 @@
 import { error, type IRequest } from "itty-router";
+import { parseHomePartitions } from "../../core/placement.ts";
 import type { Env } from "../../objects/env.ts";
 import { partitionStub } from "../../objects/partition-directory.ts";
 import { chooseHomePartition, readNamespace } from "../home-partition.ts";
@@ -19,5 +20,11 @@ export function upgradeToHome(request: IRequest, env: Env): Response | Promise<R
   const url = new URL(request.url);
   const namespace = readNamespace(url);
   if (namespace === undefined) return error(400, "invalid namespace");
-  return partitionStub(env.PARTITION, namespace, chooseHomePartition(url)).fetch(request as Request);
+  let homes: number;
+  try {
+    homes = parseHomePartitions(env.TOPGUN_HOME_PARTITIONS);
+  } catch (err) {
+    return error(500, (err as Error).message); // a deployment's mistake, named to whoever connects
+  }
+  return partitionStub(env.PARTITION, namespace, chooseHomePartition(url, homes)).fetch(request as Request);
 }
