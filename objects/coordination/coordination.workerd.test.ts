@@ -1,6 +1,6 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { partitionOfName } from "../../core/placement.ts";
+import { homePartitionOfClient, partitionOfName } from "../../core/placement.ts";
 import { connectAs, partitionStub } from "../../test/workerd/connect.ts";
 import type { Partition } from "../partition.ts";
 
@@ -16,14 +16,14 @@ describe("topics, counters and locks", () => {
   it("keeps delivering a topic subscription after the owner and the subscriber's home were evicted", async () => {
     const topic = "evict-topic";
     const [readerId, publisherId] = ["topic-reader-1", "topic-publisher-1"];
-    expect(new Set([partitionOfName(topic), partitionOfName(readerId), partitionOfName(publisherId)]).size).toBe(3);
+    expect(new Set([partitionOfName(topic), homePartitionOfClient(readerId), homePartitionOfClient(publisherId)]).size).toBe(3);
     const reader = await connect(readerId, "bob");
     reader.send({ type: "TOPIC_SUB", payload: { topic } });
     reader.send({ type: "PING", timestamp: 1 });
     await reader.waitFor("PONG");
 
     await evictDurableObject(ownerStub(topic));
-    await evictDurableObject(partitionStub(partitionOfName(readerId)));
+    await evictDurableObject(partitionStub(homePartitionOfClient(readerId)));
 
     const publisher = await connect(publisherId, "alice");
     publisher.send({ type: "TOPIC_PUB", payload: { topic, data: { after: "eviction" } } });

@@ -1,6 +1,6 @@
 import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { parseShardConfig, partitionOf, partitionOfName, partitionOfShard, partitionsOfMap } from "../../core/placement.ts";
+import { homePartitionOfClient, parseShardConfig, partitionOf, partitionOfShard, partitionsOfMap } from "../../core/placement.ts";
 import { connectAs as connect, partitionStub } from "../../test/workerd/connect.ts";
 
 function ownerStub(map: string) {
@@ -10,14 +10,14 @@ function ownerStub(map: string) {
 describe("live queries", () => {
   it("keeps delivering QUERY_UPDATE after the owner and the subscriber's home were evicted", async () => {
     const map = "evict-query";
-    expect(partitionOfName("query-reader-1")).not.toBe(partitionOfShard(map, 0)); // the reader's home is not the owner
+    expect(homePartitionOfClient("query-reader-1")).not.toBe(partitionOfShard(map, 0)); // the reader's home is not the owner
     const reader = await connect("clientId=query-reader-1", "bob");
     reader.send({ type: "QUERY_SUB", payload: { queryId: "q1", mapName: map, query: { where: { color: "red" } } } });
     const resp = await reader.waitFor("QUERY_RESP");
     expect(resp.payload).toEqual({ queryId: "q1", results: [] });
 
     await evictDurableObject(ownerStub(map));
-    await evictDurableObject(partitionStub(partitionOfName("query-reader-1")));
+    await evictDurableObject(partitionStub(homePartitionOfClient("query-reader-1")));
 
     const writer = await connect(`map=${map}`, "alice");
     const record = { value: { color: "red" }, timestamp: { millis: Date.now(), counter: 0, nodeId: "client-a" } };
@@ -37,7 +37,7 @@ describe("live queries", () => {
     reader.send({ type: "QUERY_SUB", payload: { queryId: "q2", mapName: map, query: { where: { run: "evict-q" } } } });
     await reader.waitFor("QUERY_RESP");
 
-    for (const partition of [...partitionsOfMap(config, map), partitionOfName("query-reader-2")]) {
+    for (const partition of [...partitionsOfMap(config, map), homePartitionOfClient("query-reader-2")]) {
       await evictDurableObject(partitionStub(partition));
     }
 
@@ -72,7 +72,7 @@ describe("live queries", () => {
     const top = await reader.waitFor("QUERY_RESP", (m) => (m.payload as { queryId: string }).queryId === "top");
     expect((top.payload as { results: { key: string }[] }).results.map((r) => r.key)).toEqual(["g-2", "g-3"]);
 
-    for (const partition of [...partitionsOfMap(config, map), partitionOfName("query-reader-3")]) {
+    for (const partition of [...partitionsOfMap(config, map), homePartitionOfClient("query-reader-3")]) {
       await evictDurableObject(partitionStub(partition));
     }
     await put([["g-4", { run: "g", team: "b", n: 9 }]], "after");

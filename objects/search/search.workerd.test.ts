@@ -1,6 +1,6 @@
 import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { parseShardConfig, partitionOf, partitionOfName, partitionOfShard } from "../../core/placement.ts";
+import { homePartitionOfClient, parseShardConfig, partitionOf, partitionOfShard } from "../../core/placement.ts";
 import { connectAs as connect, partitionStub } from "../../test/workerd/connect.ts";
 
 function ownerStub(map: string) {
@@ -10,7 +10,7 @@ function ownerStub(map: string) {
 describe("search subscriptions", () => {
   it("keep delivering SEARCH_UPDATE after the owner and the subscriber's home were evicted (index rebuilt from SQLite)", async () => {
     const map = "evict-search";
-    expect(partitionOfName("search-reader-1")).not.toBe(partitionOfShard(map, 0)); // the reader's home is not the owner
+    expect(homePartitionOfClient("search-reader-1")).not.toBe(partitionOfShard(map, 0)); // the reader's home is not the owner
     const writer = await connect(`map=${map}`, "alice");
     const put = (id: string, key: string, value: unknown) =>
       writer.send({ type: "CLIENT_OP", payload: { id, mapName: map, key, opType: "PUT", record: { value, timestamp: { millis: Date.now(), counter: Number(id), nodeId: "client-a" } } } });
@@ -23,7 +23,7 @@ describe("search subscriptions", () => {
     expect(resp.payload).toMatchObject({ requestId: "s1", totalCount: 1, results: [{ key: "old", value: { title: "red fox" }, matchedTerms: ["fox"] }] });
 
     await evictDurableObject(ownerStub(map));
-    await evictDurableObject(partitionStub(partitionOfName("search-reader-1")));
+    await evictDurableObject(partitionStub(homePartitionOfClient("search-reader-1")));
 
     put("2", "k", { title: "quick brown fox" });
     const update = await reader.waitFor("SEARCH_UPDATE");
