@@ -83,9 +83,11 @@ export function homePartitionAt(index: number, homes: number): number {
  * on anything else.
  */
 export function parseHomePartitions(setting: string | undefined): number {
-  if (setting === undefined || setting.trim() === "") return DEFAULT_HOME_PARTITIONS;
-  const homes = Number(setting.trim());
-  if (!SHARD_COUNT_PATTERN.test(setting.trim()) || homes < 1 || homes > PARTITION_COUNT) {
+  const text = setting?.trim() ?? "";
+  if (text === "") return DEFAULT_HOME_PARTITIONS;
+  // A home count has the range of a shard count (1..271), written as plain digits.
+  const homes = Number(text);
+  if (!SHARD_COUNT_PATTERN.test(text) || !isShardCount(homes)) {
     throw new Error(`TOPGUN_HOME_PARTITIONS must be a whole number in 1..${PARTITION_COUNT}, not "${setting}"`);
   }
   return homes;
