@@ -12,6 +12,7 @@ import type { TermStats } from "./search/term-stats.ts";
 import { isPeerGoneError } from "../core/errors.ts";
 import { principalOf, readConnectionState, type Connection, type ConnectionState } from "./session/connection.ts";
 import type { DeliverySocket } from "./session/home-delivery.ts";
+import { OpenSockets } from "./session/open-sockets.ts";
 import type { Settings } from "./settings.ts";
 import type { CoordinationApi } from "./coordination/coordination-api.ts";
 import type { ConnectionRef } from "./delivery/event-fanout.ts";
@@ -63,6 +64,10 @@ export class Partition extends DurableObject<PartitionEnv> {
   #services: Services | undefined;
   /** Each open socket's state, so a message does not deserialize the attachment (gone after hibernation: read again). */
   readonly #states = new WeakMap<WebSocket, ConnectionState>();
+  /** Open sockets by connection id, so deliveries need not ask the runtime for each (open-sockets.ts). */
+  readonly #sockets = new OpenSockets<WebSocket>((conn) => this.ctx.getWebSockets(conn));
+  /** Each socket's delivery handle, made once per socket (its principal read from the current state). */
+  readonly #deliverySockets = new WeakMap<WebSocket, DeliverySocket>();
 
   constructor(ctx: DurableObjectState, env: PartitionEnv) {
     super(ctx, env);
@@ -79,6 +84,7 @@ export class Partition extends DurableObject<PartitionEnv> {
     const { 0: client, 1: server } = new WebSocketPair();
     const id = crypto.randomUUID();
     this.ctx.acceptWebSocket(server, [id]);
+    this.#sockets.opened(id, server);
     const conn = this.#connection(server, id);
     conn.update(conn.state);
     this.#get().session.opened(conn);
@@ -90,11 +96,17 @@ export class Partition extends DurableObject<PartitionEnv> {
   }
 
   override async webSocketClose(ws: WebSocket): Promise<void> {
-    await this.#get().session.closed(this.#connection(ws).state.id);
+    await this.#socketClosed(ws);
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
-    await this.#get().session.closed(this.#connection(ws).state.id);
+    await this.#socketClosed(ws);
+  }
+
+  async #socketClosed(ws: WebSocket): Promise<void> {
+    const { id } = this.#stateOf(ws);
+    this.#sockets.closed(id);
+    await this.#get().session.closed(id);
   }
 
   // Home role for HTTP callers, called by the Worker with the principal it authenticated.
@@ -266,8 +278,17 @@ export class Partition extends DurableObject<PartitionEnv> {
   }
 
   #socketsOf(conn: string): DeliverySocket[] {
-    return this.ctx.getWebSockets(conn).map((ws) => ({
-      principal: principalOf(this.#stateOf(ws)),
+    return this.#sockets.of(conn).map((ws) => this.#deliverySocket(ws));
+  }
+
+  #deliverySocket(ws: WebSocket): DeliverySocket {
+    let socket = this.#deliverySockets.get(ws);
+    if (socket) return socket;
+    const stateOf = (w: WebSocket) => this.#stateOf(w);
+    socket = {
+      get principal() {
+        return principalOf(stateOf(ws));
+      },
       send: (frame) => {
         try {
           ws.send(frame);
@@ -276,12 +297,19 @@ export class Partition extends DurableObject<PartitionEnv> {
           // The socket is closing; its close event cleans up.
         }
       },
-    }));
+    };
+    this.#deliverySockets.set(ws, socket);
+    return socket;
   }
 
   /** The socket's state, from memory or (after hibernation) its attachment. */
   #stateOf(ws: WebSocket): ConnectionState {
-    return this.#states.get(ws) ?? readConnectionState(ws.deserializeAttachment(), this.ctx.getTags(ws)[0] ?? "");
+    let state = this.#states.get(ws);
+    if (state === undefined) {
+      state = readConnectionState(ws.deserializeAttachment(), this.ctx.getTags(ws)[0] ?? "");
+      this.#states.set(ws, state);
+    }
+    return state;
   }
 
   #connection(ws: WebSocket, newId?: string): Connection {

@@ -1,6 +1,9 @@
 import type { Principal } from "../../core/principal.ts";
 
-/** What a home keeps about a connection in its socket attachment (survives hibernation; far below 2 KB). */
+/**
+ * What a home keeps about a connection in its socket attachment (survives hibernation; far below 2 KB). A state is
+ * replaced as a whole (Connection.update), never changed in place.
+ */
 export interface ConnectionState {
   /** Connection id, unique per home; also the socket's tag. */
   id: string;
@@ -61,7 +64,15 @@ export function claimsToKeep(claims: Record<string, unknown>): Record<string, un
   return kept;
 }
 
-/** The principal of an authenticated connection. */
+/** Principals by the state they were read from: a state is replaced, never changed, so one principal serves it. */
+const principals = new WeakMap<ConnectionState, Principal>();
+
+/** The principal of an authenticated connection (the same object for the same state). */
 export function principalOf(state: ConnectionState): Principal {
-  return { id: state.userId ?? null, roles: state.roles ?? [], claims: state.claims ?? {} };
+  let principal = principals.get(state);
+  if (principal === undefined) {
+    principal = { id: state.userId ?? null, roles: state.roles ?? [], claims: state.claims ?? {} };
+    principals.set(state, principal);
+  }
+  return principal;
 }
