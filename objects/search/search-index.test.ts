@@ -143,7 +143,7 @@ describe("SearchIndexes", () => {
       const value = new Uint8Array(100);
       for (let i = 0; i < 50; i++) heads.remember("m", `k${i}`, { timestamp: { millis: 1, counter: 0, nodeId: "n" }, hash: 1, leaf: 0, value, ttlMs: null });
       expect(idle.indexes.cached).toEqual([]);
-      expect(heads.get("m", "k0")).toBeDefined();
+      expect(heads.stampOf("m", "k0")).toBeDefined();
       expect(budget.bytes().evictable).toBe(heads.bytes().clean);
     } finally {
       vi.useRealTimers();

@@ -17,7 +17,7 @@ function fill(heads: LwwHeads, prefix: string, n: number, dirty = false): void {
 }
 
 const held = (heads: LwwHeads, prefix: string, n: number) =>
-  Array.from({ length: n }, (_, i) => heads.get("m", `${prefix}${String(i).padStart(3, "0")}`)).filter(Boolean).length;
+  Array.from({ length: n }, (_, i) => heads.stampOf("m", `${prefix}${String(i).padStart(3, "0")}`)).filter(Boolean).length;
 
 describe("LwwHeads over one isolate budget", () => {
   afterEach(() => {
@@ -44,8 +44,8 @@ describe("LwwHeads over one isolate budget", () => {
     expect(held(busy, "b", 60)).toBe(60);
     expect(held(idle, "i", 60)).toBeLessThan(40);
     // The idle object gave up its oldest heads, and only as many as the budget needed.
-    expect(idle.get("m", "i059")).toBeDefined();
-    expect(idle.get("m", "i000")).toBeUndefined();
+    expect(idle.stampOf("m", "i059")?.head).toBeDefined();
+    expect(idle.stampOf("m", "i000")?.head).toBeUndefined();
   });
 
   it("takes from objects in use in proportion to what they hold", () => {
@@ -79,11 +79,11 @@ describe("LwwHeads over one isolate budget", () => {
     heads.write("m", "big", { ...head(), value });
     heads.remember("m", "small", { ...head(), value: new Uint8Array([0, 128, 255]) });
     heads.remember("m", "tombstone", { ...head(), value: null });
-    expect(heads.get("m", "big")?.value).toEqual(value);
+    expect(heads.stampOf("m", "big")?.head?.value).toEqual(value);
     for (const entry of heads.sortedDirty()) heads.markClean(entry);
-    expect(heads.get("m", "big")?.value).toEqual(value);
-    expect(heads.get("m", "small")?.value).toEqual(new Uint8Array([0, 128, 255]));
-    expect(heads.get("m", "tombstone")?.value).toBeNull();
+    expect(heads.stampOf("m", "big")?.head?.value).toEqual(value);
+    expect(heads.stampOf("m", "small")?.head?.value).toEqual(new Uint8Array([0, 128, 255]));
+    expect(heads.stampOf("m", "tombstone")?.head?.value).toBeNull();
   });
 
   it("stops counting an object's heads once the runtime has collected the object", async () => {

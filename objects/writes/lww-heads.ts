@@ -13,6 +13,16 @@ export interface LwwHead {
 }
 
 /**
+ * A head as a merge reads it, with nothing built: its timestamp's fields flat (so it is a Timestamp), its Merkle
+ * hash; `valueBytes()` and `head` build the value bytes and the whole head when a caller needs them.
+ */
+export interface HeadStamp extends Timestamp {
+  readonly hash: number;
+  valueBytes(): Uint8Array | null;
+  readonly head: LwwHead;
+}
+
+/**
  * What V8 holds per head beyond its key's and value's characters: the entry object and its boxed millis, the value
  * string's header, and the entry's Map and Set slots (the node id is shared). bench/head-bytes.ts measures ~270–300
  * bytes of Node's heap per head of a 31-byte value (8-byte pointers; workerd compresses them), where this gives ~300.
@@ -27,7 +37,7 @@ const TEXT_CHUNK = 8_192;
  * per byte: ~16 bytes of V8 header where a Uint8Array costs ~240 (its object, ArrayBuffer and backing store), which
  * was two fifths of a small head; `head` rebuilds the bytes and the timestamp for the caller.
  */
-class Entry {
+class Entry implements HeadStamp {
   readonly map: string;
   readonly key: string;
   readonly millis: number;
@@ -56,13 +66,18 @@ class Entry {
     this.bytes = estimatedHeadBytes(key, head);
   }
 
-  /** The head as the write path uses it (a new object and value bytes on each call). */
+  /** The value, msgpack-encoded (new bytes on each call); null for a tombstone. */
+  valueBytes(): Uint8Array | null {
+    return this.text === null ? null : bytesOf(this.text);
+  }
+
+  /** The head as reads use it (a new object and value bytes on each call). */
   get head(): LwwHead {
     return {
       timestamp: { millis: this.millis, counter: this.counter, nodeId: this.nodeId },
       hash: this.hash,
       leaf: this.leaf,
-      value: this.text === null ? null : bytesOf(this.text),
+      value: this.valueBytes(),
       ttlMs: this.ttlMs,
     };
   }
@@ -116,14 +131,21 @@ export class LwwHeads implements BudgetHolder {
     return this.#complete.has(map);
   }
 
-  get(map: string, key: string): LwwHead | undefined {
-    return this.#byMap.get(map)?.get(key)?.head;
+  /** The key's head without building it (a merge compares timestamps and reads hashes; see HeadStamp). */
+  stampOf(map: string, key: string): HeadStamp | undefined {
+    return this.#byMap.get(map)?.get(key);
   }
 
-  /** A head read from lww_record (clean). A dirty head of the same key is never replaced by an older read. */
-  remember(map: string, key: string, head: LwwHead): void {
-    if (this.#byMap.get(map)?.get(key)?.dirty) return;
-    this.#put(new Entry(map, key, head, false));
+  /**
+   * A head read from lww_record (clean); answers the key's head now. A dirty head of the same key is never replaced
+   * by an older read: it is the answer.
+   */
+  remember(map: string, key: string, head: LwwHead): HeadStamp {
+    const known = this.#byMap.get(map)?.get(key);
+    if (known?.dirty) return known;
+    const entry = new Entry(map, key, head, false);
+    this.#put(entry);
+    return entry;
   }
 
   /** A head just written to the write log (dirty until compacted). */

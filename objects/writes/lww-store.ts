@@ -1,10 +1,10 @@
 import { decodeValue } from "../../core/codec.ts";
-import type { Timestamp } from "../../core/hlc.ts";
-import { isNewerRecord, type LWWRecord } from "../../core/lww-map.ts";
+import { compareTimestamps, type Timestamp } from "../../core/hlc.ts";
+import type { LWWRecord } from "../../core/lww-map.ts";
 import { leafIndexOf, lwwEntryHash } from "../../core/merkle-tree.ts";
 import type { LeafChange, MerkleStore } from "./merkle-store.ts";
 import { bulkInsert, type SqlPort, type SqlRow, type SqlValue } from "../storage/sql-port.ts";
-import { type DirtyHead, LwwHeads, type LwwHead } from "./lww-heads.ts";
+import { type DirtyHead, type HeadStamp, LwwHeads, type LwwHead } from "./lww-heads.ts";
 import { LwwLog } from "./lww-log.ts";
 
 /** One LWW write: a value, or a tombstone when `record.value` is null. */
@@ -57,7 +57,7 @@ export class LwwStore {
   readonly #merkle: MerkleStore;
   readonly #log: LwwLog;
   readonly #heads: LwwHeads;
-  /** Maps whose emptiness was checked since the head index was last cleared (see #headsOf). */
+  /** Maps whose emptiness was checked since the head index was last cleared (see #stampsOf). */
   readonly #seen = new Set<string>();
   readonly #onDirty: (due: CompactionDue) => void;
   #timeWork = 0;
@@ -100,17 +100,22 @@ export class LwwStore {
     for (const [map, indexes] of byMap) {
       // Load the sums before the records change: a tree that is behind derives its sums from lww_record.
       this.#merkle.sums("lww", map);
-      const heads = this.#headsOf(map, indexes.map((i) => writes[i]!.key));
+      // Heads as the index holds them: a merge compares timestamps and reads hashes, so nothing is built per key.
+      const heads = this.#stampsOf(map, indexes.map((i) => writes[i]!.key));
       if (withPrevious) {
         const values = new Map<string, Uint8Array>();
-        for (const [key, head] of heads) if (head.value) values.set(key, head.value);
+        for (const [key, head] of heads) {
+          const value = head.valueBytes();
+          if (value) values.set(key, value);
+        }
         previous.set(map, values);
       }
       const winners = new Map<string, LwwHead>();
       for (const index of indexes) {
         const write = writes[index]!;
-        const current = winners.get(write.key) ?? heads.get(write.key);
-        if (!isNewerRecord(current, write.record)) continue;
+        // Strictly newer wins (core/lww-map.ts isNewerRecord), against the batch's winner so far, else the head.
+        const current: Timestamp | undefined = winners.get(write.key)?.timestamp ?? heads.get(write.key);
+        if (current !== undefined && compareTimestamps(write.record.timestamp, current) <= 0) continue;
         won[index] = true;
         const { timestamp, ttlMs } = write.record;
         winners.set(write.key, {
@@ -343,15 +348,16 @@ export class LwwStore {
   /** The stored record of each key that has one. */
   readKeys(map: string, keys: readonly string[]): Map<string, LWWRecord> {
     const out = new Map<string, LWWRecord>();
-    for (const [key, head] of this.#headsOf(map, keys)) out.set(key, recordOf(head));
+    for (const [key, stamp] of this.#stampsOf(map, keys)) out.set(key, recordOf(stamp.head));
     return out;
   }
 
   /** Visits the live values of `keys` in `map` (tombstoned and missing keys skipped), a page of keys at a time. */
   readLiveValues(map: string, keys: readonly string[], visit: (key: string, value: unknown) => void): void {
     for (let i = 0; i < keys.length; i += SCAN_PAGE_ROWS) {
-      for (const [key, head] of this.#headsOf(map, keys.slice(i, i + SCAN_PAGE_ROWS))) {
-        if (head.value) visit(key, decodeValue(head.value));
+      for (const [key, stamp] of this.#stampsOf(map, keys.slice(i, i + SCAN_PAGE_ROWS))) {
+        const value = stamp.valueBytes();
+        if (value) visit(key, decodeValue(value));
       }
     }
   }
@@ -422,10 +428,10 @@ export class LwwStore {
   }
 
   /** The newest record of each of `keys` that has one: from the head index, else lww_record (then remembered). */
-  #headsOf(map: string, keys: readonly string[]): Map<string, LwwHead> {
+  #stampsOf(map: string, keys: readonly string[]): Map<string, HeadStamp> {
     this.recover();
     this.#heads.touch();
-    const heads = new Map<string, LwwHead>();
+    const heads = new Map<string, HeadStamp>();
     const missing = new Set<string>();
     // A key whose Merkle leaf holds no entry has no record: no lookup (most keys of a sparse or sharded map). A map
     // first seen empty is held whole by the head index, so a key it does not know needs no lookup either.
@@ -436,7 +442,7 @@ export class LwwStore {
     }
     const complete = this.#heads.isComplete(map);
     for (const key of keys) {
-      const head = this.#heads.get(map, key);
+      const head = this.#heads.stampOf(map, key);
       if (head) heads.set(key, head);
       else if (!complete && counts[leafIndexOf(key)] !== 0) missing.add(key);
     }
@@ -458,15 +464,14 @@ export class LwwStore {
           value: row.value instanceof Uint8Array ? row.value : null,
           ttlMs: typeof row.ttl_ms === "number" ? row.ttl_ms : null,
         };
-        heads.set(key, head);
-        this.#heads.remember(map, key, head);
+        heads.set(key, this.#heads.remember(map, key, head));
       }
     }
     return heads;
   }
 
   /** Logs the batch's winners in one row and makes them the keys' heads; the Merkle sums follow in memory. */
-  #store(map: string, winners: Map<string, LwwHead>, before: Map<string, LwwHead>): void {
+  #store(map: string, winners: Map<string, LwwHead>, before: Map<string, HeadStamp>): void {
     if (winners.size === 0) return;
     const records: { key: string; head: LwwHead }[] = [];
     const changes: LeafChange[] = [];
