@@ -34,6 +34,8 @@ const FIGURES = {
     queryP99: results.liveQueries?.writeToQueryUpdateMs?.p99,
     topicP50: results.topics?.publishToReceiveMs?.p50,
     topicP99: results.topics?.publishToReceiveMs?.p99,
+    topicStreamPerSecond: results.topicStream?.deliveredPerSecond,
+    topicStreamPublisherFreeMs: results.topicStream?.publisherFreeMs,
   }),
   connect: (results) => {
     const running = results.connect?.openToAuthAckMs?.runningHomes ?? [];

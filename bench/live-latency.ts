@@ -91,3 +91,45 @@ export async function topicLatency(wsUrl: WsUrl) {
   for (const socket of [...subscribers, publisher]) socket.close();
   return { subscribers: TOPIC_SUBSCRIBERS, publishes: PUBLISHES, publishToReceiveMs: percentiles(samples) };
 }
+
+const STREAM_SUBSCRIBERS = 10;
+const STREAM_PUBLISHES = 500;
+
+/**
+ * One publisher sends 500 TOPIC_PUBs without waiting (a stream of cursor positions, say) to 10 subscribers on other
+ * homes: the messages per second until every subscriber has all of them, and how soon the publisher's connection
+ * answered a PING sent right after them (its home handles a connection's frames in order).
+ */
+export async function topicStream(wsUrl: WsUrl) {
+  const topic = `bench/stream-${Date.now()}`;
+  const subscribers = await Promise.all(
+    Array.from({ length: STREAM_SUBSCRIBERS }, (_, i) => BenchSocket.open(wsUrl({ clientId: `bench-stream-sub-${i}` }))),
+  );
+  for (const socket of subscribers) {
+    socket.send({ type: "TOPIC_SUB", payload: { topic } });
+    await barrier(socket);
+  }
+  const publisher = await BenchSocket.open(wsUrl({ clientId: "bench-stream-pub" }));
+  const started = performance.now();
+  const received = subscribers.map(
+    (socket) =>
+      new Promise<void>((resolve) => {
+        let count = 0;
+        socket.onMessage((message) => {
+          if (message.type === "TOPIC_MESSAGE" && ++count === STREAM_PUBLISHES) resolve();
+        });
+      }),
+  );
+  for (let n = 0; n < STREAM_PUBLISHES; n++) publisher.send({ type: "TOPIC_PUB", payload: { topic, data: { n } } });
+  await barrier(publisher);
+  const publisherFreeMs = performance.now() - started;
+  await Promise.all(received);
+  const seconds = (performance.now() - started) / 1000;
+  for (const socket of [...subscribers, publisher]) socket.close();
+  return {
+    subscribers: STREAM_SUBSCRIBERS,
+    publishes: STREAM_PUBLISHES,
+    deliveredPerSecond: Math.round(STREAM_PUBLISHES / seconds),
+    publisherFreeMs: Math.round(publisherFreeMs),
+  };
+}

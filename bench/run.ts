@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { startServer } from "../test/support/server-harness.ts";
 import { bundleSizes } from "./bundle-size.ts";
 import { coldStart } from "./cold-start.ts";
-import { queryLatency, topicLatency } from "./live-latency.ts";
+import { queryLatency, topicLatency, topicStream } from "./live-latency.ts";
 import { queryCost } from "./queries.ts";
 import { syncCost } from "./sync.ts";
 import { connectCost } from "./connect.ts";
@@ -115,6 +115,7 @@ async function main() {
       connect: await part("connect", () => connectCost()),
       liveQueries: await part("live", () => queryLatency(server.wsUrl)),
       topics: await part("live", () => topicLatency(server.wsUrl)),
+      topicStream: await part("live", () => topicStream(server.wsUrl)),
       queries: await part("queries", () => queryCost(server.wsUrl)),
       writeThrough: await part("writeThrough", () => writeThroughCost(DURATION_MS)),
       accessPolicies: await part("access", () => accessCost(DURATION_MS)),
