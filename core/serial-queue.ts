@@ -14,4 +14,9 @@ export class SerialQueue {
     });
     return next;
   }
+
+  /** Resolves once no task (on any key) is queued or running. */
+  async settled(): Promise<void> {
+    while (this.#tails.size > 0) await Promise.all(this.#tails.values());
+  }
 }

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { encodeValue } from "../../core/codec.ts";
+import { decodeMessage, encodeValue } from "../../core/codec.ts";
 import { nodeSqlPort } from "../../test/support/node-sql-port.ts";
+import { deferred } from "../../test/support/deferred.ts";
 import { recordingSender } from "../../test/support/recording-sender.ts";
+import { ConnectionSender } from "../delivery/connection-sender.ts";
 import { applySchema } from "../storage/schema.ts";
-import { TopicService } from "./topic-service.ts";
+import { TOPIC_BACKLOG, TopicService } from "./topic-service.ts";
 
 const alice = { home: 3, conn: "alice" };
 const bob = { home: 5, conn: "bob" };
@@ -14,9 +16,37 @@ function setup() {
   applySchema(sql);
   const { sender, sent, gone } = recordingSender();
   const topics = new TopicService({ sql, sender, clock: () => 1_234 });
-  const publish = (topic: string, data: unknown, publisher = alice) =>
-    topics.publish({ topic, data: encodeValue(data), publisher, publisherId: `user-${publisher.conn}` });
+  // Taken, then delivered: the tests below read what was sent.
+  const publish = async (topic: string, data: unknown, publisher = alice) => {
+    await topics.publish({ topic, data: encodeValue(data), publisher, publisherId: `user-${publisher.conn}` });
+    await topics.drained();
+  };
   return { topics, sent, gone, publish, sql };
+}
+
+/** A topic service whose deliveries wait until the test releases them; records the data of each delivery. */
+function heldDeliveries() {
+  const sql = nodeSqlPort();
+  applySchema(sql);
+  const release = deferred<void>();
+  const delivered: number[] = [];
+  const sender = new ConnectionSender(async (_home, _conns, frames) => {
+    await release.promise;
+    for (const frame of frames) delivered.push((decodeMessage(frame) as { payload: { data: number } }).payload.data);
+    return [];
+  });
+  const topics = new TopicService({ sql, sender });
+  topics.subscribe("t", bob);
+  const publish = (n: number) => topics.publish({ topic: "t", data: encodeValue(n), publisher: alice, publisherId: "alice" });
+  return { topics, delivered, publish, release: () => release.resolve() };
+}
+
+/** Whether `promise` has settled by the time the pending callbacks have run. */
+async function settledNow(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  void promise.then(() => (settled = true));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  return settled;
 }
 
 describe("TopicService", () => {
@@ -60,6 +90,33 @@ describe("TopicService", () => {
     await Promise.all([1, 2, 3, 4, 5].map((n) => publish("t", n)));
 
     expect(sent.map((s) => s.message.payload.data)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("answers a publish before its delivery finishes, so the publisher's home goes on with its next frame", async () => {
+    const { topics, delivered, publish, release } = heldDeliveries();
+
+    expect(await settledNow(publish(1))).toBe(true);
+    expect(delivered).toEqual([]);
+    release();
+    await topics.drained();
+
+    expect(delivered).toEqual([1]);
+  });
+
+  it("makes a publisher wait for its delivery once the topic's backlog is full, and delivers everything in order", async () => {
+    const { topics, delivered, publish, release } = heldDeliveries();
+    const taken = Array.from({ length: TOPIC_BACKLOG }, (_, n) => publish(n));
+    expect(await settledNow(Promise.all(taken))).toBe(true);
+
+    const over = publish(TOPIC_BACKLOG);
+    expect(await settledNow(over)).toBe(false);
+    release();
+    await over;
+    await topics.drained();
+
+    expect(delivered).toEqual(Array.from({ length: TOPIC_BACKLOG + 1 }, (_, n) => n));
+    // Delivered: the backlog is empty again, so the next publish is taken at once.
+    expect(await settledNow(publish(99))).toBe(true);
   });
 
   it("stops delivering after unsubscribe", async () => {

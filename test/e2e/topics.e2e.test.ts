@@ -83,7 +83,7 @@ describe("topics", () => {
     const reader = await clients.authed({ clientId: uniqueName("client") });
     await subscribe(reader, topic);
 
-    const sent = Array.from({ length: 30 }, (_, i) => i);
+    const sent = Array.from({ length: 100 }, (_, i) => i); // more than an owner takes before the publisher waits
     for (const n of sent) publisher.send({ type: "TOPIC_PUB", payload: { topic, data: n } });
     for (let i = 0; i < sent.length; i++) await reader.waitFor("TOPIC_MESSAGE");
 
