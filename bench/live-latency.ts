@@ -58,17 +58,23 @@ export async function queryLatency(wsUrl: WsUrl) {
   return { liveQueries: SUBSCRIBER_SOCKETS * QUERIES_PER_SOCKET, writes: WRITES, writeToQueryUpdateMs: percentiles(samples) };
 }
 
-/** Latency from TOPIC_PUB to each of 100 subscribers' TOPIC_MESSAGE (subscribers on different home partitions). */
-export async function topicLatency(wsUrl: WsUrl) {
-  const topic = `bench/topic-${Date.now()}`;
+/** A new topic, `count` subscribers on it (client ids that hash to different homes) and a publisher's socket. */
+async function openTopic(wsUrl: WsUrl, name: string, count: number) {
+  const topic = `bench/${name}-${Date.now()}`;
   const subscribers = await Promise.all(
-    Array.from({ length: TOPIC_SUBSCRIBERS }, (_, i) => BenchSocket.open(wsUrl({ clientId: `bench-topic-sub-${i}` }))),
+    Array.from({ length: count }, (_, i) => BenchSocket.open(wsUrl({ clientId: `bench-${name}-sub-${i}` }))),
   );
   for (const socket of subscribers) {
     socket.send({ type: "TOPIC_SUB", payload: { topic } });
     await barrier(socket);
   }
-  const publisher = await BenchSocket.open(wsUrl({ clientId: "bench-topic-pub" }));
+  const publisher = await BenchSocket.open(wsUrl({ clientId: `bench-${name}-pub` }));
+  return { topic, subscribers, publisher };
+}
+
+/** Latency from TOPIC_PUB to each of 100 subscribers' TOPIC_MESSAGE (subscribers on different home partitions). */
+export async function topicLatency(wsUrl: WsUrl) {
+  const { topic, subscribers, publisher } = await openTopic(wsUrl, "topic", TOPIC_SUBSCRIBERS);
   publisher.onMessage(() => undefined);
   const samples: number[] = [];
   for (let n = 0; n < PUBLISHES; n++) {
@@ -101,15 +107,7 @@ const STREAM_PUBLISHES = 500;
  * answered a PING sent right after them (its home handles a connection's frames in order).
  */
 export async function topicStream(wsUrl: WsUrl) {
-  const topic = `bench/stream-${Date.now()}`;
-  const subscribers = await Promise.all(
-    Array.from({ length: STREAM_SUBSCRIBERS }, (_, i) => BenchSocket.open(wsUrl({ clientId: `bench-stream-sub-${i}` }))),
-  );
-  for (const socket of subscribers) {
-    socket.send({ type: "TOPIC_SUB", payload: { topic } });
-    await barrier(socket);
-  }
-  const publisher = await BenchSocket.open(wsUrl({ clientId: "bench-stream-pub" }));
+  const { topic, subscribers, publisher } = await openTopic(wsUrl, "stream", STREAM_SUBSCRIBERS);
   const started = performance.now();
   const received = subscribers.map(
     (socket) =>
