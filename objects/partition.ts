@@ -62,7 +62,7 @@ export class Partition extends DurableObject<PartitionEnv> {
   readonly #namespace: string;
   readonly #id: number;
   #services: Services | undefined;
-  /** Each open socket's state, so a message does not deserialize the attachment (gone after hibernation: read again). */
+  /** Each open socket's state, so a message does not deserialize the attachment (after hibernation read once, then kept). */
   readonly #states = new WeakMap<WebSocket, ConnectionState>();
   /** Open sockets by connection id, so deliveries need not ask the runtime for each (open-sockets.ts). */
   readonly #sockets = new OpenSockets<WebSocket>((conn) => this.ctx.getWebSockets(conn));
