@@ -16,7 +16,12 @@ type Stamped = { readonly timestamp: Timestamp; readonly value?: unknown; readon
  * the timestamps decide, so anything that carries one compares (a stored head, without building a record).
  */
 export function isNewerRecord(local: Stamped | undefined, remote: Stamped): boolean {
-  return local === undefined || compareTimestamps(remote.timestamp, local.timestamp) > 0;
+  return isNewerTimestamp(local?.timestamp, remote.timestamp);
+}
+
+/** The rule of {@link isNewerRecord} on the timestamps alone (a head index entry is a Timestamp, no record built). */
+export function isNewerTimestamp(local: Timestamp | undefined, remote: Timestamp): boolean {
+  return local === undefined || compareTimestamps(remote, local) > 0;
 }
 
 /**

@@ -43,7 +43,7 @@ export class OpenSockets<W extends IndexedSocket> {
     return found;
   }
 
-  /** Sockets held in memory (for tests and status). */
+  /** Sockets held in memory (the tests check the bound with it). */
   get size(): number {
     return this.#byConn.size;
   }

@@ -1,6 +1,6 @@
 import { decodeValue } from "../../core/codec.ts";
-import { compareTimestamps, type Timestamp } from "../../core/hlc.ts";
-import type { LWWRecord } from "../../core/lww-map.ts";
+import type { Timestamp } from "../../core/hlc.ts";
+import { isNewerTimestamp, type LWWRecord } from "../../core/lww-map.ts";
 import { leafIndexOf, lwwEntryHash } from "../../core/merkle-tree.ts";
 import type { LeafChange, MerkleStore } from "./merkle-store.ts";
 import { bulkInsert, type SqlPort, type SqlRow, type SqlValue } from "../storage/sql-port.ts";
@@ -113,9 +113,8 @@ export class LwwStore {
       const winners = new Map<string, LwwHead>();
       for (const index of indexes) {
         const write = writes[index]!;
-        // Strictly newer wins (core/lww-map.ts isNewerRecord), against the batch's winner so far, else the head.
-        const current: Timestamp | undefined = winners.get(write.key)?.timestamp ?? heads.get(write.key);
-        if (current !== undefined && compareTimestamps(write.record.timestamp, current) <= 0) continue;
+        // Against the batch's winner so far, else the key's head.
+        if (!isNewerTimestamp(winners.get(write.key)?.timestamp ?? heads.get(write.key), write.record.timestamp)) continue;
         won[index] = true;
         const { timestamp, ttlMs } = write.record;
         winners.set(write.key, {
